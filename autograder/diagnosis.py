@@ -1,0 +1,171 @@
+"""Naming a student's likely mistake from the numbers their code produced.
+
+Each known mistake is a formula for what that mistake would have returned. When the observed
+value matches one of them (and not the right answer), the mistake is named. Nothing here reads
+the student's source text.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+from .reference import Lesson
+
+
+@dataclass(frozen=True)
+class Mistake:
+    key: str  # stable identifier, used by reports and CSV files
+    title: str  # what happened, in a few words
+    hint: str  # what to try, as a question or a suggestion
+
+
+LOSS_MISTAKES: list[tuple[Mistake, Callable[[torch.Tensor, torch.Tensor], float]]] = [
+    (
+        Mistake("loss_sum", "summed instead of averaged", "did you sum instead of average?"),
+        lambda y, g: float(((g - y) ** 2).sum()),
+    ),
+    (
+        Mistake("loss_no_square", "forgot to square", "did you forget to square the differences?"),
+        lambda y, g: float((g - y).mean()),
+    ),
+    (
+        Mistake(
+            "loss_absolute",
+            "absolute instead of squared error",
+            "did you take the absolute value instead of squaring?",
+        ),
+        lambda y, g: float((g - y).abs().mean()),
+    ),
+    (
+        Mistake(
+            "loss_root",
+            "took the square root (RMSE)",
+            "did you take a square root? The lesson's loss is the mean of the squares.",
+        ),
+        lambda y, g: float(((g - y) ** 2).mean().sqrt()),
+    ),
+    (
+        Mistake(
+            "loss_square_of_mean",
+            "squared the mean instead of averaging squares",
+            "did you square after averaging? Square each difference first.",
+        ),
+        lambda y, g: float((g - y).mean() ** 2),
+    ),
+    (
+        Mistake(
+            "loss_half",
+            "halved the mean squared error",
+            "did you divide by 2? The lesson's loss is the plain mean of the squares.",
+        ),
+        lambda y, g: float(((g - y) ** 2).mean() / 2),
+    ),
+    (
+        Mistake(
+            "loss_sum_absolute",
+            "summed absolute differences",
+            "did you sum absolute differences instead of averaging squares?",
+        ),
+        lambda y, g: float((g - y).abs().sum()),
+    ),
+    (
+        Mistake("loss_n_minus_one", "divided by n - 1", "did you divide by n - 1 instead of n?"),
+        lambda y, g: float(((g - y) ** 2).sum() / max(len(y) - 1, 1)),
+    ),
+]
+
+ITEM_IN_LOSS = Mistake(
+    "loss_item",
+    "returned a Python number (.item()), breaking the gradient",
+    "did you call .item() or float()? Return the tensor so backward() can reach y_guess.",
+)
+NOT_IMPLEMENTED = Mistake(
+    "not_implemented", "not implemented yet", "replace `raise NotImplementedError()` with your code"
+)
+WRONG_SIGN = Mistake(
+    "update_wrong_sign",
+    "stepped uphill (wrong sign)",
+    "did you add lr * a.grad instead of subtracting it?",
+)
+NO_STEP = Mistake(
+    "update_no_step",
+    "a did not move",
+    "did you change a copy, or rebind a local name, instead of updating a in place?",
+)
+OUTSIDE_NO_GRAD = Mistake(
+    "update_outside_no_grad",
+    "stepped outside torch.no_grad()",
+    "change a inside `with torch.no_grad():` (or through a.data)",
+)
+NO_ZERO_GRAD = Mistake(
+    "no_zero_grad",
+    "gradient never zeroed",
+    "zero the gradient after each step: a.grad.zero_() or a.grad = None",
+)
+LOST_PARAMETER = Mistake(
+    "update_replaced_a",
+    "replaced a instead of updating it",
+    "update the existing parameter in place (a.sub_(...) or a -= ...)",
+)
+
+
+def _close(observed: float, expected: float) -> bool:
+    return math.isclose(observed, expected, rel_tol=1e-3, abs_tol=1e-6)
+
+
+def diagnose_loss_value(observed: float, y: torch.Tensor, y_guess: torch.Tensor) -> Mistake | None:
+    """The known mistake whose formula gives `observed` on these inputs, if any."""
+    correct = float(((y_guess - y) ** 2).mean())
+    if _close(observed, correct):
+        return None
+    for mistake, formula in LOSS_MISTAKES:
+        if _close(observed, formula(y, y_guess)):
+            return mistake
+    return None
+
+
+def learning_rate_mistake(ratio: float) -> Mistake:
+    return Mistake(
+        "update_wrong_learning_rate",
+        f"stepped with learning rate {ratio:.3g} instead of 0.1",
+        f"the step matches a learning rate of {ratio:.3g}; step with lr = 0.1: a -= lr * a.grad",
+    )
+
+
+def several_steps_mistake(steps: int) -> Mistake:
+    return Mistake(
+        "update_several_steps",
+        f"took {steps} steps in one call",
+        f"the result matches {steps} steps in one call; one call of update() takes exactly one"
+        " step, so move the loop out of update()",
+    )
+
+
+def diagnose_step(lesson: Lesson, start: torch.Tensor, after: torch.Tensor) -> Mistake | None:
+    """Recognise what a wrong step did: direction, size, or several steps at once."""
+    gradient = lesson.gradient_at(start)
+    moved = after - start
+    if torch.allclose(moved, torch.zeros_like(moved), atol=1e-7):
+        return NO_STEP
+    for steps in range(2, 201):
+        if torch.allclose(lesson.descend(start, steps)[-1], after, rtol=1e-4, atol=1e-5):
+            return several_steps_mistake(steps)
+    ratio = -float(moved @ gradient / (gradient @ gradient))
+    if torch.allclose(moved, -ratio * gradient, rtol=1e-3, atol=1e-5):
+        if _close(ratio, -0.1):
+            return WRONG_SIGN
+        return learning_rate_mistake(ratio)
+    return None
+
+
+def diagnose_error(error: str) -> Mistake | None:
+    """Recognise what an exception message says about the code that raised it."""
+    if error.startswith("NotImplementedError"):
+        return NOT_IMPLEMENTED
+    if "leaf Variable that requires grad is being used in an in-place operation" in error:
+        return OUTSIDE_NO_GRAD
+    return None

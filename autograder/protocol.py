@@ -1,0 +1,104 @@
+"""Plain-data messages between the judge and a student process.
+
+One message is one JSON object in one SOCK_SEQPACKET datagram. Only JSON is accepted on the
+judge's side: no pickle, no code, nothing a student process could make the judge execute.
+Messages are size-capped, and the judge can insist that a message comes from one exact
+process (the kernel stamps the sender's pid; a grandchild the student forked cannot pose as
+the process the judge started).
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import struct
+import time
+from typing import Any
+
+MAX_MESSAGE_BYTES = 256 * 1024
+_CREDENTIALS = struct.Struct("iII")  # pid, uid, gid as in struct ucred
+
+
+class ProtocolError(Exception):
+    """The other side sent something that is not a well-formed message."""
+
+
+class ChannelClosed(ProtocolError):
+    """The other side went away before answering."""
+
+
+class ReplyTimeout(ProtocolError):
+    """No answer came before the deadline."""
+
+
+def channel_pair() -> tuple[socket.socket, socket.socket]:
+    """A connected (judge end, student end) pair of message sockets."""
+    judge_end, student_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    judge_end.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+    for end in (judge_end, student_end):
+        end.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, MAX_MESSAGE_BYTES * 2)
+        end.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, MAX_MESSAGE_BYTES * 2)
+    return judge_end, student_end
+
+
+def _reject_constant(name: str) -> float:
+    if name in ("NaN", "Infinity", "-Infinity"):
+        return float(name.replace("Infinity", "inf"))
+    raise ProtocolError(f"unexpected JSON constant {name!r}")
+
+
+def encode(message: dict[str, Any]) -> bytes:
+    data = json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode()
+    if len(data) > MAX_MESSAGE_BYTES:
+        raise ProtocolError(f"message of {len(data)} bytes exceeds {MAX_MESSAGE_BYTES}")
+    return data
+
+
+def decode(data: bytes) -> dict[str, Any]:
+    if len(data) > MAX_MESSAGE_BYTES:
+        raise ProtocolError(f"message of {len(data)} bytes exceeds {MAX_MESSAGE_BYTES}")
+    try:
+        message = json.loads(data.decode("utf-8"), parse_constant=_reject_constant)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+        raise ProtocolError(f"not a JSON message: {error}") from None
+    if not isinstance(message, dict):
+        raise ProtocolError("a message must be a JSON object")
+    return message
+
+
+def send_message(sock: socket.socket, message: dict[str, Any]) -> None:
+    sock.sendall(encode(message))
+
+
+def receive_message(
+    sock: socket.socket, timeout: float | None = None, sender_pid: int | None = None
+) -> dict[str, Any]:
+    """Wait for one message; with `sender_pid`, skip datagrams any other process sent."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        remaining = None if deadline is None else deadline - time.monotonic()
+        if remaining is not None and remaining <= 0:
+            raise ReplyTimeout(f"no answer within {timeout:g} s")
+        sock.settimeout(remaining)
+        try:
+            data, ancillary, flags, _ = sock.recvmsg(
+                MAX_MESSAGE_BYTES + 1, socket.CMSG_SPACE(_CREDENTIALS.size)
+            )
+        except TimeoutError:
+            raise ReplyTimeout(f"no answer within {timeout:g} s") from None
+        except ConnectionResetError:
+            raise ChannelClosed("the student process closed the channel") from None
+        if not data and not ancillary:
+            raise ChannelClosed("the student process closed the channel")
+        if flags & socket.MSG_TRUNC:
+            raise ProtocolError(f"message exceeds {MAX_MESSAGE_BYTES} bytes")
+        if sender_pid is not None and _sender(ancillary) != sender_pid:
+            continue
+        return decode(data)
+
+
+def _sender(ancillary: list[tuple[int, int, bytes]]) -> int | None:
+    for level, kind, data in ancillary:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS:
+            return _CREDENTIALS.unpack(data[: _CREDENTIALS.size])[0]
+    return None

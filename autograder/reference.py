@@ -1,0 +1,72 @@
+"""The judge's own maths: what a correct answer produces, in float64.
+
+Only the judge imports this. Expected values are computed here from the lesson's data and the
+hidden inputs; they never travel to a student process.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import torch
+
+from . import lesson
+
+
+def as_tensor(values: list[float] | tuple[float, ...]) -> torch.Tensor:
+    return torch.tensor(list(values), dtype=torch.float64)
+
+
+def mean_squared_error(y: torch.Tensor, y_guess: torch.Tensor) -> float:
+    return float(((y_guess - y) ** 2).mean())
+
+
+def loss_gradient(y: torch.Tensor, y_guess: torch.Tensor) -> torch.Tensor:
+    """d/d y_guess of mean((y_guess - y)^2) = 2 (y_guess - y) / n."""
+    return 2 * (y_guess - y) / len(y)
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """The lesson's data, rebuilt in float64, with the answers a correct solution gives."""
+
+    x: torch.Tensor
+    y: torch.Tensor
+    x32: torch.Tensor
+    y32: torch.Tensor
+
+    def prediction(self, a: torch.Tensor) -> torch.Tensor:
+        return self.x @ a
+
+    def loss_at(self, a: torch.Tensor) -> float:
+        return mean_squared_error(self.y, self.prediction(a))
+
+    def gradient_at(self, a: torch.Tensor) -> torch.Tensor:
+        """Gradient of the lesson's loss with respect to `a`: 2/n · xᵀ(x a − y)."""
+        return 2 * self.x.T @ (self.prediction(a) - self.y) / len(self.y)
+
+    def step_from(self, a: torch.Tensor, lr: float = lesson.LEARNING_RATE) -> torch.Tensor:
+        return a - lr * self.gradient_at(a)
+
+    def descend(self, start: torch.Tensor, steps: int) -> list[torch.Tensor]:
+        """Positions of `a` after each of `steps` correct updates."""
+        path, a = [], start
+        for _ in range(steps):
+            a = self.step_from(a)
+            path.append(a)
+        return path
+
+    @property
+    def least_squares(self) -> torch.Tensor:
+        return torch.linalg.lstsq(self.x, self.y.unsqueeze(1)).solution.squeeze(1)
+
+    def guess_prediction32(self) -> list[float]:
+        """`x @ (-1, 1)` as the student's float32 notebook computes it."""
+        return (self.x32 @ torch.tensor(lesson.FIRST_GUESS, dtype=torch.float32)).tolist()
+
+
+@cache
+def the_lesson() -> Lesson:
+    x32, y32 = lesson.make_data()
+    return Lesson(x=x32.double(), y=y32.double(), x32=x32, y32=y32)

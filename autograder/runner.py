@@ -1,0 +1,158 @@
+"""Runs the hidden checks with pytest against one or many students.
+
+A pytest plugin parametrizes the session-scoped `student` fixture over the subjects, so pytest
+runs every check of one subject before moving to the next (one student process alive at a
+time per runner) and one pytest session serves a whole batch. Each check's marker gives its id,
+category and points; the plugin turns outcomes into `CheckResult`s.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import pytest
+
+from .checks import CATEGORIES, CHECKS_DIR, CheckFailed
+from .results import CheckResult
+from .student import RecordingStudent, Student, StudentUnavailable
+
+
+class Subject(Protocol):
+    """Something the checks can be run against: a notebook namespace, a sandboxed process."""
+
+    id: str
+
+    def open(self) -> AbstractContextManager[Student]: ...
+
+
+class GraderFault(Exception):
+    """A check broke for a reason that is not the student's: a bug in the grader."""
+
+
+@dataclass
+class SubjectReport:
+    subject: Subject
+    results: list[CheckResult] = field(default_factory=list)
+    answers: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+    unavailable: str | None = None  # why the student's code could not be asked at all
+
+
+class ChecksPlugin:
+    """Feeds subjects to the checks and collects verdicts."""
+
+    def __init__(
+        self,
+        subjects: Sequence[Subject],
+        categories: Sequence[str],
+        on_done: Callable[[SubjectReport], None] | None,
+    ) -> None:
+        self.subjects = {subject.id: subject for subject in subjects}
+        if len(self.subjects) != len(subjects):
+            raise ValueError("subject ids must be unique")
+        self.categories = set(categories)
+        self.on_done = on_done
+        self.reports = {subject.id: SubjectReport(subject) for subject in subjects}
+        self.faults: list[str] = []
+
+    def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
+        if "student" in metafunc.fixturenames:
+            ids = list(self.subjects)
+            metafunc.parametrize("student", ids, ids=ids, indirect=True, scope="session")
+
+    @pytest.fixture(scope="session")
+    def student(self, request: pytest.FixtureRequest) -> Iterator[Student]:
+        report = self.reports[request.param]
+        try:
+            with report.subject.open() as opened:
+                recording = RecordingStudent(opened)
+                yield recording
+                report.answers = recording.answers
+        except StudentUnavailable as gone:
+            report.unavailable = str(gone)
+            raise
+        finally:
+            if self.on_done:
+                self.on_done(report)
+
+    def pytest_collection_modifyitems(
+        self, config: pytest.Config, items: list[pytest.Item]
+    ) -> None:
+        kept, dropped = [], []
+        for item in items:
+            marker = item.get_closest_marker("check")
+            if marker is None:
+                raise GraderFault(f"{item.nodeid} has no @check marker")
+            (kept if marker.kwargs["category"] in self.categories else dropped).append(item)
+        items[:] = kept
+        config.hook.pytest_deselected(items=dropped)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]):
+        report = yield
+        if call.when == "teardown" and call.excinfo is None:
+            return report
+        if call.when != "call" and call.excinfo is None:
+            return report
+        marker = item.get_closest_marker("check").kwargs
+        passed = call.excinfo is None
+        message = "" if passed else self._message(call.excinfo.value)
+        subject_id = item.callspec.params["student"]
+        self.reports[subject_id].results.append(
+            CheckResult(
+                id=marker["id"],
+                category=marker["category"],
+                points=float(marker["points"]) if passed else 0.0,
+                max_points=float(marker["points"]),
+                passed=passed,
+                message=message,
+            )
+        )
+        return report
+
+    def _message(self, error: BaseException) -> str:
+        if isinstance(error, (CheckFailed, StudentUnavailable)):
+            return str(error)
+        fault = f"grader error: {type(error).__name__}: {error}"
+        self.faults.append(fault)
+        return fault
+
+
+def run_checks(
+    subjects: Sequence[Subject],
+    categories: Sequence[str] = CATEGORIES,
+    on_done: Callable[[SubjectReport], None] | None = None,
+) -> dict[str, SubjectReport]:
+    """Run the hidden checks of `categories` against every subject, in one pytest session."""
+    plugin = ChecksPlugin(subjects, categories, on_done)
+    arguments = [
+        str(CHECKS_DIR),
+        "-c",
+        str(CHECKS_DIR / "pytest.ini"),
+        "--rootdir",
+        str(CHECKS_DIR),
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:terminal",
+        "-p",
+        "no:warnings",
+        "--capture=no",
+    ]
+    previous = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    try:
+        exit_code = pytest.main(arguments, plugins=[plugin])
+    finally:
+        if previous is None:
+            os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+        else:
+            os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = previous
+    if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        raise GraderFault(f"the hidden checks could not run (pytest exit code {exit_code})")
+    if plugin.faults:
+        raise GraderFault("; ".join(sorted(set(plugin.faults))))
+    return plugin.reports

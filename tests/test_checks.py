@@ -1,0 +1,76 @@
+"""The hidden checks against answers students write, run in-process (no sandbox)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+import torch
+
+from autograder.checks import CATEGORIES
+from autograder.child import lesson_namespace, run_cells
+from autograder.runner import SubjectReport, run_checks
+from autograder.student import InProcessStudent, Student
+from tests.answers import CORRECT, WRONG, Answer
+
+MAX_SCORE = 12.0
+
+
+class AnswerInProcess:
+    """Runs an answer's cells the way the sandbox does, but in this process."""
+
+    def __init__(self, answer: Answer) -> None:
+        self.id = answer.name
+        self.answer = answer
+
+    @contextmanager
+    def open(self) -> Iterator[Student]:
+        namespace = lesson_namespace()
+        errors, _ = run_cells(
+            [{"index": 1, "source": self.answer.loss}, {"index": 2, "source": self.answer.update}],
+            namespace,
+        )
+        assert not errors, errors
+        try:
+            yield InProcessStudent(namespace)
+        finally:
+            torch.set_default_dtype(torch.float32)
+
+
+@pytest.fixture(scope="module")
+def reports() -> dict[str, SubjectReport]:
+    return run_checks([AnswerInProcess(answer) for answer in CORRECT + WRONG])
+
+
+def lost_categories(report: SubjectReport) -> set[str]:
+    return {result.category for result in report.results if not result.passed}
+
+
+def test_every_check_has_a_stable_id_a_known_category_and_points(reports):
+    results = reports["reference"].results
+    ids = [r.id for r in results]
+    assert len(ids) == len(set(ids))
+    assert {r.category for r in results} == set(CATEGORIES)
+    assert sum(r.max_points for r in results) == MAX_SCORE
+
+
+@pytest.mark.parametrize("answer", CORRECT, ids=lambda answer: answer.name)
+def test_correct_answers_in_any_style_get_full_marks(reports, answer):
+    report = reports[answer.name]
+    failures = [f"{r.id}: {r.message}" for r in report.results if not r.passed]
+    assert failures == []
+    assert sum(r.points for r in report.results) == MAX_SCORE
+
+
+@pytest.mark.parametrize("answer", WRONG, ids=lambda answer: answer.name)
+def test_each_mistake_loses_points_exactly_in_its_categories(reports, answer):
+    report = reports[answer.name]
+    assert lost_categories(report) == answer.loses
+    messages = " | ".join(r.message for r in report.results if not r.passed)
+    assert answer.says in messages
+
+
+def test_the_wrong_answer_corpus_is_large_enough():
+    assert len(WRONG) >= 15
+    assert len(CORRECT) >= 4
