@@ -16,7 +16,7 @@ def unseen_loss_inputs() -> list[tuple[list[float], list[float]]]:
     generator = torch.Generator().manual_seed(20261123)
     pairs = []
     for length, scale in zip(UNSEEN_LENGTHS, (1.0, 3.0, 10.0), strict=True):
-        y = torch.randn(length, generator=generator) * scale
-        y_guess = y + torch.randn(length, generator=generator) * scale
+        y = torch.randn(length, generator=generator, dtype=torch.float32) * scale
+        y_guess = y + torch.randn(length, generator=generator, dtype=torch.float32) * scale
         pairs.append((y.tolist(), y_guess.tolist()))
     return pairs
