@@ -106,6 +106,32 @@ NO_ZERO_GRAD = Mistake(
     "gradient never zeroed",
     "zero the gradient after each step: a.grad.zero_() or a.grad = None",
 )
+LOSS_NOT_SCALAR = Mistake(
+    "loss_keeps_dimension",
+    "returned a tensor with dimensions left",
+    "average over every point so the loss is one number (a 0-dim tensor)",
+)
+LOSS_CHANGES_INPUT = Mistake(
+    "loss_changes_input",
+    "changed its inputs in place",
+    "compute y_guess - y into a new tensor instead of y_guess -= y",
+)
+LOSS_HARD_CODED = Mistake(
+    "loss_hard_coded",
+    "right only on the lesson's data",
+    "compute the loss from y and y_guess; a fixed number fails on other data",
+)
+UPDATE_LOCAL_A = Mistake(
+    "update_local_a",
+    "assigned to a inside update()",
+    "`a = ...` inside a function makes a new local name; change the global "
+    "parameter in place instead: a.sub_(lr * a.grad)",
+)
+NO_BACKWARD = Mistake(
+    "update_no_backward",
+    "used a.grad before any backward()",
+    "call loss.backward() before stepping: it is what fills in a.grad",
+)
 LOST_PARAMETER = Mistake(
     "update_replaced_a",
     "replaced a instead of updating it",
@@ -151,8 +177,8 @@ def diagnose_step(lesson: Lesson, start: torch.Tensor, after: torch.Tensor) -> M
     moved = after - start
     if torch.allclose(moved, torch.zeros_like(moved), atol=1e-7):
         return NO_STEP
-    for steps in range(2, 201):
-        if torch.allclose(lesson.descend(start, steps)[-1], after, rtol=1e-4, atol=1e-5):
+    for steps, position in enumerate(lesson.descend(start, 200)[1:], start=2):
+        if torch.allclose(position, after, rtol=1e-4, atol=1e-5):
             return several_steps_mistake(steps)
     ratio = -float(moved @ gradient / (gradient @ gradient))
     if torch.allclose(moved, -ratio * gradient, rtol=1e-3, atol=1e-5):
@@ -168,4 +194,8 @@ def diagnose_error(error: str) -> Mistake | None:
         return NOT_IMPLEMENTED
     if "leaf Variable that requires grad is being used in an in-place operation" in error:
         return OUTSIDE_NO_GRAD
+    if error.startswith("UnboundLocalError") and "'a'" in error:
+        return UPDATE_LOCAL_A
+    if "NoneType" in error:
+        return NO_BACKWARD
     return None

@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, Protocol
 
 import pytest
@@ -87,6 +88,16 @@ class ChecksPlugin:
             if marker is None:
                 raise GraderFault(f"{item.nodeid} has no @check marker")
             (kept if marker.kwargs["category"] in self.categories else dropped).append(item)
+        subject_order = {subject_id: index for index, subject_id in enumerate(self.subjects)}
+        position = {item: index for index, item in enumerate(kept)}
+
+        def run_order(item: pytest.Item) -> tuple[int, int, int]:
+            """Subject by subject; within one, loss checks first, convergence last."""
+            category = item.get_closest_marker("check").kwargs["category"]
+            subject = subject_order[item.callspec.params["student"]]
+            return subject, CATEGORIES.index(category), position[item]
+
+        kept.sort(key=run_order)
         items[:] = kept
         config.hook.pytest_deselected(items=dropped)
 
@@ -121,13 +132,30 @@ class ChecksPlugin:
         return fault
 
 
-def run_checks(
-    subjects: Sequence[Subject],
-    categories: Sequence[str] = CATEGORIES,
-    on_done: Callable[[SubjectReport], None] | None = None,
-) -> dict[str, SubjectReport]:
-    """Run the hidden checks of `categories` against every subject, in one pytest session."""
-    plugin = ChecksPlugin(subjects, categories, on_done)
+class _Catalogue:
+    def __init__(self) -> None:
+        self.checks: list[dict[str, Any]] = []
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        found = [dict(item.get_closest_marker("check").kwargs) for item in items]
+        self.checks = sorted(found, key=lambda check: CATEGORIES.index(check["category"]))
+
+
+@cache
+def catalogue() -> tuple[dict[str, Any], ...]:
+    """Every hidden check's id, category and points, in order, without running any."""
+    found = _Catalogue()
+    _pytest_main(["--collect-only"], found)
+    if not found.checks:
+        raise GraderFault("no hidden checks were found")
+    return tuple(found.checks)
+
+
+def max_score() -> float:
+    return round(sum(float(check["points"]) for check in catalogue()), 6)
+
+
+def _pytest_main(extra: list[str], plugin: object) -> int:
     arguments = [
         str(CHECKS_DIR),
         "-c",
@@ -141,16 +169,29 @@ def run_checks(
         "-p",
         "no:warnings",
         "--capture=no",
+        *extra,
     ]
     previous = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     try:
-        exit_code = pytest.main(arguments, plugins=[plugin])
+        return pytest.main(arguments, plugins=[plugin])
     finally:
         if previous is None:
             os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
         else:
             os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = previous
+
+
+def run_checks(
+    subjects: Sequence[Subject],
+    categories: Sequence[str] = CATEGORIES,
+    on_done: Callable[[SubjectReport], None] | None = None,
+) -> dict[str, SubjectReport]:
+    """Run the hidden checks of `categories` against every subject, in one pytest session."""
+    if not subjects:
+        return {}
+    plugin = ChecksPlugin(subjects, categories, on_done)
+    exit_code = _pytest_main([], plugin)
     if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         raise GraderFault(f"the hidden checks could not run (pytest exit code {exit_code})")
     if plugin.faults:

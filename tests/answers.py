@@ -105,6 +105,12 @@ def mean_squared_error(y, y_guess):
 
 WRONG = [
     wrong(
+        "loss_fourth_power",
+        {"loss"},
+        "on the lesson data",
+        loss="def mean_squared_error(y, y_guess):\n    return ((y_guess - y) ** 4).mean()\n",
+    ),
+    wrong(
         "loss_sum",
         {"loss"},
         "sum instead of average",

@@ -2,45 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import pytest
-import torch
 
 from autograder.checks import CATEGORIES
-from autograder.child import lesson_namespace, run_cells
-from autograder.runner import SubjectReport, run_checks
-from autograder.student import InProcessStudent, Student
-from tests.answers import CORRECT, WRONG, Answer
+from autograder.runner import SubjectReport
+from tests.answers import CORRECT, WRONG
+from tests.inprocess import reports_for
 
 MAX_SCORE = 12.0
 
 
-class AnswerInProcess:
-    """Runs an answer's cells the way the sandbox does, but in this process."""
-
-    def __init__(self, answer: Answer) -> None:
-        self.id = answer.name
-        self.answer = answer
-
-    @contextmanager
-    def open(self) -> Iterator[Student]:
-        namespace = lesson_namespace()
-        errors, _ = run_cells(
-            [{"index": 1, "source": self.answer.loss}, {"index": 2, "source": self.answer.update}],
-            namespace,
-        )
-        assert not errors, errors
-        try:
-            yield InProcessStudent(namespace)
-        finally:
-            torch.set_default_dtype(torch.float32)
-
-
 @pytest.fixture(scope="module")
 def reports() -> dict[str, SubjectReport]:
-    return run_checks([AnswerInProcess(answer) for answer in CORRECT + WRONG])
+    return reports_for(CORRECT + WRONG)
 
 
 def lost_categories(report: SubjectReport) -> set[str]:

@@ -19,6 +19,7 @@ def vector(values: list[float] | torch.Tensor) -> str:
 
 
 def with_hint(message: str, mistake: Mistake | None) -> str:
+    """`message`, followed by what the student can try when the mistake is recognised."""
     return f"{message} — {mistake.hint}" if mistake else message
 
 

@@ -10,32 +10,39 @@ from .expect import close, update_ran, vector, with_hint
 from .hidden_inputs import UNSEEN_STARTS
 
 
-def expect_one_step(student, lesson, start: tuple[float, ...]) -> None:
+def wrong_step(student, lesson, start: tuple[float, ...]) -> tuple[list[float], str] | None:
+    """Where one call from `start` moved a, and the likely mistake, when it is not one step."""
     run = student.updates(list(start), 1)
     update_ran(run)
     after = run.after_each_call[0].values
     begin = as_tensor(start)
-    expected = lesson.step_from(begin)
-    if not close(after, expected):
-        mistake = diagnose_step(lesson, begin, as_tensor(after)) if len(after) == 2 else None
-        fail(
-            with_hint(
-                f"from a = {vector(begin)} one call moved a to {vector(after)}; one step of "
-                f"a −= 0.1·∇loss gives {vector(expected)}",
-                mistake,
-            )
-        )
+    if close(after, lesson.step_from(begin)):
+        return None
+    mistake = diagnose_step(lesson, begin, as_tensor(after)) if len(after) == 2 else None
+    return after, with_hint("", mistake)
 
 
 @check("update.steps_from_first_guess", "update", 1)
 def test_one_call_from_the_first_guess_takes_one_step_of_size_lr(student, lesson):
-    expect_one_step(student, lesson, setting.FIRST_GUESS)
+    wrong = wrong_step(student, lesson, setting.FIRST_GUESS)
+    if wrong:
+        after, hint = wrong
+        expected = lesson.step_from(as_tensor(setting.FIRST_GUESS))
+        fail(
+            f"from a = {vector(setting.FIRST_GUESS)} one call moved a to {vector(after)}; "
+            f"one step of a −= 0.1·∇loss gives {vector(expected)}{hint}"
+        )
 
 
 @check("update.steps_from_unseen_starts", "update", 1)
 def test_one_call_takes_one_step_from_any_starting_point(student, lesson):
     for start in UNSEEN_STARTS:
-        expect_one_step(student, lesson, start)
+        wrong = wrong_step(student, lesson, start)
+        if wrong:
+            fail(
+                f"from another starting point, one call did not take one step of "
+                f"a −= 0.1·∇loss{wrong[1]}"
+            )
 
 
 @check("update.keeps_a_trainable_parameter", "update", 1)

@@ -1,0 +1,150 @@
+"""Command line: `check` one notebook, or `grade` a whole class."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from .batch import BatchRun, grade_all
+from .feedback import write_class_report, write_feedback_pages
+from .gradebook import check_course, record_scores
+from .judge import check_notebook
+from .outputs import grades_csv, results_json, write_atomically
+from .records import RecordStore
+from .results import as_table, total
+from .runner import GraderFault, catalogue, max_score
+from .sandbox import Limits
+from .submissions import UsageError, collect
+from .summary import print_summary, progress_bar
+
+
+def check_command(arguments: argparse.Namespace) -> int:
+    path = Path(arguments.notebook)
+    if not path.is_file():
+        raise UsageError(f"no such notebook: {path}")
+    verdict = check_notebook(path, Limits(wall_seconds=arguments.timeout))
+    score, _ = total(verdict.results)
+    if arguments.json:
+        document = {
+            "notebook": str(path),
+            "score": score,
+            "max_score": max_score(),
+            "message": verdict.message,
+            "notes": verdict.notes,
+            "checks": [result.to_json() for result in verdict.results],
+        }
+        print(json.dumps(document, indent=2))
+        return 0
+    if verdict.results:
+        print(as_table(verdict.results))
+    for line in [verdict.message, *verdict.notes]:
+        if line:
+            print(f"note: {line}")
+    return 0
+
+
+def grade_command(arguments: argparse.Namespace) -> int:
+    out = Path(arguments.out)
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="unzipped-") as scratch:
+        batch = collect(arguments.submissions, Path(scratch))
+        if batch.course_root:
+            check_course(batch.course_root)
+        store = RecordStore(out)
+        hidden = [out, Path(scratch), *(Path(p) for p in arguments.submissions)]
+        if batch.course_root:
+            hidden.append(batch.course_root)
+        limits = Limits(wall_seconds=arguments.timeout)
+        with progress_bar(len(batch.submissions)) as advance:
+            run: BatchRun = grade_all(
+                batch.submissions,
+                store,
+                limits,
+                arguments.workers,
+                arguments.force,
+                hidden,
+                advance,
+            )
+    records = [store.read(submission.student) for submission in batch.submissions]
+    write_atomically(out / "results.json", results_json(records, max_score()))
+    check_ids = [check["id"] for check in catalogue()]
+    write_atomically(out / "grades.csv", grades_csv(records, check_ids))
+    if batch.course_root:
+        record_scores(batch.course_root, records)
+    write_feedback_pages(records, out, batch.course_root)
+    write_class_report(records, out, run.seconds)
+    print_summary(records, run, out)
+    return 0
+
+
+def feedback_command(arguments: argparse.Namespace) -> int:
+    """Rebuild feedback pages and the class report from the records of an earlier `grade`."""
+    out = Path(arguments.out)
+    store = RecordStore(out)
+    records = [store.read(student) for student in store.students()]
+    if not records:
+        raise UsageError(f"{out} holds no graded records; run `grade --out {out}` first")
+    course_root = Path(arguments.course) if arguments.course else None
+    pages = write_feedback_pages(records, out, course_root)
+    report = write_class_report(records, out, seconds=None)
+    print(f"{len(pages)} feedback pages; class report: {report}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    main = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
+    commands = main.add_subparsers(dest="command", required=True)
+
+    check = commands.add_parser("check", help="grade one notebook and print every check")
+    check.add_argument("notebook", help="path to a .ipynb file")
+    check.add_argument("--json", action="store_true", help="print the verdicts as JSON")
+    check.add_argument("--timeout", type=float, default=30.0, help="seconds for the student code")
+    check.set_defaults(run=check_command)
+
+    grade = commands.add_parser("grade", help="grade a class of submissions")
+    grade.add_argument(
+        "submissions",
+        nargs="+",
+        help="an nbgrader submitted/ folder, a folder of <student>.ipynb, a .zip, or notebooks",
+    )
+    grade.add_argument("--out", required=True, help="folder for results.json, grades.csv, ...")
+    grade.add_argument(
+        "--timeout",
+        type=float,
+        default=10.0,
+        help="seconds each submission's code may run (default 10)",
+    )
+    grade.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="judge processes (default: one per core)",
+    )
+    grade.add_argument("--force", action="store_true", help="regrade students already recorded")
+    grade.set_defaults(run=grade_command)
+
+    feedback = commands.add_parser("feedback", help="rebuild feedback pages from --out records")
+    feedback.add_argument("--out", required=True, help="the --out folder of an earlier grade")
+    feedback.add_argument("--course", help="nbgrader course root: pages go to its feedback/")
+    feedback.set_defaults(run=feedback_command)
+    return main
+
+
+def main(argv: list[str] | None = None) -> int:
+    arguments = parser().parse_args(argv)
+    try:
+        return arguments.run(arguments)
+    except UsageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except GraderFault as fault:
+        print(f"grader fault: {fault}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

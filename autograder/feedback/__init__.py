@@ -1,0 +1,14 @@
+"""What students and instructors read after a batch: one feedback page per student and a
+class report, both made from the records the batch grader stores.
+
+Everything here works from a record's values alone (scores, check messages and the numbers the
+student's code produced), so pages can be rebuilt at any time without running student code.
+"""
+
+from __future__ import annotations
+
+from .diagnose import diagnose_record
+from .pages import write_feedback_pages
+from .report import write_class_report
+
+__all__ = ["diagnose_record", "write_class_report", "write_feedback_pages"]

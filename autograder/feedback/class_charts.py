@@ -1,0 +1,35 @@
+"""The class report's two charts: how scores spread, and how often each check passed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator, PercentFormatter
+
+BAR_COLOUR = "#1c7ed6"
+
+
+def score_histogram(scores: Sequence[float], max_score: float) -> Figure:
+    figure = Figure(figsize=(6.0, 3.4), layout="constrained")
+    axes = figure.add_subplot()
+    edges = [i - 0.5 for i in range(int(max_score) + 2)]
+    axes.hist(scores, bins=edges, color=BAR_COLOUR, edgecolor="white")
+    axes.set_xlabel(f"score (out of {max_score:g})")
+    axes.set_ylabel("students")
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    return figure
+
+
+def pass_rates(rates: dict[str, float]) -> Figure:
+    """One horizontal bar per check, in the checks' order from top to bottom."""
+    figure = Figure(figsize=(6.0, 0.9 + 0.32 * len(rates)), layout="constrained")
+    axes = figure.add_subplot()
+    names = list(rates)[::-1]
+    axes.barh(names, [rates[name] for name in names], color=BAR_COLOUR)
+    axes.set_xlim(0, 1)
+    axes.xaxis.set_major_formatter(PercentFormatter(1.0))
+    axes.set_xlabel("share of submissions that passed")
+    axes.tick_params(axis="y", labelsize="small")
+    return figure

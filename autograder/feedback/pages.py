@@ -1,0 +1,200 @@
+"""One feedback page per student: score, checks, likely mistakes and pictures of their run."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from ..checks import CATEGORIES
+from ..checks.expect import close, vector
+from ..diagnosis import Mistake
+from ..lesson import EPOCHS, FIRST_GUESS
+from ..reference import Lesson, as_tensor, the_lesson
+from ..verdicts import GRADED
+from .diagnose import loss_mistakes, update_mistakes
+from .markup import embedded_png, page, text
+from .observed import Observed, observed
+from .paths import feedback_path
+from .plots import Plotter, loss_curve
+from .statuses import EXPLANATIONS
+
+CATEGORY_TITLES = {
+    "loss": "The loss: mean_squared_error(y, y_guess)",
+    "update": "One step: update()",
+    "zero_grad": "Zeroing the gradient",
+    "convergence": f"Training: {EPOCHS} calls of update()",
+}
+PASSED = '<span class="pass">✓ pass</span>'
+FAILED = '<span class="fail">✗ fail</span>'
+
+
+def _score(record: dict[str, Any]) -> str:
+    return (
+        f'<section><h2>Score</h2><p class="score">{record["score"]:g} / '
+        f"{record['max_score']:g}</p><p>{text(record['message'])}</p></section>"
+    )
+
+
+def _what_happened(status: str) -> str:
+    explanation = EXPLANATIONS.get(status)
+    if explanation is None:
+        return ""
+    return (
+        '<section class="problem"><h2>What happened</h2>'
+        f"<p>{text(explanation.happened)}</p><h3>What to do</h3>"
+        f"<p>{text(explanation.to_do)}</p></section>"
+    )
+
+
+def _mistake(mistake: Mistake, where: str) -> str:
+    return (
+        f'<div class="mistake" data-mistake="{text(mistake.key)}">'
+        f"<p><strong>Likely mistake:</strong> {text(mistake.title)} (in <code>{where}</code>)</p>"
+        f"<p>Hint: {text(mistake.hint)}</p></div>"
+    )
+
+
+def _diagnosis(record: dict[str, Any], seen: Observed, lesson: Lesson) -> str:
+    found = [_mistake(m, "mean_squared_error") for m in loss_mistakes(record, seen, lesson)]
+    found += [_mistake(m, "update()") for m in update_mistakes(seen, lesson)]
+    if found:
+        body = "".join(found)
+    elif record["status"] != GRADED:
+        return ""
+    elif record["score"] >= record["max_score"]:
+        body = "<p>Every check passed. Well done!</p>"
+    else:
+        body = (
+            "<p>Your answers do not match one of the common mistakes the grader knows; the "
+            "failed checks below say what went wrong.</p>"
+        )
+    return f"<section><h2>Diagnosis</h2>{body}</section>"
+
+
+def _checks(checks: list[dict[str, Any]]) -> str:
+    if not checks:
+        return ""
+    categories = [*CATEGORIES, *sorted({c["category"] for c in checks} - set(CATEGORIES))]
+    parts = ["<section><h2>Checks</h2>"]
+    for category in categories:
+        group = [c for c in checks if c["category"] == category]
+        if not group:
+            continue
+        points = sum(c["points"] for c in group)
+        most = sum(c["max_points"] for c in group)
+        title = CATEGORY_TITLES.get(category, category)
+        parts.append(f"<h3>{text(title)} — {points:g} of {most:g} points</h3><ul class='checks'>")
+        for check in group:
+            verdict = PASSED if check["passed"] else FAILED
+            message = f": {text(check['message'])}" if check["message"] else ""
+            parts.append(f"<li>{verdict} <code>{text(check['id'])}</code>{message}</li>")
+        parts.append("</ul>")
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def _figure(png: bytes, description: str, caption: str) -> str:
+    image = embedded_png(png, description)
+    return f"<figure>{image}<figcaption class='muted'>{caption}</figcaption></figure>"
+
+
+def _pictures(seen: Observed, lesson: Lesson, plotter: Plotter) -> str:
+    parts = []
+    run = seen.trajectory
+    if run is not None and run.completed and len(run.after_each_call[-1].values) == 2:
+        positions = [state.values for state in run.after_each_call]
+        stopped = " (then it raised an error)" if run.error else ""
+        parts.append(
+            _figure(
+                plotter.fit(positions[-1]),
+                "the lesson data, the least-squares line and your line",
+                "The lesson's data, the least-squares line, and your line: after "
+                f"{run.completed} calls of <code>update()</code>{stopped} your <code>a</code> "
+                f"was {vector(positions[-1])}; the least-squares fit is "
+                f"{vector(lesson.least_squares)}.",
+            )
+        )
+        curve = loss_curve(lesson, [as_tensor(a) for a in positions])
+        parts.append(
+            _figure(
+                plotter.loss(curve),
+                "loss per epoch: yours against correct updates",
+                "The loss on the lesson data after each of your calls of <code>update()</code> "
+                "(dashed) and after correct ones (solid). The vertical scale is logarithmic."
+                + _diverged(curve, plotter.loss_ceiling),
+            )
+        )
+    parts.append(_loss_value_picture(seen, lesson, plotter))
+    body = "".join(parts)
+    return f"<section><h2>Your run, in pictures</h2>{body}</section>" if body else ""
+
+
+def _diverged(curve: list[float], ceiling: float) -> str:
+    """A sentence for a loss that leaves the chart, so a missing line is not a mystery."""
+    if any(math.isnan(value) for value in curve):
+        return " Your loss stopped being a finite number: training diverged."
+    if max(curve) > ceiling:
+        return f" Your loss grew past the top of the chart, up to {max(curve):.3g}."
+    return ""
+
+
+def _loss_value_picture(seen: Observed, lesson: Lesson, plotter: Plotter) -> str:
+    run = seen.lesson_loss
+    value = run.value if run is not None else None
+    expected = lesson.loss_at(as_tensor(FIRST_GUESS))
+    if value is None or not math.isfinite(value) or close([value], as_tensor([expected])):
+        return ""
+    return _figure(
+        plotter.loss_value(value, expected),
+        "your loss value against the right one",
+        f"On the lesson's data with <code>a = {vector(list(FIRST_GUESS))}</code>, your "
+        f"<code>mean_squared_error</code> returned {value:.6g}; the mean of the squared "
+        f"differences is {expected:.6g}.",
+    )
+
+
+def _notes_and_output(record: dict[str, Any]) -> str:
+    parts = []
+    notes = record.get("notes") or []
+    if notes:
+        items = "".join(f"<li>{text(note)}</li>" for note in notes)
+        parts.append(f"<section><h2>Notes</h2><ul>{items}</ul></section>")
+    if record.get("output"):
+        parts.append(
+            "<section><h2>What your code printed</h2><p class='muted'>The start of it, while "
+            f"the checks ran.</p><pre>{text(record['output'])}</pre></section>"
+        )
+    return "".join(parts)
+
+
+def feedback_page(record: dict[str, Any], lesson: Lesson, plotter: Plotter) -> str:
+    """The whole page for one record, as HTML text."""
+    seen = observed(record, lesson)
+    body = "\n".join(
+        [
+            f"<h1>Gradient descent from scratch — feedback for {text(record['student'])}</h1>",
+            _score(record),
+            _what_happened(record["status"]),
+            _diagnosis(record, seen, lesson),
+            _pictures(seen, lesson, plotter),
+            _checks(record.get("checks") or []),
+            _notes_and_output(record),
+        ]
+    )
+    return page(f"Feedback: {record['student']}", body)
+
+
+def write_feedback_pages(
+    records: list[dict[str, Any]], out_dir: Path, course_root: Path | None = None
+) -> list[Path]:
+    """Write one self-contained page per record; returns the paths in the records' order."""
+    lesson = the_lesson()
+    plotter = Plotter(lesson)
+    written = []
+    for record in records:
+        path = feedback_path(record["student"], out_dir, course_root)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(feedback_page(record, lesson, plotter), encoding="utf-8")
+        written.append(path)
+    return written

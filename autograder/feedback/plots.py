@@ -1,0 +1,165 @@
+"""The pictures on a student's page, drawn with matplotlib's object API (no pyplot state).
+
+A class has hundreds of pages, and in the two pictures every page has only the student's line
+differs. So each is drawn once with everything the lesson fixes (data, reference curve, axes,
+limits) and kept as a background; a page restores it and draws just the student's line on top,
+which is several times cheaper than drawing the figure again.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Sequence
+
+import torch
+from matplotlib.artist import Artist
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from PIL import Image
+
+from ..lesson import EPOCHS, FIRST_GUESS
+from ..reference import Lesson, as_tensor
+
+DPI = 120
+SIZE = (4.5, 3.0)  # inches: 540 × 360 pixels with large type, readable at a phone's width
+MARGINS = {"left": 0.15, "right": 0.97, "bottom": 0.16, "top": 0.86}  # legend above the axes
+STUDENT_COLOUR = "#d9480f"
+REFERENCE_COLOUR = "#1c7ed6"
+LOSS_CEILING_FACTOR = 100.0  # the loss chart's top, as a multiple of the first guess's loss
+
+
+def _figure(height: float = SIZE[1]) -> tuple[Figure, FigureCanvasAgg]:
+    figure = Figure(figsize=(SIZE[0], height), dpi=DPI)
+    figure.subplots_adjust(**MARGINS)
+    return figure, FigureCanvasAgg(figure)
+
+
+def encode(canvas: FigureCanvasAgg) -> bytes:
+    """The canvas as it is now, as PNG (without drawing it again)."""
+    rgba = canvas.buffer_rgba()
+    image = Image.frombuffer("RGBA", canvas.get_width_height(), rgba, "raw", "RGBA", 0, 1)
+    buffer = io.BytesIO()
+    image.convert("RGB").save(buffer, format="png", compress_level=3)
+    return buffer.getvalue()
+
+
+def _legend_above(axes: Axes) -> None:
+    """Outside the axes, so a student's line never hides it and it never needs redrawing."""
+    axes.legend(
+        loc="lower left",
+        bbox_to_anchor=(-0.02, 1.0),
+        ncols=3,
+        frameon=False,
+        fontsize="small",
+        handlelength=1.5,
+        columnspacing=1.0,
+    )
+
+
+class _Overlay:
+    """A drawn background with some artists drawn on top of it afresh for every picture."""
+
+    def __init__(self, figure: Figure, canvas: FigureCanvasAgg, on_top: list[Artist]) -> None:
+        for artist in on_top:
+            artist.set_animated(True)  # left out of the background
+        self.figure, self.canvas, self.on_top = figure, canvas, on_top
+        canvas.draw()
+        self.background = canvas.copy_from_bbox(figure.bbox)
+
+    def png(self) -> bytes:
+        self.canvas.restore_region(self.background)
+        for artist in self.on_top:
+            self.figure.draw_artist(artist)
+        return encode(self.canvas)
+
+
+def finite_or_nan(values: Sequence[float]) -> list[float]:
+    return [v if math.isfinite(v) else math.nan for v in values]
+
+
+def loss_curve(lesson: Lesson, positions: Sequence[torch.Tensor]) -> list[float]:
+    """The lesson's loss at the first guess and then at each position, by the judge's maths."""
+    start = as_tensor(FIRST_GUESS)
+    return finite_or_nan([lesson.loss_at(start), *(lesson.loss_at(a) for a in positions)])
+
+
+class Plotter:
+    """Draws one student's pictures at a time, reusing the same three figures."""
+
+    def __init__(self, lesson: Lesson) -> None:
+        self.lesson = lesson
+        self.line_x = [-1.0, 1.0]
+        self._fit = self._fit_overlay()
+        self._loss = self._loss_overlay()
+        self._value_figure, self._value_canvas = _figure(SIZE[1] * 0.8)
+        self._value_axes = self._value_figure.add_subplot()
+
+    def _line(self, a: Sequence[float]) -> list[float]:
+        slope, intercept = a
+        return [slope * x + intercept for x in self.line_x]
+
+    def _fit_overlay(self) -> _Overlay:
+        figure, canvas = _figure()
+        axes = figure.add_subplot()
+        targets = self.lesson.y.tolist()
+        axes.scatter(self.lesson.x[:, 0].tolist(), targets, s=12, color="#868e96", label="data")
+        fit = self.lesson.least_squares.tolist()
+        axes.plot(self.line_x, self._line(fit), color=REFERENCE_COLOUR, label="least-squares line")
+        (self.student_line,) = axes.plot(
+            [], [], color=STUDENT_COLOUR, linewidth=2.5, linestyle="--", label="your line"
+        )
+        margin = 0.15 * (max(targets) - min(targets))
+        axes.set_ylim(min(targets) - margin, max(targets) + margin)
+        axes.set_xlim(-1.05, 1.05)
+        axes.set_xlabel("x")
+        axes.set_ylabel("y")
+        _legend_above(axes)
+        return _Overlay(figure, canvas, [self.student_line])
+
+    def _loss_overlay(self) -> _Overlay:
+        figure, canvas = _figure()
+        axes = figure.add_subplot()
+        path = self.lesson.descend(as_tensor(FIRST_GUESS), EPOCHS)
+        reference = loss_curve(self.lesson, path)
+        axes.plot(reference, color=REFERENCE_COLOUR, label="correct updates")
+        (self.student_curve,) = axes.plot(
+            [], [], color=STUDENT_COLOUR, linewidth=2, linestyle="--", label="your updates"
+        )
+        self.loss_ceiling = reference[0] * LOSS_CEILING_FACTOR
+        axes.set_yscale("log")
+        axes.set_ylim(min(reference) / 2, self.loss_ceiling)
+        axes.set_xlim(0, EPOCHS)
+        axes.set_xlabel("epoch (calls of update())")
+        axes.set_ylabel("loss on the lesson data")
+        _legend_above(axes)
+        return _Overlay(figure, canvas, [self.student_curve])
+
+    def fit(self, final: Sequence[float]) -> bytes:
+        """The data, the least-squares line, and the line the student's `a` ended on."""
+        self.student_line.set_data(self.line_x, finite_or_nan(self._line(final)))
+        return self._fit.png()
+
+    def loss(self, curve: Sequence[float]) -> bytes:
+        """A student's `loss_curve` against the loss of correct updates; values above
+        `loss_ceiling` leave the top of the chart."""
+        self.student_curve.set_data(range(len(curve)), curve)
+        return self._loss.png()
+
+    def loss_value(self, observed: float, expected: float) -> bytes:
+        """The student's loss of the first guess on the lesson data beside the right value.
+        Drawn whole each time: it is needed only for wrong losses, and its scale varies."""
+        axes = self._value_axes
+        axes.clear()
+        bars = axes.bar(
+            ["your mean_squared_error", "the right value"],
+            [observed, expected],
+            color=[STUDENT_COLOUR, REFERENCE_COLOUR],
+        )
+        axes.bar_label(bars, fmt="%.4g")
+        axes.axhline(0.0, color="black", linewidth=0.8)
+        axes.set_ylabel("loss of the first guess")
+        axes.margins(y=0.15)
+        self._value_canvas.draw()
+        return encode(self._value_canvas)

@@ -1,0 +1,139 @@
+"""The instructor's view of a batch: report.html with its charts, and mistakes.csv."""
+
+from __future__ import annotations
+
+import csv
+import statistics
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from ..diagnosis import Mistake
+from ..verdicts import GRADED, STATUSES
+from .class_charts import pass_rates, score_histogram
+from .diagnose import diagnose_record
+from .markup import linked_png, page, text
+
+FIGURES = "report"
+
+
+def write_mistakes_csv(
+    path: Path, records: list[dict[str, Any]], found: list[list[Mistake]]
+) -> None:
+    """One row per student, for sorting and filtering in a spreadsheet."""
+    with path.open("w", newline="", encoding="utf-8") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(["student", "status", "score", "mistakes"])
+        for record, mistakes in zip(records, found, strict=True):
+            keys = ";".join(mistake.key for mistake in mistakes)
+            writer.writerow([record["student"], record["status"], record["score"], keys])
+
+
+def check_pass_rates(records: list[dict[str, Any]]) -> dict[str, float]:
+    """Share of all submissions passing each check; a check never run counts as failed."""
+    passed: Counter[str] = Counter()
+    for record in records:
+        for check in record.get("checks") or []:
+            passed[check["id"]] += bool(check["passed"])  # listed even when nobody passed
+    return {check: count / len(records) for check, count in passed.items()}
+
+
+def _overview(records: list[dict[str, Any]], seconds: float | None) -> str:
+    scores = [record["score"] for record in records]
+    counts = Counter(record["status"] for record in records)
+    rows = "".join(
+        f"<tr><td>{text(status)}</td><td class='number'>{counts[status]}</td></tr>"
+        for status in STATUSES
+        if counts[status]
+    )
+    if seconds is None:
+        timing = " (grading time not recorded: pages rebuilt from stored records)"
+    else:
+        each = f" ({1000 * seconds / len(records):.0f} ms per submission)" if records else ""
+        timing = f", graded in {seconds:.1f} s{each}"
+    mean = f"{statistics.mean(scores):.2f}" if scores else "—"
+    median = f"{statistics.median(scores):g}" if scores else "—"
+    most = records[0]["max_score"] if records else 0
+    return (
+        f"<section><h2>Overview</h2><p>{len(records)} submissions{timing}. "
+        f"Mean score {mean}, median {median}, out of {most:g}.</p>"
+        f"<table><tr><th>status</th><th>submissions</th></tr>{rows}</table></section>"
+    )
+
+
+def _common_mistakes(records: list[dict[str, Any]], found: list[list[Mistake]]) -> str:
+    students: dict[str, list[str]] = {}
+    titles: dict[str, list[str]] = {}
+    for record, mistakes in zip(records, found, strict=True):
+        for mistake in mistakes:
+            students.setdefault(mistake.key, []).append(record["student"])
+            if mistake.title not in titles.setdefault(mistake.key, []):
+                titles[mistake.key].append(mistake.title)
+    if not students:
+        return "<section><h2>Most common mistakes</h2><p>None recognised.</p></section>"
+    rows = []
+    for key in sorted(students, key=lambda k: (-len(students[k]), k)):
+        names = ", ".join(text(student) for student in students[key])
+        rows.append(
+            f"<tr><td>{text('; '.join(titles[key]))} <code class='muted'>{text(key)}</code>"
+            f"<details><summary>who</summary>{names}</details></td>"
+            f"<td class='number'>{len(students[key])}</td></tr>"
+        )
+    return (
+        "<section><h2>Most common mistakes</h2><table><tr><th>mistake</th><th>students</th>"
+        f"</tr>{''.join(rows)}</table></section>"
+    )
+
+
+def _not_graded(records: list[dict[str, Any]]) -> str:
+    rows = "".join(
+        f"<tr><td>{text(record['student'])}</td><td>{text(record['status'])}</td>"
+        f"<td>{text(record['message'])}</td></tr>"
+        for record in records
+        if record["status"] != GRADED
+    )
+    body = (
+        f"<table><tr><th>student</th><th>status</th><th>what happened</th></tr>{rows}</table>"
+        if rows
+        else "<p>Every submission ran to the end.</p>"
+    )
+    return f"<section><h2>Timed out, crashed or not gradable</h2>{body}</section>"
+
+
+def _charts(records: list[dict[str, Any]], folder: Path) -> str:
+    folder.mkdir(parents=True, exist_ok=True)
+    most = records[0]["max_score"] if records else 0.0
+    histogram = score_histogram([record["score"] for record in records], most)
+    histogram.savefig(folder / "score_histogram.png", dpi=100)
+    rates = check_pass_rates(records) if records else {}
+    pass_rates(rates).savefig(folder / "pass_rates.png", dpi=100)
+    rows = "".join(
+        f"<tr><td><code>{text(check)}</code></td><td class='number'>{rate:.0%}</td></tr>"
+        for check, rate in rates.items()
+    )
+    return (
+        "<section><h2>Scores</h2>"
+        f"{linked_png(f'{FIGURES}/score_histogram.png', 'histogram of scores')}</section>"
+        "<section><h2>Pass rate per check</h2>"
+        f"{linked_png(f'{FIGURES}/pass_rates.png', 'share of submissions passing each check')}"
+        f"<table><tr><th>check</th><th>passed</th></tr>{rows}</table></section>"
+    )
+
+
+def write_class_report(records: list[dict[str, Any]], out_dir: Path, seconds: float | None) -> Path:
+    """Write report.html (charts in report/) and mistakes.csv into `out_dir`; returns the page."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    found = [diagnose_record(record) for record in records]
+    write_mistakes_csv(out_dir / "mistakes.csv", records, found)
+    body = "\n".join(
+        [
+            "<h1>Gradient descent from scratch — class report</h1>",
+            _overview(records, seconds),
+            _charts(records, out_dir / FIGURES),
+            _common_mistakes(records, found),
+            _not_graded(records),
+        ]
+    )
+    target = out_dir / "report.html"
+    target.write_text(page("Class report: gradient descent", body), encoding="utf-8")
+    return target

@@ -1,0 +1,64 @@
+"""Scores into nbgrader's own gradebook, so `nbgrader export` and the formgrader show them.
+
+Each category's points go to the grade cell named `<category>_checks` in the notebook
+`gradient_descent`, the same cells nbgrader's own autograde fills. Writes go through nbgrader's
+`Gradebook` API, never straight into its database. nbgrader is imported only when a course is
+graded: importing it takes seconds, which a plain folder of notebooks should not pay.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from .lesson import ASSIGNMENT
+from .submissions import UsageError
+from .verdicts import points_by_category
+
+
+def grade_cell_for(category: str) -> str:
+    return f"{category}_checks"
+
+
+def check_course(course_root: Path) -> None:
+    """Fail before grading when the course's gradebook does not know the assignment."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    database = course_root / "gradebook.db"
+    if not database.is_file():
+        raise UsageError(
+            f"{database} does not exist: run `nbgrader generate_assignment "
+            f"{ASSIGNMENT}` in {course_root} first"
+        )
+    with Gradebook(f"sqlite:///{database}") as gradebook:
+        try:
+            gradebook.find_assignment(ASSIGNMENT)
+        except MissingEntry:
+            raise UsageError(
+                f"the gradebook in {course_root} has no assignment {ASSIGNMENT}: "
+                f"run `nbgrader generate_assignment {ASSIGNMENT}` first"
+            ) from None
+
+
+def record_scores(course_root: Path, records: Iterable[dict[str, Any]]) -> int:
+    """Write every record's per-category points; returns how many students were written."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    written = 0
+    with Gradebook(f"sqlite:///{course_root / 'gradebook.db'}") as gradebook:
+        for record in records:
+            student = record["student"]
+            gradebook.update_or_create_student(student)
+            try:
+                gradebook.find_submission(ASSIGNMENT, student)
+            except MissingEntry:
+                gradebook.add_submission(ASSIGNMENT, student)
+            for category, earned in points_by_category(record["checks"]).items():
+                grade = gradebook.find_grade(
+                    grade_cell_for(category), ASSIGNMENT, ASSIGNMENT, student
+                )
+                grade.auto_score = earned
+            gradebook.db.commit()
+            written += 1
+    return written

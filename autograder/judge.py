@@ -1,0 +1,41 @@
+"""Grading one notebook in a sandbox: the `check` command's engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .checks import CHECKS_DIR
+from .notebook_code import InvalidNotebook, student_code
+from .remote import SandboxedNotebook
+from .results import CheckResult
+from .runner import run_checks
+from .sandbox import Limits, Sandbox
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def secret_paths(*extra: Path) -> list[Path]:
+    """Directories a student process must not see: the grader itself and what it reads."""
+    paths = {PACKAGE_DIR, CHECKS_DIR.resolve()}
+    paths.update(path.resolve() for path in extra if path.exists())
+    return sorted(paths)
+
+
+@dataclass
+class Verdict:
+    results: list[CheckResult]
+    message: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+def check_notebook(path: Path, limits: Limits) -> Verdict:
+    """Run every hidden check against the code in the notebook at `path`."""
+    try:
+        code = student_code(path)
+    except InvalidNotebook as invalid:
+        return Verdict(results=[], message=f"invalid notebook: {invalid}")
+    with Sandbox(limits, secret_paths(path.parent)) as sandbox:
+        subject = SandboxedNotebook("notebook", code, sandbox)
+        report = run_checks([subject])["notebook"]
+    return Verdict(results=report.results, message=report.unavailable or "", notes=subject.notes())

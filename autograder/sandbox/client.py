@@ -1,0 +1,213 @@
+"""The judge's side of the sandbox: start the fork server, launch and finish students.
+
+Nothing here runs student code. The judge talks to each student process over its own
+message channel, and to the fork server over a control socket and one report socket per
+student.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from autograder.protocol import (
+    ChannelClosed,
+    ProtocolError,
+    channel_pair,
+    decode,
+    encode,
+    receive_message,
+    send_message,
+)
+from autograder.sandbox.limits import Limits, ProcessOutcome
+
+DEFAULT_ENTRY = "autograder.child:serve"
+_STARTUP_SECONDS = 300.0  # the first torch import on a cold disk can be slow
+_LAUNCH_SECONDS = 30.0
+_REPORT_SECONDS = 30.0  # a killed process is reaped within milliseconds; this is a backstop
+_LAUNCH = b"launch"
+_FINISH = b"finish"
+
+
+class SandboxError(Exception):
+    """The sandbox itself failed (not the student): the fork server is gone or stuck."""
+
+
+class Sandbox:
+    """One fork server; start once per judge process."""
+
+    def __init__(
+        self, limits: Limits, hidden_paths: Sequence[Path], entry: str = DEFAULT_ENTRY
+    ) -> None:
+        self.limits = limits
+        judge_end, server_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        config = {
+            "limits": asdict(limits),
+            "hidden_paths": [str(Path(path).resolve()) for path in hidden_paths],
+            "entry": entry,
+        }
+        with server_end:
+            self._server = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "autograder.sandbox.server",
+                    str(server_end.fileno()),
+                    json.dumps(config),
+                ],
+                pass_fds=[server_end.fileno()],
+                env=_server_environment(),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                start_new_session=True,  # a Ctrl-C meant for the judge does not reach it
+            )
+        self._control: socket.socket | None = judge_end
+        try:
+            hello = receive_message(judge_end, timeout=_STARTUP_SECONDS)
+        except ProtocolError as error:
+            self.close()
+            raise SandboxError(f"the fork server did not start: {error}") from None
+        self.layers: list[str] = list(hello["layers"])
+
+    def launch(self, payload: dict[str, Any]) -> StudentProcess:
+        """Fork a confined student process and hand it `payload` as its first message."""
+        if self._control is None:
+            raise SandboxError("the sandbox is closed")
+        started = time.monotonic()
+        message = encode(payload)
+        judge_end, student_end = channel_pair()
+        report, server_report = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        with contextlib.ExitStack() as on_failure:
+            on_failure.callback(judge_end.close)
+            on_failure.callback(report.close)
+            try:
+                with student_end, server_report:
+                    socket.send_fds(
+                        self._control, [_LAUNCH], [student_end.fileno(), server_report.fileno()]
+                    )
+                reply = receive_message(report, timeout=_LAUNCH_SECONDS)
+            except (OSError, ProtocolError) as error:
+                raise SandboxError(f"the fork server is gone: {error}") from None
+            if "pid" not in reply:
+                raise SandboxError(reply.get("error", "the fork server refused the launch"))
+            on_failure.pop_all()
+        with contextlib.suppress(OSError):  # a process that died at once shows in its outcome
+            judge_end.sendall(message)
+        return StudentProcess(reply["pid"], judge_end, report, self.limits, started)
+
+    def close(self) -> None:
+        """Hang up on the fork server; it kills whatever still runs and exits."""
+        if self._control is None:
+            return
+        self._control.close()
+        self._control = None
+        try:
+            self._server.wait(timeout=_REPORT_SECONDS)
+        except subprocess.TimeoutExpired:
+            self._server.kill()
+            self._server.wait()
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def _server_environment() -> dict[str, str]:
+    """Only what the fork server needs: its children inherit its memory, environment included."""
+    path = [entry or os.getcwd() for entry in sys.path]
+    return {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": os.environ.get("HOME", "/"),
+        "LANG": "C.UTF-8",
+        "PYTHONPATH": os.pathsep.join(path),
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "MPLBACKEND": "Agg",
+    }
+
+
+class StudentProcess:
+    """One running student process, as the judge sees it."""
+
+    def __init__(
+        self,
+        pid: int,
+        channel: socket.socket,
+        report: socket.socket,
+        limits: Limits,
+        started: float,
+    ) -> None:
+        self.pid = pid
+        self._channel = channel
+        self._report = report
+        self._limits = limits
+        self._started = started
+        self._outcome: ProcessOutcome | None = None
+
+    def request(self, message: dict[str, Any], timeout: float) -> dict[str, Any]:
+        """Send one message and wait for the answer; only the student process itself may
+        answer (the kernel stamps the sender's pid, so its children are ignored)."""
+        try:
+            send_message(self._channel, message)
+        except (BrokenPipeError, ConnectionResetError):
+            raise ChannelClosed("the student process closed the channel") from None
+        return receive_message(self._channel, timeout=timeout, sender_pid=self.pid)
+
+    def remaining_seconds(self) -> float:
+        """Wall-clock time left, counted from before the fork (so never an overestimate)."""
+        return max(0.0, self._limits.wall_seconds - (time.monotonic() - self._started))
+
+    def finish(self) -> ProcessOutcome:
+        """Kill the process if it still runs, wait until it is reaped, and say how it ended."""
+        if self._outcome is None:
+            with contextlib.suppress(OSError):
+                self._report.send(_FINISH)
+            try:
+                self._outcome = self._read_outcome()
+            finally:
+                self._channel.close()
+                self._report.close()
+        return self._outcome
+
+    def _receive_report(self) -> tuple[bytes, list[int]]:
+        """If the server closed its end with our "finish" still unread, the kernel reports
+        ECONNRESET once, ahead of the outcome that is already queued; read past it."""
+        try:
+            data, fds, _, _ = socket.recv_fds(self._report, 4096, 1)
+        except ConnectionResetError:
+            data, fds, _, _ = socket.recv_fds(self._report, 4096, 1)
+        return data, fds
+
+    def _read_outcome(self) -> ProcessOutcome:
+        self._report.settimeout(_REPORT_SECONDS)
+        try:
+            data, fds = self._receive_report()
+        except OSError as error:
+            raise SandboxError(f"no outcome from the fork server: {error}") from None
+        if not data or len(fds) != 1:
+            for fd in fds:
+                os.close(fd)
+            raise SandboxError("the fork server went away before reporting an outcome")
+        try:
+            output = os.pread(fds[0], self._limits.output_bytes, 0)
+        finally:
+            os.close(fds[0])
+        header = decode(data)
+        return ProcessOutcome(
+            ended=header["ended"],
+            returncode=header["returncode"],
+            signal=header["signal"],
+            output=output.decode(errors="replace"),
+            output_truncated=header["output_truncated"],
+        )

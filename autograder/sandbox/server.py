@@ -1,0 +1,228 @@
+"""The fork server: warms Python up once, then forks one confined student per request.
+
+Started by `Sandbox` as `python -m autograder.sandbox.server CONTROL_FD CONFIG_JSON`. It
+imports torch and matplotlib but never computes with torch (forking after torch has started
+its thread pools can hang the child). Every process it forks inherits its memory, so it holds
+nothing secret: payloads go from the judge straight to each student, and student output
+moves from pipe to memfd inside the kernel. It also supervises every student it forked
+(output, wall clock, exit) in one event loop, so a launch costs a single fork.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import gc
+import importlib
+import itertools
+import json
+import os
+import selectors
+import signal
+import socket
+import sys
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from autograder.protocol import channel_pair, receive_message, send_message
+from autograder.sandbox import linux, student
+from autograder.sandbox.cgroups import StudentCgroups, find_controllers
+from autograder.sandbox.hugepages import collapse_anonymous_memory
+from autograder.sandbox.limits import Limits
+from autograder.sandbox.supervision import Supervised, output_pipe
+
+_PROBE_SECONDS = 60.0
+
+T = TypeVar("T")
+FileObject = int | socket.socket
+
+
+def main(argv: list[str]) -> None:
+    control = socket.socket(fileno=int(argv[1]))
+    config = json.loads(argv[2])
+    entry = _warm_up(config["entry"])
+    server = ForkServer(Limits(**config["limits"]), tuple(config["hidden_paths"]), entry)
+    send_message(control, {"layers": server.probe()})
+    server.serve(control)
+
+
+def _warm_up(entry: str) -> student.Entry:
+    """Import what every student needs, so that each fork starts with it loaded."""
+    import matplotlib
+    import torch
+
+    torch.set_num_threads(1)
+    matplotlib.use("Agg")
+    importlib.import_module("matplotlib.pyplot")
+    module, _, function = entry.partition(":")
+    target = getattr(importlib.import_module(module), function)
+    gc.collect()
+    gc.freeze()  # keeps the collector from touching, and so copying, inherited pages
+    collapse_anonymous_memory()
+    return target
+
+
+def _runtime_paths() -> tuple[str, ...]:
+    """The installation and import path, outermost directories only."""
+    candidates = {sys.base_prefix, sys.prefix, sys.exec_prefix, *sys.path}
+    found = sorted({os.path.realpath(path) for path in candidates if path and os.path.isdir(path)})
+    return tuple(
+        path for path in found if not any(path.startswith(other + os.sep) for other in found)
+    )
+
+
+class ForkServer:
+    """Forks student processes and watches them until they end."""
+
+    def __init__(self, limits: Limits, hidden_paths: tuple[str, ...], entry: student.Entry):
+        self._limits = limits
+        self._hidden_paths = hidden_paths
+        self._runtime_paths = _runtime_paths()
+        self._entry = entry
+        self._required: tuple[str, ...] | None = None
+        self._controllers = find_controllers(limits)
+        self._names = (f"sandbox-{os.getpid()}-{number}" for number in itertools.count())
+        self._own_pid_namespace = os.open("/proc/self/ns/pid", os.O_RDONLY)
+        self._sink = os.open(os.devnull, os.O_WRONLY)
+        self._selector = selectors.DefaultSelector()
+        self._watched: set[Supervised] = set()
+        self._running = True
+
+    def probe(self) -> list[str]:
+        """Confine one throwaway student; what it managed becomes required of all others.
+        A student that could not even import the standard library is no use: fail loudly."""
+        own_end, student_end = channel_pair()
+        with own_end:
+            pid, cgroups = self._fork(student_end.fileno(), sys.stderr.fileno(), None)
+            student_end.close()
+            try:
+                report = receive_message(own_end, timeout=_PROBE_SECONDS)
+            finally:
+                os.kill(pid, signal.SIGKILL)  # unreaped until the next line, so still ours
+                os.waitpid(pid, 0)
+                cgroups.remove()
+        if not report["runtime_readable"]:
+            raise SystemExit("sandbox: student processes cannot read the Python installation")
+        self._required = tuple(report["layers"])
+        return report["layers"]
+
+    def serve(self, control: socket.socket) -> None:
+        """Launch on request until the judge hangs up, then kill whatever is left."""
+        self._watch(control, self._on_control, control)
+        while self._running:
+            deadlines = [w.deadline for w in self._watched if w.kill_reason is None]
+            timeout = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
+            for key, _ in self._selector.select(timeout):
+                if self._selector.get_map().get(key.fd) is key:  # not dropped by an earlier one
+                    key.data()
+            now = time.monotonic()
+            for watched in self._watched:
+                if now >= watched.deadline:
+                    watched.kill("timeout")
+        for watched in list(self._watched):
+            watched.kill("killed")
+            self._end(watched)
+
+    def _on_control(self, control: socket.socket) -> None:
+        try:
+            message, fds, _, _ = socket.recv_fds(control, 64, 2)
+        except OSError:
+            message, fds = b"", []
+        if message and len(fds) == 2:
+            self._launch(fds[0], socket.socket(fileno=fds[1]))
+            return
+        for fd in fds:
+            os.close(fd)
+        if not message:
+            self._running = False
+
+    def _launch(self, student_fd: int, report: socket.socket) -> None:
+        try:
+            watched = self._start(student_fd, report)
+        except OSError as error:
+            with contextlib.suppress(OSError):
+                send_message(report, {"error": f"cannot start a student process: {error}"})
+            report.close()
+            return
+        finally:
+            os.close(student_fd)
+        with contextlib.suppress(OSError):
+            send_message(report, {"pid": watched.pid})
+        self._watched.add(watched)
+        for fileobj, handler in (
+            (watched.output, self._on_output),
+            (watched.pidfd, self._end),
+            (watched.report, self._on_report),
+        ):
+            self._watch(fileobj, handler, watched)
+
+    def _watch(self, fileobj: FileObject, handler: Callable[[T], None], argument: T) -> None:
+        self._selector.register(fileobj, selectors.EVENT_READ, functools.partial(handler, argument))
+
+    def _start(self, student_fd: int, report: socket.socket) -> Supervised:
+        read_end, write_end = output_pipe()
+        try:
+            pid, cgroups = self._fork(student_fd, write_end, self._required)
+        except OSError:
+            os.close(read_end)
+            raise
+        finally:
+            os.close(write_end)
+        try:
+            return Supervised(pid, report, read_end, self._limits, cgroups, self._sink)
+        except OSError:
+            os.kill(pid, signal.SIGKILL)  # unreaped until the next line, so still ours
+            os.waitpid(pid, 0)
+            cgroups.remove()
+            os.close(read_end)
+            raise
+
+    def _fork(
+        self, channel_fd: int, output_fd: int, required: tuple[str, ...] | None
+    ) -> tuple[int, StudentCgroups]:
+        """Fork a student as pid 1 of a new pid namespace, then step back into our own."""
+        cgroups = StudentCgroups(self._controllers, next(self._names))
+        setup = student.StudentSetup(
+            self._limits, self._runtime_paths, self._hidden_paths, self._entry, required
+        )
+        try:
+            linux.unshare(linux.CLONE_NEWPID)
+            new_namespace = True
+        except OSError:
+            new_namespace = False
+        try:
+            pid = os.fork()
+            if pid == 0:
+                student.run(setup, channel_fd, output_fd, cgroups)
+        except OSError:
+            cgroups.remove()
+            raise
+        finally:
+            if new_namespace:
+                linux.setns(self._own_pid_namespace, linux.CLONE_NEWPID)
+        return pid, cgroups
+
+    def _on_output(self, watched: Supervised) -> None:
+        if not watched.drain():
+            self._selector.unregister(watched.output)
+
+    def _on_report(self, watched: Supervised) -> None:
+        """Any word from the judge on this channel, or its closing, means: finish it."""
+        with contextlib.suppress(OSError):
+            watched.report.recv(64, socket.MSG_DONTWAIT)
+        self._selector.unregister(watched.report)
+        watched.kill("killed")
+
+    def _end(self, watched: Supervised) -> None:
+        """The student process has ended (or is about to): reap it and report."""
+        watched.reap()
+        for fileobj in (watched.output, watched.pidfd, watched.report):
+            with contextlib.suppress(KeyError, ValueError):
+                self._selector.unregister(fileobj)
+        watched.report_outcome()
+        self._watched.discard(watched)
+
+
+if __name__ == "__main__":
+    main(sys.argv)

@@ -1,0 +1,123 @@
+"""One student process as the fork server watches it: its output, its clock, its end."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import signal
+import socket
+import time
+
+from autograder.protocol import encode
+from autograder.sandbox.cgroups import StudentCgroups
+from autograder.sandbox.limits import Limits
+
+_PIPE_BYTES = 1 << 20
+_CHUNK = _PIPE_BYTES
+_PF_EXITING = 0x4  # task flag: the process is inside exit()
+
+
+def output_pipe() -> tuple[int, int]:
+    """A (read end, write end) pipe for a student's stdout and stderr, as large as allowed."""
+    read_end, write_end = os.pipe2(os.O_CLOEXEC)
+    with contextlib.suppress(OSError):
+        fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
+    os.set_blocking(read_end, False)
+    return read_end, write_end
+
+
+class Supervised:
+    """Output goes from the pipe into a memfd (or /dev/null past the cap) inside the kernel,
+    so the fork server never holds a student's output in its own memory."""
+
+    def __init__(
+        self,
+        pid: int,
+        report: socket.socket,
+        output: int,
+        limits: Limits,
+        cgroups: StudentCgroups,
+        sink: int,
+    ) -> None:
+        self.pid = pid
+        self._kept = os.memfd_create("student-output", os.MFD_CLOEXEC)
+        try:
+            self.pidfd = os.pidfd_open(pid)
+        except OSError:
+            os.close(self._kept)
+            raise
+        self.report = report
+        self.output = output
+        self.deadline = time.monotonic() + limits.wall_seconds
+        self.kill_reason: str | None = None
+        self._room = limits.output_bytes
+        self._truncated = False
+        self._status: int | None = None
+        self._cgroups = cgroups
+        self._sink = sink
+
+    def drain(self) -> bool:
+        """Move one chunk of output along; False once every writer has closed the pipe."""
+        return self._move() != 0
+
+    def _move(self) -> int | None:
+        """Bytes moved: 0 at end of file, None when the pipe is empty for now."""
+        try:
+            if self._room:
+                moved = os.splice(
+                    self.output, self._kept, min(self._room, _CHUNK), flags=os.SPLICE_F_NONBLOCK
+                )
+                self._room -= moved
+            else:
+                moved = os.splice(self.output, self._sink, _CHUNK, flags=os.SPLICE_F_NONBLOCK)
+                self._truncated = self._truncated or moved > 0
+        except BlockingIOError:
+            return None
+        return moved
+
+    def kill(self, reason: str) -> None:
+        """SIGKILL through the pidfd: the process is unreaped, so its pid cannot be reused.
+        One that already ended by itself keeps its own cause of death."""
+        if self.kill_reason is None and self._status is None and self._running():
+            self.kill_reason = reason
+            with contextlib.suppress(ProcessLookupError):
+                signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
+
+    def _running(self) -> bool:
+        """False once the process has started to exit, whoever killed it: the kernel closes
+        its channel before it becomes reapable, and the judge may react in between."""
+        try:
+            with open(f"/proc/{self.pid}/stat") as stat:
+                flags = int(stat.read().rsplit(")", 1)[1].split()[6])
+        except OSError:
+            return False
+        return not flags & _PF_EXITING
+
+    def reap(self) -> None:
+        _, self._status = os.waitpid(self.pid, 0)
+
+    def report_outcome(self) -> None:
+        """Send how it ended, with the kept output as a memfd; then let everything go."""
+        # Empty the pipe, but no more than it can hold: without a pid namespace an escaped
+        # child could go on writing for ever.
+        remaining = _PIPE_BYTES
+        while remaining > 0 and (moved := self._move()):
+            remaining -= moved
+        with contextlib.suppress(OSError):
+            socket.send_fds(self.report, [encode(self._outcome())], [self._kept])
+        for fd in (self._kept, self.output, self.pidfd):
+            os.close(fd)
+        self.report.close()
+        self._cgroups.remove()
+
+    def _outcome(self) -> dict[str, object]:
+        status = self._status
+        assert status is not None, "report_outcome() before reap()"
+        outcome: dict[str, object] = {"output_truncated": self._truncated}
+        if os.WIFSIGNALED(status):
+            number = os.WTERMSIG(status)
+            killed = self.kill_reason is not None and number == signal.SIGKILL
+            ended = self.kill_reason if killed else "signaled"
+            return outcome | {"ended": ended, "returncode": None, "signal": number}
+        return outcome | {"ended": "exited", "returncode": os.WEXITSTATUS(status), "signal": None}
