@@ -16,8 +16,14 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 
 
 def secret_paths(*extra: Path) -> list[Path]:
-    """Directories a student process must not see: the grader itself and what it reads."""
+    """Directories a student process must not see: the grader itself and what it reads.
+
+    When the grader runs from this kit's own course directory, that directory (holding the
+    reference solution in source/) is hidden too.
+    """
     paths = {PACKAGE_DIR, CHECKS_DIR.resolve()}
+    if (PACKAGE_DIR.parent / "nbgrader_config.py").is_file():
+        paths.add(PACKAGE_DIR.parent)
     paths.update(path.resolve() for path in extra if path.exists())
     return sorted(paths)
 

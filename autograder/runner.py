@@ -112,6 +112,8 @@ class ChecksPlugin:
         passed = call.excinfo is None
         message = "" if passed else self._message(call.excinfo.value)
         subject_id = item.callspec.params["student"]
+        if not passed and isinstance(call.excinfo.value, StudentUnavailable):
+            self.reports[subject_id].unavailable = message
         self.reports[subject_id].results.append(
             CheckResult(
                 id=marker["id"],
