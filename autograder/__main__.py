@@ -67,6 +67,7 @@ def grade_command(arguments: argparse.Namespace) -> int:
                 arguments.workers,
                 arguments.force,
                 hidden,
+                batch.course_root,
                 advance,
             )
     records = [store.read(submission.student) for submission in batch.submissions]
@@ -75,7 +76,6 @@ def grade_command(arguments: argparse.Namespace) -> int:
     write_atomically(out / "grades.csv", grades_csv(records, check_ids))
     if batch.course_root:
         record_scores(batch.course_root, records)
-    write_feedback_pages(records, out, batch.course_root)
     write_class_report(records, out, run.seconds)
     print_summary(records, run, out)
     return 0

@@ -16,6 +16,7 @@ from multiprocessing import util
 from pathlib import Path
 from typing import Any
 
+from .feedback import FeedbackWriter
 from .judge import secret_paths
 from .notebook_code import InvalidNotebook, student_code
 from .records import RecordStore
@@ -27,12 +28,14 @@ from .verdicts import INVALID, classify, record
 
 _sandbox: Sandbox | None = None
 _limits: Limits | None = None
+_feedback: FeedbackWriter | None = None
 
 
-def _start_worker(limits: Limits, hidden: list[Path]) -> None:
-    global _sandbox, _limits
+def _start_worker(limits: Limits, hidden: list[Path], out: Path, course: Path | None) -> None:
+    global _sandbox, _limits, _feedback
     _limits = limits
     _sandbox = Sandbox(limits, hidden)
+    _feedback = FeedbackWriter(out, course)
     util.Finalize(None, _sandbox.close, exitpriority=10)
 
 
@@ -45,7 +48,15 @@ def observations_of(report: SubjectReport) -> list[dict[str, Any]]:
 
 
 def grade_chunk(chunk: Sequence[Submission]) -> list[dict[str, Any]]:
-    """Grade some submissions in this worker; one record each, in any order."""
+    """Grade some submissions in this worker and write their feedback pages; one record each."""
+    records = _judge_chunk(chunk)
+    assert _feedback is not None
+    for finished in records:
+        _feedback.write(finished)
+    return records
+
+
+def _judge_chunk(chunk: Sequence[Submission]) -> list[dict[str, Any]]:
     assert _sandbox is not None and _limits is not None
     most = max_score()
     records: list[dict[str, Any]] = []
@@ -104,6 +115,7 @@ def grade_all(
     workers: int,
     force: bool,
     hidden: list[Path],
+    course_root: Path | None,
     advance: Callable[[int], None],
 ) -> BatchRun:
     """Grade what is not recorded yet (everything with `force`), recording as chunks finish."""
@@ -113,7 +125,8 @@ def grade_all(
     isolation: list[str] = []
     if todo:
         context = multiprocessing.get_context("spawn")
-        with context.Pool(workers, _start_worker, (limits, secret_paths(*hidden))) as pool:
+        setup = (limits, secret_paths(*hidden), store.out_dir, course_root)
+        with context.Pool(workers, _start_worker, setup) as pool:
             isolation = pool.apply(_isolation_layers)
             for records in pool.imap_unordered(grade_chunk, _chunks(todo, workers)):
                 for finished in records:

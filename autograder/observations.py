@@ -8,7 +8,7 @@ objects, code or surprises; the judge rebuilds real tensors from the numbers bef
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 MAX_VALUES = 4096
@@ -71,7 +71,7 @@ class LossRun:
         return self.values[0] if self.values and len(self.values) == 1 else None
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        return dict(vars(self))
 
     @classmethod
     def from_json(cls, raw: Any) -> LossRun:
@@ -134,7 +134,12 @@ class UpdateRun:
         return len(self.after_each_call)
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        return {
+            "start": self.start,
+            "calls": self.calls,
+            "after_each_call": [vars(state) for state in self.after_each_call],
+            "error": self.error,
+        }
 
     @classmethod
     def from_json(cls, raw: Any) -> UpdateRun:

@@ -17,6 +17,7 @@ from urllib.parse import quote, unquote
 
 class RecordStore:
     def __init__(self, out_dir: Path) -> None:
+        self.out_dir = out_dir
         self.folder = out_dir / "records"
         self.folder.mkdir(parents=True, exist_ok=True)
 

@@ -127,7 +127,9 @@ class ChecksPlugin:
         return report
 
     def _message(self, error: BaseException) -> str:
-        if isinstance(error, (CheckFailed, StudentUnavailable)):
+        if isinstance(error, CheckFailed):
+            return error.msg
+        if isinstance(error, StudentUnavailable):
             return str(error)
         fault = f"grader error: {type(error).__name__}: {error}"
         self.faults.append(fault)
@@ -170,6 +172,16 @@ def _pytest_main(extra: list[str], plugin: object) -> int:
         "no:terminal",
         "-p",
         "no:warnings",
+        "-p",
+        "no:logging",
+        "-p",
+        "no:junitxml",
+        "-p",
+        "no:doctest",
+        "-p",
+        "no:unraisableexception",
+        "-p",
+        "no:threadexception",
         "--capture=no",
         *extra,
     ]

@@ -150,7 +150,7 @@ def test_a_second_step_that_is_not_fresh_is_called_a_missing_zero_grad(records):
     """Gradient zero after the first call, yet the second call is not a fresh step."""
     reference = records["reference"]["observations"]
     answers = {update_question(o): o["answer"] for o in reference}
-    midway = answers[("updates", FIRST_GUESS, 2)]["after_each_call"][0]["values"]
+    midway = answers[("updates", FIRST_GUESS, EPOCHS)]["after_each_call"][0]["values"]
     fresh = answers[("updates", tuple(midway), 1)]
     moved = {**fresh["after_each_call"][0], "values": [v + 0.5 for v in midway]}
     piled = {

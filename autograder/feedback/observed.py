@@ -12,6 +12,7 @@ from typing import Any
 from ..lesson import EPOCHS, FIRST_GUESS
 from ..observations import LossRun, MalformedObservation, UpdateRun
 from ..reference import Lesson
+from ..student import first_calls
 
 UpdateKey = tuple[tuple[float, ...], int]
 
@@ -49,12 +50,13 @@ def observed(record: dict[str, Any], lesson: Lesson) -> Observed:
                 updates[_key(question[1], question[2])] = UpdateRun.from_json(item["answer"])
         except (MalformedObservation, KeyError, IndexError, TypeError, ValueError):
             continue
-    two_calls = updates.get(_key(FIRST_GUESS, 2))
+    trajectory = updates.get(_key(FIRST_GUESS, EPOCHS))
+    two_calls = first_calls(trajectory, 2) if trajectory else None
     midway = two_calls.after_each_call[0].values if two_calls and two_calls.completed else None
     return Observed(
         lesson_loss=lesson_loss,
-        first_step=updates.get(_key(FIRST_GUESS, 1)),
+        first_step=first_calls(trajectory, 1) if trajectory else None,
         two_calls=two_calls,
         fresh_second_step=updates.get(_key(midway, 1)) if midway else None,
-        trajectory=updates.get(_key(FIRST_GUESS, EPOCHS)),
+        trajectory=trajectory,
     )

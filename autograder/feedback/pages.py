@@ -185,16 +185,25 @@ def feedback_page(record: dict[str, Any], lesson: Lesson, plotter: Plotter) -> s
     return page(f"Feedback: {record['student']}", body)
 
 
+class FeedbackWriter:
+    """Writes pages one record at a time, drawing on figures set up once per process."""
+
+    def __init__(self, out_dir: Path, course_root: Path | None = None) -> None:
+        self.out_dir = out_dir
+        self.course_root = course_root
+        self.lesson = the_lesson()
+        self.plotter = Plotter(self.lesson)
+
+    def write(self, record: dict[str, Any]) -> Path:
+        path = feedback_path(record["student"], self.out_dir, self.course_root)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(feedback_page(record, self.lesson, self.plotter), encoding="utf-8")
+        return path
+
+
 def write_feedback_pages(
     records: list[dict[str, Any]], out_dir: Path, course_root: Path | None = None
 ) -> list[Path]:
     """Write one self-contained page per record; returns the paths in the records' order."""
-    lesson = the_lesson()
-    plotter = Plotter(lesson)
-    written = []
-    for record in records:
-        path = feedback_path(record["student"], out_dir, course_root)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(feedback_page(record, lesson, plotter), encoding="utf-8")
-        written.append(path)
-    return written
+    writer = FeedbackWriter(out_dir, course_root)
+    return [writer.write(record) for record in records]

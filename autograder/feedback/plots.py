@@ -8,6 +8,7 @@ which is several times cheaper than drawing the figure again.
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 from collections.abc import Sequence
@@ -85,6 +86,15 @@ def loss_curve(lesson: Lesson, positions: Sequence[torch.Tensor]) -> list[float]
     return finite_or_nan([lesson.loss_at(start), *(lesson.loss_at(a) for a in positions)])
 
 
+def _as_drawn(values: Sequence[float]) -> tuple[float, ...]:
+    """Values rounded to 4 significant digits, finer than a chart shows.
+
+    Pictures are cached by these keys: many students' code produces the same picture (every
+    correct answer does), and each is drawn once.
+    """
+    return tuple(float(f"{value:.4g}") for value in values)
+
+
 class Plotter:
     """Draws one student's pictures at a time, reusing the same three figures."""
 
@@ -138,18 +148,30 @@ class Plotter:
 
     def fit(self, final: Sequence[float]) -> bytes:
         """The data, the least-squares line, and the line the student's `a` ended on."""
+        return self._fit_png(_as_drawn(final))
+
+    @functools.lru_cache(maxsize=512)  # noqa: B019 - one plotter lives as long as its process
+    def _fit_png(self, final: tuple[float, ...]) -> bytes:
         self.student_line.set_data(self.line_x, finite_or_nan(self._line(final)))
         return self._fit.png()
 
     def loss(self, curve: Sequence[float]) -> bytes:
         """A student's `loss_curve` against the loss of correct updates; values above
         `loss_ceiling` leave the top of the chart."""
+        return self._loss_png(_as_drawn(curve))
+
+    @functools.lru_cache(maxsize=512)  # noqa: B019 - one plotter lives as long as its process
+    def _loss_png(self, curve: tuple[float, ...]) -> bytes:
         self.student_curve.set_data(range(len(curve)), curve)
         return self._loss.png()
 
     def loss_value(self, observed: float, expected: float) -> bytes:
-        """The student's loss of the first guess on the lesson data beside the right value.
-        Drawn whole each time: it is needed only for wrong losses, and its scale varies."""
+        """The student's loss of the first guess on the lesson data beside the right value."""
+        return self._loss_value_png(*_as_drawn((observed, expected)))
+
+    @functools.lru_cache(maxsize=512)  # noqa: B019 - one plotter lives as long as its process
+    def _loss_value_png(self, observed: float, expected: float) -> bytes:
+        """Drawn whole each time: it is needed only for wrong losses, and its scale varies."""
         axes = self._value_axes
         axes.clear()
         bars = axes.bar(

@@ -1,0 +1,153 @@
+"""The batch grader end to end: a real nbgrader course, a kill -9 mid-batch, zips and folders."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.answers import CORRECT, WRONG
+from tests.course import ASSIGNMENT, NOTEBOOK, ROOT, copy_course, generate_release, nbgrader
+from tests.notebooks import filled_release, write_submission
+
+pytestmark = pytest.mark.slow
+ANSWERS = CORRECT + WRONG
+
+
+def grade(*arguments: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "autograder", "grade", *arguments],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def scores(out: Path) -> dict[str, float]:
+    rows = json.loads((out / "results.json").read_text())["submissions"]
+    assert len(rows) == len({row["student"] for row in rows}), "a student has two rows"
+    return {row["student"]: row["score"] for row in rows}
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory) -> Path:
+    root = copy_course(tmp_path_factory.mktemp("batch") / "course")
+    release = generate_release(root)
+    for answer in ANSWERS:
+        notebook = filled_release(answer.loss, answer.update, release)
+        write_submission(root / "submitted" / answer.name / ASSIGNMENT / NOTEBOOK, notebook)
+    return root
+
+
+@pytest.fixture(scope="module")
+def graded_course(course: Path) -> Path:
+    out = course / "grading"
+    done = grade(str(course / "submitted"), "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    return out
+
+
+def test_every_answer_gets_the_score_the_in_process_checks_give(graded_course: Path):
+    from tests.inprocess import reports_for
+
+    expected = {
+        name: sum(result.points for result in report.results)
+        for name, report in reports_for(ANSWERS).items()
+    }
+    assert scores(graded_course) == expected
+
+
+def test_nbgrader_export_lists_the_kits_scores(course: Path, graded_course: Path):
+    nbgrader("export", "--to", "exported.csv", cwd=course)
+    with (course / "exported.csv").open(newline="") as stream:
+        exported = {row["student_id"]: float(row["score"]) for row in csv.DictReader(stream)}
+    assert exported == scores(graded_course)
+
+
+def test_grades_csv_has_one_row_per_student_and_a_column_per_check(graded_course: Path):
+    with (graded_course / "grades.csv").open(newline="") as stream:
+        rows = list(csv.DictReader(stream))
+    assert len(rows) == len(ANSWERS)
+    assert (
+        "loss.value_on_lesson_data" in rows[0]
+        and "convergence.reaches_least_squares_fit" in rows[0]
+    )
+
+
+def test_feedback_lands_where_nbgrader_puts_it(course: Path, graded_course: Path):
+    for answer in ANSWERS:
+        page = course / "feedback" / answer.name / ASSIGNMENT / "feedback.html"
+        assert page.is_file(), page
+    assert (graded_course / "report.html").is_file()
+
+
+def test_a_batch_killed_with_sigkill_resumes_to_the_same_grades(tmp_path: Path):
+    folder = tmp_path / "class"
+    for number in range(60):
+        answer = ANSWERS[number % len(ANSWERS)]
+        write_submission(
+            folder / f"s{number:02d}-{answer.name}.ipynb",
+            filled_release(answer.loss, answer.update),
+        )
+    clean, interrupted = tmp_path / "clean", tmp_path / "interrupted"
+    assert grade(str(folder), "--out", str(clean)).returncode == 0
+
+    command = [sys.executable, "-m", "autograder", "grade", str(folder), "--out", str(interrupted)]
+    batch = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    records = interrupted / "records"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list(records.glob("*.json"))) < 10:
+        time.sleep(0.05)
+    os.killpg(batch.pid, signal.SIGKILL)
+    batch.wait()
+    partial = len(list(records.glob("*.json")))
+    assert 10 <= partial < 60, "the batch should have been killed part-way"
+
+    resumed = grade(str(folder), "--out", str(interrupted))
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"{partial} already recorded" in resumed.stdout.replace("\n", " ")
+    assert scores(interrupted) == scores(clean)
+    assert len(list(records.glob("*.json"))) == 60
+
+
+def test_a_zip_from_an_lms_and_single_notebooks_are_graded(tmp_path: Path):
+    reference = ANSWERS[0]
+    mistake = next(answer for answer in WRONG if answer.name == "loss_sum")
+    archive = tmp_path / "download.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        for name, answer in (("ada", reference), ("ben", mistake)):
+            text = json.dumps(filled_release(answer.loss, answer.update))
+            bundle.writestr(f"download/{name}.ipynb", text)
+    single = write_submission(
+        tmp_path / "cleo.ipynb", filled_release(reference.loss, reference.update)
+    )
+    out = tmp_path / "out"
+    done = grade(str(archive), str(single), "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert scores(out) == {"ada": 12.0, "ben": 9.0, "cleo": 12.0}
+
+
+def test_usage_errors_exit_2_without_grading(tmp_path: Path):
+    missing = grade(str(tmp_path / "nowhere"), "--out", str(tmp_path / "out"))
+    assert missing.returncode == 2 and "does not exist" in missing.stderr
+    evil = tmp_path / "evil.zip"
+    with zipfile.ZipFile(evil, "w") as bundle:
+        bundle.writestr("../escape.ipynb", "{}")
+    escaped = grade(str(evil), "--out", str(tmp_path / "out"))
+    assert escaped.returncode == 2 and "unsafe member" in escaped.stderr
+    assert not (tmp_path / "escape.ipynb").exists()
