@@ -10,10 +10,10 @@ import tempfile
 from pathlib import Path
 
 from .batch import BatchRun, grade_all
-from .feedback import write_class_report, write_feedback_pages
+from .feedback import FeedbackWriter, write_class_report
 from .gradebook import check_course, record_scores
 from .judge import check_notebook
-from .outputs import grades_csv, results_json, write_atomically
+from .outputs import grades_csv, result_row, results_json, write_atomically
 from .records import RecordStore
 from .results import as_table, total
 from .runner import GraderFault, catalogue, max_score
@@ -70,14 +70,14 @@ def grade_command(arguments: argparse.Namespace) -> int:
                 batch.course_root,
                 advance,
             )
-    records = [store.read(submission.student) for submission in batch.submissions]
-    write_atomically(out / "results.json", results_json(records, max_score()))
+    students = [submission.student for submission in batch.submissions]
+    write_atomically(out / "results.json", results_json(store.each(students), max_score()))
     check_ids = [check["id"] for check in catalogue()]
-    write_atomically(out / "grades.csv", grades_csv(records, check_ids))
+    write_atomically(out / "grades.csv", grades_csv(store.each(students), check_ids))
     if batch.course_root:
-        record_scores(batch.course_root, records)
-    write_class_report(records, out, run.seconds)
-    print_summary(records, run, out)
+        record_scores(batch.course_root, store.each(students))
+    write_class_report(store.each(students), out, run.seconds)
+    print_summary([result_row(record) for record in store.each(students)], run, out)
     return 0
 
 
@@ -85,13 +85,15 @@ def feedback_command(arguments: argparse.Namespace) -> int:
     """Rebuild feedback pages and the class report from the records of an earlier `grade`."""
     out = Path(arguments.out)
     store = RecordStore(out)
-    records = [store.read(student) for student in store.students()]
-    if not records:
+    students = list(store.students())
+    if not students:
         raise UsageError(f"{out} holds no graded records; run `grade --out {out}` first")
     course_root = Path(arguments.course) if arguments.course else None
-    pages = write_feedback_pages(records, out, course_root)
-    report = write_class_report(records, out, seconds=None)
-    print(f"{len(pages)} feedback pages; class report: {report}")
+    writer = FeedbackWriter(out, course_root)
+    for record in store.each(students):
+        writer.write(record)
+    report = write_class_report(store.each(students), out, seconds=None)
+    print(f"{len(students)} feedback pages; class report: {report}")
     return 0
 
 

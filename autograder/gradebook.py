@@ -8,6 +8,7 @@ graded: importing it takes seconds, which a plain folder of notebooks should not
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -44,9 +45,14 @@ def check_course(course_root: Path) -> None:
 def record_scores(course_root: Path, records: Iterable[dict[str, Any]]) -> int:
     """Write every record's per-category points; returns how many students were written."""
     from nbgrader.api import Gradebook, MissingEntry
+    from sqlalchemy.exc import SAWarning
 
     written = 0
-    with Gradebook(f"sqlite:///{course_root / 'gradebook.db'}") as gradebook:
+    with (
+        warnings.catch_warnings(),
+        Gradebook(f"sqlite:///{course_root / 'gradebook.db'}") as gradebook,
+    ):
+        warnings.simplefilter("ignore", SAWarning)  # nbgrader's own ORM chatter
         for record in records:
             student = record["student"]
             gradebook.update_or_create_student(student)

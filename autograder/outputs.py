@@ -44,7 +44,7 @@ def results_json(records: Iterable[dict[str, Any]], max_score: float) -> str:
     )
 
 
-def grades_csv(records: list[dict[str, Any]], check_ids: list[str]) -> str:
+def grades_csv(records: Iterable[dict[str, Any]], check_ids: list[str]) -> str:
     """One row per student: status, total, then the points of every check."""
     stream = io.StringIO()
     writer = csv.writer(stream)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
@@ -47,6 +47,11 @@ class RecordStore:
 
     def read(self, student: str) -> dict[str, Any]:
         return json.loads(self._path(student).read_text())
+
+    def each(self, students: Iterable[str]) -> Iterator[dict[str, Any]]:
+        """The records of `students`, read one at a time."""
+        for student in students:
+            yield self.read(student)
 
     def students(self) -> Iterator[str]:
         for path in sorted(self.folder.glob("*.json")):

@@ -101,8 +101,7 @@ def _devtools_port(profile: Path, browser: subprocess.Popen[bytes]) -> int:
 
 @pytest.fixture
 def tab(tmp_path: Path) -> Iterator[Tab]:
-    if BROWSER is None:
-        pytest.skip("chromium is not installed (apt-get install chromium)")
+    assert BROWSER is not None, "chromium is not installed: apt-get install chromium (.ci/run does)"
     profile = tmp_path / "profile"
     browser = subprocess.Popen(
         [

@@ -29,7 +29,7 @@ from tests.notebooks import filled_release, write_submission
 pytestmark = pytest.mark.slow
 
 MAX_SCORE = 12.0
-STUDENTS = ("perfect", "blank", "sum_loss", "warns")
+STUDENTS = ("perfect", "blank", "sum_loss", "warns", "loss_unfinished")
 
 
 def reference_answer(grade_id: str) -> str:
@@ -59,6 +59,9 @@ def submissions(release: Path) -> dict[str, nbformat.NotebookNode]:
         "blank": read(release),
         "sum_loss": filled_release(replaced(loss, ".mean()", ".sum()"), update, release),
         "warns": filled_release(loss, noisy_update, release),
+        "loss_unfinished": filled_release(
+            cell(read(release), "mean_squared_error").source, update, release
+        ),
     }
 
 
@@ -116,6 +119,8 @@ def test_expected_totals(course: Path, exported: dict[str, float]) -> None:
     assert exported["perfect"] == MAX_SCORE, failed_graded_cells(course, "perfect")
     assert exported["blank"] == 0.0
     assert 0.0 < exported["sum_loss"] < MAX_SCORE
+    # update() calls the unfinished loss, yet is written: it is graded on its own
+    assert exported["loss_unfinished"] == 7.0, failed_graded_cells(course, "loss_unfinished")
 
 
 def test_warnings_do_not_cost_points(course: Path, exported: dict[str, float]) -> None:

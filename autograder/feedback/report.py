@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import statistics
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from .class_charts import pass_rates, score_histogram
 from .diagnose import diagnose_record
 from .markup import linked_png, page, text
 
+VERDICT_FIELDS = ("student", "status", "score", "max_score", "message", "checks")
 FIGURES = "report"
 
 
@@ -120,10 +122,21 @@ def _charts(records: list[dict[str, Any]], folder: Path) -> str:
     )
 
 
-def write_class_report(records: list[dict[str, Any]], out_dir: Path, seconds: float | None) -> Path:
-    """Write report.html (charts in report/) and mistakes.csv into `out_dir`; returns the page."""
+def write_class_report(
+    records: Iterable[dict[str, Any]], out_dir: Path, seconds: float | None
+) -> Path:
+    """Write report.html (charts in report/) and mistakes.csv into `out_dir`; returns the page.
+
+    Records are read one at a time and only their verdicts kept, so a large class does not
+    hold every student's observations in memory at once.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
-    found = [diagnose_record(record) for record in records]
+    found: list[list[Mistake]] = []
+    verdicts: list[dict[str, Any]] = []
+    for record in records:
+        found.append(diagnose_record(record))
+        verdicts.append({key: record[key] for key in VERDICT_FIELDS})
+    records = verdicts
     write_mistakes_csv(out_dir / "mistakes.csv", records, found)
     body = "\n".join(
         [
