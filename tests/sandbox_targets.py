@@ -101,7 +101,9 @@ def _scratch(request: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]
 def _look(request: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
     seen = {}
     for path in request["paths"]:
-        if os.path.isdir(path):
+        if not os.path.lexists(path):
+            seen[path] = {"exists": False}
+        elif os.path.isdir(path):
             seen[path] = {"mount": os.path.ismount(path), "entries": os.listdir(path)}
         else:
             with open(path, "rb") as content:

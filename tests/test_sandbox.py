@@ -227,8 +227,10 @@ def test_hidden_paths_are_empty_inside(sandbox: Sandbox) -> None:
     needs(sandbox, "hidden-paths")
     assert os.listdir(HIDDEN_DIR) and HIDDEN_FILE.stat().st_size > 0
     reply, _ = ask(sandbox, "look", paths=[str(HIDDEN_DIR), str(HIDDEN_FILE)])
-    assert reply[str(HIDDEN_DIR)] == {"mount": True, "entries": []}
-    assert reply[str(HIDDEN_FILE)] == {"mount": True, "bytes": 0}
+    # Covered by an empty mount, or not there at all when the checkout lies under the
+    # student's private /tmp.
+    assert reply[str(HIDDEN_DIR)] in ({"mount": True, "entries": []}, {"exists": False})
+    assert reply[str(HIDDEN_FILE)] in ({"mount": True, "bytes": 0}, {"exists": False})
 
 
 def test_huge_output_is_drained_and_capped(sandbox: Sandbox) -> None:
