@@ -92,7 +92,11 @@ def run_cells(
 
 
 def serve(sock: socket.socket, payload: dict[str, Any]) -> None:
-    """Wait for the cells, run them, report readiness, then answer `loss` and `updates`."""
+    """Wait for the cells, run them, report readiness, then answer `loss` and `updates`.
+
+    `payload` is the sandbox's launch data; grading sends everything over `sock` instead, so
+    that no student's code ever passes through the fork server's memory.
+    """
     try:
         start = receive_message(sock)
     except ProtocolError:
