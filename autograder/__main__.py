@@ -71,13 +71,14 @@ def grade_command(arguments: argparse.Namespace) -> int:
                 advance,
             )
     students = [submission.student for submission in batch.submissions]
-    write_atomically(out / "results.json", results_json(store.each(students), max_score()))
+    rows = [result_row(record) for record in store.each(students)]
+    write_atomically(out / "results.json", results_json(rows, max_score()))
     check_ids = [check["id"] for check in catalogue()]
-    write_atomically(out / "grades.csv", grades_csv(store.each(students), check_ids))
+    write_atomically(out / "grades.csv", grades_csv(rows, check_ids))
     if batch.course_root:
-        record_scores(batch.course_root, store.each(students))
-    write_class_report(store.each(students), out, run.seconds)
-    print_summary([result_row(record) for record in store.each(students)], run, out)
+        record_scores(batch.course_root, rows)
+    write_class_report(store.each(students), out, run.seconds)  # reads observations again
+    print_summary(rows, run, out)
     return 0
 
 

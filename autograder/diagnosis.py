@@ -172,7 +172,12 @@ def several_steps_mistake(steps: int) -> Mistake:
 
 
 def diagnose_step(lesson: Lesson, start: torch.Tensor, after: torch.Tensor) -> Mistake | None:
-    """Recognise what a wrong step did: direction, size, or several steps at once."""
+    """Recognise what a wrong step did: direction, size, or several steps at once.
+
+    A correct step is no mistake: without this guard it would read as "learning rate 0.1".
+    """
+    if torch.allclose(after, lesson.step_from(start), rtol=1e-4, atol=1e-5):
+        return None
     gradient = lesson.gradient_at(start)
     moved = after - start
     if torch.allclose(moved, torch.zeros_like(moved), atol=1e-7):

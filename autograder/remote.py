@@ -42,9 +42,7 @@ class RemoteStudent:
                 "or crashed) before all checks could run"
             )
         except ProtocolError as error:
-            self.broken = StudentUnavailable(
-                f"the grading process sent a malformed answer ({error})"
-            )
+            self.broken = _malformed(error)
         raise self.broken
 
     def start(self, code: StudentCode) -> list[str]:
@@ -64,10 +62,12 @@ class RemoteStudent:
         try:
             return kind.from_json(answer)
         except MalformedObservation as error:
-            self.broken = StudentUnavailable(
-                f"the grading process sent a malformed answer ({error})"
-            )
+            self.broken = _malformed(error)
             raise self.broken from None
+
+
+def _malformed(error: Exception) -> StudentUnavailable:
+    return StudentUnavailable(f"the grading process sent a malformed answer ({error})")
 
 
 def _texts(raw: Any) -> list[str]:
