@@ -7,16 +7,20 @@ import json
 import os
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
+from .atomic import write_atomically
 from .batch import BatchRun, grade_all
 from .feedback import FeedbackWriter, write_class_report
 from .gradebook import check_course, record_scores
 from .judge import check_notebook
-from .outputs import grades_csv, result_row, results_json, write_atomically
+from .outputs import grades_csv, results_json
+from .record import Record, RecordError, Status
 from .records import RecordStore
 from .results import as_table, total
 from .runner import GraderFault, catalogue, max_score
+from .safe_text import one_line
 from .sandbox import Limits
 from .submissions import UsageError, collect
 from .summary import print_summary, progress_bar
@@ -26,7 +30,7 @@ def check_command(arguments: argparse.Namespace) -> int:
     path = Path(arguments.notebook)
     if not path.is_file():
         raise UsageError(f"no such notebook: {path}")
-    verdict = check_notebook(path, Limits(wall_seconds=arguments.timeout))
+    verdict = check_notebook(path, Limits.for_wall_clock(arguments.timeout))
     score, _ = total(verdict.results)
     if arguments.json:
         document = {
@@ -43,7 +47,7 @@ def check_command(arguments: argparse.Namespace) -> int:
         print(as_table(verdict.results))
     for line in [verdict.message, *verdict.notes]:
         if line:
-            print(f"note: {line}")
+            print(f"note: {one_line(line)}")
     return 0
 
 
@@ -58,7 +62,7 @@ def grade_command(arguments: argparse.Namespace) -> int:
         hidden = [out, Path(scratch), *(Path(p) for p in arguments.submissions)]
         if batch.course_root:
             hidden.append(batch.course_root)
-        limits = Limits(wall_seconds=arguments.timeout)
+        limits = Limits.for_wall_clock(arguments.timeout)
         with progress_bar(len(batch.submissions)) as advance:
             run: BatchRun = grade_all(
                 batch.submissions,
@@ -71,15 +75,39 @@ def grade_command(arguments: argparse.Namespace) -> int:
                 advance,
             )
     students = [submission.student for submission in batch.submissions]
-    rows = [result_row(record) for record in store.each(students)]
+    rows = [_verdict(store, student) for student in students]
     write_atomically(out / "results.json", results_json(rows, max_score()))
     check_ids = [check["id"] for check in catalogue()]
     write_atomically(out / "grades.csv", grades_csv(rows, check_ids))
     if batch.course_root:
         record_scores(batch.course_root, rows)
-    write_class_report(store.each(students), out, run.seconds)  # reads observations again
+    readable = [row.student for row in rows if store.has(row.student)]
+    write_class_report(_readable(store, readable), out, run.seconds)  # reads observations again
     print_summary(rows, run, out)
-    return 0
+    return 1 if any(row.status == Status.GRADER_ERROR for row in rows) else 0
+
+
+def _verdict(store: RecordStore, student: str) -> Record:
+    """A student's record without what the student's code produced; a damaged record file
+    becomes a grader error row instead of stopping the outputs."""
+    try:
+        record = store.read(student)
+    except RecordError as error:
+        return Record(
+            student=student,
+            status=Status.GRADER_ERROR,
+            max_score=max_score(),
+            message=f"the stored record is damaged ({error}): regrade with --force",
+        )
+    return record.with_(observations=(), output="")
+
+
+def _readable(store: RecordStore, students: list[str]) -> Iterator[Record]:
+    for student in students:
+        try:
+            yield store.read(student)
+        except RecordError:
+            continue
 
 
 def feedback_command(arguments: argparse.Namespace) -> int:
@@ -91,9 +119,9 @@ def feedback_command(arguments: argparse.Namespace) -> int:
         raise UsageError(f"{out} holds no graded records; run `grade --out {out}` first")
     course_root = Path(arguments.course) if arguments.course else None
     writer = FeedbackWriter(out, course_root)
-    for record in store.each(students):
+    for record in _readable(store, students):
         writer.write(record)
-    report = write_class_report(store.each(students), out, seconds=None)
+    report = write_class_report(_readable(store, students), out, seconds=None)
     print(f"{len(students)} feedback pages; class report: {report}")
     return 0
 

@@ -4,6 +4,11 @@ Each judge worker is a fresh (spawned) process that starts its own fork server a
 hidden checks with one pytest session per chunk of submissions. Records come back to this
 process, which writes each atomically as soon as its chunk is done. Nothing here runs student
 code.
+
+Whatever goes wrong while handling one submission stays with that submission: it becomes the
+student's row (status `grader_error`, with what failed), and the batch goes on. A judge worker
+that dies takes no record with it: its chunk runs again, one student at a time, and a student
+whose grading kills a worker twice is recorded as a grader error.
 """
 
 from __future__ import annotations
@@ -11,6 +16,8 @@ from __future__ import annotations
 import multiprocessing
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from multiprocessing import util
 from pathlib import Path
@@ -19,24 +26,46 @@ from typing import Any
 from .feedback import FeedbackWriter
 from .judge import secret_paths
 from .notebook_code import InvalidNotebook, student_code
+from .record import Record, Status
 from .records import RecordStore
 from .remote import SandboxedNotebook
-from .runner import SubjectReport, max_score, run_checks
-from .sandbox import Limits, Sandbox
+from .runner import GraderFault, SubjectReport, max_score, run_checks
+from .sandbox import Limits, Sandbox, SandboxError
 from .submissions import Submission
-from .verdicts import INVALID, classify, record
+from .verdicts import classify
 
 _sandbox: Sandbox | None = None
+_startup_error: str | None = None
 _limits: Limits | None = None
 _feedback: FeedbackWriter | None = None
 
 
 def _start_worker(limits: Limits, hidden: list[Path], out: Path, course: Path | None) -> None:
-    global _sandbox, _limits, _feedback
+    """Set up a judge worker; a sandbox that cannot start is reported by the first task."""
+    global _sandbox, _limits, _feedback, _startup_error
     _limits = limits
-    _sandbox = Sandbox(limits, hidden)
+    try:
+        _sandbox = Sandbox(limits, hidden)
+    except SandboxError as error:
+        _startup_error = str(error)
+        return
     _feedback = FeedbackWriter(out, course)
     util.Finalize(None, _sandbox.close, exitpriority=10)
+
+
+def grader_error(
+    student: str, during: str, error: BaseException, base: Record | None = None
+) -> Record:
+    """The row of a submission the grader failed on, keeping whatever was already graded."""
+    message = (
+        f"the grader failed while {during} ({type(error).__name__}: {error}); "
+        "this is not the student's fault: regrade with --force once it is fixed"
+    )
+    if base is not None:
+        return base.with_(status=Status.GRADER_ERROR, message=message)
+    return Record(
+        student=student, status=Status.GRADER_ERROR, max_score=max_score(), message=message
+    )
 
 
 def observations_of(report: SubjectReport) -> list[dict[str, Any]]:
@@ -47,52 +76,93 @@ def observations_of(report: SubjectReport) -> list[dict[str, Any]]:
     ]
 
 
-def grade_chunk(chunk: Sequence[Submission]) -> list[dict[str, Any]]:
+def record_of(report: SubjectReport, limits: Limits, notes: list[str], output: str) -> Record:
+    """The record of one subject whose checks have run."""
+    if report.fault:
+        status, message = (
+            Status.GRADER_ERROR,
+            (
+                f"the grader failed on this submission ({report.fault}); this is not the "
+                "student's fault and the points shown may be incomplete: regrade with --force"
+            ),
+        )
+    else:
+        subject: Any = report.subject
+        status, message = classify(
+            report.results, report.unavailable, getattr(subject, "limit_hit", None), limits
+        )
+    return Record(
+        student=report.subject.id,
+        status=status,
+        max_score=max_score(),
+        message=message,
+        checks=tuple(report.results),
+        notes=tuple(notes),
+        output=output,
+        observations=tuple(observations_of(report)),
+    )
+
+
+def grade_chunk(chunk: Sequence[Submission]) -> list[Record]:
     """Grade some submissions in this worker and write their feedback pages; one record each."""
-    records = _judge_chunk(chunk)
-    assert _feedback is not None
-    for finished in records:
-        _feedback.write(finished)
+    if _feedback is None:
+        raise GraderFault(_startup_error or "the judge worker has no sandbox")
+    records = []
+    for finished in _judge_chunk(chunk):
+        try:
+            _feedback.write(finished)
+        except Exception as error:
+            finished = grader_error(finished.student, "writing the feedback page", error, finished)
+        records.append(finished)
     return records
 
 
-def _judge_chunk(chunk: Sequence[Submission]) -> list[dict[str, Any]]:
+def _judge_chunk(chunk: Sequence[Submission]) -> list[Record]:
     assert _sandbox is not None and _limits is not None
-    most = max_score()
-    records: list[dict[str, Any]] = []
+    limits = _limits
+    records: dict[str, Record] = {}
     subjects: list[SandboxedNotebook] = []
     for submission in chunk:
-        if submission.notebook is None:
-            records.append(record(submission.student, INVALID, most, submission.problem, []))
-            continue
         try:
+            if submission.notebook is None:
+                records[submission.student] = Record(
+                    student=submission.student,
+                    status=Status.INVALID,
+                    max_score=max_score(),
+                    message=submission.problem,
+                )
+                continue
             code = student_code(submission.notebook)
         except InvalidNotebook as invalid:
-            records.append(record(submission.student, INVALID, most, str(invalid), []))
+            records[submission.student] = Record(
+                student=submission.student,
+                status=Status.INVALID,
+                max_score=max_score(),
+                message=str(invalid),
+            )
+            continue
+        except Exception as error:
+            records[submission.student] = grader_error(
+                submission.student, "reading the notebook", error
+            )
             continue
         subjects.append(SandboxedNotebook(submission.student, code, _sandbox))
 
     def finished(report: SubjectReport) -> None:
         subject: SandboxedNotebook = report.subject  # type: ignore[assignment]
-        status, message = classify(
-            report.results, report.unavailable, subject.timed_out, _limits.wall_seconds
-        )
-        records.append(
-            record(
-                subject.id,
-                status,
-                most,
-                message,
-                report.results,
-                notes=subject.notes(),
-                output=subject.output(),
-                observations=observations_of(report),
-            )
-        )
+        try:
+            records[subject.id] = record_of(report, limits, subject.notes(), subject.output())
+        except Exception as error:
+            records[subject.id] = grader_error(subject.id, "recording the verdict", error)
 
     if subjects:
         run_checks(subjects, on_done=finished)
-    return records
+    for subject in subjects:
+        if subject.id not in records:
+            records[subject.id] = grader_error(
+                subject.id, "running the checks", RuntimeError("no verdict came back")
+            )
+    return [records[submission.student] for submission in chunk]
 
 
 @dataclass(frozen=True)
@@ -124,19 +194,72 @@ def grade_all(
     advance(len(submissions) - len(todo))
     isolation: list[str] = []
     if todo:
-        context = multiprocessing.get_context("spawn")
         setup = (limits, secret_paths(*hidden), store.out_dir, course_root)
-        with context.Pool(workers, _start_worker, setup) as pool:
-            isolation = pool.apply(_isolation_layers)
-            for records in pool.imap_unordered(grade_chunk, _chunks(todo, workers)):
-                for finished in records:
-                    store.write(finished)
-                advance(len(records))
-            pool.close()
-            pool.join()
+        isolation = _run_chunks(_chunks(todo, workers), workers, setup, store, advance)
     return BatchRun(len(todo), len(submissions) - len(todo), time.monotonic() - started, isolation)
 
 
+def _run_chunks(
+    chunks: list[list[Submission]],
+    workers: int,
+    setup: tuple[Any, ...],
+    store: RecordStore,
+    advance: Callable[[int], None],
+) -> list[str]:
+    """Run every chunk in a pool. When a worker dies, the unfinished chunks run again one
+    student per chunk; if a worker dies again, each remaining student runs alone in a fresh
+    worker, so that only the student whose grading kills a worker gets a grader error."""
+    isolation, broken = _in_pool(chunks, workers, setup, store, advance)
+    if broken:
+        singles = [[submission] for chunk in broken for submission in chunk]
+        _, broken = _in_pool(singles, workers, setup, store, advance)
+    for chunk in broken:
+        _, still_broken = _in_pool([chunk], 1, setup, store, advance)
+        for submission in (s for failed in still_broken for s in failed):
+            store.write(grader_error(submission.student, "grading", _WorkerDied()))
+            advance(1)
+    return isolation
+
+
+class _WorkerDied(RuntimeError):
+    def __str__(self) -> str:
+        return "the judge worker grading it died"
+
+
+def _in_pool(
+    chunks: list[list[Submission]],
+    workers: int,
+    setup: tuple[Any, ...],
+    store: RecordStore,
+    advance: Callable[[int], None],
+) -> tuple[list[str], list[list[Submission]]]:
+    """(isolation layers, chunks that did not finish because a worker died)."""
+    context = multiprocessing.get_context("spawn")
+    broken: list[list[Submission]] = []
+    with ProcessPoolExecutor(min(workers, len(chunks)), context, _start_worker, setup) as pool:
+        try:
+            isolation = pool.submit(_isolation_layers).result()
+        except BrokenProcessPool:
+            raise GraderFault("a judge worker died while starting its sandbox") from None
+        running: dict[Future[list[Record]], list[Submission]] = {
+            pool.submit(grade_chunk, chunk): chunk for chunk in chunks
+        }
+        while running:
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                chunk = running.pop(future)
+                try:
+                    records = future.result()
+                except BrokenProcessPool:
+                    broken.append(chunk)
+                    continue
+                for finished in records:
+                    store.write(finished)
+                advance(len(records))
+    return isolation, broken
+
+
 def _isolation_layers() -> list[str]:
-    assert _sandbox is not None
+    if _sandbox is None:
+        raise GraderFault(_startup_error or "the judge worker has no sandbox")
     return list(_sandbox.layers)

@@ -11,9 +11,9 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 from .lesson import ASSIGNMENT
+from .record import Record
 from .submissions import UsageError
 from .verdicts import points_by_category
 
@@ -42,7 +42,7 @@ def check_course(course_root: Path) -> None:
             ) from None
 
 
-def record_scores(course_root: Path, records: Iterable[dict[str, Any]]) -> int:
+def record_scores(course_root: Path, records: Iterable[Record]) -> int:
     """Write every record's per-category points; returns how many students were written."""
     from nbgrader.api import Gradebook, MissingEntry
     from sqlalchemy.exc import SAWarning
@@ -54,13 +54,13 @@ def record_scores(course_root: Path, records: Iterable[dict[str, Any]]) -> int:
     ):
         warnings.simplefilter("ignore", SAWarning)  # nbgrader's own ORM chatter
         for record in records:
-            student = record["student"]
+            student = record.student
             gradebook.update_or_create_student(student)
             try:
                 gradebook.find_submission(ASSIGNMENT, student)
             except MissingEntry:
                 gradebook.add_submission(ASSIGNMENT, student)
-            for category, earned in points_by_category(record["checks"]).items():
+            for category, earned in points_by_category(record.checks).items():
                 grade = gradebook.find_grade(
                     grade_cell_for(category), ASSIGNMENT, ASSIGNMENT, student
                 )

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from .checks import CHECKS_DIR
 from .notebook_code import InvalidNotebook, student_code
+from .record import CheckResult
 from .remote import SandboxedNotebook
-from .results import CheckResult
 from .runner import run_checks
 from .sandbox import Limits, Sandbox
 

@@ -5,35 +5,31 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import tempfile
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
 from .lesson import ASSIGNMENT
+from .record import Record
+from .safe_text import spreadsheet_cell
 
-RESULT_FIELDS = ("student", "status", "score", "max_score", "message", "checks")
 CHECK_FIELDS = ("id", "category", "points", "max_points", "passed", "message")
 
 
-def write_atomically(path: Path, text: str) -> None:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
-    with os.fdopen(handle, "w", newline="") as stream:
-        stream.write(text)
-        stream.flush()
-        os.fsync(stream.fileno())
-    os.replace(temporary, path)
-
-
-def result_row(record: dict[str, Any]) -> dict[str, Any]:
+def result_row(record: Record) -> dict[str, Any]:
     """A record trimmed to exactly the documented shape of one results.json entry."""
-    row = {field: record[field] for field in RESULT_FIELDS}
-    row["checks"] = [{field: check[field] for field in CHECK_FIELDS} for check in record["checks"]]
-    return row
+    return {
+        "student": record.student,
+        "status": str(record.status),
+        "score": record.score,
+        "max_score": record.max_score,
+        "message": record.message,
+        "checks": [
+            {name: getattr(check, name) for name in CHECK_FIELDS} for check in record.checks
+        ],
+    }
 
 
-def results_json(records: Iterable[dict[str, Any]], max_score: float) -> str:
+def results_json(records: Iterable[Record], max_score: float) -> str:
     return json.dumps(
         {
             "assignment": ASSIGNMENT,
@@ -44,15 +40,15 @@ def results_json(records: Iterable[dict[str, Any]], max_score: float) -> str:
     )
 
 
-def grades_csv(records: Iterable[dict[str, Any]], check_ids: list[str]) -> str:
-    """One row per student: status, total, then the points of every check."""
+def grades_csv(records: Iterable[Record], check_ids: list[str]) -> str:
+    """One row per student: status, total, then the points of every check. No cell is ever
+    evaluated as a formula by a spreadsheet."""
     stream = io.StringIO()
     writer = csv.writer(stream)
     writer.writerow(["student", "status", "score", "max_score", *check_ids])
     for record in records:
-        points = {check["id"]: check["points"] for check in record["checks"]}
-        writer.writerow(
-            [record["student"], record["status"], record["score"], record["max_score"]]
-            + [points.get(check_id, 0.0) for check_id in check_ids]
-        )
+        points = {check.id: check.points for check in record.checks}
+        row = [record.student, str(record.status), record.score, record.max_score]
+        row += [points.get(check_id, 0.0) for check_id in check_ids]
+        writer.writerow([spreadsheet_cell(cell) for cell in row])
     return stream.getvalue()

@@ -2,20 +2,25 @@
 
 One message is one JSON object in one SOCK_SEQPACKET datagram. Only JSON is accepted on the
 judge's side: no pickle, no code, nothing a student process could make the judge execute.
-Messages are size-capped, and the judge can insist that a message comes from one exact
-process (the kernel stamps the sender's pid; a grandchild the student forked cannot pose as
-the process the judge started).
+The decoder takes exactly what the protocol defines and refuses the rest as a malformed
+message: integers of at most 18 digits, strings of valid Unicode (no lone surrogates), objects
+at the top. Messages are size-capped, and the judge can insist that a message comes from one
+exact process (the kernel stamps the sender's pid; a grandchild the student forked cannot pose
+as the process the judge started).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import socket
 import struct
 import time
 from typing import Any
 
 MAX_MESSAGE_BYTES = 256 * 1024
+MAX_INTEGER_DIGITS = 18
+_ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
 _CREDENTIALS = struct.Struct("iII")  # pid, uid, gid as in struct ucred
 
 
@@ -41,29 +46,61 @@ def channel_pair() -> tuple[socket.socket, socket.socket]:
     return judge_end, student_end
 
 
-def _reject_constant(name: str) -> float:
+def _constant(name: str) -> float:
     if name in ("NaN", "Infinity", "-Infinity"):
         return float(name.replace("Infinity", "inf"))
     raise ProtocolError(f"unexpected JSON constant {name!r}")
 
 
+def _bounded_integer(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INTEGER_DIGITS:
+        raise ProtocolError(f"an integer of {len(text.lstrip('-'))} digits")
+    return int(text)
+
+
 def encode(message: dict[str, Any]) -> bytes:
-    data = json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode()
+    """One message as bytes; a code point that UTF-8 cannot carry (a lone surrogate in an
+    exception message, say) is sent as "?", so that odd text never stops the sender."""
+    text = json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+    data = text.encode("utf-8", errors="replace")
     if len(data) > MAX_MESSAGE_BYTES:
         raise ProtocolError(f"message of {len(data)} bytes exceeds {MAX_MESSAGE_BYTES}")
     return data
 
 
 def decode(data: bytes) -> dict[str, Any]:
+    """The message in `data`, or `ProtocolError` for anything the protocol does not define."""
     if len(data) > MAX_MESSAGE_BYTES:
         raise ProtocolError(f"message of {len(data)} bytes exceeds {MAX_MESSAGE_BYTES}")
     try:
-        message = json.loads(data.decode("utf-8"), parse_constant=_reject_constant)
+        message = json.loads(
+            data.decode("utf-8"), parse_constant=_constant, parse_int=_bounded_integer
+        )
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
         raise ProtocolError(f"not a JSON message: {error}") from None
     if not isinstance(message, dict):
         raise ProtocolError("a message must be a JSON object")
+    if _ESCAPED_SURROGATE.search(data) and not _valid_unicode(message):
+        raise ProtocolError("a message holds text that is not valid Unicode")
     return message
+
+
+def _valid_unicode(value: Any) -> bool:
+    """No lone surrogate anywhere; JSON can carry them as escapes, UTF-8 cannot."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return True
 
 
 def send_message(sock: socket.socket, message: dict[str, Any]) -> None:

@@ -1,18 +1,19 @@
 """One file per graded submission, written atomically.
 
 A batch killed at any moment leaves only complete records behind; starting it again skips the
-students already recorded, so the final grades are the same and no row appears twice.
+students already recorded, so the final grades are the same and no row appears twice. File
+names come from `student_ids.file_name`, so any id gives a valid path inside the folder.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
-from urllib.parse import quote, unquote
+
+from .atomic import write_atomically
+from .record import Record, RecordError
+from .student_ids import file_name
 
 
 class RecordStore:
@@ -22,37 +23,34 @@ class RecordStore:
         self.folder.mkdir(parents=True, exist_ok=True)
 
     def _path(self, student: str) -> Path:
-        return self.folder / f"{quote(student, safe='')}.json"
+        return self.folder / f"{file_name(student)}.json"
 
     def has(self, student: str) -> bool:
         return self._path(student).is_file()
 
-    def write(self, record: dict[str, Any]) -> None:
-        target = self._path(record["student"])
-        handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=".writing-")
-        try:
-            with os.fdopen(handle, "w") as stream:
-                json.dump(record, stream)
-                stream.flush()
-                os.fsync(stream.fileno())
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-        directory = os.open(self.folder, os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
+    def write(self, record: Record) -> None:
+        write_atomically(self._path(record.student), json.dumps(record.to_json()))
 
-    def read(self, student: str) -> dict[str, Any]:
-        return json.loads(self._path(student).read_text())
+    def read(self, student: str) -> Record:
+        """The stored record of `student`; `RecordError` when it is missing or damaged."""
+        path = self._path(student)
+        try:
+            record = Record.from_json(json.loads(path.read_bytes()))
+        except (OSError, ValueError, RecursionError) as error:
+            raise RecordError(f"{path.name} cannot be read back ({error})") from None
+        if record.student != student:
+            raise RecordError(f"{path.name} holds the record of another student")
+        return record
 
-    def each(self, students: Iterable[str]) -> Iterator[dict[str, Any]]:
+    def each(self, students: Iterable[str]) -> Iterator[Record]:
         """The records of `students`, read one at a time."""
         for student in students:
             yield self.read(student)
 
     def students(self) -> Iterator[str]:
+        """Every student with a readable record, in file-name order."""
         for path in sorted(self.folder.glob("*.json")):
-            yield unquote(path.stem)
+            try:
+                yield Record.from_json(json.loads(path.read_bytes())).student
+            except (OSError, ValueError, RecursionError):
+                continue

@@ -16,7 +16,8 @@ from typing import Any
 from .notebook_code import StudentCode
 from .observations import LossRun, MalformedObservation, UpdateRun
 from .protocol import ChannelClosed, ProtocolError, ReplyTimeout
-from .sandbox import ProcessOutcome, Sandbox, StudentProcess
+from .record import Status
+from .sandbox import ProcessOutcome, Sandbox, SandboxError, StudentProcess
 from .student import StudentUnavailable
 
 
@@ -90,7 +91,11 @@ class SandboxedNotebook:
 
     @contextmanager
     def open(self) -> Iterator[RemoteStudent]:
-        process = self.sandbox.launch({})
+        try:
+            process = self.sandbox.launch({})
+        except SandboxError:  # the fork server died (killed, or out of memory): start anew
+            self.sandbox.restart()
+            process = self.sandbox.launch({})
         try:
             self.student = RemoteStudent(process)
             self.cell_problems = self.student.start(self.code)
@@ -99,9 +104,14 @@ class SandboxedNotebook:
             self.outcome = process.finish()
 
     @property
-    def timed_out(self) -> bool:
-        by_supervisor = self.outcome is not None and self.outcome.ended == "timeout"
-        return by_supervisor or (self.student is not None and self.student.timed_out)
+    def limit_hit(self) -> Status | None:
+        """The time limit that stopped the student's code, if one did."""
+        ended = self.outcome.ended if self.outcome is not None else None
+        if ended == "cpu_limit":
+            return Status.CPU_LIMIT
+        if ended == "timeout" or (self.student is not None and self.student.timed_out):
+            return Status.TIMEOUT
+        return None
 
     def notes(self) -> list[str]:
         return [*self.code.notes, *self.cell_problems]

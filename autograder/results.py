@@ -1,38 +1,28 @@
-"""Verdicts: one per check, summed into a score, shown as a table or JSON."""
+"""Check results summed into a score and shown as a table for a terminal or a notebook."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any
+from collections.abc import Sequence
+
+from .record import CheckResult
+from .safe_text import one_line
 
 
-@dataclass(frozen=True)
-class CheckResult:
-    id: str
-    category: str
-    points: float
-    max_points: float
-    passed: bool
-    message: str
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def total(results: list[CheckResult]) -> tuple[float, float]:
-    """(score, max_score) of a list of verdicts."""
+def total(results: Sequence[CheckResult]) -> tuple[float, float]:
+    """(score, max_score) of a list of check results."""
     return (
         round(sum(result.points for result in results), 6),
         round(sum(result.max_points for result in results), 6),
     )
 
 
-def as_table(results: list[CheckResult]) -> str:
-    """A plain-text table a student or instructor reads in a terminal or a notebook."""
+def as_table(results: Sequence[CheckResult]) -> str:
+    """A plain-text table a student or instructor reads in a terminal or a notebook; student
+    text in it is one line each, with control characters escaped."""
     id_width = max([len(result.id) for result in results] + [5])
     lines = [f"{'check':<{id_width}}  {'category':<11}  {'points':>9}  result"]
     for result in results:
-        verdict = "pass" if result.passed else f"FAIL  {result.message}"
+        verdict = "pass" if result.passed else f"FAIL  {one_line(result.message)}"
         points = f"{result.points:g}/{result.max_points:g}"
         lines.append(f"{result.id:<{id_width}}  {result.category:<11}  {points:>9}  {verdict}")
     score, max_score = total(results)

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 import pytest
 
 from .checks import CATEGORIES, CHECKS_DIR, CheckFailed
-from .results import CheckResult
+from .record import CheckResult
 from .student import RecordingStudent, Student, StudentUnavailable
 
 
@@ -31,7 +31,7 @@ class Subject(Protocol):
 
 
 class GraderFault(Exception):
-    """A check broke for a reason that is not the student's: a bug in the grader."""
+    """The hidden checks cannot run at all (none found, or pytest refused them)."""
 
 
 @dataclass
@@ -40,6 +40,7 @@ class SubjectReport:
     results: list[CheckResult] = field(default_factory=list)
     answers: dict[tuple[Any, ...], Any] = field(default_factory=dict)
     unavailable: str | None = None  # why the student's code could not be asked at all
+    fault: str | None = None  # the grader failed on this subject: a bug, not the student
 
 
 class ChecksPlugin:
@@ -57,7 +58,6 @@ class ChecksPlugin:
         self.categories = set(categories)
         self.on_done = on_done
         self.reports = {subject.id: SubjectReport(subject) for subject in subjects}
-        self.faults: list[str] = []
 
     def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
         if "student" in metafunc.fixturenames:
@@ -77,7 +77,10 @@ class ChecksPlugin:
             raise
         finally:
             if self.on_done:
-                self.on_done(report)
+                try:
+                    self.on_done(report)
+                except Exception as error:  # one subject's failure must not end the session
+                    report.fault = report.fault or _fault(error)
 
     def pytest_collection_modifyitems(
         self, config: pytest.Config, items: list[pytest.Item]
@@ -104,17 +107,24 @@ class ChecksPlugin:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]):
         report = yield
-        if call.when == "teardown" and call.excinfo is None:
-            return report
         if call.when != "call" and call.excinfo is None:
+            return report
+        subject = self.reports[item.callspec.params["student"]]
+        if call.when == "teardown":  # closing the subject failed after its checks had run
+            if not isinstance(call.excinfo.value, StudentUnavailable):
+                subject.fault = subject.fault or _fault(call.excinfo.value)
             return report
         marker = item.get_closest_marker("check").kwargs
         passed = call.excinfo is None
-        message = "" if passed else self._message(call.excinfo.value)
-        subject_id = item.callspec.params["student"]
-        if not passed and isinstance(call.excinfo.value, StudentUnavailable):
-            self.reports[subject_id].unavailable = message
-        self.reports[subject_id].results.append(
+        message = ""
+        if not passed:
+            error = call.excinfo.value
+            message = error.msg if isinstance(error, CheckFailed) else str(error)
+            if isinstance(error, StudentUnavailable):
+                subject.unavailable = message
+            elif not isinstance(error, CheckFailed):
+                message = subject.fault = subject.fault or _fault(error)
+        subject.results.append(
             CheckResult(
                 id=marker["id"],
                 category=marker["category"],
@@ -126,14 +136,9 @@ class ChecksPlugin:
         )
         return report
 
-    def _message(self, error: BaseException) -> str:
-        if isinstance(error, CheckFailed):
-            return error.msg
-        if isinstance(error, StudentUnavailable):
-            return str(error)
-        fault = f"grader error: {type(error).__name__}: {error}"
-        self.faults.append(fault)
-        return fault
+
+def _fault(error: BaseException) -> str:
+    return f"grader error: {type(error).__name__}: {error}"[:500]
 
 
 class _Catalogue:
@@ -201,13 +206,14 @@ def run_checks(
     categories: Sequence[str] = CATEGORIES,
     on_done: Callable[[SubjectReport], None] | None = None,
 ) -> dict[str, SubjectReport]:
-    """Run the hidden checks of `categories` against every subject, in one pytest session."""
+    """Run the hidden checks of `categories` against every subject, in one pytest session.
+
+    A check that breaks for one subject marks that subject's report with a fault; the others
+    are graded as usual."""
     if not subjects:
         return {}
     plugin = ChecksPlugin(subjects, categories, on_done)
     exit_code = _pytest_main([], plugin)
     if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         raise GraderFault(f"the hidden checks could not run (pytest exit code {exit_code})")
-    if plugin.faults:
-        raise GraderFault("; ".join(sorted(set(plugin.faults))))
     return plugin.reports

@@ -6,14 +6,13 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
 from .batch import BatchRun
-from .verdicts import STATUSES
+from .record import Record, Status
 
 
 @contextmanager
@@ -32,22 +31,27 @@ def progress_bar(total: int) -> Iterator[Callable[[int], None]]:
         yield lambda done: progress.advance(task, done)
 
 
-def print_summary(records: list[dict[str, Any]], run: BatchRun, out: Path) -> None:
-    counts = Counter(record["status"] for record in records)
-    scores = [record["score"] for record in records]
+def print_summary(records: list[Record], run: BatchRun, out: Path) -> None:
+    counts = Counter(record.status for record in records)
+    scores = [record.score for record in records]
     table = Table(title=f"{len(records)} submissions", show_header=True)
     table.add_column("status")
     table.add_column("students", justify="right")
-    for status in STATUSES:
+    for status in Status:
         if counts[status]:
-            table.add_row(status, str(counts[status]))
-    console = Console()
+            table.add_row(str(status), str(counts[status]))
+    console = Console(highlight=False)
     console.print(table)
     mean = sum(scores) / len(scores) if scores else 0.0
-    console.print(f"mean score {mean:.2f} of {records[0]['max_score'] if records else 0:g}")
+    console.print(f"mean score {mean:.2f} of {records[0].max_score if records else 0:g}")
     console.print(
         f"graded {run.graded_now} now, {run.skipped} already recorded, in {run.seconds:.1f} s"
     )
     if run.isolation:
         console.print(f"isolation: {', '.join(run.isolation)}")
-    console.print(f"results: {out / 'results.json'}, {out / 'grades.csv'}")
+    if counts[Status.GRADER_ERROR]:
+        console.print(
+            f"{counts[Status.GRADER_ERROR]} submissions hit a grader error; their rows say what "
+            "failed (status grader_error)"
+        )
+    console.print(f"results: {out / 'results.json'}, {out / 'grades.csv'}", markup=False)

@@ -1,23 +1,18 @@
-"""From what happened to a submission to its row: status, score and a plain message."""
+"""From what happened to a submission to its record: status, score and a plain message."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 
 from .checks import CATEGORIES
-from .results import CheckResult, total
-
-GRADED = "graded"
-TIMEOUT = "timeout"
-CRASHED = "crashed"
-INVALID = "invalid"
-MISSING_FUNCTION = "missing_function"
-STATUSES = (GRADED, MISSING_FUNCTION, TIMEOUT, CRASHED, INVALID)
+from .record import CheckResult, Status
+from .results import total
+from .sandbox import Limits
 
 _FUNCTIONS = {"mean_squared_error": "mean_squared_error", "update": "update()"}
 
 
-def missing_functions(results: list[CheckResult]) -> list[str]:
+def missing_functions(results: Sequence[CheckResult]) -> list[str]:
     """Functions the checks found undefined in the student's code."""
     missing = []
     for name, shown in _FUNCTIONS.items():
@@ -28,48 +23,36 @@ def missing_functions(results: list[CheckResult]) -> list[str]:
     return missing
 
 
-def record(
-    student: str,
-    status: str,
-    max_score: float,
-    message: str,
-    results: list[CheckResult],
-    **extra: Any,
-) -> dict[str, Any]:
-    score = total(results)[0] if results else 0.0
-    return {
-        "student": student,
-        "status": status,
-        "score": score,
-        "max_score": max_score,
-        "message": message,
-        "checks": [result.to_json() for result in results],
-        **extra,
-    }
-
-
 def classify(
-    results: list[CheckResult], unavailable: str | None, timed_out: bool, timeout: float
-) -> tuple[str, str]:
-    """(status, message) for a submission whose code was run."""
-    if timed_out:
-        return TIMEOUT, (
-            f"your code was stopped after {timeout:g} s; look for a loop that never "
-            "ends (at the top level or inside update()) or an input() call"
+    results: Sequence[CheckResult], unavailable: str | None, limit_hit: str | None, limits: Limits
+) -> tuple[Status, str]:
+    """(status, message) for a submission whose code was run; `limit_hit` is the limit that
+    stopped it ("timeout" or "cpu_limit"), if one did."""
+    if limit_hit == Status.CPU_LIMIT:
+        return Status.CPU_LIMIT, (
+            f"your code used more than {limits.cpu_seconds:g} s of CPU time and was stopped; "
+            "look for a loop that never ends (at the top level or inside update())"
+        )
+    if limit_hit == Status.TIMEOUT:
+        return Status.TIMEOUT, (
+            f"your code did not finish within {limits.wall_seconds:g} s and was stopped; look "
+            "for an input() call, a sleep, or a loop that never ends"
         )
     if unavailable:
-        return CRASHED, unavailable
+        return Status.CRASHED, unavailable
     missing = missing_functions(results)
     if missing:
-        return MISSING_FUNCTION, (
-            f"{' and '.join(missing)} is not defined; keep the function names the notebook asks for"
+        names = " and ".join(missing)
+        verb = "are" if len(missing) > 1 else "is"
+        return Status.MISSING_FUNCTION, (
+            f"{names} {verb} not defined; keep the function names the notebook asks for"
         )
     score, max_score = total(results)
-    return GRADED, f"{score:g} of {max_score:g} points"
+    return Status.GRADED, f"{score:g} of {max_score:g} points"
 
 
-def points_by_category(checks: list[dict[str, Any]]) -> dict[str, float]:
+def points_by_category(checks: Sequence[CheckResult]) -> dict[str, float]:
     points = dict.fromkeys(CATEGORIES, 0.0)
     for check in checks:
-        points[check["category"]] += check["points"]
+        points[check.category] += check.points
     return points

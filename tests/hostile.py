@@ -143,7 +143,7 @@ for secret in {secrets}:
     ),
     Hostile(
         "infinite_loop_at_top_level",
-        "timeout",
+        "cpu_limit",
         0.0,
         loss=REFERENCE_LOSS
         + """
@@ -153,7 +153,7 @@ while True:
     ),
     Hostile(
         "infinite_loop_inside_update",
-        "timeout",
+        "cpu_limit",
         5.0,
         update="""
 def update():
@@ -163,7 +163,7 @@ def update():
     ),
     Hostile(
         "ignores_sigterm_and_sigxcpu",
-        "timeout",
+        "cpu_limit",
         0.0,
         loss=REFERENCE_LOSS
         + """
@@ -176,7 +176,7 @@ while True:
     ),
     Hostile(
         "fork_bomb",
-        "timeout",
+        "cpu_limit",
         0.0,
         loss=REFERENCE_LOSS
         + """

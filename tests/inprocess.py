@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 import torch
 
-from autograder.batch import observations_of
+from autograder.batch import record_of
 from autograder.child import lesson_namespace, run_cells
-from autograder.runner import SubjectReport, max_score, run_checks
+from autograder.record import Record
+from autograder.runner import SubjectReport, run_checks
+from autograder.sandbox import Limits
 from autograder.student import InProcessStudent, Student
-from autograder.verdicts import classify, record
 from tests.answers import Answer
 
 
@@ -42,21 +42,8 @@ def reports_for(answers: list[Answer]) -> dict[str, SubjectReport]:
     return run_checks([AnswerInProcess(answer) for answer in answers])
 
 
-def records_for(answers: list[Answer]) -> list[dict[str, Any]]:
-    """Records shaped like the batch grader's, observations included."""
-    records = []
-    for report in reports_for(answers).values():
-        status, message = classify(report.results, report.unavailable, False, 10.0)
-        records.append(
-            record(
-                report.subject.id,
-                status,
-                max_score(),
-                message,
-                report.results,
-                notes=[],
-                output="",
-                observations=observations_of(report),
-            )
-        )
-    return records
+def records_for(answers: list[Answer]) -> list[Record]:
+    """Records as the batch grader makes them, observations included."""
+    return [
+        record_of(report, Limits(), notes=[], output="") for report in reports_for(answers).values()
+    ]

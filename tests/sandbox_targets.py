@@ -62,6 +62,44 @@ def _hog_in_children(request: dict[str, Any], payload: dict[str, Any]) -> dict[s
     return {"statuses": [os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in children]}
 
 
+def _busy_children(request: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
+    """Busy children, each in a session of its own, and a busy parent."""
+    for _ in range(request["children"]):
+        if os.fork() == 0:
+            os.setsid()
+            while True:
+                pass
+    while True:
+        pass
+
+
+def _timed_work(request: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
+    """A fixed amount of pure-Python work, timed on the clock and on the CPU."""
+    wall, cpu = time.monotonic(), time.process_time()
+    total = 0
+    for number in range(3_000_000):
+        total += number % 7
+    return {"wall": time.monotonic() - wall, "cpu": time.process_time() - cpu}
+
+
+def _top_level(request: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
+    import sys
+
+    runtime_tops = {path.split("/")[1] for path in (sys.prefix, sys.base_prefix) if path != "/"}
+    return {
+        "entries": sorted(os.listdir("/")),
+        "runtime_tops": sorted(runtime_tops),
+        "etc": sorted(os.listdir("/etc")),
+        "dev": sorted(os.listdir("/dev")),
+    }
+
+
+def _runtime(request: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
+    from autograder.sandbox.runtime import runtime_problem
+
+    return {"problem": runtime_problem()}
+
+
 def _fork_bomb(request: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
     while True:
         with contextlib.suppress(OSError):
@@ -99,15 +137,18 @@ def _scratch(request: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]
 
 
 def _look(request: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
-    seen = {}
+    seen: dict[str, Any] = {}
     for path in request["paths"]:
-        if not os.path.lexists(path):
-            seen[path] = {"exists": False}
-        elif os.path.isdir(path):
-            seen[path] = {"mount": os.path.ismount(path), "entries": os.listdir(path)}
-        else:
-            with open(path, "rb") as content:
-                seen[path] = {"mount": os.path.ismount(path), "bytes": len(content.read())}
+        try:
+            if not os.path.lexists(path):
+                seen[path] = {"exists": False}
+            elif os.path.isdir(path):
+                seen[path] = {"mount": os.path.ismount(path), "entries": os.listdir(path)}
+            else:
+                with open(path, "rb") as content:
+                    seen[path] = {"mount": os.path.ismount(path), "bytes": len(content.read())}
+        except OSError as error:
+            seen[path] = {"error": error.strerror}
     return seen
 
 
@@ -187,6 +228,10 @@ BEHAVIOURS = {
     "hog": _hog,
     "hog_in_children": _hog_in_children,
     "fork_bomb": _fork_bomb,
+    "busy_children": _busy_children,
+    "timed_work": _timed_work,
+    "top_level": _top_level,
+    "runtime": _runtime,
     "escape": _escape,
     "connect": _connect,
     "scratch": _scratch,

@@ -21,8 +21,8 @@ import pytest
 import websocket
 
 from autograder.feedback import write_class_report, write_feedback_pages
+from autograder.record import Record, Status
 from autograder.runner import max_score
-from autograder.verdicts import CRASHED, TIMEOUT, record
 from tests.answers import CORRECT, WRONG, Answer
 from tests.inprocess import records_for
 
@@ -142,8 +142,8 @@ def tab(tmp_path: Path) -> Iterator[Tab]:
 def grading(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("grading")
     records = records_for([TWO_MISTAKES, *WRONG, *CORRECT]) + [
-        record("student_077", TIMEOUT, max_score(), "your code was stopped after 10 s", []),
-        record("student_105", CRASHED, max_score(), "your code exited before answering", []),
+        Record("student_077", Status.TIMEOUT, max_score(), "your code was stopped after 10 s"),
+        Record("student_105", Status.CRASHED, max_score(), "your code exited before answering"),
     ]
     write_feedback_pages(records, folder, None)
     write_class_report(records, folder, seconds=9.0)

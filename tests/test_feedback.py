@@ -14,11 +14,11 @@ from autograder.checks import CHECKS_DIR
 from autograder.checks.expect import vector
 from autograder.checks.hidden_inputs import UNSEEN_STARTS, unseen_loss_inputs
 from autograder.feedback import diagnose_record, write_class_report, write_feedback_pages
-from autograder.feedback.paths import safe_name
 from autograder.feedback.statuses import EXPLANATIONS
 from autograder.lesson import ASSIGNMENT, EPOCHS, FIRST_GUESS
+from autograder.record import CheckResult, Record, Status
 from autograder.runner import max_score
-from autograder.verdicts import CRASHED, INVALID, MISSING_FUNCTION, TIMEOUT, record
+from autograder.student_ids import file_name
 from tests.answers import CORRECT, WRONG
 from tests.inprocess import records_for
 
@@ -51,22 +51,26 @@ WRONG_WITHOUT_FORMULA = {answer.name for answer in WRONG} - set(EXPECTED_MISTAKE
 HOSTILE = '<script>alert("x")</script>'
 
 
-def synthetic(student: str, status: str, message: str, **extra: Any) -> dict[str, Any]:
-    return record(student, status, max_score(), message, [], **extra)
+def synthetic(student: str, status: Status, message: str, **extra: Any) -> Record:
+    return Record(student=student, status=status, max_score=max_score(), message=message, **extra)
 
 
 SYNTHETIC = [
-    synthetic("slow_student", TIMEOUT, "your code was stopped after 10 s", output="epoch 1\n"),
-    synthetic("crashing_student", CRASHED, "your code exited before answering"),
-    synthetic("broken_file", INVALID, "not a notebook: Expecting value: line 1 column 1"),
-    synthetic("renamed_functions", MISSING_FUNCTION, "update is not defined"),
+    synthetic(
+        "slow_student", Status.TIMEOUT, "your code was stopped after 10 s", output="epoch 1\n"
+    ),
+    synthetic("busy_student", Status.CPU_LIMIT, "your code used more than 5 s of CPU time"),
+    synthetic("crashing_student", Status.CRASHED, "your code exited before answering"),
+    synthetic("broken_file", Status.INVALID, "not a notebook: Expecting value: line 1 column 1"),
+    synthetic("renamed_functions", Status.MISSING_FUNCTION, "update is not defined"),
+    synthetic("unlucky_student", Status.GRADER_ERROR, "the grader failed while grading"),
 ]
 
 
 @pytest.fixture(scope="module")
-def records() -> dict[str, dict[str, Any]]:
+def records() -> dict[str, Record]:
     graded = records_for(WRONG + CORRECT)
-    return {item["student"]: item for item in graded + SYNTHETIC}
+    return {item.student: item for item in graded + SYNTHETIC}
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +82,7 @@ def out(records, tmp_path_factory) -> Path:
 
 
 def page_of(out: Path, student: str) -> str:
-    return (out / "feedback" / f"{safe_name(student)}.html").read_text(encoding="utf-8")
+    return (out / "feedback" / f"{file_name(student)}.html").read_text(encoding="utf-8")
 
 
 def test_there_is_one_self_contained_phone_friendly_page_per_record(records, out):
@@ -122,10 +126,10 @@ def test_correct_answers_show_no_mistake(records, out, answer):
 
 def test_every_check_is_listed_with_its_verdict_and_message(records, out):
     page = page_of(out, "wrong_sign")
-    for check in records["wrong_sign"]["checks"]:
-        assert f"<code>{check['id']}</code>" in page
-        if not check["passed"]:
-            assert html.escape(check["message"]) in page
+    for check in records["wrong_sign"].checks:
+        assert f"<code>{check.id}</code>" in page
+        if not check.passed:
+            assert html.escape(check.message) in page
     assert "One step: update() — 1 of 3 points" in page
 
 
@@ -148,51 +152,50 @@ def update_question(observation: dict[str, Any]) -> tuple[Any, ...]:
 
 def test_a_second_step_that_is_not_fresh_is_called_a_missing_zero_grad(records):
     """Gradient zero after the first call, yet the second call is not a fresh step."""
-    reference = records["reference"]["observations"]
+    reference = records["reference"].observations
     answers = {update_question(o): o["answer"] for o in reference}
     midway = answers[("updates", FIRST_GUESS, EPOCHS)]["after_each_call"][0]["values"]
     fresh = answers[("updates", tuple(midway), 1)]
     moved = {**fresh["after_each_call"][0], "values": [v + 0.5 for v in midway]}
-    piled = {
-        **records["reference"],
-        "observations": [
+    piled = records["reference"].with_(
+        observations=[
             {"question": o["question"], "answer": {**fresh, "after_each_call": [moved]}}
             if update_question(o) == ("updates", tuple(midway), 1)
             else o
             for o in reference
-        ],
-    }
+        ]
+    )
     assert [mistake.key for mistake in diagnose_record(piled)] == ["no_zero_grad"]
 
 
-@pytest.mark.parametrize("item", SYNTHETIC, ids=lambda item: item["status"])
+@pytest.mark.parametrize("item", SYNTHETIC, ids=lambda item: str(item.status))
 def test_submissions_that_could_not_be_graded_explain_what_happened(out, item):
-    page = page_of(out, item["student"])
-    explanation = EXPLANATIONS[item["status"]]
+    page = page_of(out, item.student)
+    explanation = EXPLANATIONS[item.status]
     assert "What happened" in page and "What to do" in page
     assert html.escape(explanation.happened) in page
     assert html.escape(explanation.to_do) in page
-    assert html.escape(item["message"]) in page
+    assert html.escape(item.message) in page
 
 
 def test_text_a_student_controls_is_escaped(tmp_path):
     hostile = synthetic(
         HOSTILE,
-        CRASHED,
+        Status.CRASHED,
         f"message {HOSTILE}",
         notes=[f"note {HOSTILE}"],
         output=f"printed {HOSTILE}",
+        checks=[
+            CheckResult(
+                id="loss.value_on_lesson_data",
+                category="loss",
+                points=0.0,
+                max_points=1.0,
+                passed=False,
+                message=f"returned {HOSTILE}",
+            )
+        ],
     )
-    hostile["checks"] = [
-        {
-            "id": "loss.value_on_lesson_data",
-            "category": "loss",
-            "points": 0.0,
-            "max_points": 1.0,
-            "passed": False,
-            "message": f"returned {HOSTILE}",
-        }
-    ]
     [path] = write_feedback_pages([hostile], tmp_path, None)
     report = write_class_report([hostile], tmp_path, seconds=1.0)
     assert path.parent == tmp_path / "feedback"
@@ -206,14 +209,16 @@ def test_text_a_student_controls_is_escaped(tmp_path):
     "student", ["..", ".", "", "a/b", "../../escape", "ünï cödé", "x" * 400, "con", ".hidden"]
 )
 def test_any_student_id_gives_a_file_inside_the_feedback_folder(tmp_path, student):
-    [path] = write_feedback_pages([synthetic(student, INVALID, "empty file")], tmp_path, None)
+    [path] = write_feedback_pages(
+        [synthetic(student, Status.INVALID, "empty file")], tmp_path, None
+    )
     assert path.parent == tmp_path / "feedback"
     assert path.is_file() and len(path.name) <= 255
 
 
 def test_distinct_ids_get_distinct_file_names():
     ids = ["a", "A", "a b", "a%20b", "a/b", "a%2Fb", ".", "%2E", "..", "", "x" * 300, "x" * 301]
-    assert len({safe_name(student) for student in ids}) == len(ids)
+    assert len({file_name(student) for student in ids}) == len(ids)
 
 
 def test_in_a_course_pages_go_to_nbgraders_feedback_folder(records, tmp_path):
@@ -231,7 +236,7 @@ def test_the_class_report_counts_mistakes_and_lists_runs_that_did_not_finish(rec
     assert "Most common mistakes" in report
     assert "update_wrong_learning_rate" in report
     for item in SYNTHETIC:
-        assert item["student"] in report
+        assert item.student in report
     assert "12.5 s" in report
     with (out / "mistakes.csv").open(newline="", encoding="utf-8") as stream:
         rows = {row["student"]: row for row in csv.DictReader(stream)}

@@ -101,12 +101,14 @@ def test_layers_are_unique_known_names(sandbox: Sandbox) -> None:
         "ipc-namespace",
         "uts-namespace",
         "mount-namespace",
-        "read-only-root",
+        "allow-list-root",
         "private-proc",
         "private-tmp",
         "hidden-paths",
         "memory-cgroup",
         "pids-cgroup",
+        "cpu-quota",
+        "cpu-accounting",
         "rlimits",
         "non-root-uid",
         "no-new-privs",
@@ -146,18 +148,85 @@ def test_wall_clock_limit_kills_with_sigkill(sandbox: Sandbox, behaviour: str) -
     assert student.remaining_seconds() == 0.0
 
 
-def test_cpu_limit_ends_a_busy_process_before_the_wall_clock() -> None:
+@pytest.mark.parametrize("behaviour", ["stubborn", "busy_children"])
+def test_cpu_limit_ends_a_busy_tree_before_the_wall_clock(behaviour: str) -> None:
     limits = Limits(wall_seconds=20.0, cpu_seconds=1)
     with Sandbox(limits, [], entry=TARGETS) as box:
-        needs(box, "rlimits")
+        needs(box, "cpu-accounting")
         started = time.monotonic()
         student = box.launch({})
         with pytest.raises(ChannelClosed):
-            student.request({"behaviour": "stubborn"}, timeout=30)
+            student.request({"behaviour": behaviour, "children": 8}, timeout=30)
         outcome = student.finish()
-    assert outcome.ended == "signaled"
+    assert outcome.ended == "cpu_limit"
     assert outcome.signal == signal.SIGKILL
     assert time.monotonic() - started < 6.0
+
+
+def test_a_busy_tree_in_many_sessions_leaves_a_neighbour_its_cpu(sandbox: Sandbox) -> None:
+    """Thirty-one busy children, each in its own session, get one CPU between them."""
+    needs(sandbox, "cpu-quota")
+    alone, _ = ask(sandbox, "timed_work")
+    hog = sandbox.launch({})
+    try:
+        with pytest.raises(ReplyTimeout):
+            hog.request({"behaviour": "busy_children", "children": 31}, timeout=0.5)
+        beside, _ = ask(sandbox, "timed_work")
+    finally:
+        hog.finish()
+    assert beside["wall"] < 2.5 * alone["wall"] + 0.3, (alone, beside)
+
+
+def test_nothing_outside_the_runtime_is_visible(sandbox: Sandbox, tmp_path: Path) -> None:
+    needs(sandbox, "allow-list-root")
+    secret_dir = Path.home() / f".sandbox-test-{uuid.uuid4().hex}"
+    secret_dir.mkdir()
+    try:
+        (secret_dir / "answers.txt").write_text("the instructor's solutions")
+        paths = [
+            str(secret_dir / "answers.txt"),
+            str(secret_dir),
+            str(Path(__file__).resolve()),
+            "/etc/shadow",
+            "/etc/hostname",
+            "/root/.bash_history",
+            "/sys/fs/cgroup",
+            "/proc/1/environ",
+            "/var/log",
+            "/home",
+            "/srv",
+            "/opt",
+            "/usr/bin/python3",
+        ]
+        reply, _ = ask(sandbox, "look", paths=paths)
+    finally:
+        (secret_dir / "answers.txt").unlink()
+        secret_dir.rmdir()
+    for path in paths:
+        if path == "/proc/1/environ":  # the student's own pid 1: itself
+            continue
+        assert reply[path] == {"exists": False}, path
+    top, _ = ask(sandbox, "top_level")
+    allowed = {"tmp", "var", "dev", "proc", "etc", "usr", "lib", "lib64", "lib32", "root"}
+    assert set(top["entries"]) <= allowed | {part for part in top["runtime_tops"]}
+    assert top["etc"] == ["group", "ld.so.cache", "passwd"]
+    assert top["dev"] == [
+        "fd",
+        "full",
+        "null",
+        "random",
+        "shm",
+        "stderr",
+        "stdin",
+        "stdout",
+        "urandom",
+        "zero",
+    ]
+
+
+def test_lazily_loaded_parts_of_the_runtime_work_inside(sandbox: Sandbox) -> None:
+    reply, _ = ask(sandbox, "runtime")
+    assert reply == {"problem": None}
 
 
 def test_memory_bomb_fails_alone(sandbox: Sandbox) -> None:

@@ -7,7 +7,6 @@ observed answer to hold against which formula.
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
 
 from ..checks.expect import close
 from ..diagnosis import (
@@ -23,11 +22,12 @@ from ..diagnosis import (
     diagnose_step,
 )
 from ..lesson import FIRST_GUESS
+from ..record import Record
 from ..reference import Lesson, as_tensor, the_lesson
 from .observed import Observed, observed
 
 
-def loss_mistakes(record: dict[str, Any], seen: Observed, lesson: Lesson) -> list[Mistake]:
+def loss_mistakes(record: Record, seen: Observed, lesson: Lesson) -> list[Mistake]:
     """What `mean_squared_error` got wrong on the lesson data, or only beyond it."""
     run = seen.lesson_loss
     if run is None:
@@ -49,9 +49,9 @@ def loss_mistakes(record: dict[str, Any], seen: Observed, lesson: Lesson) -> lis
     )
 
 
-def _hard_coded(record: dict[str, Any]) -> Mistake | None:
+def _hard_coded(record: Record) -> Mistake | None:
     """Right on the lesson's data, wrong on data the student never saw."""
-    passed = {check["id"]: check["passed"] for check in record.get("checks", [])}
+    passed = {check.id: check.passed for check in record.checks}
     lesson_ok = passed.get("loss.value_on_lesson_data")
     unseen_ok = passed.get("loss.value_on_unseen_inputs")
     return LOSS_HARD_CODED if lesson_ok and unseen_ok is False else None
@@ -95,7 +95,7 @@ def _found(*mistakes: Mistake | None) -> list[Mistake]:
     return [mistake for mistake in mistakes if mistake is not None]
 
 
-def diagnose_record(record: dict[str, Any]) -> list[Mistake]:
+def diagnose_record(record: Record) -> list[Mistake]:
     """The likely mistakes behind a record's lost points, each named once, loss first."""
     lesson = the_lesson()
     seen = observed(record, lesson)

@@ -11,6 +11,7 @@ from typing import Any
 
 from ..lesson import EPOCHS, FIRST_GUESS
 from ..observations import LossRun, MalformedObservation, UpdateRun
+from ..record import Record
 from ..reference import Lesson
 from ..student import first_calls
 
@@ -37,11 +38,11 @@ def _is_lesson_loss(question: list[Any], lesson: Lesson) -> bool:
     )
 
 
-def observed(record: dict[str, Any], lesson: Lesson) -> Observed:
+def observed(record: Record, lesson: Lesson) -> Observed:
     """Rebuild the answers a record holds; malformed ones are skipped, not trusted."""
     lesson_loss = None
     updates: dict[UpdateKey, UpdateRun] = {}
-    for item in record.get("observations") or []:
+    for item in record.observations:
         try:
             question = list(item["question"])
             if question[0] == "loss" and _is_lesson_loss(question, lesson):

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
 
+from ..atomic import write_atomically
 from ..checks import CATEGORIES
 from ..checks.expect import close, vector
 from ..diagnosis import Mistake
 from ..lesson import EPOCHS, FIRST_GUESS
+from ..record import CheckResult, Record, Status
 from ..reference import Lesson, as_tensor, the_lesson
-from ..verdicts import GRADED
 from .diagnose import loss_mistakes, update_mistakes
 from .markup import embedded_png, page, text
 from .observed import Observed, observed
@@ -29,14 +29,14 @@ PASSED = '<span class="pass">✓ pass</span>'
 FAILED = '<span class="fail">✗ fail</span>'
 
 
-def _score(record: dict[str, Any]) -> str:
+def _score(record: Record) -> str:
     return (
-        f'<section><h2>Score</h2><p class="score">{record["score"]:g} / '
-        f"{record['max_score']:g}</p><p>{text(record['message'])}</p></section>"
+        f'<section><h2>Score</h2><p class="score">{record.score:g} / '
+        f"{record.max_score:g}</p><p>{text(record.message)}</p></section>"
     )
 
 
-def _what_happened(status: str) -> str:
+def _what_happened(status: Status) -> str:
     explanation = EXPLANATIONS.get(status)
     if explanation is None:
         return ""
@@ -55,14 +55,14 @@ def _mistake(mistake: Mistake, where: str) -> str:
     )
 
 
-def _diagnosis(record: dict[str, Any], seen: Observed, lesson: Lesson) -> str:
+def _diagnosis(record: Record, seen: Observed, lesson: Lesson) -> str:
     found = [_mistake(m, "mean_squared_error") for m in loss_mistakes(record, seen, lesson)]
     found += [_mistake(m, "update()") for m in update_mistakes(seen, lesson)]
     if found:
         body = "".join(found)
-    elif record["status"] != GRADED:
+    elif record.status != Status.GRADED:
         return ""
-    elif record["score"] >= record["max_score"]:
+    elif record.score >= record.max_score:
         body = "<p>Every check passed. Well done!</p>"
     else:
         body = (
@@ -72,23 +72,23 @@ def _diagnosis(record: dict[str, Any], seen: Observed, lesson: Lesson) -> str:
     return f"<section><h2>Diagnosis</h2>{body}</section>"
 
 
-def _checks(checks: list[dict[str, Any]]) -> str:
+def _checks(checks: tuple[CheckResult, ...]) -> str:
     if not checks:
         return ""
-    categories = [*CATEGORIES, *sorted({c["category"] for c in checks} - set(CATEGORIES))]
+    categories = [*CATEGORIES, *sorted({c.category for c in checks} - set(CATEGORIES))]
     parts = ["<section><h2>Checks</h2>"]
     for category in categories:
-        group = [c for c in checks if c["category"] == category]
+        group = [c for c in checks if c.category == category]
         if not group:
             continue
-        points = sum(c["points"] for c in group)
-        most = sum(c["max_points"] for c in group)
+        points = sum(c.points for c in group)
+        most = sum(c.max_points for c in group)
         title = CATEGORY_TITLES.get(category, category)
         parts.append(f"<h3>{text(title)} — {points:g} of {most:g} points</h3><ul class='checks'>")
         for check in group:
-            verdict = PASSED if check["passed"] else FAILED
-            message = f": {text(check['message'])}" if check["message"] else ""
-            parts.append(f"<li>{verdict} <code>{text(check['id'])}</code>{message}</li>")
+            verdict = PASSED if check.passed else FAILED
+            message = f": {text(check.message)}" if check.message else ""
+            parts.append(f"<li>{verdict} <code>{text(check.id)}</code>{message}</li>")
         parts.append("</ul>")
     parts.append("</section>")
     return "".join(parts)
@@ -154,35 +154,34 @@ def _loss_value_picture(seen: Observed, lesson: Lesson, plotter: Plotter) -> str
     )
 
 
-def _notes_and_output(record: dict[str, Any]) -> str:
+def _notes_and_output(record: Record) -> str:
     parts = []
-    notes = record.get("notes") or []
-    if notes:
-        items = "".join(f"<li>{text(note)}</li>" for note in notes)
+    if record.notes:
+        items = "".join(f"<li>{text(note)}</li>" for note in record.notes)
         parts.append(f"<section><h2>Notes</h2><ul>{items}</ul></section>")
-    if record.get("output"):
+    if record.output:
         parts.append(
             "<section><h2>What your code printed</h2><p class='muted'>The start of it, while "
-            f"the checks ran.</p><pre>{text(record['output'])}</pre></section>"
+            f"the checks ran.</p><pre>{text(record.output)}</pre></section>"
         )
     return "".join(parts)
 
 
-def feedback_page(record: dict[str, Any], lesson: Lesson, plotter: Plotter) -> str:
+def feedback_page(record: Record, lesson: Lesson, plotter: Plotter) -> str:
     """The whole page for one record, as HTML text."""
     seen = observed(record, lesson)
     body = "\n".join(
         [
-            f"<h1>Gradient descent from scratch — feedback for {text(record['student'])}</h1>",
+            f"<h1>Gradient descent from scratch — feedback for {text(record.student)}</h1>",
             _score(record),
-            _what_happened(record["status"]),
+            _what_happened(record.status),
             _diagnosis(record, seen, lesson),
             _pictures(seen, lesson, plotter),
-            _checks(record.get("checks") or []),
+            _checks(record.checks),
             _notes_and_output(record),
         ]
     )
-    return page(f"Feedback: {record['student']}", body)
+    return page(f"Feedback: {record.student}", body)
 
 
 class FeedbackWriter:
@@ -194,15 +193,14 @@ class FeedbackWriter:
         self.lesson = the_lesson()
         self.plotter = Plotter(self.lesson)
 
-    def write(self, record: dict[str, Any]) -> Path:
-        path = feedback_path(record["student"], self.out_dir, self.course_root)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(feedback_page(record, self.lesson, self.plotter), encoding="utf-8")
+    def write(self, record: Record) -> Path:
+        path = feedback_path(record.student, self.out_dir, self.course_root)
+        write_atomically(path, feedback_page(record, self.lesson, self.plotter), durable=False)
         return path
 
 
 def write_feedback_pages(
-    records: list[dict[str, Any]], out_dir: Path, course_root: Path | None = None
+    records: list[Record], out_dir: Path, course_root: Path | None = None
 ) -> list[Path]:
     """Write one self-contained page per record; returns the paths in the records' order."""
     writer = FeedbackWriter(out_dir, course_root)

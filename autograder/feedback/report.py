@@ -3,49 +3,52 @@
 from __future__ import annotations
 
 import csv
+import io
 import statistics
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
+from matplotlib.figure import Figure
+
+from ..atomic import write_atomically
 from ..diagnosis import Mistake
-from ..verdicts import GRADED, STATUSES
+from ..record import Record, Status
+from ..safe_text import spreadsheet_cell
 from .class_charts import pass_rates, score_histogram
 from .diagnose import diagnose_record
 from .markup import linked_png, page, text
 
-VERDICT_FIELDS = ("student", "status", "score", "max_score", "message", "checks")
 FIGURES = "report"
 
 
-def write_mistakes_csv(
-    path: Path, records: list[dict[str, Any]], found: list[list[Mistake]]
-) -> None:
+def mistakes_csv(records: list[Record], found: list[list[Mistake]]) -> str:
     """One row per student, for sorting and filtering in a spreadsheet."""
-    with path.open("w", newline="", encoding="utf-8") as stream:
-        writer = csv.writer(stream)
-        writer.writerow(["student", "status", "score", "mistakes"])
-        for record, mistakes in zip(records, found, strict=True):
-            keys = ";".join(mistake.key for mistake in mistakes)
-            writer.writerow([record["student"], record["status"], record["score"], keys])
+    stream = io.StringIO()
+    writer = csv.writer(stream)
+    writer.writerow(["student", "status", "score", "mistakes"])
+    for record, mistakes in zip(records, found, strict=True):
+        keys = ";".join(mistake.key for mistake in mistakes)
+        row = [record.student, str(record.status), record.score, keys]
+        writer.writerow([spreadsheet_cell(cell) for cell in row])
+    return stream.getvalue()
 
 
-def check_pass_rates(records: list[dict[str, Any]]) -> dict[str, float]:
+def check_pass_rates(records: list[Record]) -> dict[str, float]:
     """Share of all submissions passing each check; a check never run counts as failed."""
     passed: Counter[str] = Counter()
     for record in records:
-        for check in record.get("checks") or []:
-            passed[check["id"]] += bool(check["passed"])  # listed even when nobody passed
+        for check in record.checks:
+            passed[check.id] += check.passed  # listed even when nobody passed
     return {check: count / len(records) for check, count in passed.items()}
 
 
-def _overview(records: list[dict[str, Any]], seconds: float | None) -> str:
-    scores = [record["score"] for record in records]
-    counts = Counter(record["status"] for record in records)
+def _overview(records: list[Record], seconds: float | None) -> str:
+    scores = [record.score for record in records]
+    counts = Counter(record.status for record in records)
     rows = "".join(
         f"<tr><td>{text(status)}</td><td class='number'>{counts[status]}</td></tr>"
-        for status in STATUSES
+        for status in Status
         if counts[status]
     )
     if seconds is None:
@@ -55,7 +58,7 @@ def _overview(records: list[dict[str, Any]], seconds: float | None) -> str:
         timing = f", graded in {seconds:.1f} s{each}"
     mean = f"{statistics.mean(scores):.2f}" if scores else "—"
     median = f"{statistics.median(scores):g}" if scores else "—"
-    most = records[0]["max_score"] if records else 0
+    most = records[0].max_score if records else 0
     return (
         f"<section><h2>Overview</h2><p>{len(records)} submissions{timing}. "
         f"Mean score {mean}, median {median}, out of {most:g}.</p>"
@@ -63,12 +66,12 @@ def _overview(records: list[dict[str, Any]], seconds: float | None) -> str:
     )
 
 
-def _common_mistakes(records: list[dict[str, Any]], found: list[list[Mistake]]) -> str:
+def _common_mistakes(records: list[Record], found: list[list[Mistake]]) -> str:
     students: dict[str, list[str]] = {}
     titles: dict[str, list[str]] = {}
     for record, mistakes in zip(records, found, strict=True):
         for mistake in mistakes:
-            students.setdefault(mistake.key, []).append(record["student"])
+            students.setdefault(mistake.key, []).append(record.student)
             if mistake.title not in titles.setdefault(mistake.key, []):
                 titles[mistake.key].append(mistake.title)
     if not students:
@@ -87,12 +90,12 @@ def _common_mistakes(records: list[dict[str, Any]], found: list[list[Mistake]]) 
     )
 
 
-def _not_graded(records: list[dict[str, Any]]) -> str:
+def _not_graded(records: list[Record]) -> str:
     rows = "".join(
-        f"<tr><td>{text(record['student'])}</td><td>{text(record['status'])}</td>"
-        f"<td>{text(record['message'])}</td></tr>"
+        f"<tr><td>{text(record.student)}</td><td>{text(record.status)}</td>"
+        f"<td>{text(record.message)}</td></tr>"
         for record in records
-        if record["status"] != GRADED
+        if record.status != Status.GRADED
     )
     body = (
         f"<table><tr><th>student</th><th>status</th><th>what happened</th></tr>{rows}</table>"
@@ -102,13 +105,18 @@ def _not_graded(records: list[dict[str, Any]]) -> str:
     return f"<section><h2>Timed out, crashed or not gradable</h2>{body}</section>"
 
 
-def _charts(records: list[dict[str, Any]], folder: Path) -> str:
-    folder.mkdir(parents=True, exist_ok=True)
-    most = records[0]["max_score"] if records else 0.0
-    histogram = score_histogram([record["score"] for record in records], most)
-    histogram.savefig(folder / "score_histogram.png", dpi=100)
+def _png(figure: Figure) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100)
+    return buffer.getvalue()
+
+
+def _charts(records: list[Record], folder: Path) -> str:
+    most = records[0].max_score if records else 0.0
+    histogram = score_histogram([record.score for record in records], most)
+    write_atomically(folder / "score_histogram.png", _png(histogram), durable=False)
     rates = check_pass_rates(records) if records else {}
-    pass_rates(rates).savefig(folder / "pass_rates.png", dpi=100)
+    write_atomically(folder / "pass_rates.png", _png(pass_rates(rates)), durable=False)
     rows = "".join(
         f"<tr><td><code>{text(check)}</code></td><td class='number'>{rate:.0%}</td></tr>"
         for check, rate in rates.items()
@@ -122,22 +130,19 @@ def _charts(records: list[dict[str, Any]], folder: Path) -> str:
     )
 
 
-def write_class_report(
-    records: Iterable[dict[str, Any]], out_dir: Path, seconds: float | None
-) -> Path:
+def write_class_report(records: Iterable[Record], out_dir: Path, seconds: float | None) -> Path:
     """Write report.html (charts in report/) and mistakes.csv into `out_dir`; returns the page.
 
     Records are read one at a time and only their verdicts kept, so a large class does not
     hold every student's observations in memory at once.
     """
-    out_dir.mkdir(parents=True, exist_ok=True)
     found: list[list[Mistake]] = []
-    verdicts: list[dict[str, Any]] = []
+    verdicts: list[Record] = []
     for record in records:
         found.append(diagnose_record(record))
-        verdicts.append({key: record[key] for key in VERDICT_FIELDS})
+        verdicts.append(record.with_(observations=(), output="", notes=()))
     records = verdicts
-    write_mistakes_csv(out_dir / "mistakes.csv", records, found)
+    write_atomically(out_dir / "mistakes.csv", mistakes_csv(records, found), durable=False)
     body = "\n".join(
         [
             "<h1>Gradient descent from scratch — class report</h1>",
@@ -148,5 +153,5 @@ def write_class_report(
         ]
     )
     target = out_dir / "report.html"
-    target.write_text(page("Class report: gradient descent", body), encoding="utf-8")
+    write_atomically(target, page("Class report: gradient descent", body), durable=False)
     return target

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..verdicts import CRASHED, INVALID, MISSING_FUNCTION, TIMEOUT
+from ..record import Status
 
 
 @dataclass(frozen=True)
@@ -14,28 +14,40 @@ class Explanation:
 
 
 EXPLANATIONS = {
-    TIMEOUT: Explanation(
-        "Your notebook's code did not finish in the time allowed, so the grader stopped it. "
-        "Checks that had not run yet count as failed.",
-        "Look for a loop that never ends, a training loop at the top of the notebook that runs "
-        "for far more than 100 epochs, or a call to input(). Restart the kernel and run all "
-        "cells: the notebook should finish in a few seconds.",
+    Status.TIMEOUT: Explanation(
+        "Your notebook's code did not finish in the time allowed on the clock, so the grader "
+        "stopped it. Checks that had not run yet count as failed.",
+        "Look for a call to input(), a sleep, or a loop that waits for something that never "
+        "comes. Restart the kernel and run all cells: the notebook should finish in a few "
+        "seconds.",
     ),
-    CRASHED: Explanation(
+    Status.CPU_LIMIT: Explanation(
+        "Your notebook's code kept the processor busy for longer than allowed, so the grader "
+        "stopped it. Checks that had not run yet count as failed.",
+        "Look for a loop that never ends (at the top level or inside update()), or a training "
+        "loop that runs for far more than 100 epochs. Restart the kernel and run all cells: "
+        "the notebook should finish in a few seconds.",
+    ),
+    Status.CRASHED: Explanation(
         "Your notebook's code stopped the process it was running in before the checks could "
         "finish, so the checks that needed it count as failed.",
         "Restart the kernel and run all cells from the top; fix the first error you see. Do "
         "not call exit() or quit(), and avoid building very large tensors.",
     ),
-    INVALID: Explanation(
+    Status.INVALID: Explanation(
         "The file you handed in could not be read as a Jupyter notebook, so none of your code "
         "was run.",
         "Hand in the .ipynb file that Jupyter saved (File → Save), without renaming another "
         "file to .ipynb or editing it by hand, and keep the answer cells the notebook gave you.",
     ),
-    MISSING_FUNCTION: Explanation(
+    Status.MISSING_FUNCTION: Explanation(
         "A function the checks call was not defined after your notebook ran.",
         "Keep the names the notebook asks for — mean_squared_error(y, y_guess) and update() — "
         "and make sure the cells that define them run without errors.",
+    ),
+    Status.GRADER_ERROR: Explanation(
+        "The grader itself failed while grading your notebook. This is not your fault; the "
+        "points below may be incomplete.",
+        "Nothing: your instructor has been told and will grade your notebook again.",
     ),
 }

@@ -1,9 +1,11 @@
-"""Per-student cgroups: one memory ceiling and one process count for all a student starts.
+"""Per-student cgroups: one memory ceiling, one process count, one CPU share for everything a
+student starts, and the CPU time it used.
 
 Rlimits bind each process on its own (every child a student forks gets a fresh allowance),
 and RLIMIT_NPROC counts all processes of a uid, which concurrent students share. A cgroup
-per student process covers its whole tree instead. Both layouts are handled: cgroup v1
-hierarchies, and cgroup v2 when the controllers are delegated to the server's cgroup.
+per student process covers its whole tree instead; a student who forks thirty busy children,
+each in a session of its own, still gets one CPU between them. Both layouts are handled: cgroup
+v1 hierarchies, and cgroup v2 when the controllers are delegated to the server's cgroup.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path, PurePosixPath
 from autograder.sandbox.limits import Limits
 
 _UNIFIED = ""  # key of the cgroup v2 hierarchy in the tables below
+_CPU_PERIOD_MICROSECONDS = 100_000
 
 
 @dataclass(frozen=True)
@@ -25,39 +28,69 @@ class Controller:
 
     layer: str
     parent: Path
-    settings: tuple[tuple[str, int], ...]
+    settings: tuple[tuple[str, str], ...]
+    usage_file: str | None = None  # where the tree's CPU time is read, if this layer counts it
+
+
+@dataclass(frozen=True)
+class _Wanted:
+    layer: str
+    v1: tuple[tuple[str, str], ...]
+    v2: tuple[tuple[str, str], ...]
+    v1_usage: str | None = None
+    v2_usage: str | None = None
+    needs_delegation: bool = True  # v2: the controller must be enabled for children
+
+
+def _wanted(limits: Limits) -> dict[str, _Wanted]:
+    memory = str(limits.memory_bytes)
+    quota = str(max(1000, int(limits.cpus * _CPU_PERIOD_MICROSECONDS)))
+    period = str(_CPU_PERIOD_MICROSECONDS)
+    return {
+        "memory": _Wanted(
+            "memory-cgroup",
+            (("memory.limit_in_bytes", memory), ("memory.memsw.limit_in_bytes", memory)),
+            (("memory.max", memory), ("memory.swap.max", "0")),
+        ),
+        "pids": _Wanted(
+            "pids-cgroup",
+            (("pids.max", str(limits.max_processes)),),
+            (("pids.max", str(limits.max_processes)),),
+        ),
+        "cpu": _Wanted(
+            "cpu-quota",
+            (("cpu.cfs_period_us", period), ("cpu.cfs_quota_us", quota)),
+            (("cpu.max", f"{quota} {period}"),),
+        ),
+        "cpuacct": _Wanted(
+            "cpu-accounting",
+            (),
+            (),
+            v1_usage="cpuacct.usage",
+            v2_usage="cpu.stat",
+            needs_delegation=False,  # v2 counts CPU time in every cgroup
+        ),
+    }
 
 
 def find_controllers(limits: Limits) -> list[Controller]:
-    """The memory and pids controllers this process may create child cgroups under."""
+    """The controllers this process may create child cgroups under."""
     mounts = _hierarchy_mounts()
     own = _own_cgroups()
-    memory = limits.memory_bytes
-    wanted = {
-        "memory": (
-            "memory-cgroup",
-            (("memory.limit_in_bytes", memory), ("memory.memsw.limit_in_bytes", memory)),
-            (("memory.max", memory), ("memory.swap.max", 0)),
-        ),
-        "pids": (
-            "pids-cgroup",
-            (("pids.max", limits.max_processes),),
-            (("pids.max", limits.max_processes),),
-        ),
-    }
     found = []
-    for name, (layer, v1_settings, v2_settings) in wanted.items():
+    for name, wanted in _wanted(limits).items():
         if name in mounts and name in own:
-            parent, settings = _below(mounts[name], own[name]), v1_settings
+            parent = _below(mounts[name], own[name])
+            settings, usage = wanted.v1, wanted.v1_usage
         elif _UNIFIED in mounts and _UNIFIED in own:
             parent = _below(mounts[_UNIFIED], own[_UNIFIED])
-            settings = v2_settings
-            if parent is not None and name not in _delegated(parent):
+            settings, usage = wanted.v2, wanted.v2_usage
+            if parent is not None and wanted.needs_delegation and name not in _delegated(parent):
                 parent = None
         else:
             parent = None
         if parent is not None and os.access(parent, os.W_OK):
-            found.append(Controller(layer, parent, settings))
+            found.append(Controller(wanted.layer, parent, settings, usage))
     return found
 
 
@@ -106,6 +139,7 @@ class StudentCgroups:
 
     def __init__(self, controllers: list[Controller], name: str) -> None:
         self._layers: dict[Path, list[str]] = {}
+        self._usage: Path | None = None
         for controller in controllers:
             directory = controller.parent / name
             try:
@@ -113,10 +147,12 @@ class StudentCgroups:
                 self._layers.setdefault(directory, [])
                 for file, value in controller.settings:
                     if (directory / file).exists():
-                        (directory / file).write_text(str(value))
+                        (directory / file).write_text(value)
             except OSError:
                 continue
             self._layers[directory].append(controller.layer)
+            if controller.usage_file and self._usage is None:
+                self._usage = directory / controller.usage_file
 
     def join(self) -> list[str]:
         """Move the calling process in; called by the student while still root."""
@@ -130,6 +166,22 @@ class StudentCgroups:
                 joined += layers
         return joined
 
+    def cpu_seconds(self) -> float | None:
+        """CPU time used so far by every process in the student's tree, if it is counted."""
+        if self._usage is None:
+            return None
+        try:
+            text = self._usage.read_text()
+        except OSError:
+            return None
+        if self._usage.name == "cpu.stat":
+            for line in text.splitlines():
+                key, _, value = line.partition(" ")
+                if key == "usage_usec":
+                    return int(value) / 1e6
+            return None
+        return int(text) / 1e9
+
     def remove(self) -> None:
         """Delete the cgroups once their processes are reaped (the kernel may lag a moment)."""
         for directory in self._layers:
@@ -142,3 +194,4 @@ class StudentCgroups:
                         continue
                 break
         self._layers.clear()
+        self._usage = None

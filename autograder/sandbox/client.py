@@ -49,12 +49,16 @@ class Sandbox:
         self, limits: Limits, hidden_paths: Sequence[Path], entry: str = DEFAULT_ENTRY
     ) -> None:
         self.limits = limits
-        judge_end, server_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        config = {
+        self._config = {
             "limits": asdict(limits),
             "hidden_paths": [str(Path(path).resolve()) for path in hidden_paths],
             "entry": entry,
         }
+        self._start()
+
+    def _start(self) -> None:
+        judge_end, server_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        config = self._config
         with server_end:
             self._server = subprocess.Popen(
                 [
@@ -76,7 +80,19 @@ class Sandbox:
         except ProtocolError as error:
             self.close()
             raise SandboxError(f"the fork server did not start: {error}") from None
+        if "error" in hello:
+            self.close()
+            raise SandboxError(f"the sandbox cannot grade on this machine: {hello['error']}")
         self.layers: list[str] = list(hello["layers"])
+
+    def restart(self) -> None:
+        """A fresh fork server in place of one that died; the same layers are required."""
+        required = self.layers
+        self.close()
+        self._start()
+        if set(required) - set(self.layers):
+            self.close()
+            raise SandboxError("the restarted fork server could not set up the same isolation")
 
     def launch(self, payload: dict[str, Any]) -> StudentProcess:
         """Fork a confined student process and hand it `payload` as its first message."""

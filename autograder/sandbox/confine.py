@@ -7,19 +7,17 @@ papered over; the caller decides whether what is left is enough.
 
 from __future__ import annotations
 
+import contextlib
+import math
 import os
 import resource
 import signal
-import stat
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
-from autograder.sandbox import linux, seccomp
+from autograder.sandbox import filesystem, linux, seccomp
 from autograder.sandbox.limits import Limits
 
 NOBODY = 65534
-PRIVATE_DIRS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
-PRIVATE_DIR_OPTIONS = "size=64m,mode=1777"
 STUDENT_ENVIRONMENT = {
     "PATH": "/usr/local/bin:/usr/bin:/bin",
     "HOME": "/tmp",
@@ -28,25 +26,26 @@ STUDENT_ENVIRONMENT = {
     "OMP_NUM_THREADS": "1",
     "MKL_NUM_THREADS": "1",
     "MPLBACKEND": "Agg",
+    "MPLCONFIGDIR": "/tmp/matplotlib",
 }
 _OTHER_NAMESPACES = {
     "network-namespace": linux.CLONE_NEWNET,
     "ipc-namespace": linux.CLONE_NEWIPC,
     "uts-namespace": linux.CLONE_NEWUTS,
 }
-_QUIET_MOUNT = linux.MS_NOSUID | linux.MS_NODEV | linux.MS_NOEXEC
 
 
 def confine(
     limits: Limits, runtime_paths: Sequence[str], hidden_paths: Sequence[str], pids_cgroup: bool
 ) -> list[str]:
     """Apply every layer this machine allows, in the order the kernel requires."""
+    mapped = _mapped_bytes()  # read while the host's /proc is still there
     layers = ["pid-namespace"] if os.getpid() == 1 else []
     layers += [name for name, flag in _OTHER_NAMESPACES.items() if _succeeds(linux.unshare, flag)]
     if _private_mount_namespace():
-        _expose_runtime(runtime_paths)
-        layers += ["mount-namespace", *_mounts(hidden_paths, layers)]
-    layers += _limit_resources(limits, pids_cgroup)
+        layers.append("mount-namespace")
+        layers += _allow_list_root(runtime_paths, hidden_paths, "pid-namespace" in layers)
+    layers += _limit_resources(limits, pids_cgroup, mapped)
     if _become_nobody():
         layers.append("non-root-uid")
     if _succeeds(linux.prctl, linux.PR_SET_NO_NEW_PRIVS, 1):
@@ -57,7 +56,8 @@ def confine(
     # itself (nothing in its memory is secret); the death signal ties it to its supervisor.
     linux.prctl(linux.PR_SET_DUMPABLE, 1)
     linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
-    os.chdir("/tmp")
+    with contextlib.suppress(OSError):  # already there inside the allow-list root
+        os.chdir("/tmp")
     os.environ.clear()
     os.environ.update(STUDENT_ENVIRONMENT)
     return layers
@@ -81,74 +81,28 @@ def _private_mount_namespace() -> bool:
     return True
 
 
-def _expose_runtime(runtime_paths: Sequence[str]) -> None:
-    """Let uid 65534 reach the Python installation even where it sits below a private
-    directory (pyenv in a 0700 /root): cover that directory with an empty tmpfs and bind the
-    installation back into it, so nothing else in there becomes visible.
-
-    Unlike the layers, a failure here is an error: a student process that cannot import the
-    standard library cannot run anything."""
-    covered: dict[Path, list[str]] = {}
-    for path in runtime_paths:
-        closed = _outermost_closed_ancestor(Path(path))
-        if closed is not None:
-            covered.setdefault(closed, []).append(path)
-    for directory, paths in covered.items():
-        handles = {path: os.open(path, os.O_PATH) for path in paths}
-        linux.mount("tmpfs", str(directory), "tmpfs", _QUIET_MOUNT, "size=64k,mode=755")
-        for path, handle in handles.items():
-            os.makedirs(path, mode=0o755, exist_ok=True)
-            linux.mount(f"/proc/self/fd/{handle}", path, None, linux.MS_BIND | linux.MS_REC)
-            os.close(handle)
+def _allow_list_root(runtime: Sequence[str], hidden: Sequence[str], own_proc: bool) -> list[str]:
+    """Swap the host's tree for one that holds only the runtime (see `filesystem`). Where the
+    kernel refuses a step, the layer is left out; the probe then shows it missing."""
+    made = filesystem.plan(runtime, hidden)
+    try:
+        filesystem.build(made, "/tmp", with_proc=own_proc)
+    except OSError:
+        return []
+    finally:
+        made.close()
+    added = ["allow-list-root", "private-tmp"]
+    return added + (["private-proc"] if own_proc else []) + (["hidden-paths"] if hidden else [])
 
 
-def _outermost_closed_ancestor(path: Path) -> Path | None:
-    for ancestor in reversed(path.parents):
-        if not os.stat(ancestor).st_mode & stat.S_IXOTH:
-            return ancestor
-    return None
-
-
-def _mounts(hidden_paths: Sequence[str], layers: list[str]) -> list[str]:
-    added = []
-    if _succeeds(linux.make_tree_read_only, "/"):
-        added.append("read-only-root")
-    if "pid-namespace" in layers and _mounted("proc", "/proc", "proc", _QUIET_MOUNT):
-        added.append("private-proc")
-    private = [path for path in PRIVATE_DIRS if os.path.isdir(path)]
-    flags = linux.MS_NOSUID | linux.MS_NODEV
-    if all(_mounted("tmpfs", path, "tmpfs", flags, PRIVATE_DIR_OPTIONS) for path in private):
-        added.append("private-tmp")
-    if hidden_paths and all(_hide(path) for path in _deepest_first(hidden_paths)):
-        added.append("hidden-paths")
-    return added
-
-
-def _mounted(source: str, target: str, fstype: str, flags: int, data: str = "") -> bool:
-    return _succeeds(linux.mount, source, target, fstype, flags, data)
-
-
-def _deepest_first(paths: Sequence[str]) -> list[str]:
-    """Inner paths first, so that hiding an outer one later covers them too."""
-    return sorted(paths, key=lambda path: len(Path(path).parts), reverse=True)
-
-
-def _hide(path: str) -> bool:
-    """Cover a directory with an empty read-only tmpfs, or a file with /dev/null."""
-    if os.path.isdir(path):
-        return _mounted("tmpfs", path, "tmpfs", _QUIET_MOUNT | linux.MS_RDONLY, "size=4k,mode=755")
-    if os.path.lexists(path):
-        return _mounted("/dev/null", path, None, linux.MS_BIND)
-    return True  # nothing there to hide (a private /tmp may already have covered it)
-
-
-def _limit_resources(limits: Limits, pids_cgroup: bool) -> list[str]:
+def _limit_resources(limits: Limits, pids_cgroup: bool, mapped: int) -> list[str]:
     """Hard rlimits. The address-space cap adds the student's allowance to what the fork
-    server already mapped (torch reserves a lot of virtual memory it never touches)."""
+    server already mapped (torch reserves a lot of virtual memory it never touches). The CPU
+    rlimit binds each process on its own, a second after the cgroup's total would have."""
     try:
         ceilings = {
-            resource.RLIMIT_CPU: limits.cpu_seconds,
-            resource.RLIMIT_AS: _mapped_bytes() + limits.memory_bytes,
+            resource.RLIMIT_CPU: math.ceil(limits.cpu_seconds) + 1,
+            resource.RLIMIT_AS: mapped + limits.memory_bytes,
             resource.RLIMIT_FSIZE: limits.file_size_bytes,
             resource.RLIMIT_NOFILE: limits.open_files,
             resource.RLIMIT_CORE: 0,

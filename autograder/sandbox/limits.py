@@ -4,18 +4,31 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+CPU_SHARE_OF_WALL_CLOCK = 0.5  # busy for half the time allowed: an endless loop, not waiting
+
 
 @dataclass(frozen=True)
 class Limits:
-    """Ceilings for one student process and everything it starts."""
+    """Ceilings for one student process and everything it starts.
+
+    `cpu_seconds` counts the CPU time of the whole process tree (its cgroup), `cpus` is the
+    share of the machine the tree may use at any moment, so however many processes a student
+    starts, a neighbour graded at the same time keeps the rest.
+    """
 
     wall_seconds: float = 10.0
-    cpu_seconds: int = 10
+    cpu_seconds: float = 5.0
+    cpus: float = 1.0
     memory_bytes: int = 2 * 1024**3
     max_processes: int = 32
     file_size_bytes: int = 16 * 1024**2
     open_files: int = 64
     output_bytes: int = 64 * 1024
+
+    @classmethod
+    def for_wall_clock(cls, seconds: float) -> Limits:
+        """The limits for a `--timeout` of `seconds`: CPU time is a fixed share of it."""
+        return cls(wall_seconds=seconds, cpu_seconds=seconds * CPU_SHARE_OF_WALL_CLOCK)
 
 
 @dataclass(frozen=True)
@@ -23,7 +36,8 @@ class ProcessOutcome:
     """How a student process ended, as its supervisor saw it.
 
     `ended` is "exited" or "signaled" when the process ended by itself, "timeout" when the
-    supervisor killed it at the wall-clock limit, and "killed" when the judge finished it.
+    supervisor killed it at the wall-clock limit, "cpu_limit" when its process tree used up
+    its CPU time, and "killed" when the judge finished it.
     """
 
     ended: str

@@ -20,6 +20,7 @@ MS_NOEXEC = 0x8
 MS_BIND = 0x1000
 MS_REC = 0x4000
 MS_PRIVATE = 0x40000
+MNT_DETACH = 0x2
 
 PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4
@@ -31,10 +32,13 @@ MADV_HUGEPAGE = 14
 MADV_COLLAPSE = 25
 
 _SYS_MOUNT_SETATTR = 442  # the same number on every architecture
+_SYS_PIVOT_ROOT = 155  # x86-64; the C library has no wrapper
 _AT_FDCWD = -100
 _AT_RECURSIVE = 0x8000
-_MOUNT_ATTR_RDONLY = 0x1
-_MOUNT_ATTR_NOSUID = 0x2
+MOUNT_ATTR_RDONLY = 0x1
+MOUNT_ATTR_NOSUID = 0x2
+MOUNT_ATTR_NODEV = 0x4
+MOUNT_ATTR_NOEXEC = 0x8
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -67,19 +71,28 @@ def mount(source: str | None, target: str, fstype: str | None, flags: int, data:
     )
 
 
-def make_tree_read_only(path: str) -> None:
-    """Mark `path` and every mount below it read-only and nosuid (mount_setattr, Linux 5.12)."""
-    attr = _MountAttr(set=_MOUNT_ATTR_RDONLY | _MOUNT_ATTR_NOSUID)
+def set_mount_attributes(path: str, attributes: int, recursive: bool = True) -> None:
+    """Set MOUNT_ATTR_* flags on the mount at `path` (and every mount below it when
+    `recursive`), with mount_setattr (Linux 5.12)."""
+    attr = _MountAttr(set=attributes)
     _check(
         _libc.syscall(
             ctypes.c_long(_SYS_MOUNT_SETATTR),
             ctypes.c_long(_AT_FDCWD),
             _path(path),
-            ctypes.c_uint(_AT_RECURSIVE),
+            ctypes.c_uint(_AT_RECURSIVE if recursive else 0),
             ctypes.byref(attr),
             ctypes.c_size_t(ctypes.sizeof(attr)),
         )
     )
+
+
+def pivot_root(new_root: str, put_old: str) -> None:
+    _check(_libc.syscall(ctypes.c_long(_SYS_PIVOT_ROOT), _path(new_root), _path(put_old)))
+
+
+def umount(target: str, flags: int = 0) -> None:
+    _check(_libc.umount2(_path(target), ctypes.c_int(flags)))
 
 
 def prctl(option: int, *arguments: int) -> None:

@@ -25,14 +25,17 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from autograder.protocol import channel_pair, receive_message, send_message
+from autograder.protocol import ProtocolError, channel_pair, receive_message, send_message
 from autograder.sandbox import linux, student
 from autograder.sandbox.cgroups import StudentCgroups, find_controllers
+from autograder.sandbox.filesystem import runtime_paths
 from autograder.sandbox.hugepages import collapse_anonymous_memory
 from autograder.sandbox.limits import Limits
 from autograder.sandbox.supervision import Supervised, output_pipe
 
 _PROBE_SECONDS = 60.0
+_CPU_POLL_SECONDS = 0.1
+WARM_PACKAGES = ("torch", "matplotlib", "numpy", "PIL", "IPython")
 
 T = TypeVar("T")
 FileObject = int | socket.socket
@@ -43,7 +46,12 @@ def main(argv: list[str]) -> None:
     config = json.loads(argv[2])
     entry = _warm_up(config["entry"])
     server = ForkServer(Limits(**config["limits"]), tuple(config["hidden_paths"]), entry)
-    send_message(control, {"layers": server.probe()})
+    try:
+        layers = server.probe()
+    except ProbeFailed as failure:
+        send_message(control, {"error": str(failure)})
+        return
+    send_message(control, {"layers": layers})
     server.serve(control)
 
 
@@ -55,6 +63,7 @@ def _warm_up(entry: str) -> student.Entry:
     torch.set_num_threads(1)
     matplotlib.use("Agg")
     importlib.import_module("matplotlib.pyplot")
+    importlib.import_module("IPython.core.inputtransformer2")
     module, _, function = entry.partition(":")
     target = getattr(importlib.import_module(module), function)
     gc.collect()
@@ -63,13 +72,8 @@ def _warm_up(entry: str) -> student.Entry:
     return target
 
 
-def _runtime_paths() -> tuple[str, ...]:
-    """The installation and import path, outermost directories only."""
-    candidates = {sys.base_prefix, sys.prefix, sys.exec_prefix, *sys.path}
-    found = sorted({os.path.realpath(path) for path in candidates if path and os.path.isdir(path)})
-    return tuple(
-        path for path in found if not any(path.startswith(other + os.sep) for other in found)
-    )
+class ProbeFailed(Exception):
+    """A confined process cannot do what every student's code needs; grading must not start."""
 
 
 class ForkServer:
@@ -78,7 +82,7 @@ class ForkServer:
     def __init__(self, limits: Limits, hidden_paths: tuple[str, ...], entry: student.Entry):
         self._limits = limits
         self._hidden_paths = hidden_paths
-        self._runtime_paths = _runtime_paths()
+        self._runtime_paths = runtime_paths(WARM_PACKAGES, hidden_paths)
         self._entry = entry
         self._required: tuple[str, ...] | None = None
         self._controllers = find_controllers(limits)
@@ -91,35 +95,50 @@ class ForkServer:
 
     def probe(self) -> list[str]:
         """Confine one throwaway student; what it managed becomes required of all others.
-        A student that could not even import the standard library is no use: fail loudly."""
+        A student whose code could not use torch or matplotlib is no use: fail loudly."""
         own_end, student_end = channel_pair()
         with own_end:
             pid, cgroups = self._fork(student_end.fileno(), sys.stderr.fileno(), None)
             student_end.close()
             try:
                 report = receive_message(own_end, timeout=_PROBE_SECONDS)
+            except ProtocolError as error:
+                raise ProbeFailed(
+                    f"a confined test process ended without reporting ({error})"
+                ) from None
             finally:
                 os.kill(pid, signal.SIGKILL)  # unreaped until the next line, so still ours
                 os.waitpid(pid, 0)
                 cgroups.remove()
-        if not report["runtime_readable"]:
-            raise SystemExit("sandbox: student processes cannot read the Python installation")
+        if report["runtime_problem"]:
+            raise ProbeFailed(
+                "student code cannot use the Python installation from inside the sandbox "
+                f"({report['runtime_problem']}); the sandbox shows it "
+                + ", ".join(self._runtime_paths)
+            )
         self._required = tuple(report["layers"])
         return report["layers"]
 
     def serve(self, control: socket.socket) -> None:
         """Launch on request until the judge hangs up, then kill whatever is left."""
         self._watch(control, self._on_control, control)
+        next_cpu_check = time.monotonic()
         while self._running:
-            deadlines = [w.deadline for w in self._watched if w.kill_reason is None]
-            timeout = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
+            running = [w for w in self._watched if w.kill_reason is None]
+            wake = [w.deadline for w in running] + ([next_cpu_check] if running else [])
+            timeout = max(0.0, min(wake) - time.monotonic()) if wake else None
             for key, _ in self._selector.select(timeout):
                 if self._selector.get_map().get(key.fd) is key:  # not dropped by an earlier one
                     key.data()
             now = time.monotonic()
+            check_cpu = now >= next_cpu_check
+            if check_cpu:
+                next_cpu_check = now + _CPU_POLL_SECONDS
             for watched in self._watched:
                 if now >= watched.deadline:
                     watched.kill("timeout")
+                elif check_cpu and watched.over_cpu_limit():
+                    watched.kill("cpu_limit")
         for watched in list(self._watched):
             watched.kill("killed")
             self._end(watched)

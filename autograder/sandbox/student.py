@@ -15,6 +15,7 @@ from autograder.protocol import receive_message, send_message
 from autograder.sandbox.cgroups import StudentCgroups
 from autograder.sandbox.confine import confine
 from autograder.sandbox.limits import Limits
+from autograder.sandbox.runtime import runtime_problem
 
 CHANNEL_FD = 3
 SETUP_FAILED = 125
@@ -48,8 +49,7 @@ def run(setup: StudentSetup, channel_fd: int, output_fd: int, cgroups: StudentCg
             setup.limits, setup.runtime_paths, setup.hidden_paths, "pids-cgroup" in layers
         )
         if setup.required_layers is None:
-            runtime = os.access(os.path.dirname(os.__file__), os.R_OK | os.X_OK)
-            send_message(channel, {"layers": layers, "runtime_readable": runtime})
+            send_message(channel, {"layers": layers, "runtime_problem": runtime_problem()})
             code = 0
         elif missing := [layer for layer in setup.required_layers if layer not in layers]:
             print(f"sandbox: could not set up {', '.join(missing)}; not running", file=sys.stderr)

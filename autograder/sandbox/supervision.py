@@ -50,6 +50,8 @@ class Supervised:
         self.report = report
         self.output = output
         self.deadline = time.monotonic() + limits.wall_seconds
+        self._cpu_seconds = limits.cpu_seconds
+        self._cpu_used_at_exit = 0.0
         self.kill_reason: str | None = None
         self._room = limits.output_bytes
         self._truncated = False
@@ -76,6 +78,11 @@ class Supervised:
             return None
         return moved
 
+    def over_cpu_limit(self) -> bool:
+        """True once the student's whole process tree has used up its CPU time."""
+        used = self._cgroups.cpu_seconds()
+        return used is not None and used >= self._cpu_seconds
+
     def kill(self, reason: str) -> None:
         """SIGKILL through the pidfd: the process is unreaped, so its pid cannot be reused.
         One that already ended by itself keeps its own cause of death."""
@@ -95,7 +102,10 @@ class Supervised:
         return not flags & _PF_EXITING
 
     def reap(self) -> None:
-        _, self._status = os.waitpid(self.pid, 0)
+        _, self._status, usage = os.wait4(self.pid, 0)
+        self._cpu_used_at_exit = max(
+            usage.ru_utime + usage.ru_stime, self._cgroups.cpu_seconds() or 0.0
+        )
 
     def report_outcome(self) -> None:
         """Send how it ended, with the kept output as a memfd; then let everything go."""
@@ -119,5 +129,10 @@ class Supervised:
             number = os.WTERMSIG(status)
             killed = self.kill_reason is not None and number == signal.SIGKILL
             ended = self.kill_reason if killed else "signaled"
+            by_cpu_rlimit = number in (signal.SIGKILL, signal.SIGXCPU) and (
+                self._cpu_used_at_exit >= self._cpu_seconds
+            )
+            if ended == "signaled" and by_cpu_rlimit:
+                ended = "cpu_limit"
             return outcome | {"ended": ended, "returncode": None, "signal": number}
         return outcome | {"ended": "exited", "returncode": os.WEXITSTATUS(status), "signal": None}

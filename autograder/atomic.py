@@ -1,0 +1,30 @@
+"""Every file the kit writes goes through here: complete or absent, never half written.
+
+The text goes to a temporary file in the same folder, is flushed to disk, and replaces the
+target in one rename, so a reader (or a batch resumed after `kill -9`) sees either the old
+file or the new one. Text that UTF-8 cannot encode is written with replacement characters
+rather than failing half-way through a page.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+def write_atomically(path: Path, content: str | bytes, durable: bool = True) -> None:
+    """Replace `path` with `content` in one step; `durable` also waits for the disk."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = content if isinstance(content, bytes) else content.encode("utf-8", errors="replace")
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".writing-")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            if durable:
+                stream.flush()
+                os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
