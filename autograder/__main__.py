@@ -11,10 +11,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .atomic import write_atomically
-from .batch import BatchRun, grade_all
+from .batch import BatchRun, GradingSetup, grade_all
+from .checks.hidden_inputs import new_seed
 from .feedback import FeedbackWriter, write_class_report
 from .gradebook import check_course, record_scores
-from .judge import check_notebook
+from .judge import check_notebook, secret_paths
+from .lesson import release_notebook
 from .outputs import grades_csv, results_json
 from .record import Record, RecordError, Status
 from .records import RecordStore
@@ -30,7 +32,8 @@ def check_command(arguments: argparse.Namespace) -> int:
     path = Path(arguments.notebook)
     if not path.is_file():
         raise UsageError(f"no such notebook: {path}")
-    verdict = check_notebook(path, Limits.for_wall_clock(arguments.timeout))
+    seed = new_seed() if arguments.seed is None else arguments.seed
+    verdict = check_notebook(path, Limits.for_wall_clock(arguments.timeout), _release(None), seed)
     score, _ = total(verdict.results)
     if arguments.json:
         document = {
@@ -62,17 +65,17 @@ def grade_command(arguments: argparse.Namespace) -> int:
         hidden = [out, Path(scratch), *(Path(p) for p in arguments.submissions)]
         if batch.course_root:
             hidden.append(batch.course_root)
-        limits = Limits.for_wall_clock(arguments.timeout)
+        setup = GradingSetup(
+            limits=Limits.for_wall_clock(arguments.timeout),
+            hidden=tuple(secret_paths(*hidden)),
+            out_dir=out,
+            course_root=batch.course_root,
+            release=_release(batch.course_root),
+            seed=store.seed(arguments.seed),
+        )
         with progress_bar(len(batch.submissions)) as advance:
             run: BatchRun = grade_all(
-                batch.submissions,
-                store,
-                limits,
-                arguments.workers,
-                arguments.force,
-                hidden,
-                batch.course_root,
-                advance,
+                batch.submissions, store, setup, arguments.workers, arguments.force, advance
             )
     students = [submission.student for submission in batch.submissions]
     rows = [_verdict(store, student) for student in students]
@@ -85,6 +88,13 @@ def grade_command(arguments: argparse.Namespace) -> int:
     write_class_report(_readable(store, readable), out, run.seconds)  # reads observations again
     print_summary(rows, run, out)
     return 1 if any(row.status == Status.GRADER_ERROR for row in rows) else 0
+
+
+def _release(course_root: Path | None) -> Path:
+    try:
+        return release_notebook(course_root)
+    except FileNotFoundError as missing:
+        raise UsageError(str(missing)) from None
 
 
 def _verdict(store: RecordStore, student: str) -> Record:
@@ -134,6 +144,7 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument("notebook", help="path to a .ipynb file")
     check.add_argument("--json", action="store_true", help="print the verdicts as JSON")
     check.add_argument("--timeout", type=float, default=30.0, help="seconds for the student code")
+    check.add_argument("--seed", type=int, help="seed of the hidden inputs (default: a new one)")
     check.set_defaults(run=check_command)
 
     grade = commands.add_parser("grade", help="grade a class of submissions")
@@ -156,6 +167,12 @@ def parser() -> argparse.ArgumentParser:
         help="judge processes (default: one per core)",
     )
     grade.add_argument("--force", action="store_true", help="regrade students already recorded")
+    grade.add_argument(
+        "--seed",
+        type=int,
+        help="seed of the hidden inputs, to regrade as an earlier run did (default: the one "
+        "stored in --out, or a new one)",
+    )
     grade.set_defaults(run=grade_command)
 
     feedback = commands.add_parser("feedback", help="rebuild feedback pages from --out records")

@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from .feedback import FeedbackWriter
-from .judge import secret_paths
-from .notebook_code import InvalidNotebook, student_code
+from .notebook_code import InvalidNotebook, load_release, plan_notebook
+from .observations import TRAINING
 from .record import Record, Status
 from .records import RecordStore
 from .remote import SandboxedNotebook
@@ -34,22 +34,35 @@ from .sandbox import Limits, Sandbox, SandboxError
 from .submissions import Submission
 from .verdicts import classify
 
+
+@dataclass(frozen=True)
+class GradingSetup:
+    """Everything a judge worker needs to grade like every other: one value, sent once."""
+
+    limits: Limits
+    hidden: tuple[Path, ...]  # paths no student process may see
+    out_dir: Path
+    course_root: Path | None  # set when grading an nbgrader course
+    release: Path  # the trusted release notebook whose read-only cells run
+    seed: int  # of this run's hidden inputs
+
+
+_setup: GradingSetup | None = None
 _sandbox: Sandbox | None = None
 _startup_error: str | None = None
-_limits: Limits | None = None
 _feedback: FeedbackWriter | None = None
 
 
-def _start_worker(limits: Limits, hidden: list[Path], out: Path, course: Path | None) -> None:
+def _start_worker(setup: GradingSetup) -> None:
     """Set up a judge worker; a sandbox that cannot start is reported by the first task."""
-    global _sandbox, _limits, _feedback, _startup_error
-    _limits = limits
+    global _setup, _sandbox, _feedback, _startup_error
+    _setup = setup
     try:
-        _sandbox = Sandbox(limits, hidden)
+        _sandbox = Sandbox(setup.limits, list(setup.hidden))
     except SandboxError as error:
         _startup_error = str(error)
         return
-    _feedback = FeedbackWriter(out, course)
+    _feedback = FeedbackWriter(setup.out_dir, setup.course_root)
     util.Finalize(None, _sandbox.close, exitpriority=10)
 
 
@@ -69,14 +82,20 @@ def grader_error(
 
 
 def observations_of(report: SubjectReport) -> list[dict[str, Any]]:
-    """The questions asked and the student's answers, kept for feedback pages."""
-    return [
-        {"question": list(question), "answer": answer.to_json()}
-        for question, answer in report.answers.items()
+    """The questions asked and the student's answers, and the notebook's own training run,
+    kept for feedback pages."""
+    kept = [
+        {"question": question.to_json(), "answer": answer.to_json()}
+        for (_, question), answer in report.answers.items()
     ]
+    if report.training is not None:
+        kept.append({"question": TRAINING, "answer": report.training.to_json()})
+    return kept
 
 
-def record_of(report: SubjectReport, limits: Limits, notes: list[str], output: str) -> Record:
+def record_of(
+    report: SubjectReport, limits: Limits, seed: int, notes: list[str], output: str
+) -> Record:
     """The record of one subject whose checks have run."""
     if report.fault:
         status, message = (
@@ -100,6 +119,7 @@ def record_of(report: SubjectReport, limits: Limits, notes: list[str], output: s
         notes=tuple(notes),
         output=output,
         observations=tuple(observations_of(report)),
+        seed=seed,
     )
 
 
@@ -118,8 +138,9 @@ def grade_chunk(chunk: Sequence[Submission]) -> list[Record]:
 
 
 def _judge_chunk(chunk: Sequence[Submission]) -> list[Record]:
-    assert _sandbox is not None and _limits is not None
-    limits = _limits
+    assert _sandbox is not None and _setup is not None
+    setup = _setup
+    release = load_release(setup.release)
     records: dict[str, Record] = {}
     subjects: list[SandboxedNotebook] = []
     for submission in chunk:
@@ -132,7 +153,7 @@ def _judge_chunk(chunk: Sequence[Submission]) -> list[Record]:
                     message=submission.problem,
                 )
                 continue
-            code = student_code(submission.notebook)
+            plan = plan_notebook(submission.notebook, release)
         except InvalidNotebook as invalid:
             records[submission.student] = Record(
                 student=submission.student,
@@ -146,17 +167,19 @@ def _judge_chunk(chunk: Sequence[Submission]) -> list[Record]:
                 submission.student, "reading the notebook", error
             )
             continue
-        subjects.append(SandboxedNotebook(submission.student, code, _sandbox))
+        subjects.append(SandboxedNotebook(submission.student, plan, _sandbox))
 
     def finished(report: SubjectReport) -> None:
         subject: SandboxedNotebook = report.subject  # type: ignore[assignment]
         try:
-            records[subject.id] = record_of(report, limits, subject.notes(), subject.output())
+            records[subject.id] = record_of(
+                report, setup.limits, setup.seed, subject.notes(), subject.output()
+            )
         except Exception as error:
             records[subject.id] = grader_error(subject.id, "recording the verdict", error)
 
     if subjects:
-        run_checks(subjects, on_done=finished)
+        run_checks(subjects, setup.seed, on_done=finished)
     for subject in subjects:
         if subject.id not in records:
             records[subject.id] = grader_error(
@@ -181,11 +204,9 @@ def _chunks(items: list[Submission], workers: int) -> list[list[Submission]]:
 def grade_all(
     submissions: list[Submission],
     store: RecordStore,
-    limits: Limits,
+    setup: GradingSetup,
     workers: int,
     force: bool,
-    hidden: list[Path],
-    course_root: Path | None,
     advance: Callable[[int], None],
 ) -> BatchRun:
     """Grade what is not recorded yet (everything with `force`), recording as chunks finish."""
@@ -194,7 +215,6 @@ def grade_all(
     advance(len(submissions) - len(todo))
     isolation: list[str] = []
     if todo:
-        setup = (limits, secret_paths(*hidden), store.out_dir, course_root)
         isolation = _run_chunks(_chunks(todo, workers), workers, setup, store, advance)
     return BatchRun(len(todo), len(submissions) - len(todo), time.monotonic() - started, isolation)
 
@@ -202,7 +222,7 @@ def grade_all(
 def _run_chunks(
     chunks: list[list[Submission]],
     workers: int,
-    setup: tuple[Any, ...],
+    setup: GradingSetup,
     store: RecordStore,
     advance: Callable[[int], None],
 ) -> list[str]:
@@ -229,14 +249,14 @@ class _WorkerDied(RuntimeError):
 def _in_pool(
     chunks: list[list[Submission]],
     workers: int,
-    setup: tuple[Any, ...],
+    setup: GradingSetup,
     store: RecordStore,
     advance: Callable[[int], None],
 ) -> tuple[list[str], list[list[Submission]]]:
     """(isolation layers, chunks that did not finish because a worker died)."""
     context = multiprocessing.get_context("spawn")
     broken: list[list[Submission]] = []
-    with ProcessPoolExecutor(min(workers, len(chunks)), context, _start_worker, setup) as pool:
+    with ProcessPoolExecutor(min(workers, len(chunks)), context, _start_worker, (setup,)) as pool:
         try:
             isolation = pool.submit(_isolation_layers).result()
         except BrokenProcessPool:

@@ -9,19 +9,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import torch
 
-from .reference import Lesson
-
-
-@dataclass(frozen=True)
-class Mistake:
-    key: str  # stable identifier, used by reports and CSV files
-    title: str  # what happened, in a few words
-    hint: str  # what to try, as a question or a suggestion
-
+from .record import Mistake
+from .reference import FEW_STEPS, Lesson
 
 LOSS_MISTAKES: list[tuple[Mistake, Callable[[torch.Tensor, torch.Tensor], float]]] = [
     (
@@ -121,6 +113,26 @@ LOSS_HARD_CODED = Mistake(
     "right only on the lesson's data",
     "compute the loss from y and y_guess; a fixed number fails on other data",
 )
+LOSS_CONSTANT = Mistake(
+    "loss_constant",
+    "returned the same value whatever y and y_guess are",
+    "compute the loss from y and y_guess: a fixed number is not a measure of a guess",
+)
+LOSS_NOT_REPEATABLE = Mistake(
+    "loss_not_repeatable",
+    "returned different values for the same y and y_guess",
+    "a loss depends only on y and y_guess: no random numbers and nothing kept between calls",
+)
+NOT_ALONG_GRADIENT = Mistake(
+    "update_not_gradient_step",
+    "moved a, but not along the gradient",
+    "step with the gradient PyTorch computed for you: a -= lr * a.grad after loss.backward()",
+)
+JUMPED_TO_FIT = Mistake(
+    "update_jumps_to_fit",
+    "jumped straight to the least-squares fit",
+    "update() takes one small step downhill, a -= lr * a.grad; it does not solve for the best a",
+)
 UPDATE_LOCAL_A = Mistake(
     "update_local_a",
     "assigned to a inside update()",
@@ -139,17 +151,34 @@ LOST_PARAMETER = Mistake(
 )
 
 
+UNDEFINED = "undefined_"  # key prefix: the function named after it was not defined
+
+
+def undefined(function: str) -> Mistake:
+    """The function the checks call does not exist after the notebook ran."""
+    return Mistake(
+        f"{UNDEFINED}{function.rstrip('()')}",
+        f"{function} is not defined",
+        f"keep the name the notebook asks for, {function}, and run the cell that defines it",
+    )
+
+
 def _close(observed: float, expected: float) -> bool:
     return math.isclose(observed, expected, rel_tol=1e-3, abs_tol=1e-6)
 
 
-def diagnose_loss_value(observed: float, y: torch.Tensor, y_guess: torch.Tensor) -> Mistake | None:
-    """The known mistake whose formula gives `observed` on these inputs, if any."""
-    correct = float(((y_guess - y) ** 2).mean())
-    if _close(observed, correct):
+LossSeen = tuple[float, torch.Tensor, torch.Tensor]  # (value returned, y, y_guess)
+
+
+def diagnose_loss_values(seen: list[LossSeen]) -> Mistake | None:
+    """The known mistake whose formula gives every value seen, on its inputs, if any.
+
+    All values must fit one formula: on a single point a sum is a mean and |d| may be d, so
+    one value alone could name the wrong mistake."""
+    if all(_close(value, float(((g - y) ** 2).mean())) for value, y, g in seen):
         return None
     for mistake, formula in LOSS_MISTAKES:
-        if _close(observed, formula(y, y_guess)):
+        if all(_close(value, formula(y, g)) for value, y, g in seen):
             return mistake
     return None
 
@@ -182,9 +211,11 @@ def diagnose_step(lesson: Lesson, start: torch.Tensor, after: torch.Tensor) -> M
     moved = after - start
     if torch.allclose(moved, torch.zeros_like(moved), atol=1e-7):
         return NO_STEP
-    for steps, position in enumerate(lesson.descend(start, 200)[1:], start=2):
-        if torch.allclose(position, after, rtol=1e-4, atol=1e-5):
-            return several_steps_mistake(steps)
+    if torch.allclose(after, lesson.least_squares, rtol=1e-4, atol=1e-4):
+        return JUMPED_TO_FIT
+    steps = lesson.steps_to(start, after, FEW_STEPS)
+    if steps is not None and steps > 1:
+        return several_steps_mistake(steps)
     ratio = -float(moved @ gradient / (gradient @ gradient))
     if torch.allclose(moved, -ratio * gradient, rtol=1e-3, atol=1e-5):
         if _close(ratio, -0.1):

@@ -12,14 +12,10 @@ import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
-from .lesson import ASSIGNMENT
+from .lesson import ASSIGNMENT, graded_cell
 from .record import Record
 from .submissions import UsageError
 from .verdicts import points_by_category
-
-
-def grade_cell_for(category: str) -> str:
-    return f"{category}_checks"
 
 
 def check_course(course_root: Path) -> None:
@@ -61,9 +57,7 @@ def record_scores(course_root: Path, records: Iterable[Record]) -> int:
             except MissingEntry:
                 gradebook.add_submission(ASSIGNMENT, student)
             for category, earned in points_by_category(record.checks).items():
-                grade = gradebook.find_grade(
-                    grade_cell_for(category), ASSIGNMENT, ASSIGNMENT, student
-                )
+                grade = gradebook.find_grade(graded_cell(category), ASSIGNMENT, ASSIGNMENT, student)
                 grade.auto_score = earned
             gradebook.db.commit()
             written += 1

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .checks import CHECKS_DIR
-from .notebook_code import InvalidNotebook, student_code
+from .notebook_code import InvalidNotebook, load_release, plan_notebook
 from .record import CheckResult
 from .remote import SandboxedNotebook
 from .runner import run_checks
@@ -16,7 +16,8 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 
 
 def secret_paths(*extra: Path) -> list[Path]:
-    """Directories a student process must not see: the grader itself and what it reads.
+    """Directories a student process must not see even where they lie inside the runtime:
+    the grader itself and what it reads. (Everything outside the runtime is unseen anyway.)
 
     When the grader runs from this kit's own course directory, that directory (holding the
     reference solution in source/) is hidden too.
@@ -35,13 +36,13 @@ class Verdict:
     notes: list[str] = field(default_factory=list)
 
 
-def check_notebook(path: Path, limits: Limits) -> Verdict:
-    """Run every hidden check against the code in the notebook at `path`."""
+def check_notebook(path: Path, limits: Limits, release: Path, seed: int) -> Verdict:
+    """Run every hidden check against the notebook at `path`."""
     try:
-        code = student_code(path)
+        plan = plan_notebook(path, load_release(release))
     except InvalidNotebook as invalid:
         return Verdict(results=[], message=f"invalid notebook: {invalid}")
     with Sandbox(limits, secret_paths(path.parent)) as sandbox:
-        subject = SandboxedNotebook("notebook", code, sandbox)
-        report = run_checks([subject])["notebook"]
+        subject = SandboxedNotebook("notebook", plan, sandbox)
+        report = run_checks([subject], seed)["notebook"]
     return Verdict(results=report.results, message=report.unavailable or "", notes=subject.notes())

@@ -18,6 +18,8 @@ import struct
 import time
 from typing import Any
 
+# Bound at import, before any student code runs in a student process that uses this module.
+_dumps, _loads = json.dumps, json.loads
 MAX_MESSAGE_BYTES = 256 * 1024
 MAX_INTEGER_DIGITS = 18
 _ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
@@ -61,7 +63,7 @@ def _bounded_integer(text: str) -> int:
 def encode(message: dict[str, Any]) -> bytes:
     """One message as bytes; a code point that UTF-8 cannot carry (a lone surrogate in an
     exception message, say) is sent as "?", so that odd text never stops the sender."""
-    text = json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+    text = _dumps(message, separators=(",", ":"), ensure_ascii=False)
     data = text.encode("utf-8", errors="replace")
     if len(data) > MAX_MESSAGE_BYTES:
         raise ProtocolError(f"message of {len(data)} bytes exceeds {MAX_MESSAGE_BYTES}")
@@ -73,9 +75,7 @@ def decode(data: bytes) -> dict[str, Any]:
     if len(data) > MAX_MESSAGE_BYTES:
         raise ProtocolError(f"message of {len(data)} bytes exceeds {MAX_MESSAGE_BYTES}")
     try:
-        message = json.loads(
-            data.decode("utf-8"), parse_constant=_constant, parse_int=_bounded_integer
-        )
+        message = _loads(data.decode("utf-8"), parse_constant=_constant, parse_int=_bounded_integer)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
         raise ProtocolError(f"not a JSON message: {error}") from None
     if not isinstance(message, dict):

@@ -39,6 +39,23 @@ class RecordError(ValueError):
 
 
 @dataclass(frozen=True)
+class Mistake:
+    """A mistake a check recognised from the values the student's code produced."""
+
+    key: str  # stable identifier, used by reports and CSV files
+    title: str  # what happened, in a few words
+    hint: str  # what to try, as a question or a suggestion
+
+    def to_json(self) -> dict[str, str]:
+        return {"key": self.key, "title": self.title, "hint": self.hint}
+
+    @classmethod
+    def from_json(cls, raw: Any) -> Mistake:
+        raw = _object(raw, "a mistake")
+        return cls(_text(raw, "key"), _text(raw, "title"), _text(raw, "hint"))
+
+
+@dataclass(frozen=True)
 class CheckResult:
     """The verdict of one hidden check on one submission."""
 
@@ -48,17 +65,20 @@ class CheckResult:
     max_points: float
     passed: bool
     message: str
-    mistake: str | None = None  # the key of the mistake the check recognised, if any
+    mistake: Mistake | None = None  # named by the check that found it, read by the feedback
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "message", printable(self.message, MAX_MESSAGE))
 
     def to_json(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["mistake"] = self.mistake.to_json() if self.mistake else None
+        return data
 
     @classmethod
     def from_json(cls, raw: Any) -> CheckResult:
         raw = _object(raw, "a check")
+        mistake = raw.get("mistake")
         return cls(
             id=_text(raw, "id"),
             category=_text(raw, "category"),
@@ -66,7 +86,7 @@ class CheckResult:
             max_points=_number(raw, "max_points"),
             passed=_flag(raw, "passed"),
             message=_text(raw, "message"),
-            mistake=_text(raw, "mistake", optional=True),
+            mistake=Mistake.from_json(mistake) if isinstance(mistake, dict) else None,
         )
 
 
@@ -82,6 +102,7 @@ class Record:
     notes: tuple[str, ...] = ()
     output: str = ""  # the start of what the student's code printed
     observations: tuple[dict[str, Any], ...] = ()  # questions asked and the answers, as JSON
+    seed: int | None = None  # of the hidden inputs: the same seed asks the same questions
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "student", printable(self.student))
@@ -98,6 +119,18 @@ class Record:
     def score(self) -> float:
         return round(sum(check.points for check in self.checks), 6)
 
+    @property
+    def mistakes(self) -> list[tuple[str, Mistake]]:
+        """(category, mistake) for each mistake the checks named, once, in check order."""
+        found: dict[str, tuple[str, Mistake]] = {}
+        for check in self.checks:
+            if check.mistake is not None:
+                found.setdefault(check.mistake.key, (check.category, check.mistake))
+        return list(found.values())
+
+    def lost_points_in(self, category: str) -> bool:
+        return any(not check.passed for check in self.checks if check.category == category)
+
     def with_(self, **changes: Any) -> Record:
         return replace(self, **changes)
 
@@ -113,6 +146,7 @@ class Record:
             "notes": list(self.notes),
             "output": self.output,
             "observations": list(self.observations),
+            "seed": self.seed,
         }
 
     @classmethod
@@ -141,6 +175,7 @@ class Record:
             notes=tuple(notes),
             output=_text(raw, "output", optional=True) or "",
             observations=tuple(_object(item, "an observation") for item in observations),
+            seed=_whole(raw, "seed"),
         )
 
 
@@ -164,6 +199,15 @@ def _number(raw: dict[str, Any], key: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise RecordError(f"{key} must be a finite number")
     return float(value)
+
+
+def _whole(raw: dict[str, Any], key: str) -> int | None:
+    value = raw.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise RecordError(f"{key} must be a whole number")
+    return value
 
 
 def _flag(raw: dict[str, Any], key: str) -> bool:

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from .atomic import write_atomically
+from .checks.hidden_inputs import new_seed
 from .record import Record, RecordError
 from .student_ids import file_name
 
@@ -24,6 +25,22 @@ class RecordStore:
 
     def _path(self, student: str) -> Path:
         return self.folder / f"{file_name(student)}.json"
+
+    def seed(self, requested: int | None = None) -> int:
+        """The seed of this folder's hidden inputs. Chosen once and kept for every later run
+        (resumed or forced), so all its records answer the same questions; `requested`
+        replaces it, to regrade exactly as an earlier run did."""
+        path = self.out_dir / "run.json"
+        if requested is None:
+            try:
+                stored = json.loads(path.read_text())["seed"]
+                if isinstance(stored, int) and not isinstance(stored, bool):
+                    return stored
+            except (OSError, ValueError, KeyError, TypeError):
+                pass
+        seed = new_seed() if requested is None else requested
+        write_atomically(path, json.dumps({"seed": seed}))
+        return seed
 
     def has(self, student: str) -> bool:
         return self._path(student).is_file()

@@ -13,6 +13,8 @@ import torch
 
 from . import lesson
 
+FEW_STEPS = 20  # more correct steps than this in one call is no longer "using the gradient"
+
 
 def as_tensor(values: list[float] | tuple[float, ...]) -> torch.Tensor:
     return torch.tensor(list(values), dtype=torch.float64)
@@ -57,13 +59,32 @@ class Lesson:
             path.append(a)
         return path
 
+    def steps_to(self, start: torch.Tensor, after: torch.Tensor, most: int) -> int | None:
+        """How many correct steps (1 to `most`) lead from `start` to `after`, if any do."""
+        for steps, position in enumerate(self.descend(start, most), start=1):
+            if torch.allclose(position, after, rtol=1e-4, atol=1e-5):
+                return steps
+        return None
+
+    def moves_along_gradient(self, start: torch.Tensor, after: torch.Tensor) -> bool:
+        """Whether going from `start` to `after` used the gradient at `start`: a step along it
+        of any size or sign, or a few correct steps. No move, a random move or a jump to a
+        fixed point does not; this is what keeps a do-nothing update from earning points."""
+        moved = after - start
+        gradient = self.gradient_at(start)
+        size = float(moved.norm())
+        if size <= 1e-7 * max(1.0, float(start.norm())) or float(gradient.norm()) == 0.0:
+            return False
+        alignment = abs(float(moved @ gradient)) / (size * float(gradient.norm()))
+        return alignment >= 1 - 1e-6 or self.steps_to(start, after, FEW_STEPS) is not None
+
     @property
     def least_squares(self) -> torch.Tensor:
         return torch.linalg.lstsq(self.x, self.y.unsqueeze(1)).solution.squeeze(1)
 
-    def guess_prediction32(self) -> list[float]:
-        """`x @ (-1, 1)` as the student's float32 notebook computes it."""
-        return (self.x32 @ torch.tensor(lesson.FIRST_GUESS, dtype=torch.float32)).tolist()
+    def prediction32(self, a: tuple[float, ...] = lesson.FIRST_GUESS) -> list[float]:
+        """`x @ a` as the student's float32 notebook computes it (the first guess by default)."""
+        return (self.x32 @ torch.tensor(a, dtype=torch.float32)).tolist()
 
 
 @cache

@@ -1,35 +1,51 @@
 """Checks on one side, student code in a sandboxed process on the other.
 
 `SandboxedNotebook` is a runner subject: opening it launches a sandboxed process that runs the
-submission's cells; `RemoteStudent` forwards the checks' questions to it and rebuilds
-observations from the plain JSON answers. Anything other than a well-formed answer in time
-makes the student unavailable, with a message in the student's terms.
+submission's notebook up to its first graded cell; `RemoteStudent` moves it on from graded
+cell to graded cell, forwards the checks' questions, and rebuilds observations from the plain
+JSON answers. Anything other than a well-formed answer in time makes the student unavailable,
+with a message in the student's terms.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from .notebook_code import StudentCode
-from .observations import LossRun, MalformedObservation, UpdateRun
+from .notebook_code import NotebookPlan
+from .observations import (
+    Answer,
+    MalformedObservation,
+    Question,
+    UpdateRun,
+    answer_from_json,
+)
 from .protocol import ChannelClosed, ProtocolError, ReplyTimeout
 from .record import Status
+from .safe_text import printable
 from .sandbox import ProcessOutcome, Sandbox, SandboxError, StudentProcess
 from .student import StudentUnavailable
 
+_MAX_LINES = 20
+
 
 class RemoteStudent:
-    """A `Student` whose functions live in a sandboxed process."""
+    """A `Session` whose notebook runs in a sandboxed process."""
 
     def __init__(self, process: StudentProcess) -> None:
         self.process = process
         self.broken: StudentUnavailable | None = None
         self.timed_out = False
+        self.at: str | None = None  # the graded cell the notebook has stopped at
+        self.state = 0
+        self.said: list[str] = []  # cell errors and notes, for the student
+        self.training: UpdateRun | None = None  # the notebook's own training run
+        self._ids = itertools.count(1)
 
-    def ask(self, message: dict[str, Any]) -> dict[str, Any]:
+    def _request(self, message: dict[str, Any]) -> dict[str, Any]:
         if self.broken:
             raise self.broken
         try:
@@ -46,47 +62,73 @@ class RemoteStudent:
             self.broken = _malformed(error)
         raise self.broken
 
-    def start(self, code: StudentCode) -> list[str]:
-        """Hand over the cells, wait until they have run, and return what went wrong in them."""
-        ready = self.ask({"op": "start", "cells": code.cells})
-        said = [*_texts(ready.get("cell_errors")), *_texts(ready.get("notes"))]
-        return [f"while running your cells: {line}" for line in said]
+    def start(self, plan: NotebookPlan) -> None:
+        """Hand over the steps and wait until the notebook reaches its first graded cell."""
+        steps = [step.to_json() for step in plan.steps]
+        self._arrived(self._request({"op": "start", "steps": steps}))
 
-    def loss(self, y: list[float], y_guess: list[float]) -> LossRun:
-        return self._observe(LossRun, {"op": "loss", "y": y, "y_guess": y_guess})
+    def reach(self, category: str) -> None:
+        """Run the notebook on until the graded cell of `category`."""
+        while self.at != category:
+            if self.at is None:
+                raise StudentUnavailable(f"the notebook has no graded cell for {category}")
+            self._arrived(self._request({"op": "continue"}))
 
-    def updates(self, start: list[float], calls: int) -> UpdateRun:
-        return self._observe(UpdateRun, {"op": "updates", "start": start, "calls": calls})
+    def _arrived(self, reply: dict[str, Any]) -> None:
+        at, ran = reply.get("at"), reply.get("ran")
+        if (at is not None and not isinstance(at, str)) or not isinstance(ran, int):
+            self._broken(_malformed(ProtocolError("not a report of cells run")))
+        self.at = at
+        if ran:
+            self.state += 1
+        for line in [*_texts(reply.get("cell_errors")), *_texts(reply.get("notes"))]:
+            if len(self.said) < _MAX_LINES:
+                self.said.append(f"while running your notebook: {line}")
+        if reply.get("training") is not None:
+            try:
+                self.training = UpdateRun.from_json(reply["training"])
+            except MalformedObservation as error:
+                self._broken(_malformed(error))
 
-    def _observe(self, kind: Any, message: dict[str, Any]) -> Any:
-        answer = self.ask(message)
+    def ask(self, questions: list[Question]) -> list[Answer]:
+        request_id = next(self._ids)
+        reply = self._request(
+            {"op": "ask", "id": request_id, "questions": [q.to_json() for q in questions]}
+        )
+        raw = reply.get("answers")
+        if reply.get("id") != request_id or not isinstance(raw, list) or len(raw) != len(questions):
+            self._broken(_malformed(ProtocolError(str(reply.get("error") or "not an answer"))))
         try:
-            return kind.from_json(answer)
-        except MalformedObservation as error:
-            self.broken = _malformed(error)
-            raise self.broken from None
+            return [answer_from_json(q, answer) for q, answer in zip(questions, raw, strict=True)]
+        except (MalformedObservation, ValueError, TypeError, OverflowError) as error:
+            self._broken(_malformed(error))
+
+    def _broken(self, why: StudentUnavailable) -> Any:
+        self.broken = why
+        raise why
 
 
 def _malformed(error: Exception) -> StudentUnavailable:
-    return StudentUnavailable(f"the grading process sent a malformed answer ({error})")
+    return StudentUnavailable(
+        f"the grading process sent a malformed answer ({printable(str(error), 300)})"
+    )
 
 
 def _texts(raw: Any) -> list[str]:
     """Short lines of text from an untrusted list, dropping anything else."""
     if not isinstance(raw, list):
         return []
-    return [item[:300] for item in raw[:20] if isinstance(item, str)]
+    return [printable(item, 300) for item in raw[:_MAX_LINES] if isinstance(item, str)]
 
 
 @dataclass
 class SandboxedNotebook:
-    """One submission, graded by running its code in `sandbox`."""
+    """One submission, graded by running its notebook in `sandbox`."""
 
     id: str
-    code: StudentCode
+    plan: NotebookPlan
     sandbox: Sandbox
     outcome: ProcessOutcome | None = None
-    cell_problems: list[str] = field(default_factory=list)
     student: RemoteStudent | None = None
 
     @contextmanager
@@ -98,7 +140,7 @@ class SandboxedNotebook:
             process = self.sandbox.launch({})
         try:
             self.student = RemoteStudent(process)
-            self.cell_problems = self.student.start(self.code)
+            self.student.start(self.plan)
             yield self.student
         finally:
             self.outcome = process.finish()
@@ -114,7 +156,8 @@ class SandboxedNotebook:
         return None
 
     def notes(self) -> list[str]:
-        return [*self.code.notes, *self.cell_problems]
+        said = self.student.said if self.student else []
+        return [*self.plan.notes, *said]
 
     def output(self, limit: int = 4000) -> str:
         """The start of what the student's code printed."""

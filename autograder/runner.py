@@ -2,15 +2,17 @@
 
 A pytest plugin parametrizes the session-scoped `student` fixture over the subjects, so pytest
 runs every check of one subject before moving to the next (one student process alive at a
-time per runner) and one pytest session serves a whole batch. Each check's marker gives its id,
-category and points; the plugin turns outcomes into `CheckResult`s.
+time per runner) and one pytest session serves a whole batch. Checks run in the order of the
+notebook's graded cells; before a check runs, the student's notebook is moved on to the graded
+cell of the check's category. Each check's marker gives its id and points, its module its
+category; the plugin turns outcomes into `CheckResult`s.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Protocol
@@ -18,8 +20,11 @@ from typing import Any, Protocol
 import pytest
 
 from .checks import CATEGORIES, CHECKS_DIR, CheckFailed
+from .checks.hidden_inputs import HiddenInputs, draw
+from .observations import Answer, UpdateRun
 from .record import CheckResult
-from .student import RecordingStudent, Student, StudentUnavailable
+from .reference import the_lesson
+from .student import RecordingStudent, Session, StudentUnavailable
 
 
 class Subject(Protocol):
@@ -27,7 +32,7 @@ class Subject(Protocol):
 
     id: str
 
-    def open(self) -> AbstractContextManager[Student]: ...
+    def open(self) -> AbstractContextManager[Session]: ...
 
 
 class GraderFault(Exception):
@@ -38,40 +43,34 @@ class GraderFault(Exception):
 class SubjectReport:
     subject: Subject
     results: list[CheckResult] = field(default_factory=list)
-    answers: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+    answers: dict[tuple[int, Any], Answer] = field(default_factory=dict)
+    training: UpdateRun | None = None  # the notebook's own training run, with the own loss
     unavailable: str | None = None  # why the student's code could not be asked at all
     fault: str | None = None  # the grader failed on this subject: a bug, not the student
 
 
-class ChecksPlugin:
-    """Feeds subjects to the checks and collects verdicts."""
+@dataclass
+class CheckRun:
+    """One pytest session's subjects, hidden inputs and reports; the fixtures read it."""
 
-    def __init__(
-        self,
-        subjects: Sequence[Subject],
-        categories: Sequence[str],
-        on_done: Callable[[SubjectReport], None] | None,
-    ) -> None:
-        self.subjects = {subject.id: subject for subject in subjects}
-        if len(self.subjects) != len(subjects):
-            raise ValueError("subject ids must be unique")
-        self.categories = set(categories)
-        self.on_done = on_done
-        self.reports = {subject.id: SubjectReport(subject) for subject in subjects}
+    subjects: dict[str, Subject]
+    categories: set[str]
+    hidden: HiddenInputs
+    on_done: Callable[[SubjectReport], None] | None
+    reports: dict[str, SubjectReport]
 
-    def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
-        if "student" in metafunc.fixturenames:
-            ids = list(self.subjects)
-            metafunc.parametrize("student", ids, ids=ids, indirect=True, scope="session")
-
-    @pytest.fixture(scope="session")
-    def student(self, request: pytest.FixtureRequest) -> Iterator[Student]:
-        report = self.reports[request.param]
+    @contextmanager
+    def opened(self, subject_id: str) -> Iterator[RecordingStudent]:
+        """The subject's session for its checks; the report collects what it answered."""
+        report = self.reports[subject_id]
         try:
-            with report.subject.open() as opened:
-                recording = RecordingStudent(opened)
-                yield recording
-                report.answers = recording.answers
+            with report.subject.open() as session:
+                recording = RecordingStudent(session)
+                try:
+                    yield recording
+                finally:
+                    report.answers = recording.answers
+                    report.training = getattr(session, "training", None)
         except StudentUnavailable as gone:
             report.unavailable = str(gone)
             raise
@@ -82,44 +81,75 @@ class ChecksPlugin:
                 except Exception as error:  # one subject's failure must not end the session
                     report.fault = report.fault or _fault(error)
 
+
+CHECK_RUN = pytest.StashKey[CheckRun]()
+
+
+def category_of(item: pytest.Item) -> str:
+    category = getattr(item.module, "CATEGORY", None)  # type: ignore[attr-defined]
+    if category not in CATEGORIES:
+        raise GraderFault(f"{item.nodeid} is in a module without a known CATEGORY")
+    return category
+
+
+class ChecksPlugin:
+    """Feeds subjects to the checks and collects their results."""
+
+    def __init__(self, run: CheckRun) -> None:
+        self.run = run
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.stash[CHECK_RUN] = self.run
+
+    def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
+        if "student" in metafunc.fixturenames:
+            ids = list(self.run.subjects)
+            metafunc.parametrize("student", ids, ids=ids, indirect=True, scope="session")
+
     def pytest_collection_modifyitems(
         self, config: pytest.Config, items: list[pytest.Item]
     ) -> None:
         kept, dropped = [], []
         for item in items:
-            marker = item.get_closest_marker("check")
-            if marker is None:
+            if item.get_closest_marker("check") is None:
                 raise GraderFault(f"{item.nodeid} has no @check marker")
-            (kept if marker.kwargs["category"] in self.categories else dropped).append(item)
-        subject_order = {subject_id: index for index, subject_id in enumerate(self.subjects)}
+            (kept if category_of(item) in self.run.categories else dropped).append(item)
+        subject_order = {subject_id: index for index, subject_id in enumerate(self.run.subjects)}
         position = {item: index for index, item in enumerate(kept)}
 
         def run_order(item: pytest.Item) -> tuple[int, int, int]:
-            """Subject by subject; within one, loss checks first, convergence last."""
-            category = item.get_closest_marker("check").kwargs["category"]
-            subject = subject_order[item.callspec.params["student"]]
-            return subject, CATEGORIES.index(category), position[item]
+            """Subject by subject; within one, in the order of the notebook's graded cells."""
+            subject = subject_order[item.callspec.params["student"]]  # type: ignore[attr-defined]
+            return subject, CATEGORIES.index(category_of(item)), position[item]
 
         kept.sort(key=run_order)
         items[:] = kept
         config.hook.pytest_deselected(items=dropped)
 
     @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Iterator[None]:
+        """Move the student's notebook on to this check's graded cell first."""
+        item.funcargs["student"].reach(category_of(item))  # type: ignore[attr-defined]
+        return (yield)
+
+    @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]):
         report = yield
         if call.when != "call" and call.excinfo is None:
             return report
-        subject = self.reports[item.callspec.params["student"]]
+        subject_id = item.callspec.params["student"]  # type: ignore[attr-defined]
+        subject = self.run.reports[subject_id]
         if call.when == "teardown":  # closing the subject failed after its checks had run
             if not isinstance(call.excinfo.value, StudentUnavailable):
                 subject.fault = subject.fault or _fault(call.excinfo.value)
             return report
         marker = item.get_closest_marker("check").kwargs
         passed = call.excinfo is None
-        message = ""
+        message, mistake = "", None
         if not passed:
             error = call.excinfo.value
             message = error.msg if isinstance(error, CheckFailed) else str(error)
+            mistake = error.mistake if isinstance(error, CheckFailed) else None
             if isinstance(error, StudentUnavailable):
                 subject.unavailable = message
             elif not isinstance(error, CheckFailed):
@@ -127,11 +157,12 @@ class ChecksPlugin:
         subject.results.append(
             CheckResult(
                 id=marker["id"],
-                category=marker["category"],
+                category=category_of(item),
                 points=float(marker["points"]) if passed else 0.0,
                 max_points=float(marker["points"]),
                 passed=passed,
                 message=message,
+                mistake=mistake,
             )
         )
         return report
@@ -146,7 +177,10 @@ class _Catalogue:
         self.checks: list[dict[str, Any]] = []
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        found = [dict(item.get_closest_marker("check").kwargs) for item in items]
+        found = [
+            {**item.get_closest_marker("check").kwargs, "category": category_of(item)}
+            for item in items
+        ]
         self.checks = sorted(found, key=lambda check: CATEGORIES.index(check["category"]))
 
 
@@ -203,17 +237,28 @@ def _pytest_main(extra: list[str], plugin: object) -> int:
 
 def run_checks(
     subjects: Sequence[Subject],
+    seed: int,
     categories: Sequence[str] = CATEGORIES,
     on_done: Callable[[SubjectReport], None] | None = None,
 ) -> dict[str, SubjectReport]:
-    """Run the hidden checks of `categories` against every subject, in one pytest session.
+    """Run the hidden checks of `categories` against every subject, in one pytest session,
+    with the hidden inputs of `seed`.
 
     A check that breaks for one subject marks that subject's report with a fault; the others
     are graded as usual."""
     if not subjects:
         return {}
-    plugin = ChecksPlugin(subjects, categories, on_done)
-    exit_code = _pytest_main([], plugin)
+    by_id = {subject.id: subject for subject in subjects}
+    if len(by_id) != len(subjects):
+        raise ValueError("subject ids must be unique")
+    run = CheckRun(
+        subjects=by_id,
+        categories=set(categories),
+        hidden=draw(seed, the_lesson()),
+        on_done=on_done,
+        reports={subject.id: SubjectReport(subject) for subject in subjects},
+    )
+    exit_code = _pytest_main([], ChecksPlugin(run))
     if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         raise GraderFault(f"the hidden checks could not run (pytest exit code {exit_code})")
-    return plugin.reports
+    return run.reports

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from .lesson import ASSIGNMENT
+from .student_ids import student_id
 
 MAX_ZIP_MEMBER_BYTES = 20 * 1024 * 1024
 MAX_ZIP_TOTAL_BYTES = 2 * 1024**3
@@ -52,21 +53,22 @@ def _from_submitted_tree(folder: Path) -> list[Submission]:
             continue
         notebooks = _notebooks(student_dir / ASSIGNMENT)
         preferred = student_dir / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+        student = student_id(student_dir.name)
         if preferred in notebooks:
-            found.append(Submission(student_dir.name, preferred))
+            found.append(Submission(student, preferred))
         elif len(notebooks) == 1:
-            found.append(Submission(student_dir.name, notebooks[0]))
+            found.append(Submission(student, notebooks[0]))
         elif notebooks:
             names = ", ".join(p.name for p in notebooks)
             found.append(
                 Submission(
-                    student_dir.name,
+                    student,
                     None,
                     f"several notebooks and none named {ASSIGNMENT}.ipynb: {names}",
                 )
             )
         else:
-            found.append(Submission(student_dir.name, None, "no notebook was submitted"))
+            found.append(Submission(student, None, "no notebook was submitted"))
     return found
 
 
@@ -76,7 +78,7 @@ def _from_folder(folder: Path) -> list[Submission]:
     notebooks = _notebooks(folder)
     if not notebooks:
         raise UsageError(f"{folder} holds no notebooks and is not an nbgrader submitted/ folder")
-    return [Submission(path.stem, path) for path in notebooks]
+    return [Submission(student_id(path.stem), path) for path in notebooks]
 
 
 def _safe_extract(archive: Path, into: Path) -> Path:
@@ -120,7 +122,7 @@ def collect(arguments: list[str], scratch: Path | None = None) -> Batch:
             unpacked = Path(tempfile.mkdtemp(prefix="unzipped-", dir=scratch))
             found = _from_folder(_safe_extract(path, unpacked))
         elif path.suffix == ".ipynb":
-            found = [Submission(path.stem, path)]
+            found = [Submission(student_id(path.stem), path)]
         else:
             raise UsageError(f"{path} is not a notebook, a folder or a .zip")
         submissions.extend(found)

@@ -5,22 +5,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .checks import CATEGORIES
+from .diagnosis import UNDEFINED
 from .record import CheckResult, Status
 from .results import total
 from .sandbox import Limits
 
-_FUNCTIONS = {"mean_squared_error": "mean_squared_error", "update": "update()"}
-
 
 def missing_functions(results: Sequence[CheckResult]) -> list[str]:
-    """Functions the checks found undefined in the student's code."""
-    missing = []
-    for name, shown in _FUNCTIONS.items():
-        if any(
-            f"{shown} raised NameError: name '{name}' is not defined" in r.message for r in results
-        ):
-            missing.append(name)
-    return missing
+    """Functions the checks found undefined in the student's notebook, in check order."""
+    missing: dict[str, None] = {}
+    for result in results:
+        if result.mistake is not None and result.mistake.key.startswith(UNDEFINED):
+            missing[result.mistake.key.removeprefix(UNDEFINED)] = None
+    return list(missing)
 
 
 def classify(

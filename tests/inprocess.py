@@ -1,49 +1,80 @@
-"""Answers run the way the sandbox runs them, but inside the test process (fast, no isolation)."""
+"""Answers graded the way the sandbox grades them, but inside the test process (fast, no
+isolation): the notebook planned from the release, its steps run by the same student-side
+`Responder`, every message through the same encoder and decoder, the same checks."""
 
 from __future__ import annotations
 
+import contextlib
+import io
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
+import nbformat
 import torch
 
 from autograder.batch import record_of
-from autograder.child import lesson_namespace, run_cells
+from autograder.child import Responder
+from autograder.lesson import release_notebook
+from autograder.notebook_code import load_release, plan_cells
+from autograder.protocol import ChannelClosed, decode, encode
 from autograder.record import Record
+from autograder.remote import RemoteStudent
 from autograder.runner import SubjectReport, run_checks
 from autograder.sandbox import Limits
-from autograder.student import InProcessStudent, Student
 from tests.answers import Answer
+from tests.notebooks import notebook_for
+
+SEED = 20261125
+
+
+class InProcessChannel:
+    """Stands in for a sandboxed `StudentProcess`: requests go to a `Responder` here."""
+
+    def __init__(self) -> None:
+        self.responder = Responder()
+
+    def request(self, message: dict[str, Any], timeout: float) -> dict[str, Any]:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            reply = self.responder.handle(decode(encode(message)))
+        if reply is None:
+            raise ChannelClosed("the responder stopped")
+        return decode(encode(reply))
+
+    def remaining_seconds(self) -> float:
+        return 600.0
 
 
 class AnswerInProcess:
-    """A runner subject whose two answer cells run in this process."""
+    """A runner subject: the release filled in with one answer, graded in this process."""
 
     def __init__(self, answer: Answer) -> None:
         self.id = answer.name
         self.answer = answer
+        self.student: RemoteStudent | None = None
 
     @contextmanager
-    def open(self) -> Iterator[Student]:
-        namespace = lesson_namespace()
-        cells = [
-            {"index": 1, "source": self.answer.loss},
-            {"index": 2, "source": self.answer.update},
-        ]
-        errors, _ = run_cells(cells, namespace)
-        assert not errors, errors
+    def open(self) -> Iterator[RemoteStudent]:
+        notebook = json.loads(nbformat.writes(notebook_for(self.answer)))
+        plan = plan_cells(notebook, load_release(release_notebook()))
+        self.student = RemoteStudent(InProcessChannel())  # type: ignore[arg-type]
         try:
-            yield InProcessStudent(namespace)
+            self.student.start(plan)
+            yield self.student
         finally:
             torch.set_default_dtype(torch.float32)
 
-
-def reports_for(answers: list[Answer]) -> dict[str, SubjectReport]:
-    return run_checks([AnswerInProcess(answer) for answer in answers])
+    limit_hit = None
 
 
-def records_for(answers: list[Answer]) -> list[Record]:
+def reports_for(answers: list[Answer], seed: int = SEED) -> dict[str, SubjectReport]:
+    return run_checks([AnswerInProcess(answer) for answer in answers], seed)
+
+
+def records_for(answers: list[Answer], seed: int = SEED) -> list[Record]:
     """Records as the batch grader makes them, observations included."""
     return [
-        record_of(report, Limits(), notes=[], output="") for report in reports_for(answers).values()
+        record_of(report, Limits(), seed, notes=[], output="")
+        for report in reports_for(answers, seed).values()
     ]

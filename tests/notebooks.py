@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import nbformat
 
@@ -20,6 +21,26 @@ def filled_release(loss: str, update: str, release: Path = RELEASE) -> nbformat.
             cell.source = answers.pop(grade_id).strip() + "\n"
     if answers:
         raise ValueError(f"the release has no answer cell for {sorted(answers)}")
+    return notebook
+
+
+def notebook_for(answer: Any, release: Path = RELEASE) -> nbformat.NotebookNode:
+    """The release filled in with a corpus answer (see `tests.answers`), with the cells the
+    answer adds placed where it says."""
+    from tests.answers import cells
+
+    notebook = filled_release(*cells(answer), release=release)
+    for after, source in answer.added:
+        cell = nbformat.v4.new_code_cell(source)
+        if not after:
+            notebook.cells.append(cell)
+            continue
+        position = next(
+            index
+            for index, existing in enumerate(notebook.cells)
+            if existing.get("metadata", {}).get("nbgrader", {}).get("grade_id") == after
+        )
+        notebook.cells.insert(position + 1, cell)
     return notebook
 
 

@@ -16,7 +16,7 @@ import pytest
 
 from tests.answers import CORRECT, WRONG
 from tests.course import ASSIGNMENT, NOTEBOOK, ROOT, copy_course, generate_release, nbgrader
-from tests.notebooks import filled_release, write_submission
+from tests.notebooks import notebook_for, write_submission
 
 pytestmark = pytest.mark.slow
 ANSWERS = CORRECT + WRONG
@@ -43,7 +43,7 @@ def course(tmp_path_factory) -> Path:
     root = copy_course(tmp_path_factory.mktemp("batch") / "course")
     release = generate_release(root)
     for answer in ANSWERS:
-        notebook = filled_release(answer.loss, answer.update, release)
+        notebook = notebook_for(answer, release)
         write_submission(root / "submitted" / answer.name / ASSIGNMENT / NOTEBOOK, notebook)
     return root
 
@@ -96,7 +96,7 @@ def test_a_batch_killed_with_sigkill_resumes_to_the_same_grades(tmp_path: Path):
         answer = ANSWERS[number % len(ANSWERS)]
         write_submission(
             folder / f"s{number:02d}-{answer.name}.ipynb",
-            filled_release(answer.loss, answer.update),
+            notebook_for(answer),
         )
     clean, interrupted = tmp_path / "clean", tmp_path / "interrupted"
     assert grade(str(folder), "--out", str(clean)).returncode == 0
@@ -131,11 +131,9 @@ def test_a_zip_from_an_lms_and_single_notebooks_are_graded(tmp_path: Path):
     archive = tmp_path / "download.zip"
     with zipfile.ZipFile(archive, "w") as bundle:
         for name, answer in (("ada", reference), ("ben", mistake)):
-            text = json.dumps(filled_release(answer.loss, answer.update))
+            text = json.dumps(notebook_for(answer))
             bundle.writestr(f"download/{name}.ipynb", text)
-    single = write_submission(
-        tmp_path / "cleo.ipynb", filled_release(reference.loss, reference.update)
-    )
+    single = write_submission(tmp_path / "cleo.ipynb", notebook_for(reference))
     out = tmp_path / "out"
     done = grade(str(archive), str(single), "--out", str(out))
     assert done.returncode == 0, done.stderr

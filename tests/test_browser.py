@@ -152,7 +152,7 @@ def grading(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_a_feedback_page_shows_its_pictures_and_fits_a_phone(tab, grading, tmp_path):
     tab.open(grading / "feedback" / "student_042.html", PHONE)
-    assert tab.evaluate("document.images.length") == 3
+    assert tab.evaluate("document.images.length") == 4  # fit, two loss curves, loss value
     assert tab.evaluate(ALL_IMAGES_LOADED)
     assert tab.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     shown = tab.evaluate("document.body.innerText")

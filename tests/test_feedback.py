@@ -12,42 +12,19 @@ import pytest
 
 from autograder.checks import CHECKS_DIR
 from autograder.checks.expect import vector
-from autograder.checks.hidden_inputs import UNSEEN_STARTS, unseen_loss_inputs
-from autograder.feedback import diagnose_record, write_class_report, write_feedback_pages
+from autograder.checks.hidden_inputs import draw
+from autograder.feedback import write_class_report, write_feedback_pages
 from autograder.feedback.statuses import EXPLANATIONS
-from autograder.lesson import ASSIGNMENT, EPOCHS, FIRST_GUESS
+from autograder.lesson import ASSIGNMENT, EPOCHS
 from autograder.record import CheckResult, Record, Status
+from autograder.reference import the_lesson
 from autograder.runner import max_score
 from autograder.student_ids import file_name
 from tests.answers import CORRECT, WRONG
-from tests.inprocess import records_for
+from tests.inprocess import SEED, records_for
 
-# The mistake each planted answer must be recognised as; answers missing here have no known
-# mistake formula and must get no diagnosis at all rather than a wrong one.
-EXPECTED_MISTAKE = {
-    "loss_sum": "loss_sum",
-    "loss_no_square": "loss_no_square",
-    "loss_item": "loss_item",
-    "loss_absolute": "loss_absolute",
-    "loss_root": "loss_root",
-    "loss_not_implemented": "not_implemented",
-    "no_zero_grad": "no_zero_grad",
-    "wrong_sign": "update_wrong_sign",
-    "learning_rate_too_small": "update_wrong_learning_rate",
-    "step_outside_no_grad": "update_outside_no_grad",
-    "ten_steps_per_call": "update_several_steps",
-    "zeroed_before_stepping": "update_no_step",
-    "summed_loss_inside_update": "update_wrong_learning_rate",
-    "replaces_the_parameter": "update_replaced_a",
-    "zeroes_before_backward": "no_zero_grad",
-    "update_not_implemented": "not_implemented",
-    "loss_keeps_a_dimension": "loss_keeps_dimension",
-    "loss_changes_guess": "loss_changes_input",
-    "loss_hard_coded": "loss_hard_coded",
-    "local_rebinding": "update_local_a",
-    "no_backward": "update_no_backward",
-}
-WRONG_WITHOUT_FORMULA = {answer.name for answer in WRONG} - set(EXPECTED_MISTAKE)
+WITH_MISTAKE = [answer for answer in WRONG if answer.mistake]
+WITHOUT_MISTAKE = [answer for answer in WRONG if not answer.mistake]
 HOSTILE = '<script>alert("x")</script>'
 
 
@@ -95,29 +72,30 @@ def test_there_is_one_self_contained_phone_friendly_page_per_record(records, out
         assert all(source.startswith("data:image/png;base64,") for source in sources), path
 
 
-@pytest.mark.parametrize("name", sorted(EXPECTED_MISTAKE))
-def test_each_planted_mistake_is_named_on_its_page(records, out, name):
-    mistakes = diagnose_record(records[name])
-    assert [mistake.key for mistake in mistakes] == [EXPECTED_MISTAKE[name]]
-    page = page_of(out, name)
-    assert f'data-mistake="{EXPECTED_MISTAKE[name]}"' in page
+@pytest.mark.parametrize("answer", WITH_MISTAKE, ids=lambda answer: answer.name)
+def test_each_planted_mistake_is_named_on_its_page(records, out, answer):
+    [(_, first), *_] = records[answer.name].mistakes
+    assert first.key == answer.mistake
+    page = page_of(out, answer.name)
+    assert f'data-mistake="{answer.mistake}"' in page
     assert "Likely mistake:" in page
-    assert html.escape(mistakes[0].title) in page
-    assert html.escape(mistakes[0].hint) in page
+    assert html.escape(first.title) in page
+    assert html.escape(first.hint) in page
 
 
-@pytest.mark.parametrize("name", sorted(WRONG_WITHOUT_FORMULA))
-def test_a_mistake_without_a_known_formula_gets_no_guess_but_its_failed_checks(records, out, name):
-    assert diagnose_record(records[name]) == []
-    page = page_of(out, name)
+@pytest.mark.parametrize("answer", WITHOUT_MISTAKE, ids=lambda answer: answer.name)
+def test_a_mistake_without_a_known_formula_gets_no_guess_but_its_failed_checks(
+    records, out, answer
+):
+    assert records[answer.name].mistakes == []
+    page = page_of(out, answer.name)
     assert "Likely mistake" not in page
-    answer = next(answer for answer in WRONG if answer.name == name)
     assert html.escape(answer.says) in page
 
 
 @pytest.mark.parametrize("answer", CORRECT, ids=lambda answer: answer.name)
 def test_correct_answers_show_no_mistake(records, out, answer):
-    assert diagnose_record(records[answer.name]) == []
+    assert records[answer.name].mistakes == []
     page = page_of(out, answer.name)
     assert "Likely mistake" not in page
     assert "Every check passed" in page
@@ -138,34 +116,20 @@ def test_pictures_show_the_run_and_a_wrong_loss_value(out):
         return page_of(out, student).count("data:image/png;base64,")
 
     assert pictures("reference") == 2  # the fit and the loss per epoch
-    assert pictures("loss_sum") == 3  # and the wrong loss value beside the right one
+    assert pictures("loss_no_square") == 4  # own training, and the wrong loss value
     assert "your <code>mean_squared_error</code> returned 823.179" in page_of(out, "loss_sum")
     assert f"after {EPOCHS} calls" in page_of(out, "wrong_sign")
     assert "past the top of the chart" in page_of(out, "wrong_sign")
     assert "training diverged" in page_of(out, "summed_loss_inside_update")
 
 
-def update_question(observation: dict[str, Any]) -> tuple[Any, ...]:
-    kind, start, *rest = observation["question"]
-    return (kind, tuple(start), *rest) if kind == "updates" else ()
-
-
-def test_a_second_step_that_is_not_fresh_is_called_a_missing_zero_grad(records):
-    """Gradient zero after the first call, yet the second call is not a fresh step."""
-    reference = records["reference"].observations
-    answers = {update_question(o): o["answer"] for o in reference}
-    midway = answers[("updates", FIRST_GUESS, EPOCHS)]["after_each_call"][0]["values"]
-    fresh = answers[("updates", tuple(midway), 1)]
-    moved = {**fresh["after_each_call"][0], "values": [v + 0.5 for v in midway]}
-    piled = records["reference"].with_(
-        observations=[
-            {"question": o["question"], "answer": {**fresh, "after_each_call": [moved]}}
-            if update_question(o) == ("updates", tuple(midway), 1)
-            else o
-            for o in reference
-        ]
-    )
-    assert [mistake.key for mistake in diagnose_record(piled)] == ["no_zero_grad"]
+def test_a_stand_in_loss_is_explained_and_training_with_the_own_loss_is_shown(out):
+    page = page_of(out, "loss_sum")
+    assert "was checked with a correct loss in place of your" in page
+    assert "what training did in your notebook, with your own loss" in page
+    assert page.count("data:image/png;base64,") == 4  # fit, loss curve, own training, value
+    assert "training diverged" in page
+    assert "checked with a correct loss" not in page_of(out, "wrong_sign")
 
 
 @pytest.mark.parametrize("item", SYNTHETIC, ids=lambda item: str(item.status))
@@ -262,9 +226,11 @@ def check_source_lines() -> set[str]:
 def hidden_numbers() -> set[str]:
     """The hidden inputs as they would be printed, to full and to short precision."""
     shown = set()
-    for start in UNSEEN_STARTS:
+    hidden = draw(SEED, the_lesson())
+    for start in hidden.starts:
         shown |= {vector(list(start)), str(start), str(list(start))}
-    for pair in unseen_loss_inputs():
+        shown |= {f"{value:.6g}" for value in start} | {f"{value:.4g}" for value in start}
+    for pair in hidden.loss_pairs:
         for values in pair:
             for value in values:
                 shown |= {repr(value), f"{value:.6g}", f"{value:.5g}"}

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import csv
 import json
+import os
 import socket
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
 import pytest
 
 from autograder.checks import CHECKS_DIR
+from tests.answers import CORRECT
 from tests.course import ROOT, SOURCE
 from tests.hostile import CASES, Hostile
-from tests.notebooks import filled_release
+from tests.notebooks import filled_release, notebook_for, write_submission
 
 pytestmark = pytest.mark.slow
 MARKER = f"hostile{uuid.uuid4().hex[:10]}"
@@ -57,7 +61,33 @@ def nbformat_3(notebook: nbformat.NotebookNode) -> str:
     )
 
 
-EDITS = {f.__name__: f for f in (duplicate_ids, overwrite_graded_cell, nbformat_3)}
+def thousands_of_cells(notebook: nbformat.NotebookNode) -> str:
+    notebook.cells.extend(nbformat.v4.new_code_cell("") for _ in range(5000))
+    return nbformat.writes(notebook)
+
+
+def garbage_metadata(notebook: nbformat.NotebookNode) -> str:
+    raw = json.loads(nbformat.writes(notebook))
+    for cell in raw["cells"]:
+        grade_id = cell["metadata"].get("nbgrader", {}).get("grade_id")
+        if grade_id == "mean_squared_error":
+            cell["metadata"]["nbgrader"] = ["not", "a", "dict"]
+        elif grade_id == "update":
+            cell["metadata"]["nbgrader"]["grade_id"] = 12345
+    return json.dumps(raw)
+
+
+EDITS = {
+    f.__name__: f
+    for f in (
+        duplicate_ids,
+        overwrite_graded_cell,
+        nbformat_3,
+        thousands_of_cells,
+        garbage_metadata,
+    )
+}
+HONEST = [answer for answer in CORRECT if not answer.added]
 
 
 def content(case: Hostile, values: dict[str, str]) -> bytes:
@@ -80,8 +110,21 @@ def listener():
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory, listener) -> dict:
-    """Grade every hostile case in one batch; the judge's process must come out unharmed."""
+def secret_outside_the_runtime() -> Iterator[Path]:
+    """A file in the home directory: outside the runtime, like an instructor's solutions."""
+    folder = Path.home() / f".hostile-{MARKER}"
+    folder.mkdir()
+    secret = folder / "solutions.txt"
+    secret.write_text(f"{MARKER}-SOLUTIONS")
+    yield secret
+    secret.unlink()
+    folder.rmdir()
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory, listener, secret_outside_the_runtime) -> dict:
+    """Grade every hostile case in one batch beside honest students; the judge's process must
+    come out unharmed."""
     folder = tmp_path_factory.mktemp("hostile")
     class_dir, out = folder / "class", folder / "out"
     class_dir.mkdir()
@@ -96,11 +139,18 @@ def graded(tmp_path_factory, listener) -> dict:
                 str(SOURCE),
                 str(class_dir / "always_equal_object.ipynb"),
                 str(ROOT / "autograder" / "reference.py"),
+                str(secret_outside_the_runtime),
+                "/etc/shadow",
+                str(Path.home() / ".bash_history"),
             ]
         ),
     }
     for case in CASES:
-        (class_dir / f"{case.name}.ipynb").write_bytes(content(case, values))
+        name = case.file_name or f"{case.name}.ipynb".encode()
+        with open(os.path.join(os.fsencode(class_dir), name), "wb") as stream:
+            stream.write(content(case, values))
+    for answer in HONEST:
+        write_submission(class_dir / f"honest-{answer.name}.ipynb", notebook_for(answer))
     done = subprocess.run(
         [
             sys.executable,
@@ -122,28 +172,51 @@ def graded(tmp_path_factory, listener) -> dict:
     )
     assert done.returncode == 0, done.stderr
     results = json.loads((out / "results.json").read_text())
-    records = {p.stem: json.loads(p.read_text()) for p in (out / "records").glob("*.json")}
-    return {"results": results, "records": records, "out": out}
+    records = {}
+    for path in (out / "records").glob("*.json"):
+        record = json.loads(path.read_text())
+        records[record["student"]] = record
+    return {"results": results, "records": records, "out": out, "stdout": done.stdout}
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
 def test_each_hostile_submission_gets_its_verdict(graded, case: Hostile):
-    rows = [row for row in graded["results"]["submissions"] if row["student"] == case.name]
+    rows = [row for row in graded["results"]["submissions"] if row["student"] == case.row_id]
     assert len(rows) == 1
     row = rows[0]
     assert (row["status"], row["score"]) == (case.status, case.score), row["message"]
     assert row["message"]
 
 
-def test_every_submission_has_exactly_one_row(graded):
+def test_honest_students_graded_beside_the_attacks_get_full_marks(graded):
+    rows = {row["student"]: row for row in graded["results"]["submissions"]}
+    for answer in HONEST:
+        row = rows[f"honest-{answer.name}"]
+        assert (row["status"], row["score"]) == ("graded", 12.0), row["message"]
+
+
+def test_every_submission_has_exactly_one_row_and_one_record(graded):
     students = [row["student"] for row in graded["results"]["submissions"]]
-    assert sorted(students) == sorted(case.name for case in CASES)
+    expected = [case.row_id for case in CASES] + [f"honest-{a.name}" for a in HONEST]
+    assert sorted(students) == sorted(expected)
+    assert sorted(graded["records"]) == sorted(expected)
+
+
+def test_no_spreadsheet_cell_is_a_formula_and_no_terminal_line_a_command(graded):
+    with (graded["out"] / "grades.csv").open(newline="", encoding="utf-8") as stream:
+        cells = [cell for row in csv.reader(stream) for cell in row]
+    assert not [cell for cell in cells if cell[:1] in ("=", "+", "-", "@", "\t", "\r")]
+    assert "'=HYPERLINK" in (graded["out"] / "grades.csv").read_text(encoding="utf-8")
+    assert "\x1b" not in graded["stdout"]
+    report = (graded["out"] / "report.html").read_text(encoding="utf-8")
+    assert "\x1b" not in report and "\u202e" not in report
 
 
 def test_nothing_secret_was_read_and_nothing_planted(graded):
     everything = json.dumps(graded["records"])
-    for leak in ("LEAKED", "SEES", "SNOOPED", "CONNECTED", f"WROTE {graded['out']}"):
+    for leak in ("LEAKED", "SEES", "SNOOPED", "CONNECTED", "IMPORTED", "SOLUTIONS"):
         assert f"{MARKER}-{leak}" not in everything
+    assert f"{MARKER}-WROTE {graded['out']}" not in everything
     assert not list(graded["out"].rglob(f"{MARKER}-planted"))
     assert not Path("/tmp", f"{MARKER}-planted").exists()
 

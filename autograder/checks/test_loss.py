@@ -2,86 +2,87 @@
 
 from __future__ import annotations
 
-from ..diagnosis import ITEM_IN_LOSS, diagnose_loss_value
+from ..diagnosis import (
+    ITEM_IN_LOSS,
+    LOSS_CHANGES_INPUT,
+    LOSS_HARD_CODED,
+    LOSS_NOT_SCALAR,
+    diagnose_loss_values,
+)
 from ..reference import as_tensor, loss_gradient, mean_squared_error
 from . import check, fail
-from .expect import close, loss_ran, number, vector, with_hint
-from .hidden_inputs import unseen_loss_inputs
+from .expect import a_loss_that_computes, close, loss_ran, number, vector
+
+CATEGORY = "loss"
 
 
-def lesson_run(student, lesson):
-    return student.loss(lesson.y32.tolist(), lesson.guess_prediction32())
-
-
-@check("loss.returns_scalar_tensor", "loss", 1)
+@check("loss.returns_scalar_tensor", 1)
 def test_the_loss_is_a_single_number_in_a_tensor(student, lesson):
-    run = lesson_run(student, lesson)
-    loss_ran(run)
+    run = a_loss_that_computes(student, lesson)
     if run.returned == "number":
-        fail(with_hint("returned a plain Python number, not a tensor", ITEM_IN_LOSS))
+        fail("returned a plain Python number, not a tensor", ITEM_IN_LOSS)
     if run.returned != "tensor":
         fail(f"returned a {run.returned}; the loss should be a torch tensor")
     if run.shape != []:
-        fail(
-            f"returned a tensor of shape {tuple(run.shape)}; the loss is one number, a tensor "
-            "with no dimensions — did you forget to average over the points?"
-        )
+        shape = tuple(run.shape or [])
+        fail(f"returned a tensor of shape {shape}, not one number", LOSS_NOT_SCALAR)
 
 
-@check("loss.value_on_lesson_data", "loss", 1)
+@check("loss.value_on_lesson_data", 1)
 def test_the_loss_of_the_first_guess_is_about_8(student, lesson):
-    run = lesson_run(student, lesson)
-    loss_ran(run)
-    guess = lesson.x @ as_tensor([-1.0, 1.0])
+    run = a_loss_that_computes(student, lesson)
+    guess = lesson.prediction(as_tensor([-1.0, 1.0]))
     expected = mean_squared_error(lesson.y, guess)
     if run.value is None:
         fail(f"returned {run.returned} with {len(run.values or [])} values where one was expected")
     if not close([run.value], as_tensor([expected])):
-        mistake = diagnose_loss_value(run.value, lesson.y, guess)
         fail(
-            with_hint(
-                f"returned {number(run.value)} on the lesson data where {number(expected)} "
-                "was expected",
-                mistake,
-            )
+            f"returned {number(run.value)} on the lesson data where {number(expected)} was "
+            "expected",
+            diagnose_loss_values([(run.value, lesson.y, guess)]),
         )
 
 
-@check("loss.value_on_unseen_inputs", "loss", 1)
-def test_the_loss_is_right_for_other_lengths_and_values(student):
-    for y_values, guess_values in unseen_loss_inputs():
+@check("loss.value_on_unseen_inputs", 1)
+def test_the_loss_is_right_for_other_lengths_and_values(student, lesson, unseen):
+    lesson_run = a_loss_that_computes(student, lesson)
+    first_guess = lesson.prediction(as_tensor([-1.0, 1.0]))
+    right_on_lesson = lesson_run.value is not None and close(
+        [lesson_run.value], as_tensor([mean_squared_error(lesson.y, first_guess)])
+    )
+    runs = []
+    for y_values, guess_values in unseen.loss_pairs:
         run = student.loss(y_values, guess_values)
         loss_ran(run)
-        y, guess = as_tensor(y_values), as_tensor(guess_values)
-        expected = mean_squared_error(y, guess)
-        if run.value is None or not close([run.value], as_tensor([expected])):
-            shown = "no single number" if run.value is None else number(run.value)
-            mistake = diagnose_loss_value(run.value, y, guess) if run.value is not None else None
-            message = (
-                f"on {len(y)} other points it returned {shown}, not the mean squared error "
-                "of those points"
-            )
-            fail(
-                with_hint(message, mistake)
-                if mistake
-                else f"{message}; the loss must work for any data, not just the lesson's"
-            )
+        runs.append((run, as_tensor(y_values), as_tensor(guess_values)))
+    for run, y, guess in runs:
+        if run.value is not None and close([run.value], as_tensor([mean_squared_error(y, guess)])):
+            continue
+        shown = "no single number" if run.value is None else number(run.value)
+        seen = [(r.value, y_, g_) for r, y_, g_ in runs if r.value is not None]
+        if lesson_run.value is not None:
+            seen.append((lesson_run.value, lesson.y, first_guess))
+        mistake = diagnose_loss_values(seen) if run.value is not None else None
+        fail(
+            f"on {len(y)} other points it returned {shown}, not the mean squared error of those "
+            "points",
+            mistake or (LOSS_HARD_CODED if right_on_lesson else None),
+        )
 
 
-@check("loss.gradient_reaches_guess", "loss", 1)
-def test_the_gradient_flows_back_to_the_guess(student, lesson):
-    y_values, guess_values = unseen_loss_inputs()[1]
+@check("loss.gradient_reaches_guess", 1)
+def test_the_gradient_flows_back_to_the_guess(student, lesson, unseen):
+    lesson_run = a_loss_that_computes(student, lesson)
+    y_values, guess_values = unseen.loss_pairs[1]
     for run, y, guess in (
-        (lesson_run(student, lesson), lesson.y, lesson.x @ as_tensor([-1.0, 1.0])),
+        (lesson_run, lesson.y, lesson.prediction(as_tensor([-1.0, 1.0]))),
         (student.loss(y_values, guess_values), as_tensor(y_values), as_tensor(guess_values)),
     ):
         loss_ran(run)
         if not run.tracks_gradient:
-            fail(
-                with_hint("backward() cannot reach y_guess from the returned loss", ITEM_IN_LOSS)
-                if run.returned == "number"
-                else "the returned loss is not connected to y_guess: backward() finds no graph"
-            )
+            if run.returned == "number":
+                fail("backward() cannot reach y_guess from the returned loss", ITEM_IN_LOSS)
+            fail("the returned loss is not connected to y_guess: backward() finds no graph")
         if run.grad_error:
             fail(f"backward() on the returned loss failed: {run.grad_error}")
         expected = loss_gradient(y, guess)
@@ -93,18 +94,16 @@ def test_the_gradient_flows_back_to_the_guess(student, lesson):
             )
 
 
-@check("loss.leaves_inputs_alone", "loss", 1)
-def test_the_loss_does_not_change_its_inputs(student, lesson):
-    y_values, guess_values = unseen_loss_inputs()[1]
+@check("loss.leaves_inputs_alone", 1)
+def test_the_loss_does_not_change_its_inputs(student, lesson, unseen):
+    lesson_run = a_loss_that_computes(student, lesson)
+    y_values, guess_values = unseen.loss_pairs[1]
     for run, y, guess in (
-        (lesson_run(student, lesson), lesson.y32.tolist(), lesson.guess_prediction32()),
+        (lesson_run, lesson.y32.tolist(), lesson.prediction32()),
         (student.loss(y_values, guess_values), y_values, guess_values),
     ):
         loss_ran(run)
         if run.y_after != y:
-            fail("mean_squared_error changed y; compute new tensors instead of editing inputs")
+            fail("mean_squared_error changed y", LOSS_CHANGES_INPUT)
         if run.y_guess_after != guess:
-            fail(
-                "mean_squared_error changed y_guess; use y_guess - y, not y_guess -= y or "
-                "other in-place operations"
-            )
+            fail("mean_squared_error changed y_guess", LOSS_CHANGES_INPUT)

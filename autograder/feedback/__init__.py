@@ -7,8 +7,7 @@ student's code produced), so pages can be rebuilt at any time without running st
 
 from __future__ import annotations
 
-from .diagnose import diagnose_record
 from .pages import FeedbackWriter, write_feedback_pages
 from .report import write_class_report
 
-__all__ = ["FeedbackWriter", "diagnose_record", "write_class_report", "write_feedback_pages"]
+__all__ = ["FeedbackWriter", "write_class_report", "write_feedback_pages"]

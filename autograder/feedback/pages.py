@@ -8,11 +8,10 @@ from pathlib import Path
 from ..atomic import write_atomically
 from ..checks import CATEGORIES
 from ..checks.expect import close, vector
-from ..diagnosis import Mistake
 from ..lesson import EPOCHS, FIRST_GUESS
-from ..record import CheckResult, Record, Status
+from ..observations import UpdateRun
+from ..record import CheckResult, Mistake, Record, Status
 from ..reference import Lesson, as_tensor, the_lesson
-from .diagnose import loss_mistakes, update_mistakes
 from .markup import embedded_png, page, text
 from .observed import Observed, observed
 from .paths import feedback_path
@@ -55,9 +54,11 @@ def _mistake(mistake: Mistake, where: str) -> str:
     )
 
 
-def _diagnosis(record: Record, seen: Observed, lesson: Lesson) -> str:
-    found = [_mistake(m, "mean_squared_error") for m in loss_mistakes(record, seen, lesson)]
-    found += [_mistake(m, "update()") for m in update_mistakes(seen, lesson)]
+def _diagnosis(record: Record) -> str:
+    found = [
+        _mistake(mistake, "mean_squared_error" if category == "loss" else "update()")
+        for category, mistake in record.mistakes
+    ]
     if found:
         body = "".join(found)
     elif record.status != Status.GRADED:
@@ -99,11 +100,11 @@ def _figure(png: bytes, description: str, caption: str) -> str:
     return f"<figure>{image}<figcaption class='muted'>{caption}</figcaption></figure>"
 
 
-def _pictures(seen: Observed, lesson: Lesson, plotter: Plotter) -> str:
+def _pictures(record: Record, seen: Observed, lesson: Lesson, plotter: Plotter) -> str:
     parts = []
-    run = seen.trajectory
-    if run is not None and run.completed and len(run.after_each_call[-1].values) == 2:
-        positions = [state.values for state in run.after_each_call]
+    run = _plottable(seen.trajectory)
+    if run is not None:
+        positions = [state.values or [] for state in run.after_each_call]
         stopped = " (then it raised an error)" if run.error else ""
         parts.append(
             _figure(
@@ -125,9 +126,49 @@ def _pictures(seen: Observed, lesson: Lesson, plotter: Plotter) -> str:
                 + _diverged(curve, plotter.loss_ceiling),
             )
         )
+    parts.append(_own_training(record, seen, lesson, plotter))
     parts.append(_loss_value_picture(seen, lesson, plotter))
     body = "".join(parts)
     return f"<section><h2>Your run, in pictures</h2>{body}</section>" if body else ""
+
+
+def _plottable(run: UpdateRun | None) -> UpdateRun | None:
+    """A run whose every position is the two numbers of a line, or None."""
+    if run is None or not run.completed:
+        return None
+    if all(state.values is not None and len(state.values) == 2 for state in run.after_each_call):
+        return run
+    return None
+
+
+def _own_training(record: Record, seen: Observed, lesson: Lesson, plotter: Plotter) -> str:
+    """When update() was judged with a correct loss in place of the student's, say so, and
+    show what training did in the student's own notebook, with their own loss."""
+    if not record.lost_points_in("loss") or seen.trajectory is None:
+        return ""
+    sentence = (
+        "<p class='stand-in'>Your <code>update()</code> was checked with a correct loss in "
+        "place of your <code>mean_squared_error</code>, so that one mistake costs points "
+        "once; the pictures above show what it does with a correct loss."
+    )
+    run = _plottable(seen.training)
+    if run is None:
+        return sentence + "</p>"
+    curve = loss_curve(lesson, [as_tensor(state.values or []) for state in run.after_each_call])
+    return (
+        sentence
+        + " Below is what training did in your notebook, with your own loss.</p>"
+        + (
+            _figure(
+                plotter.loss(curve),
+                "loss per epoch in your notebook, with your own loss",
+                "The loss on the lesson data after each call of <code>update()</code> in your "
+                "notebook's training cell, where it used your <code>mean_squared_error</code> "
+                "(dashed), and after correct updates (solid)."
+                + _diverged(curve, plotter.loss_ceiling),
+            )
+        )
+    )
 
 
 def _diverged(curve: list[float], ceiling: float) -> str:
@@ -175,8 +216,8 @@ def feedback_page(record: Record, lesson: Lesson, plotter: Plotter) -> str:
             f"<h1>Gradient descent from scratch — feedback for {text(record.student)}</h1>",
             _score(record),
             _what_happened(record.status),
-            _diagnosis(record, seen, lesson),
-            _pictures(seen, lesson, plotter),
+            _diagnosis(record),
+            _pictures(record, seen, lesson, plotter),
             _checks(record.checks),
             _notes_and_output(record),
         ]

@@ -12,11 +12,9 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from ..atomic import write_atomically
-from ..diagnosis import Mistake
-from ..record import Record, Status
+from ..record import Mistake, Record, Status
 from ..safe_text import spreadsheet_cell
 from .class_charts import pass_rates, score_histogram
-from .diagnose import diagnose_record
 from .markup import linked_png, page, text
 
 FIGURES = "report"
@@ -139,7 +137,7 @@ def write_class_report(records: Iterable[Record], out_dir: Path, seconds: float 
     found: list[list[Mistake]] = []
     verdicts: list[Record] = []
     for record in records:
-        found.append(diagnose_record(record))
+        found.append([mistake for _, mistake in record.mistakes])
         verdicts.append(record.with_(observations=(), output="", notes=()))
     records = verdicts
     write_atomically(out_dir / "mistakes.csv", mistakes_csv(records, found), durable=False)
