@@ -46,6 +46,10 @@ class Mistake:
     title: str  # what happened, in a few words
     hint: str  # what to try, as a question or a suggestion
 
+    def __post_init__(self) -> None:
+        for name in ("key", "title", "hint"):
+            object.__setattr__(self, name, printable(getattr(self, name), MAX_MESSAGE))
+
     def to_json(self) -> dict[str, str]:
         return {"key": self.key, "title": self.title, "hint": self.hint}
 
@@ -68,7 +72,8 @@ class CheckResult:
     mistake: Mistake | None = None  # named by the check that found it, read by the feedback
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "message", printable(self.message, MAX_MESSAGE))
+        for name in ("id", "category", "message"):
+            object.__setattr__(self, name, printable(getattr(self, name), MAX_MESSAGE))
 
     def to_json(self) -> dict[str, Any]:
         data = {f.name: getattr(self, f.name) for f in fields(self)}
