@@ -12,6 +12,7 @@ from pathlib import Path
 
 from .atomic import write_atomically
 from .batch import BatchRun, GradingSetup, grade_all
+from .catalogue import MISTAKES, source_notebook
 from .checks.hidden_inputs import new_seed
 from .feedback import FeedbackWriter, write_class_report
 from .gradebook import check_course, record_scores
@@ -24,8 +25,11 @@ from .results import as_table, total
 from .runner import GraderFault, catalogue, max_score
 from .safe_text import one_line
 from .sandbox import Limits
+from .selftest import matrix, run_selftest
 from .submissions import UsageError, collect
 from .summary import print_summary, progress_bar
+
+KIT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def check_command(arguments: argparse.Namespace) -> int:
@@ -136,6 +140,20 @@ def feedback_command(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def selftest_command(arguments: argparse.Namespace) -> int:
+    """Grade the reference, the release and the catalogue of typical answers; any row that
+    is not what the catalogue expects makes the exit status 1."""
+    course = Path.cwd() if (Path.cwd() / "source").is_dir() else None
+    source = Path(arguments.source) if arguments.source else source_notebook(course or KIT_ROOT)
+    if not source.is_file():
+        raise UsageError(f"no source notebook {source}: pass --source")
+    release = Path(arguments.release) if arguments.release else _release(course)
+    with progress_bar(len(MISTAKES) + 2) as advance:
+        rows = run_selftest(source, release, arguments.workers, advance)
+    print(matrix(rows))
+    return 1 if any(row.surprises for row in rows) else 0
+
+
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
     commands = main.add_subparsers(dest="command", required=True)
@@ -174,6 +192,14 @@ def parser() -> argparse.ArgumentParser:
         "stored in --out, or a new one)",
     )
     grade.set_defaults(run=grade_command)
+
+    selftest = commands.add_parser(
+        "selftest", help="check that every typical mistake loses exactly the right points"
+    )
+    selftest.add_argument("--source", help="the instructor's notebook (default: source/)")
+    selftest.add_argument("--release", help="the student notebook (default: release/)")
+    selftest.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    selftest.set_defaults(run=selftest_command)
 
     feedback = commands.add_parser("feedback", help="rebuild feedback pages from --out records")
     feedback.add_argument("--out", required=True, help="the --out folder of an earlier grade")

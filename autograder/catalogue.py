@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .lesson import ASSIGNMENT
 
@@ -34,6 +35,38 @@ class Answer:
         """(loss cell, update cell), the reference's where this answer keeps it."""
         return (self.loss or reference[0], self.update or reference[1])
 
+    def notebook(self, release: Path, reference: tuple[str, str]) -> Any:
+        """The release as a student would hand it in with this answer: both answer cells
+        filled in, and the cells the answer adds where it puts them."""
+        import nbformat
+
+        notebook = filled_release(release, *self.cells(reference))
+        for after, source in self.added:
+            cell = nbformat.v4.new_code_cell(source)
+            ids = [_grade_id(existing) for existing in notebook.cells]
+            position = ids.index(after) + 1 if after else len(ids)
+            notebook.cells.insert(position, cell)
+        return notebook
+
+
+def _grade_id(cell: Any) -> str | None:
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+
+
+def filled_release(release: Path, loss: str, update: str) -> Any:
+    """The release notebook with its two answer cells replaced by `loss` and `update`."""
+    import nbformat
+
+    notebook = nbformat.read(release, as_version=4)
+    answers = {"mean_squared_error": loss, "update": update}
+    for cell in notebook.cells:
+        grade_id = _grade_id(cell)
+        if grade_id in answers:
+            cell.source = answers.pop(grade_id).strip() + "\n"
+    if answers:
+        raise ValueError(f"the release has no answer cell for {sorted(answers)}")
+    return notebook
+
 
 def reference_cells(source: Path) -> tuple[str, str]:
     """The instructor's two answer cells from the source notebook, without solution markers."""
@@ -42,7 +75,7 @@ def reference_cells(source: Path) -> tuple[str, str]:
     notebook = nbformat.read(source, as_version=4)
     found = {}
     for cell in notebook.cells:
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        grade_id = _grade_id(cell)
         if grade_id in ("mean_squared_error", "update"):
             lines = cell.source.splitlines()
             found[grade_id] = "".join(

@@ -7,41 +7,22 @@ from typing import Any
 
 import nbformat
 
+from autograder import catalogue
+
 ROOT = Path(__file__).resolve().parent.parent
 RELEASE = ROOT / "release" / "gradient_descent" / "gradient_descent.ipynb"
 
 
 def filled_release(loss: str, update: str, release: Path = RELEASE) -> nbformat.NotebookNode:
     """The release with its two answer cells replaced by `loss` and `update`."""
-    notebook = nbformat.read(release, as_version=4)
-    answers = {"mean_squared_error": loss, "update": update}
-    for cell in notebook.cells:
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        if grade_id in answers:
-            cell.source = answers.pop(grade_id).strip() + "\n"
-    if answers:
-        raise ValueError(f"the release has no answer cell for {sorted(answers)}")
-    return notebook
+    return catalogue.filled_release(release, loss, update)
 
 
 def notebook_for(answer: Any, release: Path = RELEASE) -> nbformat.NotebookNode:
-    """The release filled in with a corpus answer (see `tests.answers`), with the cells the
-    answer adds placed where it says."""
-    from tests.answers import cells
+    """The release filled in with a corpus answer (see `tests.answers`)."""
+    from tests.answers import REFERENCE
 
-    notebook = filled_release(*cells(answer), release=release)
-    for after, source in answer.added:
-        cell = nbformat.v4.new_code_cell(source)
-        if not after:
-            notebook.cells.append(cell)
-            continue
-        position = next(
-            index
-            for index, existing in enumerate(notebook.cells)
-            if existing.get("metadata", {}).get("nbgrader", {}).get("grade_id") == after
-        )
-        notebook.cells.insert(position + 1, cell)
-    return notebook
+    return answer.notebook(release, REFERENCE)
 
 
 def write_submission(path: Path, notebook: nbformat.NotebookNode) -> Path:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from autograder.checks import CATEGORIES
+from autograder.checks import CATEGORIES, CHECKS_DIR
+from autograder.checks.hidden_inputs import draw
 from autograder.record import Record
+from autograder.reference import the_lesson
 from tests.answers import CORRECT, WRONG
-from tests.inprocess import records_for
+from tests.inprocess import SEED, records_for
+
+OTHER_SEED = 7
 
 MAX_SCORE = 12.0
 
@@ -52,3 +58,22 @@ def test_each_mistake_loses_points_exactly_in_its_categories(reports, answer):
 def test_the_wrong_answer_corpus_is_large_enough():
     assert len(WRONG) >= 25
     assert len(CORRECT) >= 8
+
+
+def test_another_seed_asks_other_questions_and_gives_every_answer_the_same_grades(reports):
+    other = {record.student: record for record in records_for(CORRECT + WRONG, seed=OTHER_SEED)}
+    for name, record in reports.items():
+        assert [(c.id, c.passed) for c in other[name].checks] == [
+            (c.id, c.passed) for c in record.checks
+        ], name
+    first, second = draw(SEED, the_lesson()), draw(OTHER_SEED, the_lesson())
+    assert first.starts != second.starts and first.loss_pairs != second.loss_pairs
+
+
+def test_the_hidden_inputs_are_nowhere_in_the_source_tree():
+    hidden = draw(SEED, the_lesson())
+    shown = {f"{value:.6g}" for start in hidden.starts for value in start}
+    shown |= {f"{value:.6g}" for pair in hidden.loss_pairs for values in pair for value in values}
+    for path in Path(CHECKS_DIR).parent.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert not [value for value in shown if value in text and len(value) > 5], path

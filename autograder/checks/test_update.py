@@ -40,8 +40,14 @@ def one_step_from(student, lesson, start: Sequence[float], hidden: bool) -> None
 
 
 @check("update.steps_from_first_guess", 1)
-def test_one_call_from_the_first_guess_takes_one_step_of_size_lr(student, lesson):
+def test_one_call_from_the_first_guess_takes_one_step_of_size_lr(student, lesson, unseen):
     one_step_from(student, lesson, first_guess(), hidden=False)
+    # The right numbers from the one start everybody knows could be written down by hand:
+    # the step must also be computed, so from elsewhere it runs along the gradient too.
+    start = unseen.starts[0]
+    run = student.updates(list(start), 1)
+    update_ran(run)
+    a_step_along_the_gradient(lesson, start, step_taken(run), hidden=True)
 
 
 @check("update.steps_from_unseen_starts", 1)
