@@ -149,3 +149,48 @@ def test_usage_errors_exit_2_without_grading(tmp_path: Path):
     escaped = grade(str(evil), "--out", str(tmp_path / "out"))
     assert escaped.returncode == 2 and "unsafe member" in escaped.stderr
     assert not (tmp_path / "escape.ipynb").exists()
+
+
+def _judge_workers(parent: int) -> list[int]:
+    """Pids of the spawned judge worker processes of the grader process `parent`."""
+    workers = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == parent and b"spawn_main" in command:
+            workers.append(int(entry.name))
+    return workers
+
+
+def test_a_judge_worker_killed_mid_batch_loses_no_student(tmp_path: Path):
+    from tests.inprocess import reports_for
+
+    folder = tmp_path / "class"
+    for number in range(40):
+        answer = ANSWERS[number % len(ANSWERS)]
+        write_submission(folder / f"s{number:02d}-{answer.name}.ipynb", notebook_for(answer))
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "autograder", "grade", str(folder), "--out", str(out)]
+    batch = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list((out / "records").glob("*.json"))) < 5:
+        time.sleep(0.05)
+    victims = _judge_workers(batch.pid)
+    assert victims, "the batch should have judge workers running"
+    os.kill(victims[0], signal.SIGKILL)
+    stdout, stderr = batch.communicate(timeout=600)
+    assert batch.returncode == 0, stderr.decode()
+    expected = {
+        name: sum(result.points for result in report.results)
+        for name, report in reports_for(ANSWERS).items()
+    }
+    graded = scores(out)
+    assert len(graded) == 40
+    assert {student: graded[student] for student in graded} == {
+        student: expected[student.split("-", 1)[1]] for student in graded
+    }
