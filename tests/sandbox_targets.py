@@ -65,7 +65,11 @@ def _hog_in_children(request: dict[str, Any], payload: dict[str, Any]) -> dict[s
 def _busy_children(request: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
     """Busy children, each in a session of its own, and a busy parent."""
     for _ in range(request["children"]):
-        if os.fork() == 0:
+        try:
+            child = os.fork()
+        except OSError:  # the process-count limit: keep the children there are
+            break
+        if child == 0:
             os.setsid()
             while True:
                 pass
