@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.answers import CORRECT, WRONG  # noqa: E402
-from tests.notebooks import RELEASE, filled_release, write_submission  # noqa: E402
+from tests.notebooks import RELEASE, notebook_for, write_submission  # noqa: E402
 
 CLASS = {
     "alice": "reference",
@@ -36,7 +36,7 @@ def main() -> None:
     answers = {answer.name: answer for answer in CORRECT + WRONG}
     for student, name in CLASS.items():
         answer = answers[name]
-        write_submission(folder / f"{student}.ipynb", filled_release(answer.loss, answer.update))
+        write_submission(folder / f"{student}.ipynb", notebook_for(answer))
     shutil.copy(RELEASE, folder / f"{UNTOUCHED}.ipynb")
     (folder / f"{TRUNCATED}.ipynb").write_text('{"cells": [{"cell_type": "code", "source": "def')
 
