@@ -1,4 +1,4 @@
-"""Command line: `check` one notebook, or `grade` a whole class."""
+"""Command line: `check` one notebook, `grade` a class, rebuild its `feedback`, or `selftest`."""
 
 from __future__ import annotations
 
@@ -7,27 +7,24 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
-from .atomic import write_atomically
-from .batch import BatchRun, GradingSetup, grade_all
+from .batch import GradingSetup, grade_all, grader_hash
 from .catalogue import MISTAKES, source_notebook
 from .checks.hidden_inputs import new_seed
-from .feedback import FeedbackWriter, write_class_report
-from .gradebook import check_course, record_scores
+from .gradebook import check_course
 from .judge import check_notebook, secret_paths
 from .lesson import release_notebook
-from .outputs import grades_csv, results_json
-from .record import Record, RecordError, Status
-from .records import RecordStore
+from .publish import Published, publish, rows
+from .record import Status
+from .records import RecordStore, RunInfo
 from .results import as_table, total
-from .runner import GraderFault, catalogue, max_score
+from .runner import GraderFault, max_score
 from .safe_text import one_line
 from .sandbox import Limits
 from .selftest import matrix, run_selftest
 from .submissions import UsageError, collect
-from .summary import print_summary, progress_bar
+from .summary import print_summary, progress
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,7 +34,7 @@ def check_command(arguments: argparse.Namespace) -> int:
     if not path.is_file():
         raise UsageError(f"no such notebook: {path}")
     seed = new_seed() if arguments.seed is None else arguments.seed
-    verdict = check_notebook(path, Limits.for_wall_clock(arguments.timeout), _release(None), seed)
+    verdict = check_notebook(path, _limits(arguments.timeout), _release(None), seed)
     score, _ = total(verdict.results)
     if arguments.json:
         document = {
@@ -59,39 +56,64 @@ def check_command(arguments: argparse.Namespace) -> int:
 
 
 def grade_command(arguments: argparse.Namespace) -> int:
+    """Grade what is new or changed; nothing is written before the command line is known to
+    be good, and a run stopped with Ctrl-C keeps every record it finished."""
+    limits = _limits(arguments.timeout)
+    _at_least_one("--workers", arguments.workers)
     out = Path(arguments.out)
-    out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="unzipped-") as scratch:
         batch = collect(arguments.submissions, Path(scratch))
         if batch.course_root:
             check_course(batch.course_root)
+        release = _release(batch.course_root)
         store = RecordStore(out)
+        earlier = store.run()
+        seed = arguments.seed if arguments.seed is not None else earlier.seed if earlier else None
+        seed = new_seed() if seed is None else seed
+        course = str(batch.course_root) if batch.course_root else None
+        store.save_run(RunInfo(seed=seed, course_root=course))
         hidden = [out, Path(scratch), *(Path(p) for p in arguments.submissions)]
         if batch.course_root:
             hidden.append(batch.course_root)
         setup = GradingSetup(
-            limits=Limits.for_wall_clock(arguments.timeout),
+            limits=limits,
             hidden=tuple(secret_paths(*hidden)),
             out_dir=out,
             course_root=batch.course_root,
-            release=_release(batch.course_root),
-            seed=store.seed(arguments.seed),
+            release=release,
+            seed=seed,
+            grader_hash=grader_hash(release),
         )
-        with progress_bar(len(batch.submissions)) as advance:
-            run: BatchRun = grade_all(
+        with progress(len(batch.submissions)) as advance:
+            run = grade_all(
                 batch.submissions, store, setup, arguments.workers, arguments.force, advance
             )
     students = [submission.student for submission in batch.submissions]
-    rows = [_verdict(store, student) for student in students]
-    write_atomically(out / "results.json", results_json(rows, max_score()))
-    check_ids = [check["id"] for check in catalogue()]
-    write_atomically(out / "grades.csv", grades_csv(rows, check_ids))
-    if batch.course_root:
-        record_scores(batch.course_root, rows)
-    readable = [row.student for row in rows if store.has(row.student)]
-    write_class_report(_readable(store, readable), out, run.seconds)  # reads observations again
-    print_summary(rows, run, out)
-    return 1 if any(row.status == Status.GRADER_ERROR for row in rows) else 0
+    if run.interrupted:
+        done = sum(1 for student in students if store.has(student))
+        print(
+            f"interrupted: {done} of {len(students)} submissions are recorded in {out}; run "
+            "the same command again to grade the rest",
+            file=sys.stderr,
+        )
+        return 130
+    store.save_run(RunInfo(seed, course, run.seconds, run.new + run.regraded))
+    published = Published(out, batch.course_root, students, run.seconds)
+    written = publish(store, published, pages=False)
+    verdicts = rows(store, students)
+    print_summary(verdicts, run, batch.skipped, written)
+    return 1 if any(row.status == Status.GRADER_ERROR for row in verdicts) else 0
+
+
+def _limits(timeout: float) -> Limits:
+    if not timeout > 0 or timeout == float("inf"):
+        raise UsageError(f"--timeout must be a number of seconds greater than 0, not {timeout:g}")
+    return Limits.for_wall_clock(timeout)
+
+
+def _at_least_one(option: str, value: int) -> None:
+    if value < 1:
+        raise UsageError(f"{option} must be at least 1, not {value}")
 
 
 def _release(course_root: Path | None) -> Path:
@@ -101,42 +123,22 @@ def _release(course_root: Path | None) -> Path:
         raise UsageError(str(missing)) from None
 
 
-def _verdict(store: RecordStore, student: str) -> Record:
-    """A student's record without what the student's code produced; a damaged record file
-    becomes a grader error row instead of stopping the outputs."""
-    try:
-        record = store.read(student)
-    except RecordError as error:
-        return Record(
-            student=student,
-            status=Status.GRADER_ERROR,
-            max_score=max_score(),
-            message=f"the stored record is damaged ({error}): regrade with --force",
-        )
-    return record.with_(observations=(), output="")
-
-
-def _readable(store: RecordStore, students: list[str]) -> Iterator[Record]:
-    for student in students:
-        try:
-            yield store.read(student)
-        except RecordError:
-            continue
-
-
 def feedback_command(arguments: argparse.Namespace) -> int:
-    """Rebuild feedback pages and the class report from the records of an earlier `grade`."""
+    """Rebuild feedback pages and the class report from the records of an earlier `grade`,
+    in the places that `grade` wrote them, with its recorded grading time."""
     out = Path(arguments.out)
+    if not (out / "records").is_dir():
+        raise UsageError(f"{out} holds no graded records; run `grade --out {out}` first")
     store = RecordStore(out)
     students = list(store.students())
     if not students:
         raise UsageError(f"{out} holds no graded records; run `grade --out {out}` first")
-    course_root = Path(arguments.course) if arguments.course else None
-    writer = FeedbackWriter(out, course_root)
-    for record in _readable(store, students):
-        writer.write(record)
-    report = write_class_report(_readable(store, students), out, seconds=None)
-    print(f"{len(students)} feedback pages; class report: {report}")
+    earlier = store.run()
+    course = arguments.course or (earlier.course_root if earlier else None)
+    seconds = earlier.seconds if earlier else None
+    published = Published(out, Path(course) if course else None, students, seconds)
+    for label, path in publish(store, published, pages=True):
+        print(f"{label}: {path}")
     return 0
 
 
@@ -148,7 +150,8 @@ def selftest_command(arguments: argparse.Namespace) -> int:
     if not source.is_file():
         raise UsageError(f"no source notebook {source}: pass --source")
     release = Path(arguments.release) if arguments.release else _release(course)
-    with progress_bar(len(MISTAKES) + 2) as advance:
+    _at_least_one("--workers", arguments.workers)
+    with progress(len(MISTAKES) + 2, "self-test") as advance:
         rows = run_selftest(source, release, arguments.workers, advance)
     print(matrix(rows))
     return 1 if any(row.surprises for row in rows) else 0
@@ -184,7 +187,7 @@ def parser() -> argparse.ArgumentParser:
         default=os.cpu_count() or 1,
         help="judge processes (default: one per core)",
     )
-    grade.add_argument("--force", action="store_true", help="regrade students already recorded")
+    grade.add_argument("--force", action="store_true", help="grade everyone again, changed or not")
     grade.add_argument(
         "--seed",
         type=int,
@@ -213,11 +216,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return arguments.run(arguments)
     except UsageError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {one_line(str(error))}", file=sys.stderr)
         return 2
     except GraderFault as fault:
-        print(f"grader fault: {fault}", file=sys.stderr)
+        print(f"grader fault: {one_line(str(fault))}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -13,9 +13,12 @@ whose grading kills a worker twice is recorded as a grader error.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import multiprocessing
+import signal
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -26,7 +29,7 @@ from typing import Any
 from .feedback import FeedbackWriter
 from .notebook_code import InvalidNotebook, load_release, plan_notebook
 from .observations import TRAINING
-from .record import Record, Status
+from .record import Record, RecordError, Status
 from .records import RecordStore
 from .remote import SandboxedNotebook
 from .runner import GraderFault, SubjectReport, max_score, run_checks
@@ -45,6 +48,7 @@ class GradingSetup:
     course_root: Path | None  # set when grading an nbgrader course
     release: Path  # the trusted release notebook whose read-only cells run
     seed: int  # of this run's hidden inputs
+    grader_hash: str  # the grader's own version (see `grader_hash`)
 
 
 _setup: GradingSetup | None = None
@@ -56,6 +60,7 @@ _feedback: FeedbackWriter | None = None
 def _start_worker(setup: GradingSetup) -> None:
     """Set up a judge worker; a sandbox that cannot start is reported by the first task."""
     global _setup, _sandbox, _feedback, _startup_error
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the grader's main process
     _setup = setup
     try:
         _sandbox = Sandbox(setup.limits, list(setup.hidden))
@@ -123,12 +128,49 @@ def record_of(
     )
 
 
-def grade_chunk(chunk: Sequence[Submission]) -> list[Record]:
+@dataclass(frozen=True)
+class Job:
+    """One submission to grade, with what its record must say about why it is graded."""
+
+    submission: Submission
+    notebook_hash: str
+    regraded: str = ""  # why it is graded again; "" the first time
+
+
+def stamped(record: Record, job: Job, grader: str) -> Record:
+    """A record with what it graded: the submission's details and the hashes to compare."""
+    submission = job.submission
+    return record.with_(
+        original=submission.original,
+        name=submission.name,
+        submitted_at=submission.submitted_at,
+        late=submission.late,
+        notebook_hash=job.notebook_hash,
+        grader_hash=grader,
+        regraded=job.regraded,
+    )
+
+
+def grader_hash(release: Path) -> str:
+    """The grader's own version: its code and the release whose read-only cells it runs.
+    A record graded by another version is graded again."""
+    package = Path(__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode())
+        digest.update(path.read_bytes())
+    digest.update(release.read_bytes())
+    return digest.hexdigest()
+
+
+def grade_chunk(chunk: Sequence[Job]) -> list[Record]:
     """Grade some submissions in this worker and write their feedback pages; one record each."""
-    if _feedback is None:
+    if _feedback is None or _setup is None:
         raise GraderFault(_startup_error or "the judge worker has no sandbox")
     records = []
-    for finished in _judge_chunk(chunk):
+    judged = _judge_chunk([job.submission for job in chunk])
+    for job, finished in zip(chunk, judged, strict=True):
+        finished = stamped(finished, job, _setup.grader_hash)
         try:
             _feedback.write(finished)
         except Exception as error:
@@ -190,13 +232,46 @@ def _judge_chunk(chunk: Sequence[Submission]) -> list[Record]:
 
 @dataclass(frozen=True)
 class BatchRun:
-    graded_now: int
-    skipped: int
+    new: int  # graded for the first time
+    regraded: int  # graded again: changed, or --force
+    unchanged: int  # recorded already, with the same notebook and grader: skipped
     seconds: float
     isolation: list[str]
+    interrupted: bool = False
 
 
-def _chunks(items: list[Submission], workers: int) -> list[list[Submission]]:
+def jobs_for(
+    submissions: list[Submission], store: RecordStore, grader: str, force: bool
+) -> tuple[list[Job], int]:
+    """(what to grade, how many are unchanged): new and changed submissions, or all of them
+    with `force`; each one graded again says why."""
+    jobs, unchanged = [], 0
+    for submission in submissions:
+        notebook = submission.content_hash()
+        if not store.has(submission.student):
+            jobs.append(Job(submission, notebook))
+            continue
+        try:
+            earlier = store.read(submission.student)
+        except RecordError:
+            jobs.append(Job(submission, notebook, "its earlier record could not be read back"))
+            continue
+        if force:
+            reason = "graded again on request (--force)"
+        elif not earlier.notebook_hash:
+            reason = "its earlier record came from an older version of the grader"
+        elif earlier.notebook_hash != notebook:
+            reason = "the notebook changed since it was last graded"
+        elif earlier.grader_hash != grader:
+            reason = "the grader changed since the notebook was last graded"
+        else:
+            unchanged += 1
+            continue
+        jobs.append(Job(submission, notebook, reason))
+    return jobs, unchanged
+
+
+def _chunks(items: list[Job], workers: int) -> list[list[Job]]:
     size = max(1, min(25, len(items) // (workers * 4) or 1))
     return [items[i : i + size] for i in range(0, len(items), size)]
 
@@ -209,18 +284,25 @@ def grade_all(
     force: bool,
     advance: Callable[[int], None],
 ) -> BatchRun:
-    """Grade what is not recorded yet (everything with `force`), recording as chunks finish."""
+    """Grade what is new or changed (everything with `force`), recording as chunks finish.
+    Ctrl-C stops the workers and their sandboxes; every record written so far is kept."""
     started = time.monotonic()
-    todo = [s for s in submissions if force or not store.has(s.student)]
-    advance(len(submissions) - len(todo))
+    jobs, unchanged = jobs_for(submissions, store, setup.grader_hash, force)
+    advance(unchanged)
+    regraded = sum(1 for job in jobs if job.regraded)
     isolation: list[str] = []
-    if todo:
-        isolation = _run_chunks(_chunks(todo, workers), workers, setup, store, advance)
-    return BatchRun(len(todo), len(submissions) - len(todo), time.monotonic() - started, isolation)
+    interrupted = False
+    if jobs:
+        try:
+            isolation = _run_chunks(_chunks(jobs, workers), workers, setup, store, advance)
+        except KeyboardInterrupt:
+            interrupted = True
+    seconds = time.monotonic() - started
+    return BatchRun(len(jobs) - regraded, regraded, unchanged, seconds, isolation, interrupted)
 
 
 def _run_chunks(
-    chunks: list[list[Submission]],
+    chunks: list[list[Job]],
     workers: int,
     setup: GradingSetup,
     store: RecordStore,
@@ -231,12 +313,13 @@ def _run_chunks(
     worker, so that only the student whose grading kills a worker gets a grader error."""
     isolation, broken = _in_pool(chunks, workers, setup, store, advance)
     if broken:
-        singles = [[submission] for chunk in broken for submission in chunk]
+        singles = [[job] for chunk in broken for job in chunk]
         _, broken = _in_pool(singles, workers, setup, store, advance)
     for chunk in broken:
         _, still_broken = _in_pool([chunk], 1, setup, store, advance)
-        for submission in (s for failed in still_broken for s in failed):
-            store.write(grader_error(submission.student, "grading", _WorkerDied()))
+        for job in (job for failed in still_broken for job in failed):
+            died = grader_error(job.submission.student, "grading", _WorkerDied())
+            store.write(stamped(died, job, setup.grader_hash))
             advance(1)
     return isolation
 
@@ -247,36 +330,70 @@ class _WorkerDied(RuntimeError):
 
 
 def _in_pool(
-    chunks: list[list[Submission]],
+    chunks: list[list[Job]],
     workers: int,
     setup: GradingSetup,
     store: RecordStore,
     advance: Callable[[int], None],
-) -> tuple[list[str], list[list[Submission]]]:
+) -> tuple[list[str], list[list[Job]]]:
     """(isolation layers, chunks that did not finish because a worker died)."""
     context = multiprocessing.get_context("spawn")
-    broken: list[list[Submission]] = []
+    broken: list[list[Job]] = []
     with ProcessPoolExecutor(min(workers, len(chunks)), context, _start_worker, (setup,)) as pool:
         try:
-            isolation = pool.submit(_isolation_layers).result()
+            with _sigint_held():  # every submit may spawn a worker
+                first = pool.submit(_isolation_layers)
+                running = {pool.submit(grade_chunk, chunk): chunk for chunk in chunks}
+            isolation = first.result()
+            _collect(running, broken, store, advance)
         except BrokenProcessPool:
             raise GraderFault("a judge worker died while starting its sandbox") from None
-        running: dict[Future[list[Record]], list[Submission]] = {
-            pool.submit(grade_chunk, chunk): chunk for chunk in chunks
-        }
-        while running:
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in done:
-                chunk = running.pop(future)
-                try:
-                    records = future.result()
-                except BrokenProcessPool:
-                    broken.append(chunk)
-                    continue
-                for finished in records:
-                    store.write(finished)
-                advance(len(records))
+        except KeyboardInterrupt:
+            _stop(pool)
+            raise
     return isolation, broken
+
+
+@contextlib.contextmanager
+def _sigint_held() -> Iterator[None]:
+    """Ignore Ctrl-C while worker processes are spawned: a new Python process keeps ignoring
+    a signal it inherits ignored, so a Ctrl-C never interrupts a worker still importing."""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _collect(
+    running: dict[Future[list[Record]], list[Job]],
+    broken: list[list[Job]],
+    store: RecordStore,
+    advance: Callable[[int], None],
+) -> None:
+    """Write each chunk's records as it finishes; note the chunks a dead worker took."""
+    while running:
+        done, _ = wait(running, return_when=FIRST_COMPLETED)
+        for future in done:
+            chunk = running.pop(future)
+            try:
+                records = future.result()
+            except BrokenProcessPool:
+                broken.append(chunk)
+                continue
+            for finished in records:
+                store.write(finished)
+            advance(len(records))
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """End the judge workers now; each one's fork server then kills its students and exits.
+    (The executor keeps its processes private; nothing public ends them at once.)"""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        with contextlib.suppress(OSError):
+            process.kill()
 
 
 def _isolation_layers() -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from .lesson import ASSIGNMENT, graded_cell
@@ -39,8 +40,9 @@ def check_course(course_root: Path) -> None:
 
 
 def record_scores(course_root: Path, records: Iterable[Record]) -> int:
-    """Write every record's per-category points; returns how many students were written."""
-    from nbgrader.api import Gradebook, MissingEntry
+    """Write every record's per-category points, and when the student submitted (so that
+    nbgrader's late penalties apply); returns how many students were written."""
+    from nbgrader.api import Gradebook
     from sqlalchemy.exc import SAWarning
 
     written = 0
@@ -50,15 +52,19 @@ def record_scores(course_root: Path, records: Iterable[Record]) -> int:
     ):
         warnings.simplefilter("ignore", SAWarning)  # nbgrader's own ORM chatter
         for record in records:
-            student = record.student
-            gradebook.update_or_create_student(student)
-            try:
-                gradebook.find_submission(ASSIGNMENT, student)
-            except MissingEntry:
-                gradebook.add_submission(ASSIGNMENT, student)
+            gradebook.update_or_create_student(record.student)
+            submitted = {"timestamp": _utc(record.submitted_at)} if record.submitted_at else {}
+            gradebook.update_or_create_submission(ASSIGNMENT, record.student, **submitted)
             for category, earned in points_by_category(record.checks).items():
-                grade = gradebook.find_grade(graded_cell(category), ASSIGNMENT, ASSIGNMENT, student)
+                grade = gradebook.find_grade(
+                    graded_cell(category), ASSIGNMENT, ASSIGNMENT, record.student
+                )
                 grade.auto_score = earned
-            gradebook.db.commit()
             written += 1
+        gradebook.db.commit()
     return written
+
+
+def _utc(moment: str) -> datetime:
+    """nbgrader keeps times as naive UTC."""
+    return datetime.fromisoformat(moment).astimezone(UTC).replace(tzinfo=None)

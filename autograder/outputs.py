@@ -23,6 +23,8 @@ def result_row(record: Record) -> dict[str, Any]:
         "score": record.score,
         "max_score": record.max_score,
         "message": record.message,
+        "submitted_at": record.submitted_at,
+        "late": record.late,
         "checks": [
             {name: getattr(check, name) for name in CHECK_FIELDS} for check in record.checks
         ],

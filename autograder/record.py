@@ -108,6 +108,13 @@ class Record:
     output: str = ""  # the start of what the student's code printed
     observations: tuple[dict[str, Any], ...] = ()  # questions asked and the answers, as JSON
     seed: int | None = None  # of the hidden inputs: the same seed asks the same questions
+    original: str = ""  # the file as it was handed in (an LMS download's own name, say)
+    name: str = ""  # the student's name, where the submission's layout gives one
+    submitted_at: str | None = None  # ISO 8601, when the student submitted
+    late: bool = False  # the LMS marked the submission late
+    notebook_hash: str = ""  # of what was graded: a changed notebook is graded again
+    grader_hash: str = ""  # of the checks and release it was graded with
+    regraded: str = ""  # why this submission was graded again, if it was
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "student", printable(self.student))
@@ -117,6 +124,8 @@ class Record:
             self, "notes", tuple(printable(note, MAX_MESSAGE) for note in self.notes)
         )
         object.__setattr__(self, "output", printable(self.output, MAX_OUTPUT))
+        for name in ("original", "name", "regraded"):
+            object.__setattr__(self, name, printable(getattr(self, name), MAX_MESSAGE))
         object.__setattr__(self, "checks", tuple(self.checks))
         object.__setattr__(self, "observations", tuple(self.observations))
 
@@ -152,6 +161,13 @@ class Record:
             "output": self.output,
             "observations": list(self.observations),
             "seed": self.seed,
+            "original": self.original,
+            "name": self.name,
+            "submitted_at": self.submitted_at,
+            "late": self.late,
+            "notebook_hash": self.notebook_hash,
+            "grader_hash": self.grader_hash,
+            "regraded": self.regraded,
         }
 
     @classmethod
@@ -181,6 +197,13 @@ class Record:
             output=_text(raw, "output", optional=True) or "",
             observations=tuple(_object(item, "an observation") for item in observations),
             seed=_whole(raw, "seed"),
+            original=_text(raw, "original", optional=True) or "",
+            name=_text(raw, "name", optional=True) or "",
+            submitted_at=_text(raw, "submitted_at", optional=True),
+            late=_flag(raw, "late") if "late" in raw else False,
+            notebook_hash=_text(raw, "notebook_hash", optional=True) or "",
+            grader_hash=_text(raw, "grader_hash", optional=True) or "",
+            regraded=_text(raw, "regraded", optional=True) or "",
         )
 
 

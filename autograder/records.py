@@ -9,12 +9,41 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from .atomic import write_atomically
-from .checks.hidden_inputs import new_seed
 from .record import Record, RecordError
 from .student_ids import file_name
+
+RUN_FILE = "run.json"
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What a grading run leaves beside its records for the runs and rebuilds after it."""
+
+    seed: int  # of the hidden inputs; kept, so every record of the folder asks the same
+    course_root: str | None = None  # where the course lives, so pages go back there
+    seconds: float | None = None  # how long grading took, for the class report
+    graded: int = 0  # how many submissions it graded (not counting unchanged ones)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> RunInfo:
+        seed = raw["seed"]
+        if not isinstance(seed, int) or isinstance(seed, bool):
+            raise ValueError("the seed must be a whole number")
+        seconds = raw.get("seconds")
+        return cls(
+            seed=seed,
+            course_root=raw.get("course_root") if isinstance(raw.get("course_root"), str) else None,
+            seconds=float(seconds) if isinstance(seconds, (int, float)) else None,
+            graded=int(raw.get("graded") or 0),
+        )
 
 
 class RecordStore:
@@ -26,21 +55,15 @@ class RecordStore:
     def _path(self, student: str) -> Path:
         return self.folder / f"{file_name(student)}.json"
 
-    def seed(self, requested: int | None = None) -> int:
-        """The seed of this folder's hidden inputs. Chosen once and kept for every later run
-        (resumed or forced), so all its records answer the same questions; `requested`
-        replaces it, to regrade exactly as an earlier run did."""
-        path = self.out_dir / "run.json"
-        if requested is None:
-            try:
-                stored = json.loads(path.read_text())["seed"]
-                if isinstance(stored, int) and not isinstance(stored, bool):
-                    return stored
-            except (OSError, ValueError, KeyError, TypeError):
-                pass
-        seed = new_seed() if requested is None else requested
-        write_atomically(path, json.dumps({"seed": seed}))
-        return seed
+    def run(self) -> RunInfo | None:
+        """What the last grading run into this folder recorded, if it recorded anything."""
+        try:
+            return RunInfo.from_json(json.loads((self.out_dir / RUN_FILE).read_text()))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def save_run(self, info: RunInfo) -> None:
+        write_atomically(self.out_dir / RUN_FILE, json.dumps(info.to_json()))
 
     def has(self, student: str) -> bool:
         return self._path(student).is_file()

@@ -17,9 +17,10 @@ from pathlib import Path
 
 import nbformat
 
-from .batch import GradingSetup, grade_all
+from .batch import GradingSetup, grade_all, grader_hash
 from .catalogue import MISTAKES, Answer, reference_cells
 from .checks import CATEGORIES
+from .checks.hidden_inputs import new_seed
 from .judge import secret_paths
 from .record import Record, Status
 from .records import RecordStore
@@ -87,7 +88,8 @@ def run_selftest(
             out_dir=folder / "out",
             course_root=None,
             release=release,
-            seed=store.seed(),
+            seed=new_seed(),
+            grader_hash=grader_hash(release),
         )
         grade_all(submissions, store, setup, workers, force=True, advance=advance)
         return [Row(name, store.read(name), expected[name]) for name in notebooks]

@@ -521,6 +521,7 @@ for _ in range(31):
         os.setsid()
         while True:
             pass
+os.wait()
 """,
     ),
     Hostile(

@@ -42,9 +42,11 @@ def scores(out: Path) -> dict[str, float]:
 def course(tmp_path_factory) -> Path:
     root = copy_course(tmp_path_factory.mktemp("batch") / "course")
     release = generate_release(root)
-    for answer in ANSWERS:
+    for number, answer in enumerate(ANSWERS):
         notebook = notebook_for(answer, release)
-        write_submission(root / "submitted" / answer.name / ASSIGNMENT / NOTEBOOK, notebook)
+        folder = root / "submitted" / answer.name / ASSIGNMENT
+        write_submission(folder / NOTEBOOK, notebook)
+        (folder / "timestamp.txt").write_text(f"2026-11-{10 + number % 20:02d} 09:30:00.000000 UTC")
     return root
 
 
@@ -66,11 +68,16 @@ def test_every_answer_gets_the_score_the_in_process_checks_give(graded_course: P
     assert scores(graded_course) == expected
 
 
-def test_nbgrader_export_lists_the_kits_scores(course: Path, graded_course: Path):
+def test_nbgrader_export_lists_the_kits_scores_and_submission_times(
+    course: Path, graded_course: Path
+):
     nbgrader("export", "--to", "exported.csv", cwd=course)
     with (course / "exported.csv").open(newline="") as stream:
-        exported = {row["student_id"]: float(row["score"]) for row in csv.DictReader(stream)}
-    assert exported == scores(graded_course)
+        rows = list(csv.DictReader(stream))
+    assert {row["student_id"]: float(row["score"]) for row in rows} == scores(graded_course)
+    assert all(row["timestamp"].startswith("2026-11-") for row in rows), rows[0]
+    results = json.loads((graded_course / "results.json").read_text())
+    assert all(row["submitted_at"].startswith("2026-11-") for row in results["submissions"])
 
 
 def test_grades_csv_has_one_row_per_student_and_a_column_per_check(graded_course: Path):
@@ -120,7 +127,7 @@ def test_a_batch_killed_with_sigkill_resumes_to_the_same_grades(tmp_path: Path):
 
     resumed = grade(str(folder), "--out", str(interrupted))
     assert resumed.returncode == 0, resumed.stderr
-    assert f"{partial} already recorded" in resumed.stdout.replace("\n", " ")
+    assert f"skipped {partial} unchanged" in resumed.stdout
     assert scores(interrupted) == scores(clean)
     assert len(list(records.glob("*.json"))) == 60
 
@@ -194,3 +201,52 @@ def test_a_judge_worker_killed_mid_batch_loses_no_student(tmp_path: Path):
     assert {student: graded[student] for student in graded} == {
         student: expected[student.split("-", 1)[1]] for student in graded
     }
+
+
+def test_the_summary_names_what_happened_and_where_everything_is(course, graded_course):
+    done = grade(str(course / "submitted"), "--out", str(graded_course), "--force")
+    assert done.returncode == 0, done.stderr
+    summary = done.stdout
+    assert f"graded 0 new and {len(ANSWERS)} changed submissions" in summary
+    assert "not graded normally:" not in summary  # every corpus answer runs to the end
+    for label in ("results", "grades", "nbgrader gradebook", "feedback pages", "class report"):
+        assert f"{label}: " in summary
+    assert str(course / "feedback") in summary and str(graded_course / "report.html") in summary
+    assert f"grading: {len(ANSWERS)} of {len(ANSWERS)} (100%)" in done.stderr  # a log, not a bar
+
+
+def test_feedback_rebuilds_in_the_same_place_with_the_recorded_time(course, graded_course):
+    page = course / "feedback" / "reference" / ASSIGNMENT / "feedback.html"
+    page.unlink()
+    done = subprocess.run(
+        [sys.executable, "-m", "autograder", "feedback", "--out", str(graded_course)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    assert page.is_file()
+    report = (graded_course / "report.html").read_text(encoding="utf-8")
+    assert "graded in " in report and "not recorded" not in report
+    assert "<table class='sortable'>" in report
+    assert "href='../feedback/reference/gradient_descent/feedback.html'" in report
+
+
+def test_a_changed_notebook_is_graded_again_and_nothing_else(course, graded_course):
+    unchanged = grade(str(course / "submitted"), "--out", str(graded_course))
+    assert f"graded 0 new and 0 changed submissions, skipped {len(ANSWERS)}" in unchanged.stdout
+    changed = WRONG[0]
+    notebook = notebook_for(next(a for a in ANSWERS if a.name == "reference"))
+    write_submission(course / "submitted" / changed.name / ASSIGNMENT / NOTEBOOK, notebook)
+    again = grade(str(course / "submitted"), "--out", str(graded_course))
+    assert again.returncode == 0, again.stderr
+    assert (
+        f"graded 0 new and 1 changed submissions, skipped {len(ANSWERS) - 1} unchanged"
+        in again.stdout
+    )
+    record = json.loads((graded_course / "records" / f"{changed.name}.json").read_text())
+    assert record["regraded"] == "the notebook changed since it was last graded"
+    assert scores(graded_course)[changed.name] == 12.0
+    page = course / "feedback" / changed.name / ASSIGNMENT / "feedback.html"
+    assert "Graded again: the notebook changed since it was last graded." in page.read_text()

@@ -36,6 +36,8 @@ th, td { text-align: left; padding: 0.3rem 0.4rem; border-top: 1px solid #e9ecef
 td { overflow-wrap: anywhere; }
 td.number { text-align: right; white-space: nowrap; }
 .muted { color: #6c757d; font-size: 0.9rem; }
+table.sortable th { cursor: pointer; user-select: none; }
+table.sortable th::after { content: " ⇅"; color: #adb5bd; }
 """
 
 
@@ -44,14 +46,16 @@ def text(value: object) -> str:
     return escape(str(value), quote=True)
 
 
-def page(title: str, body: str) -> str:
-    """A complete document around `body` (already HTML); `title` is plain text."""
+def page(title: str, body: str, script: str = "") -> str:
+    """A complete document around `body` (already HTML); `title` is plain text; `script` is
+    the kit's own JavaScript, never anything a student wrote."""
+    run = f"<script>{script}</script>\n" if script else ""
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{text(title)}</title>\n<style>{STYLE}</style>\n</head>\n"
-        f"<body>\n<main>\n{body}\n</main>\n</body>\n</html>\n"
+        f"<body>\n<main>\n{body}\n</main>\n{run}</body>\n</html>\n"
     )
 
 

@@ -29,9 +29,14 @@ FAILED = '<span class="fail">✗ fail</span>'
 
 
 def _score(record: Record) -> str:
+    again = (
+        f"<p class='muted regraded'>Graded again: {text(record.regraded)}.</p>"
+        if record.regraded
+        else ""
+    )
     return (
         f'<section><h2>Score</h2><p class="score">{record.score:g} / '
-        f"{record.max_score:g}</p><p>{text(record.message)}</p></section>"
+        f"{record.max_score:g}</p><p>{text(record.message)}</p>{again}</section>"
     )
 
 
