@@ -7,24 +7,26 @@ import json
 import os
 import sys
 import tempfile
+from functools import partial
 from pathlib import Path
 
-from .batch import GradingSetup, grade_all, grader_hash
-from .catalogue import MISTAKES, source_notebook
-from .checks.hidden_inputs import new_seed
-from .gradebook import check_course
-from .judge import check_notebook, secret_paths
-from .lesson import release_notebook
-from .publish import Published, publish, rows
-from .record import Status
-from .records import RecordStore, RunInfo
-from .results import as_table, total
-from .runner import GraderFault, max_score
-from .safe_text import one_line
-from .sandbox import Limits
-from .selftest import matrix, run_selftest
-from .submissions import UsageError, collect
-from .summary import print_summary, progress
+from autograder.batch.catalogue import MISTAKES, source_notebook
+from autograder.batch.grading import GradingSetup, grade_all, grader_hash
+from autograder.batch.selftest import matrix, run_selftest
+from autograder.batch.store import RecordStore, RunInfo
+from autograder.exercise import release_notebook
+from autograder.feedback.pages import write_page
+from autograder.intake.submissions import UsageError, collect
+from autograder.judge.hidden_inputs import new_seed
+from autograder.judge.record import Status
+from autograder.judge.results import as_table
+from autograder.judge.runner import GraderFault, max_score
+from autograder.judge.sandboxed import check_notebook, secret_paths
+from autograder.outputs.gradebook import check_course
+from autograder.outputs.publish import Published, publish, rows
+from autograder.outputs.summary import print_summary, progress
+from autograder.sandbox import Limits
+from autograder.text import one_line
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,22 +36,22 @@ def check_command(arguments: argparse.Namespace) -> int:
     if not path.is_file():
         raise UsageError(f"no such notebook: {path}")
     seed = new_seed() if arguments.seed is None else arguments.seed
-    verdict = check_notebook(path, _limits(arguments.timeout), _release(None), seed)
-    score, _ = total(verdict.results)
+    record = check_notebook(path, _limits(arguments.timeout), _release(None), seed)
     if arguments.json:
         document = {
             "notebook": str(path),
-            "score": score,
+            "status": str(record.status),
+            "score": record.score,
             "max_score": max_score(),
-            "message": verdict.message,
-            "notes": verdict.notes,
-            "checks": [result.to_json() for result in verdict.results],
+            "message": record.message,
+            "notes": list(record.notes),
+            "checks": [result.to_json() for result in record.checks],
         }
         print(json.dumps(document, indent=2))
         return 0
-    if verdict.results:
-        print(as_table(verdict.results))
-    for line in [verdict.message, *verdict.notes]:
+    if record.checks:
+        print(as_table(record.checks))
+    for line in [record.message, *record.notes]:
         if line:
             print(f"note: {one_line(line)}")
     return 0
@@ -78,11 +80,10 @@ def grade_command(arguments: argparse.Namespace) -> int:
         setup = GradingSetup(
             limits=limits,
             hidden=tuple(secret_paths(*hidden)),
-            out_dir=out,
-            course_root=batch.course_root,
             release=release,
             seed=seed,
             grader_hash=grader_hash(release),
+            after_each=partial(write_page, out_dir=out, course_root=batch.course_root),
         )
         with progress(len(batch.submissions)) as advance:
             run = grade_all(
@@ -100,9 +101,9 @@ def grade_command(arguments: argparse.Namespace) -> int:
     store.save_run(RunInfo(seed, course, run.seconds, run.new + run.regraded))
     published = Published(out, batch.course_root, students, run.seconds)
     written = publish(store, published, pages=False)
-    verdicts = rows(store, students)
-    print_summary(verdicts, run, batch.skipped, written)
-    return 1 if any(row.status == Status.GRADER_ERROR for row in verdicts) else 0
+    found = rows(store, students)
+    print_summary(found, run, batch.skipped, written)
+    return 1 if any(row.status == Status.GRADER_ERROR for row in found) else 0
 
 
 def _limits(timeout: float) -> Limits:
@@ -163,7 +164,7 @@ def parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="grade one notebook and print every check")
     check.add_argument("notebook", help="path to a .ipynb file")
-    check.add_argument("--json", action="store_true", help="print the verdicts as JSON")
+    check.add_argument("--json", action="store_true", help="print the results as JSON")
     check.add_argument("--timeout", type=float, default=30.0, help="seconds for the student code")
     check.add_argument("--seed", type=int, help="seed of the hidden inputs (default: a new one)")
     check.set_defaults(run=check_command)

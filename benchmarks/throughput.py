@@ -29,8 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.answers import CORRECT, WRONG  # noqa: E402
-from tests.notebooks import filled_release  # noqa: E402
+from tests.corpus.answers import CORRECT, WRONG  # noqa: E402
+from tests.support.notebooks import filled_release  # noqa: E402
 
 ASSIGNMENT = "gradient_descent"
 PEER_SAMPLE = 20  # students s0000 to s0019, the glob s00[01]? that nbgrader's --student takes

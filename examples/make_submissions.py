@@ -14,8 +14,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.answers import CORRECT, WRONG  # noqa: E402
-from tests.notebooks import RELEASE, notebook_for, write_submission  # noqa: E402
+from tests.corpus.answers import CORRECT, WRONG  # noqa: E402
+from tests.support.notebooks import RELEASE, notebook_for, write_submission  # noqa: E402
 
 CLASS = {
     "alice": "reference",

@@ -6,22 +6,23 @@ from collections.abc import Iterator
 
 import pytest
 
-from ..reference import Lesson, the_lesson
-from ..runner import CHECK_RUN
-from ..student import RecordingStudent
-from .hidden_inputs import HiddenInputs
+from autograder.judge.hidden_inputs import HiddenInputs
+from autograder.judge.reference import Reference, the_reference
+from autograder.judge.runner import CHECK_RUN
+from autograder.judge.student import AnswerLog
 
 
 @pytest.fixture(scope="session")
-def student(request: pytest.FixtureRequest) -> Iterator[RecordingStudent]:
+def student(request: pytest.FixtureRequest) -> Iterator[AnswerLog]:
     """The student whose work is checked (one per parametrized subject)."""
     with request.config.stash[CHECK_RUN].opened(request.param) as recording:
         yield recording
 
 
 @pytest.fixture(scope="session")
-def lesson() -> Lesson:
-    return the_lesson()
+def reference() -> Reference:
+    """The judge's float64 copy of the exercise, with the correct answers."""
+    return the_reference()
 
 
 @pytest.fixture(scope="session")

@@ -4,22 +4,28 @@ from __future__ import annotations
 
 import math
 
-from ..lesson import EPOCHS
-from . import check, fail
-from .expect import a_step_along_the_gradient, first_guess, step_taken, update_ran, vector
+from autograder.exercise import EPOCHS
+from autograder.judge.check import check, fail
+from autograder.judge.expect import (
+    a_step_along_the_gradient,
+    first_guess,
+    step_taken,
+    update_ran,
+    vector,
+)
 
 CATEGORY = "convergence"
 TOLERANCE = 0.02
 
 
 @check("convergence.reaches_least_squares_fit", 2)
-def test_100_updates_from_the_first_guess_reach_the_least_squares_fit(student, lesson):
+def test_100_updates_from_the_first_guess_reach_the_least_squares_fit(student, reference):
     run = student.updates(first_guess(), EPOCHS)
     update_ran(run, calls_needed=1)
-    a_step_along_the_gradient(lesson, first_guess(), step_taken(run, 0))
+    a_step_along_the_gradient(reference, first_guess(), step_taken(run, 0))
     update_ran(run, calls_needed=EPOCHS)
     final = step_taken(run, EPOCHS - 1).tolist()
-    target = lesson.least_squares
+    target = reference.least_squares
     if not all(math.isfinite(v) for v in final):
         fail(f"after {EPOCHS} updates a is {vector(final)}: training diverged")
     distance = max(abs(v - t) for v, t in zip(final, target.tolist(), strict=True))

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-from ..diagnosis import (
+from autograder.judge.check import check, fail
+from autograder.judge.diagnosis import (
     ITEM_IN_LOSS,
     LOSS_CHANGES_INPUT,
     LOSS_HARD_CODED,
     LOSS_NOT_SCALAR,
     diagnose_loss_values,
 )
-from ..reference import as_tensor, loss_gradient, mean_squared_error
-from . import check, fail
-from .expect import a_loss_that_computes, close, loss_ran, number, vector
+from autograder.judge.expect import a_loss_that_computes, close, loss_ran, number, vector
+from autograder.judge.reference import as_tensor, loss_gradient, mean_squared_error
 
 CATEGORY = "loss"
 
 
 @check("loss.returns_scalar_tensor", 1)
-def test_the_loss_is_a_single_number_in_a_tensor(student, lesson):
-    run = a_loss_that_computes(student, lesson)
+def test_the_loss_is_a_single_number_in_a_tensor(student, reference):
+    run = a_loss_that_computes(student, reference)
     if run.returned == "number":
         fail("returned a plain Python number, not a tensor", ITEM_IN_LOSS)
     if run.returned != "tensor":
@@ -29,26 +29,26 @@ def test_the_loss_is_a_single_number_in_a_tensor(student, lesson):
 
 
 @check("loss.value_on_lesson_data", 1)
-def test_the_loss_of_the_first_guess_is_about_8(student, lesson):
-    run = a_loss_that_computes(student, lesson)
-    guess = lesson.prediction(as_tensor([-1.0, 1.0]))
-    expected = mean_squared_error(lesson.y, guess)
+def test_the_loss_of_the_first_guess_is_about_8(student, reference):
+    run = a_loss_that_computes(student, reference)
+    guess = reference.prediction(as_tensor([-1.0, 1.0]))
+    expected = mean_squared_error(reference.y, guess)
     if run.value is None:
         fail(f"returned {run.returned} with {len(run.values or [])} values where one was expected")
     if not close([run.value], as_tensor([expected])):
         fail(
             f"returned {number(run.value)} on the lesson data where {number(expected)} was "
             "expected",
-            diagnose_loss_values([(run.value, lesson.y, guess)]),
+            diagnose_loss_values([(run.value, reference.y, guess)]),
         )
 
 
 @check("loss.value_on_unseen_inputs", 1)
-def test_the_loss_is_right_for_other_lengths_and_values(student, lesson, unseen):
-    lesson_run = a_loss_that_computes(student, lesson)
-    first_guess = lesson.prediction(as_tensor([-1.0, 1.0]))
+def test_the_loss_is_right_for_other_lengths_and_values(student, reference, unseen):
+    lesson_run = a_loss_that_computes(student, reference)
+    first_guess = reference.prediction(as_tensor([-1.0, 1.0]))
     right_on_lesson = lesson_run.value is not None and close(
-        [lesson_run.value], as_tensor([mean_squared_error(lesson.y, first_guess)])
+        [lesson_run.value], as_tensor([mean_squared_error(reference.y, first_guess)])
     )
     runs = []
     for y_values, guess_values in unseen.loss_pairs:
@@ -61,7 +61,7 @@ def test_the_loss_is_right_for_other_lengths_and_values(student, lesson, unseen)
         shown = "no single number" if run.value is None else number(run.value)
         seen = [(r.value, y_, g_) for r, y_, g_ in runs if r.value is not None]
         if lesson_run.value is not None:
-            seen.append((lesson_run.value, lesson.y, first_guess))
+            seen.append((lesson_run.value, reference.y, first_guess))
         mistake = diagnose_loss_values(seen) if run.value is not None else None
         fail(
             f"on {len(y)} other points it returned {shown}, not the mean squared error of those "
@@ -71,11 +71,11 @@ def test_the_loss_is_right_for_other_lengths_and_values(student, lesson, unseen)
 
 
 @check("loss.gradient_reaches_guess", 1)
-def test_the_gradient_flows_back_to_the_guess(student, lesson, unseen):
-    lesson_run = a_loss_that_computes(student, lesson)
+def test_the_gradient_flows_back_to_the_guess(student, reference, unseen):
+    lesson_run = a_loss_that_computes(student, reference)
     y_values, guess_values = unseen.loss_pairs[1]
     for run, y, guess in (
-        (lesson_run, lesson.y, lesson.prediction(as_tensor([-1.0, 1.0]))),
+        (lesson_run, reference.y, reference.prediction(as_tensor([-1.0, 1.0]))),
         (student.loss(y_values, guess_values), as_tensor(y_values), as_tensor(guess_values)),
     ):
         loss_ran(run)
@@ -95,11 +95,11 @@ def test_the_gradient_flows_back_to_the_guess(student, lesson, unseen):
 
 
 @check("loss.leaves_inputs_alone", 1)
-def test_the_loss_does_not_change_its_inputs(student, lesson, unseen):
-    lesson_run = a_loss_that_computes(student, lesson)
+def test_the_loss_does_not_change_its_inputs(student, reference, unseen):
+    lesson_run = a_loss_that_computes(student, reference)
     y_values, guess_values = unseen.loss_pairs[1]
     for run, y, guess in (
-        (lesson_run, lesson.y32.tolist(), lesson.prediction32()),
+        (lesson_run, reference.y32.tolist(), reference.prediction32()),
         (student.loss(y_values, guess_values), y_values, guess_values),
     ):
         loss_ran(run)

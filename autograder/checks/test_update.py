@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..diagnosis import diagnose_step
-from ..reference import as_tensor
-from . import check, fail
-from .expect import (
+from autograder.judge.check import check, fail
+from autograder.judge.diagnosis import diagnose_step
+from autograder.judge.expect import (
     a_step_along_the_gradient,
     close,
     first_guess,
@@ -15,19 +14,20 @@ from .expect import (
     update_ran,
     vector,
 )
+from autograder.judge.reference import as_tensor
 
 CATEGORY = "update"
 
 
-def one_step_from(student, lesson, start: Sequence[float], hidden: bool) -> None:
+def one_step_from(student, reference, start: Sequence[float], hidden: bool) -> None:
     """Fail unless one call from `start` lands where one step of gradient descent does; a
     `hidden` start is never shown, nor where `a` went from it."""
     run = student.updates(list(start), 1)
     update_ran(run)
-    after, expected = step_taken(run), lesson.step_from(as_tensor(start))
+    after, expected = step_taken(run), reference.step_from(as_tensor(start))
     if close(after.tolist(), expected):
         return
-    mistake = diagnose_step(lesson, as_tensor(start), after)
+    mistake = diagnose_step(reference, as_tensor(start), after)
     if hidden:
         fail(
             "from another starting point, one call did not take one step of a −= 0.1·∇loss", mistake
@@ -40,27 +40,27 @@ def one_step_from(student, lesson, start: Sequence[float], hidden: bool) -> None
 
 
 @check("update.steps_from_first_guess", 1)
-def test_one_call_from_the_first_guess_takes_one_step_of_size_lr(student, lesson, unseen):
-    one_step_from(student, lesson, first_guess(), hidden=False)
+def test_one_call_from_the_first_guess_takes_one_step_of_size_lr(student, reference, unseen):
+    one_step_from(student, reference, first_guess(), hidden=False)
     # The right numbers from the one start everybody knows could be written down by hand:
     # the step must also be computed, so from elsewhere it runs along the gradient too.
     start = unseen.starts[0]
     run = student.updates(list(start), 1)
     update_ran(run)
-    a_step_along_the_gradient(lesson, start, step_taken(run), hidden=True)
+    a_step_along_the_gradient(reference, start, step_taken(run), hidden=True)
 
 
 @check("update.steps_from_unseen_starts", 1)
-def test_one_call_takes_one_step_from_any_starting_point(student, lesson, unseen):
+def test_one_call_takes_one_step_from_any_starting_point(student, reference, unseen):
     for start in unseen.starts:
-        one_step_from(student, lesson, start, hidden=True)
+        one_step_from(student, reference, start, hidden=True)
 
 
 @check("update.keeps_a_trainable_parameter", 1)
-def test_a_stays_the_same_trainable_parameter_and_keeps_learning(student, lesson):
+def test_a_stays_the_same_trainable_parameter_and_keeps_learning(student, reference):
     run = student.updates(first_guess(), 2)
     update_ran(run, calls_needed=2)
-    a_step_along_the_gradient(lesson, first_guess(), step_taken(run, 0))
+    a_step_along_the_gradient(reference, first_guess(), step_taken(run, 0))
     second = run.after_each_call[1]
     if not (second.is_parameter and second.is_leaf and second.requires_grad):
         fail(

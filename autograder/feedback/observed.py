@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..lesson import EPOCHS, FIRST_GUESS
-from ..observations import (
+from autograder.exercise import EPOCHS, FIRST_GUESS
+from autograder.inside.observations import (
     TRAINING,
     LossQuestion,
     LossRun,
@@ -20,8 +20,8 @@ from ..observations import (
     UpdateRun,
     question_from_json,
 )
-from ..record import Record
-from ..reference import Lesson
+from autograder.judge.record import Record
+from autograder.judge.reference import Reference
 
 
 @dataclass(frozen=True)
@@ -31,10 +31,10 @@ class Observed:
     training: UpdateRun | None  # the notebook's training cell, with the student's own loss
 
 
-def observed(record: Record, lesson: Lesson) -> Observed:
+def observed(record: Record, reference: Reference) -> Observed:
     """Rebuild the answers a record holds; malformed ones are skipped, not trusted."""
     lesson_loss = trajectory = training = None
-    lesson_question = LossQuestion(tuple(lesson.y32.tolist()), tuple(lesson.prediction32()))
+    lesson_question = LossQuestion(tuple(reference.y32.tolist()), tuple(reference.prediction32()))
     training_question = UpdateQuestion(FIRST_GUESS, EPOCHS)
     for item in record.observations:
         try:

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import math
+from functools import cache
 from pathlib import Path
 
-from ..atomic import write_atomically
-from ..checks import CATEGORIES
-from ..checks.expect import close, vector
-from ..lesson import EPOCHS, FIRST_GUESS
-from ..observations import UpdateRun
-from ..record import CheckResult, Mistake, Record, Status
-from ..reference import Lesson, as_tensor, the_lesson
-from .markup import embedded_png, page, text
-from .observed import Observed, observed
-from .paths import feedback_path
-from .plots import Plotter, loss_curve
-from .statuses import EXPLANATIONS
+from autograder.atomic import write_atomically
+from autograder.exercise import EPOCHS, FIRST_GUESS
+from autograder.feedback.markup import embedded_png, page, text
+from autograder.feedback.observed import Observed, observed
+from autograder.feedback.paths import feedback_path
+from autograder.feedback.plots import Plotter, loss_curve
+from autograder.feedback.statuses import EXPLANATIONS
+from autograder.inside.observations import UpdateRun
+from autograder.judge.check import CATEGORIES
+from autograder.judge.expect import close, vector
+from autograder.judge.record import CheckResult, Mistake, Record, Status
+from autograder.judge.reference import Reference, as_tensor, the_reference
 
 CATEGORY_TITLES = {
     "loss": "The loss: mean_squared_error(y, y_guess)",
@@ -105,7 +106,7 @@ def _figure(png: bytes, description: str, caption: str) -> str:
     return f"<figure>{image}<figcaption class='muted'>{caption}</figcaption></figure>"
 
 
-def _pictures(record: Record, seen: Observed, lesson: Lesson, plotter: Plotter) -> str:
+def _pictures(record: Record, seen: Observed, reference: Reference, plotter: Plotter) -> str:
     parts = []
     run = _plottable(seen.trajectory)
     if run is not None:
@@ -118,10 +119,10 @@ def _pictures(record: Record, seen: Observed, lesson: Lesson, plotter: Plotter) 
                 "The lesson's data, the least-squares line, and your line: after "
                 f"{run.completed} calls of <code>update()</code>{stopped} your <code>a</code> "
                 f"was {vector(positions[-1])}; the least-squares fit is "
-                f"{vector(lesson.least_squares)}.",
+                f"{vector(reference.least_squares)}.",
             )
         )
-        curve = loss_curve(lesson, [as_tensor(a) for a in positions])
+        curve = loss_curve(reference, [as_tensor(a) for a in positions])
         parts.append(
             _figure(
                 plotter.loss(curve),
@@ -131,8 +132,8 @@ def _pictures(record: Record, seen: Observed, lesson: Lesson, plotter: Plotter) 
                 + _diverged(curve, plotter.loss_ceiling),
             )
         )
-    parts.append(_own_training(record, seen, lesson, plotter))
-    parts.append(_loss_value_picture(seen, lesson, plotter))
+    parts.append(_own_training(record, seen, reference, plotter))
+    parts.append(_loss_value_picture(seen, reference, plotter))
     body = "".join(parts)
     return f"<section><h2>Your run, in pictures</h2>{body}</section>" if body else ""
 
@@ -146,7 +147,7 @@ def _plottable(run: UpdateRun | None) -> UpdateRun | None:
     return None
 
 
-def _own_training(record: Record, seen: Observed, lesson: Lesson, plotter: Plotter) -> str:
+def _own_training(record: Record, seen: Observed, reference: Reference, plotter: Plotter) -> str:
     """When update() was judged with a correct loss in place of the student's, say so, and
     show what training did in the student's own notebook, with their own loss."""
     if not record.lost_points_in("loss") or seen.trajectory is None:
@@ -159,7 +160,7 @@ def _own_training(record: Record, seen: Observed, lesson: Lesson, plotter: Plott
     run = _plottable(seen.training)
     if run is None:
         return sentence + "</p>"
-    curve = loss_curve(lesson, [as_tensor(state.values or []) for state in run.after_each_call])
+    curve = loss_curve(reference, [as_tensor(state.values or []) for state in run.after_each_call])
     return (
         sentence
         + " Below is what training did in your notebook, with your own loss.</p>"
@@ -185,10 +186,10 @@ def _diverged(curve: list[float], ceiling: float) -> str:
     return ""
 
 
-def _loss_value_picture(seen: Observed, lesson: Lesson, plotter: Plotter) -> str:
+def _loss_value_picture(seen: Observed, reference: Reference, plotter: Plotter) -> str:
     run = seen.lesson_loss
     value = run.value if run is not None else None
-    expected = lesson.loss_at(as_tensor(FIRST_GUESS))
+    expected = reference.loss_at(as_tensor(FIRST_GUESS))
     if value is None or not math.isfinite(value) or close([value], as_tensor([expected])):
         return ""
     return _figure(
@@ -213,16 +214,16 @@ def _notes_and_output(record: Record) -> str:
     return "".join(parts)
 
 
-def feedback_page(record: Record, lesson: Lesson, plotter: Plotter) -> str:
+def feedback_page(record: Record, reference: Reference, plotter: Plotter) -> str:
     """The whole page for one record, as HTML text."""
-    seen = observed(record, lesson)
+    seen = observed(record, reference)
     body = "\n".join(
         [
             f"<h1>Gradient descent from scratch — feedback for {text(record.student)}</h1>",
             _score(record),
             _what_happened(record.status),
             _diagnosis(record),
-            _pictures(record, seen, lesson, plotter),
+            _pictures(record, seen, reference, plotter),
             _checks(record.checks),
             _notes_and_output(record),
         ]
@@ -236,13 +237,23 @@ class FeedbackWriter:
     def __init__(self, out_dir: Path, course_root: Path | None = None) -> None:
         self.out_dir = out_dir
         self.course_root = course_root
-        self.lesson = the_lesson()
-        self.plotter = Plotter(self.lesson)
+        self.reference = the_reference()
+        self.plotter = Plotter(self.reference)
 
     def write(self, record: Record) -> Path:
         path = feedback_path(record.student, self.out_dir, self.course_root)
-        write_atomically(path, feedback_page(record, self.lesson, self.plotter), durable=False)
+        write_atomically(path, feedback_page(record, self.reference, self.plotter), durable=False)
         return path
+
+
+@cache
+def _writer(out_dir: Path, course_root: Path | None) -> FeedbackWriter:
+    return FeedbackWriter(out_dir, course_root)
+
+
+def write_page(record: Record, out_dir: Path, course_root: Path | None) -> Path:
+    """One student's page, drawn with this process's figures (set up on first use)."""
+    return _writer(out_dir, course_root).write(record)
 
 
 def write_feedback_pages(

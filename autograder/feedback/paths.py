@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..lesson import ASSIGNMENT
-from ..student_ids import file_name
+from autograder.exercise import ASSIGNMENT
+from autograder.intake.ids import file_name
 
 
 def feedback_path(student: str, out_dir: Path, course_root: Path | None) -> Path:

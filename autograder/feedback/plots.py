@@ -20,8 +20,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
 
-from ..lesson import EPOCHS, FIRST_GUESS
-from ..reference import Lesson, as_tensor
+from autograder.exercise import EPOCHS, FIRST_GUESS
+from autograder.judge.reference import Reference, as_tensor
 
 DPI = 120
 SIZE = (4.5, 3.0)  # inches: 540 × 360 pixels with large type, readable at a phone's width
@@ -80,10 +80,10 @@ def finite_or_nan(values: Sequence[float]) -> list[float]:
     return [v if math.isfinite(v) else math.nan for v in values]
 
 
-def loss_curve(lesson: Lesson, positions: Sequence[torch.Tensor]) -> list[float]:
+def loss_curve(reference: Reference, positions: Sequence[torch.Tensor]) -> list[float]:
     """The lesson's loss at the first guess and then at each position, by the judge's maths."""
     start = as_tensor(FIRST_GUESS)
-    return finite_or_nan([lesson.loss_at(start), *(lesson.loss_at(a) for a in positions)])
+    return finite_or_nan([reference.loss_at(start), *(reference.loss_at(a) for a in positions)])
 
 
 def _as_drawn(values: Sequence[float]) -> tuple[float, ...]:
@@ -98,8 +98,8 @@ def _as_drawn(values: Sequence[float]) -> tuple[float, ...]:
 class Plotter:
     """Draws one student's pictures at a time, reusing the same three figures."""
 
-    def __init__(self, lesson: Lesson) -> None:
-        self.lesson = lesson
+    def __init__(self, reference: Reference) -> None:
+        self.reference = reference
         self.line_x = [-1.0, 1.0]
         self._fit = self._fit_overlay()
         self._loss = self._loss_overlay()
@@ -113,9 +113,9 @@ class Plotter:
     def _fit_overlay(self) -> _Overlay:
         figure, canvas = _figure()
         axes = figure.add_subplot()
-        targets = self.lesson.y.tolist()
-        axes.scatter(self.lesson.x[:, 0].tolist(), targets, s=12, color="#868e96", label="data")
-        fit = self.lesson.least_squares.tolist()
+        targets = self.reference.y.tolist()
+        axes.scatter(self.reference.x[:, 0].tolist(), targets, s=12, color="#868e96", label="data")
+        fit = self.reference.least_squares.tolist()
         axes.plot(self.line_x, self._line(fit), color=REFERENCE_COLOUR, label="least-squares line")
         (self.student_line,) = axes.plot(
             [], [], color=STUDENT_COLOUR, linewidth=2.5, linestyle="--", label="your line"
@@ -131,8 +131,8 @@ class Plotter:
     def _loss_overlay(self) -> _Overlay:
         figure, canvas = _figure()
         axes = figure.add_subplot()
-        path = self.lesson.descend(as_tensor(FIRST_GUESS), EPOCHS)
-        reference = loss_curve(self.lesson, path)
+        path = self.reference.descend(as_tensor(FIRST_GUESS), EPOCHS)
+        reference = loss_curve(self.reference, path)
         axes.plot(reference, color=REFERENCE_COLOUR, label="correct updates")
         (self.student_curve,) = axes.plot(
             [], [], color=STUDENT_COLOUR, linewidth=2, linestyle="--", label="your updates"

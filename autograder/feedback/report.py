@@ -13,12 +13,12 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
-from ..atomic import write_atomically
-from ..record import Mistake, Record, Status
-from ..safe_text import spreadsheet_cell
-from .class_charts import pass_rates, score_histogram
-from .markup import linked_png, page, text
-from .paths import feedback_path
+from autograder.atomic import write_atomically
+from autograder.feedback.class_charts import pass_rates, score_histogram
+from autograder.feedback.markup import linked_png, page, text
+from autograder.feedback.paths import feedback_path
+from autograder.judge.record import Mistake, Record, Status
+from autograder.text import spreadsheet_cell
 
 FIGURES = "report"
 
@@ -182,15 +182,15 @@ def write_class_report(
 ) -> Path:
     """Write report.html (charts in report/) and mistakes.csv into `out_dir`; returns the page.
 
-    Records are read one at a time and only their verdicts kept, so a large class does not
+    Records are read one at a time and only their results kept, so a large class does not
     hold every student's observations in memory at once.
     """
     found: list[list[Mistake]] = []
-    verdicts: list[Record] = []
+    kept: list[Record] = []
     for record in records:
         found.append([mistake for _, mistake in record.mistakes])
-        verdicts.append(record.with_(observations=(), output="", notes=()))
-    records = verdicts
+        kept.append(record.with_(observations=(), output="", notes=()))
+    records = kept
     write_atomically(out_dir / "mistakes.csv", mistakes_csv(records, found), durable=False)
     body = "\n".join(
         [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..record import Status
+from autograder.judge.record import Status
 
 
 @dataclass(frozen=True)

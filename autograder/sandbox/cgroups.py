@@ -134,7 +134,7 @@ def _delegated(directory: Path) -> list[str]:
         return []
 
 
-class StudentCgroups:
+class ProcessCgroups:
     """The cgroups of one student process: made by the server, joined by the student."""
 
     def __init__(self, controllers: list[Controller], name: str) -> None:

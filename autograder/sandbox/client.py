@@ -19,7 +19,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from autograder.protocol import (
+from autograder.sandbox.limits import Limits, ProcessOutcome
+from autograder.sandbox.protocol import (
     ChannelClosed,
     ProtocolError,
     channel_pair,
@@ -28,9 +29,7 @@ from autograder.protocol import (
     receive_message,
     send_message,
 )
-from autograder.sandbox.limits import Limits, ProcessOutcome
 
-DEFAULT_ENTRY = "autograder.child:serve"
 _STARTUP_SECONDS = 300.0  # the first torch import on a cold disk can be slow
 _LAUNCH_SECONDS = 30.0
 _REPORT_SECONDS = 30.0  # a killed process is reaped within milliseconds; this is a backstop
@@ -45,9 +44,8 @@ class SandboxError(Exception):
 class Sandbox:
     """One fork server; start once per judge process."""
 
-    def __init__(
-        self, limits: Limits, hidden_paths: Sequence[Path], entry: str = DEFAULT_ENTRY
-    ) -> None:
+    def __init__(self, limits: Limits, hidden_paths: Sequence[Path], entry: str) -> None:
+        """`entry` (`module:function`) is what each student process runs once confined."""
         self.limits = limits
         self._config = {
             "limits": asdict(limits),
@@ -94,7 +92,7 @@ class Sandbox:
             self.close()
             raise SandboxError("the restarted fork server could not set up the same isolation")
 
-    def launch(self, payload: dict[str, Any]) -> StudentProcess:
+    def launch(self, payload: dict[str, Any]) -> ConfinedProcess:
         """Fork a confined student process and hand it `payload` as its first message."""
         if self._control is None:
             raise SandboxError("the sandbox is closed")
@@ -118,7 +116,7 @@ class Sandbox:
             on_failure.pop_all()
         with contextlib.suppress(OSError):  # a process that died at once shows in its outcome
             judge_end.sendall(message)
-        return StudentProcess(reply["pid"], judge_end, report, self.limits, started)
+        return ConfinedProcess(reply["pid"], judge_end, report, self.limits, started)
 
     def close(self) -> None:
         """Hang up on the fork server; it kills whatever still runs and exits."""
@@ -153,7 +151,7 @@ def _server_environment() -> dict[str, str]:
     }
 
 
-class StudentProcess:
+class ConfinedProcess:
     """One running student process, as the judge sees it."""
 
     def __init__(

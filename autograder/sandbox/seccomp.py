@@ -98,7 +98,7 @@ class _Program(ctypes.Structure):
 
 def _program() -> list[_Instruction]:
     """Assemble the filter; jumps name the verdict they lead to."""
-    verdicts = {
+    actions = {
         "allow": _ALLOW,
         "deny": _ERRNO | errno.EPERM,
         "unsupported": _ERRNO | errno.ENOSYS,
@@ -115,7 +115,7 @@ def _program() -> list[_Instruction]:
         (_LOAD_WORD, _FIRST_ARGUMENT, None, None),
         (_JUMP_ANY_BIT, _NAMESPACE_FLAGS, "deny", "allow"),
     ]
-    where = {name: len(code) + index for index, name in enumerate(verdicts)}
+    where = {name: len(code) + index for index, name in enumerate(actions)}
 
     def offset(index: int, target: str | None) -> int:
         return 0 if target is None else where[target] - index - 1
@@ -124,7 +124,7 @@ def _program() -> list[_Instruction]:
         _Instruction(operation, offset(index, if_true), offset(index, if_false), value)
         for index, (operation, value, if_true, if_false) in enumerate(code)
     ]
-    return program + [_Instruction(_RETURN, 0, 0, value) for value in verdicts.values()]
+    return program + [_Instruction(_RETURN, 0, 0, value) for value in actions.values()]
 
 
 def install() -> None:

@@ -25,12 +25,12 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from autograder.protocol import ProtocolError, channel_pair, receive_message, send_message
-from autograder.sandbox import linux, student
-from autograder.sandbox.cgroups import StudentCgroups, find_controllers
+from autograder.sandbox import linux, process
+from autograder.sandbox.cgroups import ProcessCgroups, find_controllers
 from autograder.sandbox.filesystem import runtime_paths
 from autograder.sandbox.hugepages import collapse_anonymous_memory
 from autograder.sandbox.limits import Limits
+from autograder.sandbox.protocol import ProtocolError, channel_pair, receive_message, send_message
 from autograder.sandbox.supervision import Supervised, output_pipe
 
 _PROBE_SECONDS = 60.0
@@ -55,7 +55,7 @@ def main(argv: list[str]) -> None:
     server.serve(control)
 
 
-def _warm_up(entry: str) -> student.Entry:
+def _warm_up(entry: str) -> process.Entry:
     """Import what every student needs, so that each fork starts with it loaded."""
     import matplotlib
     import torch
@@ -79,7 +79,7 @@ class ProbeFailed(Exception):
 class ForkServer:
     """Forks student processes and watches them until they end."""
 
-    def __init__(self, limits: Limits, hidden_paths: tuple[str, ...], entry: student.Entry):
+    def __init__(self, limits: Limits, hidden_paths: tuple[str, ...], entry: process.Entry):
         self._limits = limits
         self._hidden_paths = hidden_paths
         self._runtime_paths = runtime_paths(WARM_PACKAGES, hidden_paths)
@@ -199,10 +199,10 @@ class ForkServer:
 
     def _fork(
         self, channel_fd: int, output_fd: int, required: tuple[str, ...] | None
-    ) -> tuple[int, StudentCgroups]:
+    ) -> tuple[int, ProcessCgroups]:
         """Fork a student as pid 1 of a new pid namespace, then step back into our own."""
-        cgroups = StudentCgroups(self._controllers, next(self._names))
-        setup = student.StudentSetup(
+        cgroups = ProcessCgroups(self._controllers, next(self._names))
+        setup = process.ProcessSetup(
             self._limits, self._runtime_paths, self._hidden_paths, self._entry, required
         )
         try:
@@ -213,7 +213,7 @@ class ForkServer:
         try:
             pid = os.fork()
             if pid == 0:
-                student.run(setup, channel_fd, output_fd, cgroups)
+                process.run(setup, channel_fd, output_fd, cgroups)
         except OSError:
             cgroups.remove()
             raise

@@ -9,9 +9,9 @@ import signal
 import socket
 import time
 
-from autograder.protocol import encode
-from autograder.sandbox.cgroups import StudentCgroups
+from autograder.sandbox.cgroups import ProcessCgroups
 from autograder.sandbox.limits import Limits
+from autograder.sandbox.protocol import encode
 
 _PIPE_BYTES = 1 << 20
 _CHUNK = _PIPE_BYTES
@@ -37,7 +37,7 @@ class Supervised:
         report: socket.socket,
         output: int,
         limits: Limits,
-        cgroups: StudentCgroups,
+        cgroups: ProcessCgroups,
         sink: int,
     ) -> None:
         self.pid = pid

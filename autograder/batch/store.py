@@ -1,0 +1,96 @@
+"""One file per graded submission, written atomically.
+
+A batch killed at any moment leaves only complete records behind; starting it again skips the
+students already recorded, so the final grades are the same and no row appears twice. File
+names come from `autograder.intake.ids.file_name`, so any id gives a valid path inside the folder.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from autograder.atomic import write_atomically
+from autograder.intake.ids import file_name
+from autograder.judge.record import Record, RecordError
+
+RUN_FILE = "run.json"
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What a grading run leaves beside its records for the runs and rebuilds after it."""
+
+    seed: int  # of the hidden inputs; kept, so every record of the folder asks the same
+    course_root: str | None = None  # where the course lives, so pages go back there
+    seconds: float | None = None  # how long grading took, for the class report
+    graded: int = 0  # how many submissions it graded (not counting unchanged ones)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> RunInfo:
+        seed = raw["seed"]
+        if not isinstance(seed, int) or isinstance(seed, bool):
+            raise ValueError("the seed must be a whole number")
+        seconds = raw.get("seconds")
+        return cls(
+            seed=seed,
+            course_root=raw.get("course_root") if isinstance(raw.get("course_root"), str) else None,
+            seconds=float(seconds) if isinstance(seconds, (int, float)) else None,
+            graded=int(raw.get("graded") or 0),
+        )
+
+
+class RecordStore:
+    def __init__(self, out_dir: Path) -> None:
+        self.out_dir = out_dir
+        self.folder = out_dir / "records"
+        self.folder.mkdir(parents=True, exist_ok=True)
+
+    def _path(self, student: str) -> Path:
+        return self.folder / f"{file_name(student)}.json"
+
+    def run(self) -> RunInfo | None:
+        """What the last grading run into this folder recorded, if it recorded anything."""
+        try:
+            return RunInfo.from_json(json.loads((self.out_dir / RUN_FILE).read_text()))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def save_run(self, info: RunInfo) -> None:
+        write_atomically(self.out_dir / RUN_FILE, json.dumps(info.to_json()))
+
+    def has(self, student: str) -> bool:
+        return self._path(student).is_file()
+
+    def write(self, record: Record) -> None:
+        write_atomically(self._path(record.student), json.dumps(record.to_json()))
+
+    def read(self, student: str) -> Record:
+        """The stored record of `student`; `RecordError` when it is missing or damaged."""
+        path = self._path(student)
+        try:
+            record = Record.from_json(json.loads(path.read_bytes()))
+        except (OSError, ValueError, RecursionError) as error:
+            raise RecordError(f"{path.name} cannot be read back ({error})") from None
+        if record.student != student:
+            raise RecordError(f"{path.name} holds the record of another student")
+        return record
+
+    def each(self, students: Iterable[str]) -> Iterator[Record]:
+        """The records of `students`, read one at a time."""
+        for student in students:
+            yield self.read(student)
+
+    def students(self) -> Iterator[str]:
+        """Every student with a readable record, in file-name order."""
+        for path in sorted(self.folder.glob("*.json")):
+            try:
+                yield Record.from_json(json.loads(path.read_bytes())).student
+            except (OSError, ValueError, RecursionError):
+                continue

@@ -1,0 +1,251 @@
+"""The questions the judge asks a student's code, and what the code did, as plain numbers.
+
+These records are the only thing that crosses from a student process to the judge. They are
+built from JSON with strict shape checks, so a hostile process can send wrong numbers but never
+objects, code or surprises; the judge rebuilds real tensors from the numbers before it compares.
+Text in them is made printable (see `autograder.text`) the moment it is read.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from autograder.text import printable
+
+MAX_VALUES = 4096
+MAX_PARAMETER_VALUES = 64  # `a` has two; more is reported as a problem, not sent
+MAX_CALLS = 1000
+MAX_TEXT = 2000
+
+
+class MalformedObservation(ValueError):
+    """A student process answered with something that is not a valid observation."""
+
+
+def _floats(raw: Any, field: str, allow_none: bool = False, most: int = MAX_VALUES) -> Any:
+    if raw is None and allow_none:
+        return None
+    if not isinstance(raw, list) or len(raw) > most:
+        raise MalformedObservation(f"{field} must be a list of at most {most} numbers")
+    values = []
+    for value in raw:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise MalformedObservation(f"{field} must hold only numbers")
+        values.append(float(value))
+    return values
+
+
+def _text(raw: Any, field: str) -> str | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, str):
+        raise MalformedObservation(f"{field} must be text")
+    return printable(raw, MAX_TEXT)
+
+
+def _flag(raw: Any, field: str) -> bool:
+    if not isinstance(raw, bool):
+        raise MalformedObservation(f"{field} must be true or false")
+    return raw
+
+
+def _count(raw: Any, field: str, most: int) -> int:
+    if not isinstance(raw, int) or isinstance(raw, bool) or not 0 <= raw <= most:
+        raise MalformedObservation(f"{field} must be a whole number from 0 to {most}")
+    return raw
+
+
+def _object(raw: Any, what: str) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise MalformedObservation(f"{what} must be a JSON object")
+    return raw
+
+
+@dataclass(frozen=True)
+class LossQuestion:
+    """ "What does `mean_squared_error(y, y_guess)` do?" `repeat` asks the same again."""
+
+    y: tuple[float, ...]
+    y_guess: tuple[float, ...]
+    repeat: int = 0
+
+    def to_json(self) -> list[Any]:
+        return ["loss", list(self.y), list(self.y_guess), self.repeat]
+
+
+@dataclass(frozen=True)
+class UpdateQuestion:
+    """ "What do `calls` calls of `update()` do to `a = nn.Parameter(start)`?" With the lesson's
+    data and learning rate, and a correct loss in place of the student's unless `own_loss`."""
+
+    start: tuple[float, ...]
+    calls: int
+    own_loss: bool = False
+
+    def to_json(self) -> list[Any]:
+        return ["updates", list(self.start), self.calls, self.own_loss]
+
+
+Question = LossQuestion | UpdateQuestion
+TRAINING = ["training"]  # how a record names the notebook's own training run (own loss)
+
+
+def question_from_json(raw: Any) -> Question:
+    """A question as sent over the channel or kept in a record."""
+    if not isinstance(raw, list) or not raw:
+        raise MalformedObservation("a question must be a non-empty list")
+    kind, *fields = raw
+    if kind == "loss" and len(fields) in (2, 3):
+        y, y_guess, *repeat = fields
+        return LossQuestion(
+            tuple(_floats(y, "y")),
+            tuple(_floats(y_guess, "y_guess")),
+            _count(repeat[0] if repeat else 0, "repeat", 10),
+        )
+    if kind == "updates" and len(fields) in (2, 3):
+        start, calls, *own = fields
+        return UpdateQuestion(
+            tuple(_floats(start, "start", most=MAX_PARAMETER_VALUES)),
+            _count(calls, "calls", MAX_CALLS),
+            _flag(own[0] if own else False, "own_loss"),
+        )
+    raise MalformedObservation("unknown question")
+
+
+@dataclass(frozen=True)
+class LossRun:
+    """One call `mean_squared_error(y, y_guess)` followed by `backward()` on its result."""
+
+    error: str | None  # the exception the call raised
+    undefined: bool  # there was no function of that name to call
+    returned: str | None  # "tensor", "number", or the type's name
+    shape: list[int] | None
+    values: list[float] | None  # flattened result (a single value for a 0-dim tensor)
+    problem: str | None  # why the values could not be read (complex, meta, too many, ...)
+    tracks_gradient: bool  # the result is part of the autograd graph
+    grad: list[float] | None  # d result / d y_guess after backward()
+    grad_error: str | None
+    y_after: list[float] | None
+    y_guess_after: list[float] | None
+
+    @property
+    def value(self) -> float | None:
+        return self.values[0] if self.values and len(self.values) == 1 else None
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+    @classmethod
+    def from_json(cls, raw: Any) -> LossRun:
+        raw = _object(raw, "a loss observation")
+        shape = raw.get("shape")
+        if shape is not None and (
+            not isinstance(shape, list)
+            or len(shape) > 8
+            or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape)
+        ):
+            raise MalformedObservation("shape must be a short list of sizes")
+        return cls(
+            error=_text(raw.get("error"), "error"),
+            undefined=_flag(raw.get("undefined", False), "undefined"),
+            returned=_text(raw.get("returned"), "returned"),
+            shape=shape,
+            values=_floats(raw.get("values"), "values", allow_none=True),
+            problem=_text(raw.get("problem"), "problem"),
+            tracks_gradient=_flag(raw.get("tracks_gradient"), "tracks_gradient"),
+            grad=_floats(raw.get("grad"), "grad", allow_none=True),
+            grad_error=_text(raw.get("grad_error"), "grad_error"),
+            y_after=_floats(raw.get("y_after"), "y_after", allow_none=True),
+            y_guess_after=_floats(raw.get("y_guess_after"), "y_guess_after", allow_none=True),
+        )
+
+
+@dataclass(frozen=True)
+class ParameterState:
+    """The parameter `a` the judge handed to `update()`, read back after one call."""
+
+    values: list[float] | None  # None when `a` could not be read as real numbers
+    grad: list[float] | None  # None when a.grad is None (or unreadable)
+    still_bound: bool  # the global name `a` still refers to the same object
+    is_parameter: bool
+    is_leaf: bool
+    requires_grad: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+    @classmethod
+    def from_json(cls, raw: Any) -> ParameterState:
+        raw = _object(raw, "a parameter state")
+        return cls(
+            values=_floats(raw.get("values"), "values", True, MAX_PARAMETER_VALUES),
+            grad=_floats(raw.get("grad"), "grad", True, MAX_PARAMETER_VALUES),
+            still_bound=_flag(raw.get("still_bound"), "still_bound"),
+            is_parameter=_flag(raw.get("is_parameter"), "is_parameter"),
+            is_leaf=_flag(raw.get("is_leaf"), "is_leaf"),
+            requires_grad=_flag(raw.get("requires_grad"), "requires_grad"),
+        )
+
+
+@dataclass(frozen=True)
+class UpdateRun:
+    """`calls` calls of `update()` from a fresh `a = nn.Parameter(start)`, state after each."""
+
+    start: list[float]
+    calls: int
+    after_each_call: list[ParameterState]  # one entry per call that returned
+    error: str | None  # the exception of the call that raised, if any
+    undefined: bool = False  # there was no function `update` to call
+
+    @property
+    def completed(self) -> int:
+        return len(self.after_each_call)
+
+    def first(self, calls: int) -> UpdateRun:
+        """What the first `calls` calls did: the state after each, and the error if it came."""
+        states = self.after_each_call[:calls]
+        error = self.error if len(states) < calls else None
+        undefined = self.undefined if len(states) < calls else False
+        return UpdateRun(self.start, calls, states, error, undefined)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "start": self.start,
+            "calls": self.calls,
+            "after_each_call": [state.to_json() for state in self.after_each_call],
+            "error": self.error,
+            "undefined": self.undefined,
+        }
+
+    @classmethod
+    def from_json(cls, raw: Any) -> UpdateRun:
+        raw = _object(raw, "an update observation")
+        states = raw.get("after_each_call")
+        if not isinstance(states, list) or len(states) > MAX_CALLS:
+            raise MalformedObservation("after_each_call must be a list of parameter states")
+        calls = _count(raw.get("calls"), "calls", MAX_CALLS)
+        if len(states) > calls:
+            raise MalformedObservation("more states than calls")
+        return cls(
+            start=_floats(raw.get("start"), "start", most=MAX_PARAMETER_VALUES),
+            calls=calls,
+            after_each_call=[ParameterState.from_json(state) for state in states],
+            error=_text(raw.get("error"), "error"),
+            undefined=_flag(raw.get("undefined", False), "undefined"),
+        )
+
+
+Answer = LossRun | UpdateRun
+
+
+def answer_from_json(question: Question, raw: Any) -> Answer:
+    """The answer to `question`, validated for its kind."""
+    if isinstance(question, LossQuestion):
+        return LossRun.from_json(raw)
+    return UpdateRun.from_json(raw)
+
+
+def all_finite(values: list[float] | None) -> bool:
+    return values is not None and all(math.isfinite(v) for v in values)

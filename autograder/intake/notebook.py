@@ -1,0 +1,281 @@
+"""From a submitted .ipynb file to the steps its grading runs, or a clear reason why not.
+
+A submission is graded as Jupyter runs it, the way nbgrader restores locked cells: the
+release's read-only cells run from the trusted release copy, at their own positions, and the
+student's cells (the answer cells and any cell the student added) run where the student put
+them, in order. Each graded cell is a checkpoint: the checks of its category are asked there,
+against the notebook as it stands at that cell. Cells after the last graded cell cannot change
+a grade, so they are not run, and the student is told so.
+
+Nothing here runs or transforms code: IPython syntax (magics, shell escapes) is turned into
+Python inside the sandbox, under the student's own limits. What the judge does with the file
+is linear in its size and bounded: notebooks, cells and code are capped, and a notebook beyond
+a cap is `invalid` with a message that says which.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from autograder.exercise import ANSWER_CELLS, TRAINING_CELL, category_of
+
+MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
+MAX_CODE_CELLS = 400
+MAX_CODE_BYTES = 150_000  # everything one student process is given to run
+MAX_MAGIC_LINES = 200
+
+
+class InvalidNotebook(Exception):
+    """The file cannot be graded as a notebook; the message says why, for the student."""
+
+
+@dataclass(frozen=True)
+class Cell:
+    """Code to run: `origin` "release" (trusted, read-only) or "student"."""
+
+    label: str  # how messages name it: "cell 8"
+    source: str
+    origin: str
+    role: str | None = None  # "training": the run of update() that feedback shows
+
+    def to_json(self) -> dict[str, Any]:
+        return {"label": self.label, "source": self.source, "role": self.role}
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A graded cell: the checks of `category` are asked here."""
+
+    category: str
+    label: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"checkpoint": self.category, "label": self.label}
+
+
+Step = Cell | Checkpoint
+
+
+@dataclass(frozen=True)
+class ReleaseCell:
+    grade_id: str
+    kind: str  # "locked", "answer" or "graded"
+    source: str
+    index: int
+
+
+@dataclass(frozen=True)
+class Release:
+    """The trusted copy of the assignment notebook: what every read-only cell says."""
+
+    cells: tuple[ReleaseCell, ...]
+
+    @property
+    def categories(self) -> list[str]:
+        return [category_of(cell.grade_id) or "" for cell in self.cells if cell.kind == "graded"]
+
+
+@cache
+def load_release(path: Path) -> Release:
+    """The release notebook's code cells, in order; a broken release is the grader's error."""
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    cells = []
+    for index, cell in enumerate(notebook["cells"]):
+        if cell.get("cell_type") != "code":
+            continue
+        meta = _nbgrader(cell)
+        grade_id = meta.get("grade_id")
+        if not isinstance(grade_id, str):
+            raise ValueError(f"{path}: code cell {index} has no nbgrader grade id")
+        if meta.get("solution"):
+            kind = "answer"
+        elif meta.get("grade") and category_of(grade_id):
+            kind = "graded"
+        else:
+            kind = "locked"
+        cells.append(ReleaseCell(grade_id, kind, _text(cell.get("source", "")), index))
+    return Release(tuple(cells))
+
+
+@dataclass
+class NotebookPlan:
+    """What grading one submission runs, and what the student should know about it."""
+
+    steps: list[Step]
+    notes: list[str] = field(default_factory=list)
+
+
+def _nbgrader(cell: dict[str, Any]) -> dict[str, Any]:
+    metadata = cell.get("metadata")
+    found = metadata.get("nbgrader") if isinstance(metadata, dict) else None
+    return found if isinstance(found, dict) else {}
+
+
+def _text(source: Any) -> str:
+    if isinstance(source, str):
+        return source
+    if isinstance(source, list) and all(isinstance(line, str) for line in source):
+        return "".join(source)
+    raise InvalidNotebook("a cell's source is not text")
+
+
+def read_notebook(path: Path) -> dict[str, Any]:
+    """The notebook as nbformat 4 JSON; older formats are upgraded with nbformat itself."""
+    try:
+        size = path.stat().st_size
+    except OSError as error:
+        raise InvalidNotebook(f"cannot read the file: {error.strerror}") from None
+    if size == 0:
+        raise InvalidNotebook("the file is empty")
+    if size > MAX_NOTEBOOK_BYTES:
+        raise InvalidNotebook(f"the file is {size} bytes, more than a notebook should be")
+    try:
+        raw = json.loads(path.read_bytes().decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        raise InvalidNotebook(f"the file is not valid JSON ({_short(error)})") from None
+    if not isinstance(raw, dict) or ("cells" not in raw and "worksheets" not in raw):
+        raise InvalidNotebook("the file is JSON but not a Jupyter notebook")
+    if raw.get("nbformat") != 4:
+        raw = _upgraded(raw)
+    cells = raw.get("cells")
+    if not isinstance(cells, list) or not all(isinstance(cell, dict) for cell in cells):
+        raise InvalidNotebook("the notebook's cells are not a list of cells")
+    return raw
+
+
+def _short(error: BaseException) -> str:
+    return str(error)[:200]
+
+
+def _upgraded(raw: dict[str, Any]) -> dict[str, Any]:
+    import nbformat
+
+    try:
+        return json.loads(nbformat.writes(nbformat.reads(json.dumps(raw), as_version=4)))
+    except Exception as error:
+        raise InvalidNotebook(f"the notebook format is not readable ({_short(error)})") from None
+
+
+def plan_notebook(path: Path, release: Release) -> NotebookPlan:
+    """The steps that grade the notebook at `path`, with `release`'s read-only cells."""
+    return plan_cells(read_notebook(path), release)
+
+
+def plan_cells(notebook: dict[str, Any], release: Release) -> NotebookPlan:
+    """The steps that grade a notebook already read (see `read_notebook`)."""
+    code = [(i, c) for i, c in enumerate(notebook["cells"]) if c.get("cell_type") == "code"]
+    if len(code) > MAX_CODE_CELLS:
+        raise InvalidNotebook(
+            f"the notebook has {len(code)} code cells; more than {MAX_CODE_CELLS} cannot be graded"
+        )
+    _refuse_repeated_ids(notebook["cells"])
+    known = {cell.grade_id: cell for cell in release.cells}
+    answers: dict[str, Cell] = {}
+    added: dict[str | None, list[Cell]] = {}
+    labels: dict[str, str] = {}
+    notes: list[str] = []
+    anchor: str | None = None
+    for index, cell in code:
+        grade_id = _nbgrader(cell).get("grade_id")
+        source = _text(cell.get("source", ""))
+        label = f"cell {index + 1}"
+        if isinstance(grade_id, str) and grade_id in known and grade_id not in labels:
+            labels[grade_id], anchor = label, grade_id
+            trusted = known[grade_id]
+            if trusted.kind == "answer":
+                answers[grade_id] = Cell(label, source, "student")
+            elif _without_hidden_tests(source) != _without_hidden_tests(trusted.source):
+                notes.append(f"{label} is read-only but was edited; the original was used")
+            continue
+        added.setdefault(anchor, []).append(Cell(label, source, "student"))
+    steps: list[Step] = list(added.get(None, []))
+    for trusted in release.cells:
+        label = labels.get(trusted.grade_id, f"cell {trusted.index + 1}")
+        if trusted.kind == "answer":
+            if trusted.grade_id in answers:
+                steps.append(answers[trusted.grade_id])
+            elif trusted.grade_id in ANSWER_CELLS:
+                notes.append(f"the answer cell for {trusted.grade_id} is missing (deleted?)")
+        elif trusted.kind == "graded":
+            steps.append(Checkpoint(category_of(trusted.grade_id) or "", label))
+        else:
+            role = "training" if trusted.grade_id == TRAINING_CELL else None
+            steps.append(Cell(label, trusted.source, "release", role))
+        steps.extend(added.get(trusted.grade_id, []))
+    steps, after_last = _until_last_checkpoint(steps)
+    for cell in after_last:
+        if cell.origin == "student":
+            notes.append(
+                f"{cell.label} was not run: it comes after the last graded cell, so it cannot "
+                "change the grade"
+            )
+    _refuse_oversized(steps)
+    return NotebookPlan(steps=steps, notes=notes)
+
+
+def _without_hidden_tests(source: str) -> str:
+    """A graded cell as students see it: the instructor's copy also holds the hidden tests."""
+    kept, hidden = [], False
+    for line in source.strip().splitlines():
+        if line.strip() == "### BEGIN HIDDEN TESTS":
+            hidden = True
+        elif line.strip() == "### END HIDDEN TESTS":
+            hidden = False
+        elif not hidden:
+            kept.append(line)
+    return "\n".join(kept).strip()
+
+
+def _refuse_repeated_ids(cells: list[dict[str, Any]]) -> None:
+    seen: set[str] = set()
+    for cell in cells:
+        cell_id = cell.get("id")
+        if not isinstance(cell_id, str):
+            continue
+        if cell_id in seen:
+            raise InvalidNotebook(
+                f"two cells share the id {cell_id[:60]!r}; the notebook was edited outside "
+                "Jupyter — download a fresh copy and paste your answers in"
+            )
+        seen.add(cell_id)
+
+
+def _until_last_checkpoint(steps: list[Step]) -> tuple[list[Step], list[Cell]]:
+    last = max((i for i, step in enumerate(steps) if isinstance(step, Checkpoint)), default=-1)
+    after = [step for step in steps[last + 1 :] if isinstance(step, Cell)]
+    return steps[: last + 1], after
+
+
+def _refuse_oversized(steps: list[Step]) -> None:
+    sources = [step.source for step in steps if isinstance(step, Cell)]
+    size = sum(len(source.encode("utf-8", errors="replace")) for source in sources)
+    if size > MAX_CODE_BYTES:
+        raise InvalidNotebook(
+            f"the notebook holds {size} bytes of code; more than this exercise could need "
+            f"({MAX_CODE_BYTES})"
+        )
+    magic = sum(_magic_lines(source) for source in sources)
+    if magic > MAX_MAGIC_LINES:
+        raise InvalidNotebook(
+            f"the notebook has {magic} lines of magics or shell commands; at most "
+            f"{MAX_MAGIC_LINES} can be graded"
+        )
+
+
+def _magic_lines(source: str) -> int:
+    """Lines IPython would rewrite (`%magic`, `!shell`, `x = !shell`, `name?`), in one pass."""
+    count = 0
+    for line in source.splitlines():
+        stripped = line.lstrip()
+        _, equals, value = stripped.partition("=")
+        if (
+            stripped.startswith(("%", "!"))
+            or (equals and value.lstrip().startswith(("%", "!")))
+            or stripped.endswith("?")
+        ):
+            count += 1
+    return count

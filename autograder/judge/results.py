@@ -1,0 +1,30 @@
+"""Check results summed into a score and shown as a table for a terminal or a notebook."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from autograder.judge.record import CheckResult
+from autograder.text import one_line
+
+
+def total(results: Sequence[CheckResult]) -> tuple[float, float]:
+    """(score, max_score) of a list of check results."""
+    return (
+        round(sum(result.points for result in results), 6),
+        round(sum(result.max_points for result in results), 6),
+    )
+
+
+def as_table(results: Sequence[CheckResult]) -> str:
+    """A plain-text table a student or instructor reads in a terminal or a notebook; student
+    text in it is one line each, with control characters escaped."""
+    id_width = max([len(result.id) for result in results] + [5])
+    lines = [f"{'check':<{id_width}}  {'category':<11}  {'points':>9}  result"]
+    for result in results:
+        verdict = "pass" if result.passed else f"FAIL  {one_line(result.message)}"
+        points = f"{result.points:g}/{result.max_points:g}"
+        lines.append(f"{result.id:<{id_width}}  {result.category:<11}  {points:>9}  {verdict}")
+    score, max_score = total(results)
+    lines.append(f"score: {score:g}/{max_score:g}")
+    return "\n".join(lines)

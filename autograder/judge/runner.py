@@ -1,0 +1,264 @@
+"""Runs the hidden checks with pytest against one or many students.
+
+A pytest plugin parametrizes the session-scoped `student` fixture over the subjects, so pytest
+runs every check of one subject before moving to the next (one student process alive at a
+time per runner) and one pytest session serves a whole batch. Checks run in the order of the
+notebook's graded cells; before a check runs, the student's notebook is moved on to the graded
+cell of the check's category. Each check's marker gives its id and points, its module its
+category; the plugin turns outcomes into `CheckResult`s.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any, Protocol
+
+import pytest
+
+from autograder.inside.observations import Answer, UpdateRun
+from autograder.judge.check import CATEGORIES, CHECKS_DIR, CheckFailed
+from autograder.judge.hidden_inputs import HiddenInputs, draw
+from autograder.judge.record import CheckResult
+from autograder.judge.reference import the_reference
+from autograder.judge.student import AnswerLog, Session, StudentUnavailable
+
+
+class Subject(Protocol):
+    """Something the checks can be run against: a notebook namespace, a sandboxed process."""
+
+    id: str
+
+    def open(self) -> AbstractContextManager[Session]: ...
+
+
+class GraderFault(Exception):
+    """The hidden checks cannot run at all (none found, or pytest refused them)."""
+
+
+@dataclass
+class SubjectReport:
+    subject: Subject
+    results: list[CheckResult] = field(default_factory=list)
+    answers: dict[tuple[int, Any], Answer] = field(default_factory=dict)
+    training: UpdateRun | None = None  # the notebook's own training run, with the own loss
+    unavailable: str | None = None  # why the student's code could not be asked at all
+    fault: str | None = None  # the grader failed on this subject: a bug, not the student
+
+
+@dataclass
+class CheckRun:
+    """One pytest session's subjects, hidden inputs and reports; the fixtures read it."""
+
+    subjects: dict[str, Subject]
+    categories: set[str]
+    hidden: HiddenInputs
+    on_done: Callable[[SubjectReport], None] | None
+    reports: dict[str, SubjectReport]
+
+    @contextmanager
+    def opened(self, subject_id: str) -> Iterator[AnswerLog]:
+        """The subject's session for its checks; the report collects what it answered."""
+        report = self.reports[subject_id]
+        try:
+            with report.subject.open() as session:
+                recording = AnswerLog(session)
+                try:
+                    yield recording
+                finally:
+                    report.answers = recording.answers
+                    report.training = getattr(session, "training", None)
+        except StudentUnavailable as gone:
+            report.unavailable = str(gone)
+            raise
+        finally:
+            if self.on_done:
+                try:
+                    self.on_done(report)
+                except Exception as error:  # one subject's failure must not end the session
+                    report.fault = report.fault or _fault(error)
+
+
+CHECK_RUN = pytest.StashKey[CheckRun]()
+
+
+def category_of(item: pytest.Item) -> str:
+    category = getattr(item.module, "CATEGORY", None)  # type: ignore[attr-defined]
+    if category not in CATEGORIES:
+        raise GraderFault(f"{item.nodeid} is in a module without a known CATEGORY")
+    return category
+
+
+class ChecksPlugin:
+    """Feeds subjects to the checks and collects their results."""
+
+    def __init__(self, run: CheckRun) -> None:
+        self.run = run
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.stash[CHECK_RUN] = self.run
+
+    def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
+        if "student" in metafunc.fixturenames:
+            ids = list(self.run.subjects)
+            metafunc.parametrize("student", ids, ids=ids, indirect=True, scope="session")
+
+    def pytest_collection_modifyitems(
+        self, config: pytest.Config, items: list[pytest.Item]
+    ) -> None:
+        kept, dropped = [], []
+        for item in items:
+            if item.get_closest_marker("check") is None:
+                raise GraderFault(f"{item.nodeid} has no @check marker")
+            (kept if category_of(item) in self.run.categories else dropped).append(item)
+        subject_order = {subject_id: index for index, subject_id in enumerate(self.run.subjects)}
+        position = {item: index for index, item in enumerate(kept)}
+
+        def run_order(item: pytest.Item) -> tuple[int, int, int]:
+            """Subject by subject; within one, in the order of the notebook's graded cells."""
+            subject = subject_order[item.callspec.params["student"]]  # type: ignore[attr-defined]
+            return subject, CATEGORIES.index(category_of(item)), position[item]
+
+        kept.sort(key=run_order)
+        items[:] = kept
+        config.hook.pytest_deselected(items=dropped)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Iterator[None]:
+        """Move the student's notebook on to this check's graded cell first."""
+        item.funcargs["student"].reach(category_of(item))  # type: ignore[attr-defined]
+        return (yield)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]):
+        report = yield
+        if call.when != "call" and call.excinfo is None:
+            return report
+        subject_id = item.callspec.params["student"]  # type: ignore[attr-defined]
+        subject = self.run.reports[subject_id]
+        if call.when == "teardown":  # closing the subject failed after its checks had run
+            if not isinstance(call.excinfo.value, StudentUnavailable):
+                subject.fault = subject.fault or _fault(call.excinfo.value)
+            return report
+        marker = item.get_closest_marker("check").kwargs
+        passed = call.excinfo is None
+        message, mistake = "", None
+        if not passed:
+            error = call.excinfo.value
+            message = error.msg if isinstance(error, CheckFailed) else str(error)
+            mistake = error.mistake if isinstance(error, CheckFailed) else None
+            if isinstance(error, StudentUnavailable):
+                subject.unavailable = message
+            elif not isinstance(error, CheckFailed):
+                message = subject.fault = subject.fault or _fault(error)
+        subject.results.append(
+            CheckResult(
+                id=marker["id"],
+                category=category_of(item),
+                points=float(marker["points"]) if passed else 0.0,
+                max_points=float(marker["points"]),
+                passed=passed,
+                message=message,
+                mistake=mistake,
+            )
+        )
+        return report
+
+
+def _fault(error: BaseException) -> str:
+    return f"grader error: {type(error).__name__}: {error}"[:500]
+
+
+class _Catalogue:
+    def __init__(self) -> None:
+        self.checks: list[dict[str, Any]] = []
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        found = [
+            {**item.get_closest_marker("check").kwargs, "category": category_of(item)}
+            for item in items
+        ]
+        self.checks = sorted(found, key=lambda check: CATEGORIES.index(check["category"]))
+
+
+@cache
+def catalogue() -> tuple[dict[str, Any], ...]:
+    """Every hidden check's id, category and points, in order, without running any."""
+    found = _Catalogue()
+    _pytest_main(["--collect-only"], found)
+    if not found.checks:
+        raise GraderFault("no hidden checks were found")
+    return tuple(found.checks)
+
+
+def max_score() -> float:
+    return round(sum(float(check["points"]) for check in catalogue()), 6)
+
+
+def _pytest_main(extra: list[str], plugin: object) -> int:
+    arguments = [
+        str(CHECKS_DIR),
+        "-c",
+        str(CHECKS_DIR / "pytest.ini"),
+        "--rootdir",
+        str(CHECKS_DIR),
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:terminal",
+        "-p",
+        "no:warnings",
+        "-p",
+        "no:logging",
+        "-p",
+        "no:junitxml",
+        "-p",
+        "no:doctest",
+        "-p",
+        "no:unraisableexception",
+        "-p",
+        "no:threadexception",
+        "--capture=no",
+        *extra,
+    ]
+    previous = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    try:
+        return pytest.main(arguments, plugins=[plugin])
+    finally:
+        if previous is None:
+            os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+        else:
+            os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = previous
+
+
+def run_checks(
+    subjects: Sequence[Subject],
+    seed: int,
+    categories: Sequence[str] = CATEGORIES,
+    on_done: Callable[[SubjectReport], None] | None = None,
+) -> dict[str, SubjectReport]:
+    """Run the hidden checks of `categories` against every subject, in one pytest session,
+    with the hidden inputs of `seed`.
+
+    A check that breaks for one subject marks that subject's report with a fault; the others
+    are graded as usual."""
+    if not subjects:
+        return {}
+    by_id = {subject.id: subject for subject in subjects}
+    if len(by_id) != len(subjects):
+        raise ValueError("subject ids must be unique")
+    run = CheckRun(
+        subjects=by_id,
+        categories=set(categories),
+        hidden=draw(seed, the_reference()),
+        on_done=on_done,
+        reports={subject.id: SubjectReport(subject) for subject in subjects},
+    )
+    exit_code = _pytest_main([], ChecksPlugin(run))
+    if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        raise GraderFault(f"the hidden checks could not run (pytest exit code {exit_code})")
+    return run.reports

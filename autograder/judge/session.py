@@ -1,0 +1,164 @@
+"""Checks on one side, student code in a sandboxed process on the other.
+
+`SandboxedNotebook` is a runner subject: opening it launches a sandboxed process that runs the
+submission's notebook up to its first graded cell; `RemoteSession` moves it on from graded
+cell to graded cell, forwards the checks' questions, and rebuilds observations from the plain
+JSON answers. Anything other than a well-formed answer in time makes the student unavailable,
+with a message in the student's terms.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from autograder.inside.observations import (
+    Answer,
+    MalformedObservation,
+    Question,
+    UpdateRun,
+    answer_from_json,
+)
+from autograder.intake.notebook import NotebookPlan
+from autograder.judge.record import Status
+from autograder.judge.student import StudentUnavailable
+from autograder.sandbox import ConfinedProcess, ProcessOutcome, Sandbox, SandboxError
+from autograder.sandbox.protocol import ChannelClosed, ProtocolError, ReplyTimeout
+from autograder.text import printable
+
+_MAX_LINES = 20
+
+
+class RemoteSession:
+    """A `Session` whose notebook runs in a sandboxed process."""
+
+    def __init__(self, process: ConfinedProcess) -> None:
+        self.process = process
+        self.broken: StudentUnavailable | None = None
+        self.timed_out = False
+        self.at: str | None = None  # the graded cell the notebook has stopped at
+        self.state = 0
+        self.said: list[str] = []  # cell errors and notes, for the student
+        self.training: UpdateRun | None = None  # the notebook's own training run
+        self._ids = itertools.count(1)
+
+    def _request(self, message: dict[str, Any]) -> dict[str, Any]:
+        if self.broken:
+            raise self.broken
+        try:
+            return self.process.request(message, timeout=self.process.remaining_seconds())
+        except ReplyTimeout:
+            self.timed_out = True
+            self.broken = StudentUnavailable("your code did not answer in time (time limit)")
+        except ChannelClosed:
+            self.broken = StudentUnavailable(
+                "your code stopped the grading process (it exited "
+                "or crashed) before all checks could run"
+            )
+        except ProtocolError as error:
+            self.broken = _malformed(error)
+        raise self.broken
+
+    def start(self, plan: NotebookPlan) -> None:
+        """Hand over the steps and wait until the notebook reaches its first graded cell."""
+        steps = [step.to_json() for step in plan.steps]
+        self._arrived(self._request({"op": "start", "steps": steps}))
+
+    def reach(self, category: str) -> None:
+        """Run the notebook on until the graded cell of `category`."""
+        while self.at != category:
+            if self.at is None:
+                raise StudentUnavailable(f"the notebook has no graded cell for {category}")
+            self._arrived(self._request({"op": "continue"}))
+
+    def _arrived(self, reply: dict[str, Any]) -> None:
+        at, ran = reply.get("at"), reply.get("ran")
+        if (at is not None and not isinstance(at, str)) or not isinstance(ran, int):
+            self._broken(_malformed(ProtocolError("not a report of cells run")))
+        self.at = at
+        if ran:
+            self.state += 1
+        for line in [*_texts(reply.get("cell_errors")), *_texts(reply.get("notes"))]:
+            if len(self.said) < _MAX_LINES:
+                self.said.append(f"while running your notebook: {line}")
+        if reply.get("training") is not None:
+            try:
+                self.training = UpdateRun.from_json(reply["training"])
+            except MalformedObservation as error:
+                self._broken(_malformed(error))
+
+    def ask(self, questions: list[Question]) -> list[Answer]:
+        request_id = next(self._ids)
+        reply = self._request(
+            {"op": "ask", "id": request_id, "questions": [q.to_json() for q in questions]}
+        )
+        raw = reply.get("answers")
+        if reply.get("id") != request_id or not isinstance(raw, list) or len(raw) != len(questions):
+            self._broken(_malformed(ProtocolError(str(reply.get("error") or "not an answer"))))
+        try:
+            return [answer_from_json(q, answer) for q, answer in zip(questions, raw, strict=True)]
+        except (MalformedObservation, ValueError, TypeError, OverflowError) as error:
+            self._broken(_malformed(error))
+
+    def _broken(self, why: StudentUnavailable) -> Any:
+        self.broken = why
+        raise why
+
+
+def _malformed(error: Exception) -> StudentUnavailable:
+    return StudentUnavailable(
+        f"the grading process sent a malformed answer ({printable(str(error), 300)})"
+    )
+
+
+def _texts(raw: Any) -> list[str]:
+    """Short lines of text from an untrusted list, dropping anything else."""
+    if not isinstance(raw, list):
+        return []
+    return [printable(item, 300) for item in raw[:_MAX_LINES] if isinstance(item, str)]
+
+
+@dataclass
+class SandboxedNotebook:
+    """One submission, graded by running its notebook in `sandbox`."""
+
+    id: str
+    plan: NotebookPlan
+    sandbox: Sandbox
+    outcome: ProcessOutcome | None = None
+    student: RemoteSession | None = None
+
+    @contextmanager
+    def open(self) -> Iterator[RemoteSession]:
+        try:
+            process = self.sandbox.launch({})
+        except SandboxError:  # the fork server died (killed, or out of memory): start anew
+            self.sandbox.restart()
+            process = self.sandbox.launch({})
+        try:
+            self.student = RemoteSession(process)
+            self.student.start(self.plan)
+            yield self.student
+        finally:
+            self.outcome = process.finish()
+
+    @property
+    def limit_hit(self) -> Status | None:
+        """The time limit that stopped the student's code, if one did."""
+        ended = self.outcome.ended if self.outcome is not None else None
+        if ended == "cpu_limit":
+            return Status.CPU_LIMIT
+        if ended == "timeout" or (self.student is not None and self.student.timed_out):
+            return Status.TIMEOUT
+        return None
+
+    def notes(self) -> list[str]:
+        said = self.student.said if self.student else []
+        return [*self.plan.notes, *said]
+
+    def output(self, limit: int = 4000) -> str:
+        """The start of what the student's code printed."""
+        return self.outcome.output[:limit] if self.outcome else ""

@@ -1,0 +1,94 @@
+"""What a grader sees in the terminal (or a log): progress while grading, a summary at the end.
+
+On a terminal, progress is a bar; when the output goes to a file or a pipe (CI, `nohup`), it is
+a plain line every few seconds. The summary counts the statuses, names every student who was
+not graded normally with the reason, lists the files that were skipped, and ends with where
+everything was written. Student text is printed as text (no markup, no control characters).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from autograder.batch.grading import BatchRun
+from autograder.judge.record import Record, Status
+from autograder.text import one_line
+
+LOG_EVERY_SECONDS = 10.0
+
+
+@contextmanager
+def progress(total: int, what: str = "grading") -> Iterator[Callable[[int], None]]:
+    """A callback to report `done` more submissions; a bar on a terminal, lines in a log."""
+    console = Console(stderr=True)
+    if console.is_terminal:
+        with Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+        ) as bar:
+            task = bar.add_task(what, total=total)
+            yield lambda done: bar.advance(task, done)
+        return
+    started = time.monotonic()
+    state = {"done": 0, "said": started}
+
+    def advance(done: int) -> None:
+        state["done"] += done
+        now = time.monotonic()
+        if now - state["said"] >= LOG_EVERY_SECONDS or state["done"] == total:
+            state["said"] = now
+            share = 100 * state["done"] / total if total else 100
+            print(
+                f"{what}: {state['done']} of {total} ({share:.0f}%) after {now - started:.0f} s",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    yield advance
+
+
+def print_summary(
+    rows: list[Record], run: BatchRun, skipped: list[str], outputs: list[tuple[str, Path]]
+) -> None:
+    console = Console(highlight=False, soft_wrap=True)
+    counts = Counter(row.status for row in rows)
+    table = Table(title=f"{len(rows)} submissions", show_header=True)
+    table.add_column("status")
+    table.add_column("students", justify="right")
+    for status in Status:
+        if counts[status]:
+            table.add_row(str(status), str(counts[status]))
+    console.print(table)
+    scores = [row.score for row in rows]
+    mean = sum(scores) / len(scores) if scores else 0.0
+    console.print(f"mean score {mean:.2f} of {rows[0].max_score if rows else 0:g}")
+    console.print(
+        f"graded {run.new} new and {run.regraded} changed submissions, skipped {run.unchanged} "
+        f"unchanged, in {run.seconds:.1f} s"
+    )
+    unusual = [row for row in rows if row.status != Status.GRADED]
+    if unusual:
+        console.print("not graded normally:")
+        for row in unusual:
+            console.print(Text(f"  {one_line(row.student)}: {row.status}: {one_line(row.message)}"))
+    if skipped:
+        console.print(f"skipped {len(skipped)} files that are not a student's submission:")
+        for line in skipped:
+            console.print(Text(f"  {one_line(line)}"))
+    if run.isolation:
+        console.print(f"isolation: {', '.join(run.isolation)}")
+    for label, path in outputs:
+        console.print(Text(f"{label}: {path}"))

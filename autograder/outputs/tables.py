@@ -1,0 +1,56 @@
+"""The batch's files for other tools: results.json (fixed shape) and grades.csv."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from autograder.exercise import ASSIGNMENT
+from autograder.judge.record import Record
+from autograder.text import spreadsheet_cell
+
+CHECK_FIELDS = ("id", "category", "points", "max_points", "passed", "message")
+
+
+def result_row(record: Record) -> dict[str, Any]:
+    """A record trimmed to exactly the documented shape of one results.json entry."""
+    return {
+        "student": record.student,
+        "status": str(record.status),
+        "score": record.score,
+        "max_score": record.max_score,
+        "message": record.message,
+        "submitted_at": record.submitted_at,
+        "late": record.late,
+        "checks": [
+            {name: getattr(check, name) for name in CHECK_FIELDS} for check in record.checks
+        ],
+    }
+
+
+def results_json(records: Iterable[Record], max_score: float) -> str:
+    return json.dumps(
+        {
+            "assignment": ASSIGNMENT,
+            "max_score": max_score,
+            "submissions": [result_row(record) for record in records],
+        },
+        indent=1,
+    )
+
+
+def grades_csv(records: Iterable[Record], check_ids: list[str]) -> str:
+    """One row per student: status, total, then the points of every check. No cell is ever
+    evaluated as a formula by a spreadsheet."""
+    stream = io.StringIO()
+    writer = csv.writer(stream)
+    writer.writerow(["student", "status", "score", "max_score", *check_ids])
+    for record in records:
+        points = {check.id: check.points for check in record.checks}
+        row = [record.student, str(record.status), record.score, record.max_score]
+        row += [points.get(check_id, 0.0) for check_id in check_ids]
+        writer.writerow([spreadsheet_cell(cell) for cell in row])
+    return stream.getvalue()

@@ -1,0 +1,79 @@
+"""The hidden checks against answers students write, run in-process (no sandbox)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from autograder.judge.check import CATEGORIES, CHECKS_DIR
+from autograder.judge.hidden_inputs import draw
+from autograder.judge.record import Record
+from autograder.judge.reference import the_reference
+from tests.corpus.answers import CORRECT, WRONG
+from tests.support.inprocess import SEED, records_for
+
+OTHER_SEED = 7
+
+MAX_SCORE = 12.0
+
+
+@pytest.fixture(scope="module")
+def reports() -> dict[str, Record]:
+    return {record.student: record for record in records_for(CORRECT + WRONG)}
+
+
+def lost_categories(record: Record) -> set[str]:
+    return {result.category for result in record.checks if not result.passed}
+
+
+def test_every_check_has_a_stable_id_a_known_category_and_points(reports):
+    results = reports["reference"].checks
+    ids = [r.id for r in results]
+    assert len(ids) == len(set(ids))
+    assert {r.category for r in results} == set(CATEGORIES)
+    assert sum(r.max_points for r in results) == MAX_SCORE
+
+
+@pytest.mark.parametrize("answer", CORRECT, ids=lambda answer: answer.name)
+def test_correct_answers_in_any_style_get_full_marks(reports, answer):
+    record = reports[answer.name]
+    failures = [f"{r.id}: {r.message}" for r in record.checks if not r.passed]
+    assert failures == []
+    assert record.score == MAX_SCORE
+    assert record.mistakes == []
+
+
+@pytest.mark.parametrize("answer", WRONG, ids=lambda answer: answer.name)
+def test_each_mistake_loses_points_exactly_in_its_categories(reports, answer):
+    record = reports[answer.name]
+    assert lost_categories(record) == answer.loses
+    messages = " | ".join(r.message for r in record.checks if not r.passed)
+    assert answer.says in messages
+    named = [mistake.key for _, mistake in record.mistakes]
+    assert named[:1] == ([answer.mistake] if answer.mistake else [])
+    assert answer.mistake or not named
+
+
+def test_the_wrong_answer_corpus_is_large_enough():
+    assert len(WRONG) >= 25
+    assert len(CORRECT) >= 8
+
+
+def test_another_seed_asks_other_questions_and_gives_every_answer_the_same_grades(reports):
+    other = {record.student: record for record in records_for(CORRECT + WRONG, seed=OTHER_SEED)}
+    for name, record in reports.items():
+        assert [(c.id, c.passed) for c in other[name].checks] == [
+            (c.id, c.passed) for c in record.checks
+        ], name
+    first, second = draw(SEED, the_reference()), draw(OTHER_SEED, the_reference())
+    assert first.starts != second.starts and first.loss_pairs != second.loss_pairs
+
+
+def test_the_hidden_inputs_are_nowhere_in_the_source_tree():
+    hidden = draw(SEED, the_reference())
+    shown = {f"{value:.6g}" for start in hidden.starts for value in start}
+    shown |= {f"{value:.6g}" for pair in hidden.loss_pairs for values in pair for value in values}
+    for path in Path(CHECKS_DIR).parent.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert not [value for value in shown if value in text and len(value) > 5], path

@@ -1,0 +1,252 @@
+"""The batch grader end to end: a real nbgrader course, a kill -9 mid-batch, zips and folders."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.corpus.answers import CORRECT, WRONG
+from tests.support.course import ASSIGNMENT, NOTEBOOK, ROOT, copy_course, generate_release, nbgrader
+from tests.support.notebooks import notebook_for, write_submission
+
+pytestmark = pytest.mark.slow
+ANSWERS = CORRECT + WRONG
+
+
+def grade(*arguments: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "autograder", "grade", *arguments],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def scores(out: Path) -> dict[str, float]:
+    rows = json.loads((out / "results.json").read_text())["submissions"]
+    assert len(rows) == len({row["student"] for row in rows}), "a student has two rows"
+    return {row["student"]: row["score"] for row in rows}
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory) -> Path:
+    root = copy_course(tmp_path_factory.mktemp("batch") / "course")
+    release = generate_release(root)
+    for number, answer in enumerate(ANSWERS):
+        notebook = notebook_for(answer, release)
+        folder = root / "submitted" / answer.name / ASSIGNMENT
+        write_submission(folder / NOTEBOOK, notebook)
+        (folder / "timestamp.txt").write_text(f"2026-11-{10 + number % 20:02d} 09:30:00.000000 UTC")
+    return root
+
+
+@pytest.fixture(scope="module")
+def graded_course(course: Path) -> Path:
+    out = course / "grading"
+    done = grade(str(course / "submitted"), "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    return out
+
+
+def test_every_answer_gets_the_score_the_in_process_checks_give(graded_course: Path):
+    from tests.support.inprocess import reports_for
+
+    expected = {
+        name: sum(result.points for result in report.results)
+        for name, report in reports_for(ANSWERS).items()
+    }
+    assert scores(graded_course) == expected
+
+
+def test_nbgrader_export_lists_the_kits_scores_and_submission_times(
+    course: Path, graded_course: Path
+):
+    nbgrader("export", "--to", "exported.csv", cwd=course)
+    with (course / "exported.csv").open(newline="") as stream:
+        rows = list(csv.DictReader(stream))
+    assert {row["student_id"]: float(row["score"]) for row in rows} == scores(graded_course)
+    assert all(row["timestamp"].startswith("2026-11-") for row in rows), rows[0]
+    results = json.loads((graded_course / "results.json").read_text())
+    assert all(row["submitted_at"].startswith("2026-11-") for row in results["submissions"])
+
+
+def test_grades_csv_has_one_row_per_student_and_a_column_per_check(graded_course: Path):
+    with (graded_course / "grades.csv").open(newline="") as stream:
+        rows = list(csv.DictReader(stream))
+    assert len(rows) == len(ANSWERS)
+    assert (
+        "loss.value_on_lesson_data" in rows[0]
+        and "convergence.reaches_least_squares_fit" in rows[0]
+    )
+
+
+def test_feedback_lands_where_nbgrader_puts_it(course: Path, graded_course: Path):
+    for answer in ANSWERS:
+        page = course / "feedback" / answer.name / ASSIGNMENT / "feedback.html"
+        assert page.is_file(), page
+    assert (graded_course / "report.html").is_file()
+
+
+def test_a_batch_killed_with_sigkill_resumes_to_the_same_grades(tmp_path: Path):
+    folder = tmp_path / "class"
+    for number in range(60):
+        answer = ANSWERS[number % len(ANSWERS)]
+        write_submission(
+            folder / f"s{number:02d}-{answer.name}.ipynb",
+            notebook_for(answer),
+        )
+    clean, interrupted = tmp_path / "clean", tmp_path / "interrupted"
+    assert grade(str(folder), "--out", str(clean)).returncode == 0
+
+    command = [sys.executable, "-m", "autograder", "grade", str(folder), "--out", str(interrupted)]
+    batch = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    records = interrupted / "records"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list(records.glob("*.json"))) < 10:
+        time.sleep(0.05)
+    os.killpg(batch.pid, signal.SIGKILL)
+    batch.wait()
+    partial = len(list(records.glob("*.json")))
+    assert 10 <= partial < 60, "the batch should have been killed part-way"
+
+    resumed = grade(str(folder), "--out", str(interrupted))
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"skipped {partial} unchanged" in resumed.stdout
+    assert scores(interrupted) == scores(clean)
+    assert len(list(records.glob("*.json"))) == 60
+
+
+def test_a_zip_from_an_lms_and_single_notebooks_are_graded(tmp_path: Path):
+    reference = ANSWERS[0]
+    mistake = next(answer for answer in WRONG if answer.name == "loss_sum")
+    archive = tmp_path / "download.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        for name, answer in (("ada", reference), ("ben", mistake)):
+            text = json.dumps(notebook_for(answer))
+            bundle.writestr(f"download/{name}.ipynb", text)
+    single = write_submission(tmp_path / "cleo.ipynb", notebook_for(reference))
+    out = tmp_path / "out"
+    done = grade(str(archive), str(single), "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert scores(out) == {"ada": 12.0, "ben": 9.0, "cleo": 12.0}
+
+
+def test_usage_errors_exit_2_without_grading(tmp_path: Path):
+    missing = grade(str(tmp_path / "nowhere"), "--out", str(tmp_path / "out"))
+    assert missing.returncode == 2 and "does not exist" in missing.stderr
+    evil = tmp_path / "evil.zip"
+    with zipfile.ZipFile(evil, "w") as bundle:
+        bundle.writestr("../escape.ipynb", "{}")
+    escaped = grade(str(evil), "--out", str(tmp_path / "out"))
+    assert escaped.returncode == 2 and "unsafe member" in escaped.stderr
+    assert not (tmp_path / "escape.ipynb").exists()
+
+
+def _judge_workers(parent: int) -> list[int]:
+    """Pids of the spawned judge worker processes of the grader process `parent`."""
+    workers = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == parent and b"spawn_main" in command:
+            workers.append(int(entry.name))
+    return workers
+
+
+def test_a_judge_worker_killed_mid_batch_loses_no_student(tmp_path: Path):
+    from tests.support.inprocess import reports_for
+
+    folder = tmp_path / "class"
+    for number in range(40):
+        answer = ANSWERS[number % len(ANSWERS)]
+        write_submission(folder / f"s{number:02d}-{answer.name}.ipynb", notebook_for(answer))
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "autograder", "grade", str(folder), "--out", str(out)]
+    batch = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list((out / "records").glob("*.json"))) < 5:
+        time.sleep(0.05)
+    victims = _judge_workers(batch.pid)
+    assert victims, "the batch should have judge workers running"
+    os.kill(victims[0], signal.SIGKILL)
+    stdout, stderr = batch.communicate(timeout=600)
+    assert batch.returncode == 0, stderr.decode()
+    expected = {
+        name: sum(result.points for result in report.results)
+        for name, report in reports_for(ANSWERS).items()
+    }
+    graded = scores(out)
+    assert len(graded) == 40
+    assert {student: graded[student] for student in graded} == {
+        student: expected[student.split("-", 1)[1]] for student in graded
+    }
+
+
+def test_the_summary_names_what_happened_and_where_everything_is(course, graded_course):
+    done = grade(str(course / "submitted"), "--out", str(graded_course), "--force")
+    assert done.returncode == 0, done.stderr
+    summary = done.stdout
+    assert f"graded 0 new and {len(ANSWERS)} changed submissions" in summary
+    assert "not graded normally:" not in summary  # every corpus answer runs to the end
+    for label in ("results", "grades", "nbgrader gradebook", "feedback pages", "class report"):
+        assert f"{label}: " in summary
+    assert str(course / "feedback") in summary and str(graded_course / "report.html") in summary
+    assert f"grading: {len(ANSWERS)} of {len(ANSWERS)} (100%)" in done.stderr  # a log, not a bar
+
+
+def test_feedback_rebuilds_in_the_same_place_with_the_recorded_time(course, graded_course):
+    page = course / "feedback" / "reference" / ASSIGNMENT / "feedback.html"
+    page.unlink()
+    done = subprocess.run(
+        [sys.executable, "-m", "autograder", "feedback", "--out", str(graded_course)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    assert page.is_file()
+    report = (graded_course / "report.html").read_text(encoding="utf-8")
+    assert "graded in " in report and "not recorded" not in report
+    assert "<table class='sortable'>" in report
+    assert "href='../feedback/reference/gradient_descent/feedback.html'" in report
+
+
+def test_a_changed_notebook_is_graded_again_and_nothing_else(course, graded_course):
+    unchanged = grade(str(course / "submitted"), "--out", str(graded_course))
+    assert f"graded 0 new and 0 changed submissions, skipped {len(ANSWERS)}" in unchanged.stdout
+    changed = WRONG[0]
+    notebook = notebook_for(next(a for a in ANSWERS if a.name == "reference"))
+    write_submission(course / "submitted" / changed.name / ASSIGNMENT / NOTEBOOK, notebook)
+    again = grade(str(course / "submitted"), "--out", str(graded_course))
+    assert again.returncode == 0, again.stderr
+    assert (
+        f"graded 0 new and 1 changed submissions, skipped {len(ANSWERS) - 1} unchanged"
+        in again.stdout
+    )
+    record = json.loads((graded_course / "records" / f"{changed.name}.json").read_text())
+    assert record["regraded"] == "the notebook changed since it was last graded"
+    assert scores(graded_course)[changed.name] == 12.0
+    page = course / "feedback" / changed.name / ASSIGNMENT / "feedback.html"
+    assert "Graded again: the notebook changed since it was last graded." in page.read_text()

@@ -1,0 +1,144 @@
+"""The grader's command line: every bad option and input gets one plain sentence and exit
+status 2 and leaves nothing behind; Ctrl-C stops cleanly and keeps what was graded."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.corpus.answers import CORRECT, WRONG
+from tests.support.course import ROOT
+from tests.support.notebooks import filled_release, notebook_for, write_submission
+
+
+def autograder(*arguments: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "autograder", *arguments],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "class"
+    write_submission(folder / "ada.ipynb", notebook_for(CORRECT[0]))
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--workers", "0"], "error: --workers must be at least 1, not 0"),
+        (["--workers", "-3"], "error: --workers must be at least 1, not -3"),
+        (["--timeout", "0"], "error: --timeout must be a number of seconds greater than 0, not 0"),
+        (
+            ["--timeout", "-5"],
+            "error: --timeout must be a number of seconds greater than 0, not -5",
+        ),
+        (
+            ["--timeout", "nan"],
+            "error: --timeout must be a number of seconds greater than 0, not nan",
+        ),
+    ],
+)
+def test_bad_options_get_one_sentence_exit_2_and_leave_nothing(tmp_path, folder, options, message):
+    out = tmp_path / "out"
+    done = autograder("grade", str(folder), "--out", str(out), *options)
+    assert (done.returncode, done.stderr.strip()) == (2, message)
+    assert not out.exists()
+
+
+def test_bad_inputs_get_one_sentence_exit_2_and_leave_nothing(tmp_path):
+    out = tmp_path / "out"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "notes.txt").write_text("no notebooks here")
+    text_file = tmp_path / "answers.txt"
+    text_file.write_text("x")
+    broken_zip = tmp_path / "download.zip"
+    broken_zip.write_bytes(b"not a zip")
+    for argument, message in [
+        (tmp_path / "nowhere", f"error: {tmp_path / 'nowhere'} does not exist"),
+        (
+            empty,
+            f"error: {empty} holds no notebooks and is not an nbgrader submitted/ folder",
+        ),
+        (text_file, f"error: {text_file} is not a notebook, a folder or a .zip"),
+        (broken_zip, f"error: {broken_zip} is not a readable zip file"),
+    ]:
+        done = autograder("grade", str(argument), "--out", str(out))
+        assert (done.returncode, done.stderr.strip()) == (2, message)
+        assert not out.exists()
+    done = autograder("feedback", "--out", str(out))
+    assert (done.returncode, done.stderr.strip()) == (
+        2,
+        f"error: {out} holds no graded records; run `grade --out {out}` first",
+    )
+
+
+@pytest.mark.slow
+def test_skipped_files_and_students_not_graded_normally_are_named(tmp_path):
+    folder = tmp_path / "class"
+    write_submission(folder / "ada.ipynb", notebook_for(CORRECT[0]))
+    renamed = filled_release(
+        "def mse(y, y_guess):\n    return ((y_guess - y) ** 2).mean()\n",
+        "def step():\n    pass\n",
+    )
+    write_submission(folder / "bo.ipynb", renamed)
+    (folder / "cy.ipynb").write_text("{broken")
+    (folder / "helper.py").write_text("print('hi')")
+    (folder / "notes.txt").write_text("notes")
+    out = tmp_path / "out"
+    done = autograder("grade", str(folder), "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert "not graded normally:" in done.stdout
+    assert (
+        "bo: missing_function: mean_squared_error and update are not defined; keep the "
+        "function names the notebook asks for"
+    ) in done.stdout
+    assert "cy: invalid: the file is not valid JSON" in done.stdout
+    assert "skipped 2 files that are not a student's submission:" in done.stdout
+    assert "class/helper.py: not a notebook" in done.stdout
+    assert "class/notes.txt: not a notebook" in done.stdout
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_cleanly_keeps_the_records_and_says_how_to_resume(tmp_path):
+    folder = tmp_path / "class"
+    answers = CORRECT + WRONG
+    for number in range(40):
+        answer = answers[number % len(answers)]
+        write_submission(folder / f"s{number:02d}.ipynb", notebook_for(answer))
+    out = tmp_path / "out"
+    batch = subprocess.Popen(
+        [sys.executable, "-m", "autograder", "grade", str(folder), "--out", str(out)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    records = out / "records"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list(records.glob("*.json"))) < 5:
+        time.sleep(0.05)
+    os.killpg(batch.pid, signal.SIGINT)  # what a terminal sends the whole foreground group
+    stdout, stderr = batch.communicate(timeout=120)
+    assert batch.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    kept = len(list(records.glob("*.json")))
+    assert 5 <= kept < 40
+    assert f"interrupted: {kept} of 40 submissions are recorded in {out}" in stderr
+    assert "run the same command again to grade the rest" in stderr
+    resumed = autograder("grade", str(folder), "--out", str(out))
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"graded {40 - kept} new and 0 changed submissions, skipped {kept}" in resumed.stdout

@@ -1,0 +1,42 @@
+"""The README's two set-up commands are what CI runs, and the first one works as written."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.support.course import ROOT
+
+
+def readme_commands() -> list[str]:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / ".ci" / "readme_commands.py"), str(ROOT / "README.md")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.splitlines()
+
+
+def test_the_readme_has_exactly_two_set_up_commands_and_ci_runs_them():
+    install, tests = readme_commands()
+    assert install.startswith(".ci/install && python -m autograder grade examples/submissions")
+    assert tests == "python -m pytest"
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "readme_commands.py README.md" in ci
+    assert 'eval "${commands[0]}"' in ci and 'eval "${commands[1]}"' in ci
+
+
+@pytest.mark.slow
+def test_command_one_installs_and_grades_the_example_class():
+    install, _ = readme_commands()
+    done = subprocess.run(
+        ["bash", "-c", install], cwd=ROOT, capture_output=True, text=True, timeout=1200
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    results = json.loads((ROOT / "out" / "example" / "results.json").read_text())
+    statuses = {row["student"]: row["status"] for row in results["submissions"]}
+    assert len(statuses) == 9 and statuses["ivan"] == "invalid" and statuses["alice"] == "graded"

@@ -1,0 +1,387 @@
+"""The sandbox against hostile student code: real fork server, real processes, no mocks.
+
+Behaviours live in tests/sandbox_targets.py. A test that depends on one isolation layer skips
+when this machine cannot provide it, so a skip here means a layer is missing, not a pass.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import autograder
+from autograder.sandbox import Limits, ProcessOutcome, Sandbox
+from autograder.sandbox.confine import STUDENT_ENVIRONMENT
+from autograder.sandbox.protocol import ChannelClosed, ReplyTimeout
+
+TARGETS = "tests.support.sandbox_targets:serve"
+LIMITS = Limits(
+    wall_seconds=2.0,
+    cpu_seconds=10,
+    memory_bytes=512 * 1024**2,
+    max_processes=16,
+    output_bytes=64 * 1024,
+)
+HIDDEN_DIR = Path(autograder.__file__).parent
+HIDDEN_FILE = Path(autograder.__file__).parent.parent / "pyproject.toml"
+JUDGE_SECRET = ("SANDBOX_TEST_JUDGE_SECRET", "judge-only-" + uuid.uuid4().hex)
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[Sandbox]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(*JUDGE_SECRET)
+        with Sandbox(LIMITS, [HIDDEN_DIR, HIDDEN_FILE], entry=TARGETS) as box:
+            yield box
+
+
+def needs(sandbox: Sandbox, *layers: str) -> None:
+    missing = [layer for layer in layers if layer not in sandbox.layers]
+    if missing:
+        pytest.skip(f"not available on this machine: {', '.join(missing)}")
+
+
+def ask(sandbox: Sandbox, behaviour: str, **fields: Any) -> tuple[dict[str, Any], ProcessOutcome]:
+    student = sandbox.launch({})
+    try:
+        reply = student.request({"behaviour": behaviour, **fields}, timeout=10)
+    except ChannelClosed:
+        outcome = student.finish()
+        raise AssertionError(f"{behaviour}: the student process ended: {outcome}") from None
+    outcome = student.finish()
+    return reply, outcome
+
+
+def namespace_members(pid: int) -> set[int]:
+    """Host pids of every process in the pid namespace `pid` lives in."""
+    namespace = os.readlink(f"/proc/{pid}/ns/pid")
+    members = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if os.readlink(f"/proc/{entry}/ns/pid") == namespace:
+                    members.add(int(entry))
+            except OSError:
+                continue
+    return members
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def session_of(pid: int) -> int:
+    with open(f"/proc/{pid}/stat") as stat:
+        return int(stat.read().rsplit(")", 1)[1].split()[3])
+
+
+def test_payload_reaches_the_entry_and_finish_is_idempotent(sandbox: Sandbox) -> None:
+    student = sandbox.launch({"notebook": "answers.ipynb", "seed": 42})
+    reply = student.request({"behaviour": "payload"}, timeout=10)
+    outcome = student.finish()
+    assert reply == {"payload": {"notebook": "answers.ipynb", "seed": 42}}
+    assert outcome.ended == "killed"
+    assert student.finish() is outcome
+
+
+def test_layers_are_unique_known_names(sandbox: Sandbox) -> None:
+    known = {
+        "pid-namespace",
+        "network-namespace",
+        "ipc-namespace",
+        "uts-namespace",
+        "mount-namespace",
+        "allow-list-root",
+        "private-proc",
+        "private-tmp",
+        "hidden-paths",
+        "memory-cgroup",
+        "pids-cgroup",
+        "cpu-quota",
+        "cpu-accounting",
+        "rlimits",
+        "non-root-uid",
+        "no-new-privs",
+        "seccomp",
+    }
+    assert set(sandbox.layers) <= known
+    assert len(set(sandbox.layers)) == len(sandbox.layers)
+
+
+def test_torch_threads_and_large_tensors_work_inside(sandbox: Sandbox) -> None:
+    reply, outcome = ask(sandbox, "compute")
+    assert reply["params"] == pytest.approx([3.0, 2.0], abs=1e-3)
+    assert reply["big_sum"] == pytest.approx(64 << 20)
+    assert outcome.ended == "killed"
+
+
+def test_students_run_side_by_side(sandbox: Sandbox) -> None:
+    students = [sandbox.launch({"number": number}) for number in range(3)]
+    replies = [student.request({"behaviour": "payload"}, timeout=10) for student in students]
+    outcomes = [student.finish() for student in reversed(students)]
+    assert replies == [{"payload": {"number": number}} for number in range(3)]
+    assert len({student.pid for student in students}) == 3
+    assert [outcome.ended for outcome in outcomes] == ["killed"] * 3
+
+
+@pytest.mark.parametrize("behaviour", ["spin", "stubborn"])
+def test_wall_clock_limit_kills_with_sigkill(sandbox: Sandbox, behaviour: str) -> None:
+    started = time.monotonic()
+    student = sandbox.launch({})
+    with pytest.raises(ChannelClosed):
+        student.request({"behaviour": behaviour}, timeout=30)
+    outcome = student.finish()
+    elapsed = time.monotonic() - started
+    assert outcome.ended == "timeout"
+    assert outcome.signal == signal.SIGKILL
+    assert LIMITS.wall_seconds <= elapsed < LIMITS.wall_seconds + 1.5
+    assert student.remaining_seconds() == 0.0
+
+
+@pytest.mark.parametrize("behaviour", ["stubborn", "busy_children"])
+def test_cpu_limit_ends_a_busy_tree_before_the_wall_clock(behaviour: str) -> None:
+    limits = Limits(wall_seconds=20.0, cpu_seconds=1)
+    with Sandbox(limits, [], entry=TARGETS) as box:
+        needs(box, "cpu-accounting")
+        started = time.monotonic()
+        student = box.launch({})
+        with pytest.raises(ChannelClosed):
+            student.request({"behaviour": behaviour, "children": 8}, timeout=30)
+        outcome = student.finish()
+    assert outcome.ended == "cpu_limit"
+    assert outcome.signal == signal.SIGKILL
+    assert time.monotonic() - started < 6.0
+
+
+def test_a_busy_tree_in_many_sessions_leaves_a_neighbour_its_cpu(sandbox: Sandbox) -> None:
+    """Thirty-one busy children, each in its own session, get one CPU between them."""
+    needs(sandbox, "cpu-quota")
+    alone, _ = ask(sandbox, "timed_work")
+    hog = sandbox.launch({})
+    try:
+        with pytest.raises(ReplyTimeout):
+            hog.request({"behaviour": "busy_children", "children": 31}, timeout=0.5)
+        beside, _ = ask(sandbox, "timed_work")
+    finally:
+        hog.finish()
+    assert beside["wall"] < 2.5 * alone["wall"] + 0.3, (alone, beside)
+
+
+def test_nothing_outside_the_runtime_is_visible(sandbox: Sandbox, tmp_path: Path) -> None:
+    needs(sandbox, "allow-list-root")
+    secret_dir = Path.home() / f".sandbox-test-{uuid.uuid4().hex}"
+    secret_dir.mkdir()
+    try:
+        (secret_dir / "answers.txt").write_text("the instructor's solutions")
+        paths = [
+            str(secret_dir / "answers.txt"),
+            str(secret_dir),
+            str(Path(__file__).resolve()),
+            "/etc/shadow",
+            "/etc/hostname",
+            "/root/.bash_history",
+            "/sys/fs/cgroup",
+            "/proc/1/environ",
+            "/var/log",
+            "/home",
+            "/srv",
+            "/opt",
+            "/usr/bin/python3",
+        ]
+        reply, _ = ask(sandbox, "look", paths=paths)
+    finally:
+        (secret_dir / "answers.txt").unlink()
+        secret_dir.rmdir()
+    for path in paths:
+        if path == "/proc/1/environ":  # the student's own pid 1: itself
+            continue
+        assert reply[path] == {"exists": False}, path
+    top, _ = ask(sandbox, "top_level")
+    allowed = {"tmp", "var", "dev", "proc", "etc", "usr", "lib", "lib64", "lib32", "root"}
+    assert set(top["entries"]) <= allowed | {part for part in top["runtime_tops"]}
+    assert top["etc"] == ["group", "ld.so.cache", "passwd"]
+    assert top["dev"] == [
+        "fd",
+        "full",
+        "null",
+        "random",
+        "shm",
+        "stderr",
+        "stdin",
+        "stdout",
+        "urandom",
+        "zero",
+    ]
+
+
+def test_lazily_loaded_parts_of_the_runtime_work_inside(sandbox: Sandbox) -> None:
+    reply, _ = ask(sandbox, "runtime")
+    assert reply == {"problem": None}
+
+
+def test_memory_bomb_fails_alone(sandbox: Sandbox) -> None:
+    student = sandbox.launch({})
+    with pytest.raises(ChannelClosed):
+        student.request({"behaviour": "hog", "megabytes": 8192}, timeout=10)
+    outcome = student.finish()
+    assert outcome.ended in ("exited", "signaled")
+    assert outcome.ended == "signaled" or "MemoryError" in outcome.output
+    assert ask(sandbox, "ping")[0] == {"pong": True}
+
+
+def test_memory_of_all_children_together_is_capped(sandbox: Sandbox) -> None:
+    needs(sandbox, "memory-cgroup")
+    # Four children of 256 MiB each: each fits its own address-space cap, not the 512 MiB cgroup.
+    reply, outcome = ask(sandbox, "hog_in_children", children=4, megabytes=256)
+    assert -signal.SIGKILL in reply["statuses"]
+    assert outcome.ended == "killed"
+
+
+def test_fork_bomb_is_bounded_and_ends(sandbox: Sandbox) -> None:
+    needs(sandbox, "pid-namespace")
+    student = sandbox.launch({})
+    with pytest.raises(ReplyTimeout):
+        student.request({"behaviour": "fork_bomb"}, timeout=1.0)
+    members = namespace_members(student.pid)
+    outcome = student.finish()
+    assert 1 < len(members) <= LIMITS.max_processes
+    assert outcome.ended in ("timeout", "killed")
+    assert not [pid for pid in members if alive(pid)]
+
+
+def test_daemon_in_a_new_session_is_gone_after_finish(sandbox: Sandbox) -> None:
+    needs(sandbox, "pid-namespace")
+    student = sandbox.launch({})
+    reply = student.request({"behaviour": "escape"}, timeout=10)
+    escaped = namespace_members(student.pid) - {student.pid}
+    assert escaped, "the daemon should be running before finish()"
+    assert all(session_of(pid) != session_of(student.pid) for pid in escaped)
+    assert reply["pid"] > 1
+    student.finish()
+    assert not [pid for pid in escaped if alive(pid)]
+
+
+def test_no_network_not_even_loopback(sandbox: Sandbox) -> None:
+    needs(sandbox, "network-namespace")
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        reply, _ = ask(sandbox, "connect", port=listener.getsockname()[1])
+        listener.setblocking(False)
+        with pytest.raises(BlockingIOError):
+            listener.accept()
+    assert "connected" not in reply
+    assert reply["interfaces"] == ["lo"]
+
+
+def test_tmp_is_private_and_empty_in_each_run(sandbox: Sandbox) -> None:
+    needs(sandbox, "private-tmp")
+    marker = f"sandbox-marker-{uuid.uuid4().hex}"
+    first, _ = ask(sandbox, "scratch", write=marker)
+    second, _ = ask(sandbox, "scratch")
+    runtime = runtime_under_tmp()  # a virtualenv under /tmp is bound there, read-only
+    assert sorted(first["/tmp"]) == sorted([marker, *runtime])
+    assert second == {"/tmp": runtime, "/var/tmp": [], "/dev/shm": []}
+    assert not (Path("/tmp") / marker).exists()
+
+
+def runtime_under_tmp() -> list[str]:
+    """The top folders under /tmp of the Python installation, if it lies there."""
+    tops = set()
+    for prefix in (sys.prefix, sys.base_prefix):
+        parts = Path(prefix).resolve().parts
+        if parts[:2] == ("/", "tmp") and len(parts) > 2:
+            tops.add(parts[2])
+    return sorted(tops)
+
+
+def test_hidden_paths_are_empty_inside(sandbox: Sandbox) -> None:
+    needs(sandbox, "hidden-paths")
+    assert os.listdir(HIDDEN_DIR) and HIDDEN_FILE.stat().st_size > 0
+    reply, _ = ask(sandbox, "look", paths=[str(HIDDEN_DIR), str(HIDDEN_FILE)])
+    # Covered by an empty mount, or not there at all when the checkout lies under the
+    # student's private /tmp.
+    assert reply[str(HIDDEN_DIR)] in ({"mount": True, "entries": []}, {"exists": False})
+    assert reply[str(HIDDEN_FILE)] in ({"mount": True, "bytes": 0}, {"exists": False})
+
+
+def test_huge_output_is_drained_and_capped(sandbox: Sandbox) -> None:
+    started = time.monotonic()
+    reply, outcome = ask(sandbox, "shout", megabytes=100)
+    assert reply == {"done": True}
+    assert outcome.output_truncated
+    assert outcome.output == "x" * LIMITS.output_bytes
+    assert time.monotonic() - started < LIMITS.wall_seconds
+
+
+def test_only_the_student_process_can_answer(sandbox: Sandbox) -> None:
+    reply, _ = ask(sandbox, "impostor")
+    assert reply == {"from": "student"}
+
+
+def test_early_exit_closes_the_channel(sandbox: Sandbox) -> None:
+    student = sandbox.launch({})
+    with pytest.raises(ChannelClosed):
+        student.request({"behaviour": "exit_early"}, timeout=10)
+    with pytest.raises(ChannelClosed):
+        student.request({"behaviour": "ping"}, timeout=10)
+    outcome = student.finish()
+    assert (outcome.ended, outcome.returncode, outcome.signal) == ("exited", 0, None)
+
+
+def test_segfault_is_reported_as_a_signal(sandbox: Sandbox) -> None:
+    student = sandbox.launch({})
+    with pytest.raises(ChannelClosed):
+        student.request({"behaviour": "segfault"}, timeout=10)
+    outcome = student.finish()
+    assert (outcome.ended, outcome.returncode, outcome.signal) == ("signaled", None, signal.SIGSEGV)
+
+
+def test_input_sees_end_of_file(sandbox: Sandbox) -> None:
+    assert ask(sandbox, "read_stdin")[0] == {"eof": True}
+
+
+def test_environment_is_cleared(sandbox: Sandbox) -> None:
+    reply, _ = ask(sandbox, "environment")
+    assert reply["environ"] == STUDENT_ENVIRONMENT
+    assert JUDGE_SECRET[1] not in reply["initial"]
+
+
+def test_runs_as_nobody_without_groups(sandbox: Sandbox) -> None:
+    needs(sandbox, "non-root-uid")
+    reply, _ = ask(sandbox, "identity")
+    assert reply == {"uid": [65534] * 3, "gid": [65534] * 3, "groups": []}
+
+
+def test_closing_the_sandbox_ends_running_students() -> None:
+    box = Sandbox(LIMITS, [], entry=TARGETS)
+    student = box.launch({})
+    with pytest.raises(ReplyTimeout):
+        student.request({"behaviour": "spin"}, timeout=0.2)
+    box.close()
+    assert student.finish().ended == "killed"
+    assert not alive(student.pid)
+
+
+def test_launch_overhead(sandbox: Sandbox, capsys: pytest.CaptureFixture[str]) -> None:
+    """Measured and printed, not asserted: the number depends on the machine."""
+    count = 100
+    started = time.perf_counter()
+    for _ in range(count):
+        student = sandbox.launch({})
+        assert student.request({"behaviour": "ping"}, timeout=10) == {"pong": True}
+        student.finish()
+    per_launch = (time.perf_counter() - started) / count * 1000
+    with capsys.disabled():
+        print(f"\nsandbox: launch + one request + finish, {per_launch:.1f} ms each ({count} runs)")

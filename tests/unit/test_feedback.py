@@ -1,0 +1,248 @@
+"""Feedback pages and the class report, built from real records of the answer corpus."""
+
+from __future__ import annotations
+
+import csv
+import html
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from autograder.exercise import ASSIGNMENT, EPOCHS
+from autograder.feedback import write_class_report, write_feedback_pages
+from autograder.feedback.statuses import EXPLANATIONS
+from autograder.intake.ids import file_name
+from autograder.judge.check import CHECKS_DIR
+from autograder.judge.expect import vector
+from autograder.judge.hidden_inputs import draw
+from autograder.judge.record import CheckResult, Record, Status
+from autograder.judge.reference import the_reference
+from autograder.judge.runner import max_score
+from tests.corpus.answers import CORRECT, WRONG
+from tests.support.inprocess import SEED, records_for
+
+WITH_MISTAKE = [answer for answer in WRONG if answer.mistake]
+WITHOUT_MISTAKE = [answer for answer in WRONG if not answer.mistake]
+HOSTILE = '<script>alert("x")</script>'
+
+
+def synthetic(student: str, status: Status, message: str, **extra: Any) -> Record:
+    return Record(student=student, status=status, max_score=max_score(), message=message, **extra)
+
+
+SYNTHETIC = [
+    synthetic(
+        "slow_student", Status.TIMEOUT, "your code was stopped after 10 s", output="epoch 1\n"
+    ),
+    synthetic("busy_student", Status.CPU_LIMIT, "your code used more than 5 s of CPU time"),
+    synthetic("crashing_student", Status.CRASHED, "your code exited before answering"),
+    synthetic("broken_file", Status.INVALID, "not a notebook: Expecting value: line 1 column 1"),
+    synthetic("renamed_functions", Status.MISSING_FUNCTION, "update is not defined"),
+    synthetic("unlucky_student", Status.GRADER_ERROR, "the grader failed while grading"),
+]
+
+
+@pytest.fixture(scope="module")
+def records() -> dict[str, Record]:
+    graded = records_for(WRONG + CORRECT)
+    return {item.student: item for item in graded + SYNTHETIC}
+
+
+@pytest.fixture(scope="module")
+def out(records, tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("grading")
+    write_feedback_pages(list(records.values()), folder, None)
+    write_class_report(list(records.values()), folder, seconds=12.5)
+    return folder
+
+
+def page_of(out: Path, student: str) -> str:
+    return (out / "feedback" / f"{file_name(student)}.html").read_text(encoding="utf-8")
+
+
+def test_there_is_one_self_contained_phone_friendly_page_per_record(records, out):
+    pages = sorted((out / "feedback").glob("*.html"))
+    assert len(pages) == len(records)
+    for path in pages:
+        page = path.read_text(encoding="utf-8")
+        assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page
+        sources = re.findall(r'(?:src|href)="([^"]*)"', page)
+        assert all(source.startswith("data:image/png;base64,") for source in sources), path
+
+
+@pytest.mark.parametrize("answer", WITH_MISTAKE, ids=lambda answer: answer.name)
+def test_each_planted_mistake_is_named_on_its_page(records, out, answer):
+    [(_, first), *_] = records[answer.name].mistakes
+    assert first.key == answer.mistake
+    page = page_of(out, answer.name)
+    assert f'data-mistake="{answer.mistake}"' in page
+    assert "Likely mistake:" in page
+    assert html.escape(first.title) in page
+    assert html.escape(first.hint) in page
+
+
+@pytest.mark.parametrize("answer", WITHOUT_MISTAKE, ids=lambda answer: answer.name)
+def test_a_mistake_without_a_known_formula_gets_no_guess_but_its_failed_checks(
+    records, out, answer
+):
+    assert records[answer.name].mistakes == []
+    page = page_of(out, answer.name)
+    assert "Likely mistake" not in page
+    assert html.escape(answer.says) in page
+
+
+@pytest.mark.parametrize("answer", CORRECT, ids=lambda answer: answer.name)
+def test_correct_answers_show_no_mistake(records, out, answer):
+    assert records[answer.name].mistakes == []
+    page = page_of(out, answer.name)
+    assert "Likely mistake" not in page
+    assert "Every check passed" in page
+    assert page.count("✗ fail") == 0
+
+
+def test_every_check_is_listed_with_its_verdict_and_message(records, out):
+    page = page_of(out, "wrong_sign")
+    for check in records["wrong_sign"].checks:
+        assert f"<code>{check.id}</code>" in page
+        if not check.passed:
+            assert html.escape(check.message) in page
+    assert "One step: update() — 1 of 3 points" in page
+
+
+def test_pictures_show_the_run_and_a_wrong_loss_value(out):
+    def pictures(student: str) -> int:
+        return page_of(out, student).count("data:image/png;base64,")
+
+    assert pictures("reference") == 2  # the fit and the loss per epoch
+    assert pictures("loss_no_square") == 4  # own training, and the wrong loss value
+    assert "your <code>mean_squared_error</code> returned 823.179" in page_of(out, "loss_sum")
+    assert f"after {EPOCHS} calls" in page_of(out, "wrong_sign")
+    assert "past the top of the chart" in page_of(out, "wrong_sign")
+    assert "training diverged" in page_of(out, "summed_loss_inside_update")
+
+
+def test_a_stand_in_loss_is_explained_and_training_with_the_own_loss_is_shown(out):
+    page = page_of(out, "loss_sum")
+    assert "was checked with a correct loss in place of your" in page
+    assert "what training did in your notebook, with your own loss" in page
+    assert page.count("data:image/png;base64,") == 4  # fit, loss curve, own training, value
+    assert "training diverged" in page
+    assert "checked with a correct loss" not in page_of(out, "wrong_sign")
+
+
+@pytest.mark.parametrize("item", SYNTHETIC, ids=lambda item: str(item.status))
+def test_submissions_that_could_not_be_graded_explain_what_happened(out, item):
+    page = page_of(out, item.student)
+    explanation = EXPLANATIONS[item.status]
+    assert "What happened" in page and "What to do" in page
+    assert html.escape(explanation.happened) in page
+    assert html.escape(explanation.to_do) in page
+    assert html.escape(item.message) in page
+
+
+def test_text_a_student_controls_is_escaped(tmp_path):
+    hostile = synthetic(
+        HOSTILE,
+        Status.CRASHED,
+        f"message {HOSTILE}",
+        notes=[f"note {HOSTILE}"],
+        output=f"printed {HOSTILE}",
+        checks=[
+            CheckResult(
+                id="loss.value_on_lesson_data",
+                category="loss",
+                points=0.0,
+                max_points=1.0,
+                passed=False,
+                message=f"returned {HOSTILE}",
+            )
+        ],
+    )
+    [path] = write_feedback_pages([hostile], tmp_path, None)
+    report = write_class_report([hostile], tmp_path, seconds=1.0)
+    assert path.parent == tmp_path / "feedback"
+    for text in (path.read_text(encoding="utf-8"), report.read_text(encoding="utf-8")):
+        assert HOSTILE not in text and "<script>alert" not in text
+        assert html.escape(HOSTILE) in text
+    assert path.read_text(encoding="utf-8").count(html.escape(HOSTILE)) == 6
+
+
+@pytest.mark.parametrize(
+    "student", ["..", ".", "", "a/b", "../../escape", "ünï cödé", "x" * 400, "con", ".hidden"]
+)
+def test_any_student_id_gives_a_file_inside_the_feedback_folder(tmp_path, student):
+    [path] = write_feedback_pages(
+        [synthetic(student, Status.INVALID, "empty file")], tmp_path, None
+    )
+    assert path.parent == tmp_path / "feedback"
+    assert path.is_file() and len(path.name) <= 255
+
+
+def test_distinct_ids_get_distinct_file_names():
+    ids = ["a", "A", "a b", "a%20b", "a/b", "a%2Fb", ".", "%2E", "..", "", "x" * 300, "x" * 301]
+    assert len({file_name(student) for student in ids}) == len(ids)
+
+
+def test_in_a_course_pages_go_to_nbgraders_feedback_folder(records, tmp_path):
+    course = tmp_path / "course"
+    paths = write_feedback_pages([records["reference"]], tmp_path / "out", course)
+    assert paths == [course / "feedback" / "reference" / ASSIGNMENT / "feedback.html"]
+    assert paths[0].is_file()
+
+
+def test_the_class_report_counts_mistakes_and_lists_runs_that_did_not_finish(records, out):
+    report = (out / "report.html").read_text(encoding="utf-8")
+    for chart in ("score_histogram.png", "pass_rates.png"):
+        assert (out / "report" / chart).read_bytes().startswith(b"\x89PNG")
+        assert f'src="report/{chart}"' in report
+    assert "Most common mistakes" in report
+    assert "update_wrong_learning_rate" in report
+    for item in SYNTHETIC:
+        assert item.student in report
+    assert "12.5 s" in report
+    with (out / "mistakes.csv").open(newline="", encoding="utf-8") as stream:
+        rows = {row["student"]: row for row in csv.DictReader(stream)}
+    assert set(rows) == set(records)
+    assert rows["loss_sum"]["mistakes"] == "loss_sum"
+    assert rows["reference"] == {
+        "student": "reference",
+        "status": "graded",
+        "score": "12.0",
+        "mistakes": "",
+    }
+
+
+def check_source_lines() -> set[str]:
+    lines = set()
+    for path in Path(CHECKS_DIR).glob("*.py"):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if len(line.strip()) > 25:
+                lines.add(line.strip())
+    return lines
+
+
+def hidden_numbers() -> set[str]:
+    """The hidden inputs as they would be printed, to full and to short precision."""
+    shown = set()
+    hidden = draw(SEED, the_reference())
+    for start in hidden.starts:
+        shown |= {vector(list(start)), str(start), str(list(start))}
+        shown |= {f"{value:.6g}" for value in start} | {f"{value:.4g}" for value in start}
+    for pair in hidden.loss_pairs:
+        for values in pair:
+            for value in values:
+                shown |= {repr(value), f"{value:.6g}", f"{value:.5g}"}
+    return shown
+
+
+def test_no_page_shows_hidden_checks_inputs_or_the_reference_solution(out):
+    secrets = check_source_lines() | hidden_numbers() | {"((y_guess - y) ** 2).mean()"}
+    files = [*(out / "feedback").glob("*.html"), out / "report.html", out / "mistakes.csv"]
+    for path in files:
+        raw = path.read_text(encoding="utf-8")
+        visible = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]*", "", raw)
+        readable = html.unescape(visible)
+        leaked = sorted(s for s in secrets if s in visible or s in readable)
+        assert leaked == [], f"{path.name} shows {leaked}"

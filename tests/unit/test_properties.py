@@ -1,0 +1,313 @@
+"""Every boundary a student's bytes cross, fed random and adversarial input (Hypothesis).
+
+Each test states what may come out: a value, or the one error type that boundary defines.
+Anything else escaping would stop a batch or break a writer, so it fails the test.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from autograder.batch.store import RecordStore
+from autograder.exercise import release_notebook
+from autograder.feedback import write_class_report, write_feedback_pages
+from autograder.inside.observations import (
+    LossQuestion,
+    MalformedObservation,
+    UpdateQuestion,
+    answer_from_json,
+    question_from_json,
+)
+from autograder.intake.ids import MAX_FILE_NAME, file_name, student_id
+from autograder.intake.notebook import InvalidNotebook, load_release, plan_notebook
+from autograder.judge.record import CheckResult, Mistake, Record, RecordError, Status
+from autograder.judge.session import RemoteSession
+from autograder.judge.student import StudentUnavailable
+from autograder.outputs.tables import grades_csv, results_json
+from autograder.sandbox.protocol import ProtocolError, decode, encode
+from autograder.text import one_line, printable, spreadsheet_cell
+
+SETTINGS = settings(
+    max_examples=100,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+# Text as hostile as Unicode allows: lone surrogates, controls, bidi overrides, formula starts.
+hostile_text = st.text(
+    alphabet=st.one_of(
+        st.characters(),
+        st.sampled_from(["\udc80", "\x1b", "\u202e", "\x00", "=", "+", "-", "@", "\n", "\r"]),
+    ),
+    max_size=60,
+)
+numbers = st.one_of(
+    st.integers(min_value=-(10**30), max_value=10**30),
+    st.floats(allow_nan=True, allow_infinity=True),
+)
+json_values = st.recursive(
+    st.none() | st.booleans() | numbers | hostile_text,
+    lambda children: (
+        st.lists(children, max_size=5) | st.dictionaries(hostile_text, children, max_size=5)
+    ),
+    max_leaves=15,
+)
+# Observation-shaped objects: the right keys, values of any type.
+loss_keys = [
+    "error", "undefined", "returned", "shape", "values", "problem", "tracks_gradient",
+    "grad", "grad_error", "y_after", "y_guess_after",
+]  # fmt: skip
+update_keys = ["start", "calls", "after_each_call", "error", "undefined"]
+state_keys = ["values", "grad", "still_bound", "is_parameter", "is_leaf", "requires_grad"]
+shaped = st.one_of(
+    st.fixed_dictionaries({key: json_values for key in loss_keys}),
+    st.fixed_dictionaries(
+        {
+            **{key: json_values for key in update_keys},
+            "after_each_call": st.lists(
+                st.fixed_dictionaries({key: json_values for key in state_keys}), max_size=4
+            ),
+        }
+    ),
+    json_values,
+)
+
+
+@SETTINGS
+@given(st.binary(max_size=400) | json_values.map(lambda v: json.dumps(v).encode()))
+def test_the_decoder_returns_a_message_or_refuses_it(data: bytes):
+    try:
+        message = decode(data)
+    except ProtocolError:
+        return
+    assert isinstance(message, dict)
+    encode(message)  # anything accepted can be handled without surprises
+
+
+@SETTINGS
+@given(st.dictionaries(hostile_text, json_values, max_size=5))
+def test_whatever_a_student_process_encodes_the_judge_accepts_or_refuses(message):
+    try:
+        decode(encode(message))
+    except ProtocolError:
+        return
+
+
+@SETTINGS
+@given(json_values)
+def test_questions_parse_or_are_refused(raw: Any):
+    try:
+        question = question_from_json(raw)
+    except MalformedObservation:
+        return
+    assert question_from_json(question.to_json()) == question
+
+
+QUESTIONS = [LossQuestion((1.0, 2.0), (0.5, 1.5)), UpdateQuestion((-1.0, 1.0), 2)]
+
+
+@SETTINGS
+@given(st.sampled_from(QUESTIONS), shaped)
+def test_answers_parse_or_are_refused(question, raw: Any):
+    try:
+        answer = answer_from_json(question, raw)
+    except MalformedObservation:
+        return
+    assert answer_from_json(question, answer.to_json()) == answer
+
+
+class Replies:
+    """A student process that answers with whatever the test gives it, in turn."""
+
+    def __init__(self, replies: list[Any]) -> None:
+        self.replies = replies
+
+    def request(self, message: dict[str, Any], timeout: float) -> dict[str, Any]:
+        reply = self.replies.pop(0) if self.replies else {}
+        return decode(encode(reply if isinstance(reply, dict) else {"not": reply}))
+
+    def remaining_seconds(self) -> float:
+        return 10.0
+
+
+@settings(SETTINGS, max_examples=60)
+@given(
+    st.lists(
+        st.one_of(
+            shaped,
+            st.fixed_dictionaries({"id": st.integers(0, 3), "answers": st.lists(shaped)}),
+            st.fixed_dictionaries(
+                {"at": json_values, "ran": json_values, "training": shaped, "notes": json_values}
+            ),
+        ),
+        max_size=4,
+    )
+)
+def test_whatever_a_student_process_replies_the_judge_gets_answers_or_a_broken_student(
+    replies,
+):
+    student = RemoteSession(Replies(replies))  # type: ignore[arg-type]
+    for step in (
+        lambda: student._arrived(student._request({"op": "start"})),
+        lambda: student.reach("loss"),
+        lambda: student.ask(QUESTIONS),
+    ):
+        try:
+            step()
+        except StudentUnavailable:
+            continue
+
+
+RELEASE = load_release(release_notebook())
+
+
+def _notebook(cells: list[Any]) -> dict[str, Any]:
+    return {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": cells}
+
+
+cell_like = st.fixed_dictionaries(
+    {
+        "cell_type": st.sampled_from(["code", "markdown", "raw"]) | json_values,
+        "source": hostile_text | st.lists(hostile_text, max_size=3) | json_values,
+        "metadata": st.fixed_dictionaries(
+            {
+                "nbgrader": st.fixed_dictionaries(
+                    {
+                        "grade_id": st.sampled_from([c.grade_id for c in RELEASE.cells])
+                        | json_values,
+                        "solution": json_values,
+                        "grade": json_values,
+                        "locked": json_values,
+                    }
+                )
+                | json_values
+            }
+        )
+        | json_values,
+        "id": hostile_text | json_values,
+    }
+)
+
+
+@SETTINGS
+@given(
+    st.one_of(
+        st.binary(max_size=300),
+        json_values.map(lambda v: json.dumps(v).encode()),
+        st.lists(cell_like, max_size=8).map(
+            lambda cells: json.dumps(_notebook(cells)).encode("utf-8", "surrogatepass")
+        ),
+    )
+)
+def test_any_file_is_planned_or_refused_as_invalid(tmp_path_factory, data: bytes):
+    path = tmp_path_factory.mktemp("notebook") / "submission.ipynb"
+    path.write_bytes(data)
+    try:
+        plan = plan_notebook(path, RELEASE)
+    except InvalidNotebook:
+        return
+    encode({"op": "start", "steps": [step.to_json() for step in plan.steps]})
+
+
+mistakes = st.builds(Mistake, hostile_text, hostile_text, hostile_text)
+checks = st.builds(
+    CheckResult,
+    id=hostile_text,
+    category=st.sampled_from(["loss", "update", "zero_grad", "convergence"]),
+    points=st.floats(0, 2),
+    max_points=st.floats(0, 2),
+    passed=st.booleans(),
+    message=hostile_text,
+    mistake=st.none() | mistakes,
+)
+records = st.builds(
+    Record,
+    student=hostile_text,
+    status=st.sampled_from(list(Status)),
+    max_score=st.floats(0, 100),
+    message=hostile_text,
+    checks=st.lists(checks, max_size=4).map(tuple),
+    notes=st.lists(hostile_text, max_size=3).map(tuple),
+    output=hostile_text,
+    observations=st.lists(st.dictionaries(hostile_text, json_values, max_size=3), max_size=3).map(
+        tuple
+    ),
+    seed=st.none() | st.integers(0, 2**63),
+)
+
+
+@SETTINGS
+@given(st.lists(records, max_size=4, unique_by=lambda record: record.student))
+def test_any_record_is_stored_read_back_and_written_out(tmp_path_factory, batch):
+    out = tmp_path_factory.mktemp("out")
+    store = RecordStore(out)
+    for record in batch:
+        store.write(record)
+    read = [store.read(record.student) for record in batch]
+    assert [json.dumps(r.to_json()) for r in read] == [json.dumps(r.to_json()) for r in batch]
+    assert sorted(store.students()) == sorted(record.student for record in batch)
+    results_json(read, 12.0)
+    grades_csv(read, ["loss.value_on_lesson_data"])
+
+
+@settings(SETTINGS, max_examples=20)
+@given(st.lists(records, max_size=3))
+def test_any_record_makes_a_feedback_page_and_a_class_report(tmp_path_factory, batch):
+    out = tmp_path_factory.mktemp("out")
+    write_feedback_pages(batch, out)
+    write_class_report(batch, out, seconds=1.0)
+
+
+@SETTINGS
+@given(st.binary(max_size=300) | json_values.map(lambda v: json.dumps(v).encode()))
+def test_a_damaged_record_file_is_refused_with_a_reason(tmp_path_factory, data: bytes):
+    store = RecordStore(tmp_path_factory.mktemp("out"))
+    (store.folder / f"{file_name('someone')}.json").write_bytes(data)
+    with contextlib.suppress(RecordError):
+        store.read("someone")
+    list(store.students())
+
+
+file_names = st.binary(min_size=1, max_size=255).filter(lambda name: b"/" not in name)
+
+
+@SETTINGS
+@given(st.lists(file_names, min_size=2, max_size=6, unique=True))
+def test_distinct_file_names_give_distinct_printable_ids_and_valid_record_names(names):
+    ids = [student_id(name) for name in names]
+    assert len(set(ids)) == len(ids)
+    assert [student_id(name) for name in names] == ids  # stable
+    for student in ids:
+        assert student.isprintable()
+        name = file_name(student)
+        assert "/" not in name and name not in (".", "..") and name
+        assert len(name) <= MAX_FILE_NAME and len(os.fsencode(name)) <= 255
+
+
+@SETTINGS
+@given(hostile_text)
+def test_text_is_safe_for_terminals_and_spreadsheets(text: str):
+    shown = printable(text)
+    shown.encode("utf-8")
+    assert not any(unicodedata.category(c) in ("Cc", "Cs") and c not in "\n\t" for c in shown), (
+        shown
+    )
+    assert "\u202e" not in shown
+    assert "\n" not in one_line(text)
+    cell = spreadsheet_cell(text)
+    assert isinstance(cell, str) and not cell.startswith(("=", "+", "-", "@", "\t", "\r"))
+
+
+@pytest.mark.parametrize("name", [b"caf\xe9", b"caf\\xe9", b"a\\b", b"a\\\\b"])
+def test_escapes_never_collide_with_names_that_look_like_them(name):
+    others = [b"caf\xe9", b"caf\\xe9", b"a\\b", b"a\\\\b"]
+    assert len({student_id(other) for other in others}) == len(others)
+    assert Path(file_name(student_id(name))).name == file_name(student_id(name))
