@@ -104,6 +104,13 @@ _STEP = """    y_hat = x @ a
     loss.backward()
 """
 
+
+def _steps(*lines: str) -> str:
+    """An update() that computes the gradient, then runs `lines` inside torch.no_grad()."""
+    inside = "".join(f"        {line}\n" for line in lines)
+    return _update(_STEP + "    with torch.no_grad():\n" + inside)
+
+
 # Code that does not do the job earns nothing in the categories it does not do.
 DO_NOTHING = [
     Answer(
@@ -253,27 +260,21 @@ TYPICAL = [
     ),
     Answer(
         "no_zero_grad",
-        update=_update(_STEP + "    with torch.no_grad():\n        a.sub_(lr * a.grad)\n"),
+        update=_steps("a.sub_(lr * a.grad)"),
         loses=frozenset({"zero_grad", "convergence"}),
         mistake="no_zero_grad",
         says="zero the gradient",
     ),
     Answer(
         "wrong_sign",
-        update=_update(
-            _STEP
-            + "    with torch.no_grad():\n        a.add_(lr * a.grad)\n        a.grad.zero_()\n"
-        ),
+        update=_steps("a.add_(lr * a.grad)", "a.grad.zero_()"),
         loses=frozenset({"update", "convergence"}),
         mistake="update_wrong_sign",
         says="instead of subtracting",
     ),
     Answer(
         "learning_rate_too_small",
-        update=_update(
-            _STEP
-            + "    with torch.no_grad():\n        a.sub_(0.01 * a.grad)\n        a.grad.zero_()\n"
-        ),
+        update=_steps("a.sub_(0.01 * a.grad)", "a.grad.zero_()"),
         loses=frozenset({"update", "convergence"}),
         mistake="update_wrong_learning_rate",
         says="learning rate of 0.01",
@@ -301,10 +302,7 @@ TYPICAL = [
     ),
     Answer(
         "zeroed_before_stepping",
-        update=_update(
-            _STEP
-            + "    with torch.no_grad():\n        a.grad.zero_()\n        a.sub_(lr * a.grad)\n"
-        ),
+        update=_steps("a.grad.zero_()", "a.sub_(lr * a.grad)"),
         loses=ALL_OF_UPDATE,
         mistake="update_no_step",
         says="change a copy",
@@ -321,7 +319,7 @@ TYPICAL = [
     ),
     Answer(
         "local_rebinding",
-        update=_update(_STEP + "    with torch.no_grad():\n        a = a - lr * a.grad\n"),
+        update=_steps("a = a - lr * a.grad"),
         loses=ALL_OF_UPDATE,
         mistake="update_local_a",
         says="UnboundLocalError",

@@ -184,64 +184,77 @@ def grade_all(
     interrupted = False
     if jobs:
         try:
-            isolation = _run_chunks(_chunks(jobs, workers), workers, setup, store, advance)
+            isolation = _Pools(setup, store, advance).run(_chunks(jobs, workers), workers)
         except KeyboardInterrupt:
             interrupted = True
     seconds = time.monotonic() - started
     return BatchRun(len(jobs) - regraded, regraded, unchanged, seconds, isolation, interrupted)
 
 
-def _run_chunks(
-    chunks: list[list[Job]],
-    workers: int,
-    setup: GradingSetup,
-    store: RecordStore,
-    advance: Callable[[int], None],
-) -> list[str]:
-    """Run every chunk in a pool. When a worker dies, the unfinished chunks run again one
-    student per chunk; if a worker dies again, each remaining student runs alone in a fresh
-    worker, so that only the student whose grading kills a worker gets a grader error."""
-    isolation, broken = _in_pool(chunks, workers, setup, store, advance)
-    if broken:
-        singles = [[job] for chunk in broken for job in chunk]
-        _, broken = _in_pool(singles, workers, setup, store, advance)
-    for chunk in broken:
-        _, still_broken = _in_pool([chunk], 1, setup, store, advance)
-        for job in (job for failed in still_broken for job in failed):
-            died = grader_error(job.submission.student, "grading", _WorkerDied())
-            store.write(stamped(died, job, setup.grader_hash))
-            advance(1)
-    return isolation
+@dataclass(frozen=True)
+class _Pools:
+    """Pools of judge workers for one batch, each chunk's records written as it finishes."""
+
+    setup: GradingSetup
+    store: RecordStore
+    advance: Callable[[int], None]
+
+    def run(self, chunks: list[list[Job]], workers: int) -> list[str]:
+        """Run every chunk; return the isolation layers. When a worker dies, the unfinished
+        chunks run again one student per chunk; if a worker dies again, each remaining
+        student runs alone in a fresh worker, so that only the student whose grading kills a
+        worker gets a grader error."""
+        isolation, broken = self._in_pool(chunks, workers)
+        if broken:
+            _, broken = self._in_pool([[job] for chunk in broken for job in chunk], workers)
+        for chunk in broken:
+            _, still_broken = self._in_pool([chunk], 1)
+            for job in (job for failed in still_broken for job in failed):
+                died = grader_error(job.submission.student, "grading", _WorkerDied())
+                self.store.write(stamped(died, job, self.setup.grader_hash))
+                self.advance(1)
+        return isolation
+
+    def _in_pool(self, chunks: list[list[Job]], workers: int) -> tuple[list[str], list[list[Job]]]:
+        """(isolation layers, chunks that did not finish because a worker died)."""
+        context = multiprocessing.get_context("spawn")
+        broken: list[list[Job]] = []
+        size = min(workers, len(chunks))
+        with ProcessPoolExecutor(size, context, _start_worker, (self.setup,)) as pool:
+            try:
+                with _sigint_held():  # every submit may spawn a worker
+                    first = pool.submit(_isolation_layers)
+                    running = {pool.submit(grade_chunk, chunk): chunk for chunk in chunks}
+                isolation = first.result()
+                self._collect(running, broken)
+            except BrokenProcessPool:
+                raise GraderFault("a judge worker died while starting its sandbox") from None
+            except KeyboardInterrupt:
+                _stop(pool)
+                raise
+        return isolation, broken
+
+    def _collect(
+        self, running: dict[Future[list[Record]], list[Job]], broken: list[list[Job]]
+    ) -> None:
+        """Write each chunk's records as it finishes; note the chunks a dead worker took."""
+        while running:
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                chunk = running.pop(future)
+                try:
+                    records = future.result()
+                except BrokenProcessPool:
+                    broken.append(chunk)
+                    continue
+                for finished in records:
+                    self.store.write(finished)
+                self.advance(len(records))
 
 
 class _WorkerDied(RuntimeError):
     def __str__(self) -> str:
         return "the judge worker grading it died"
-
-
-def _in_pool(
-    chunks: list[list[Job]],
-    workers: int,
-    setup: GradingSetup,
-    store: RecordStore,
-    advance: Callable[[int], None],
-) -> tuple[list[str], list[list[Job]]]:
-    """(isolation layers, chunks that did not finish because a worker died)."""
-    context = multiprocessing.get_context("spawn")
-    broken: list[list[Job]] = []
-    with ProcessPoolExecutor(min(workers, len(chunks)), context, _start_worker, (setup,)) as pool:
-        try:
-            with _sigint_held():  # every submit may spawn a worker
-                first = pool.submit(_isolation_layers)
-                running = {pool.submit(grade_chunk, chunk): chunk for chunk in chunks}
-            isolation = first.result()
-            _collect(running, broken, store, advance)
-        except BrokenProcessPool:
-            raise GraderFault("a judge worker died while starting its sandbox") from None
-        except KeyboardInterrupt:
-            _stop(pool)
-            raise
-    return isolation, broken
 
 
 @contextlib.contextmanager
@@ -253,27 +266,6 @@ def _sigint_held() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
-
-
-def _collect(
-    running: dict[Future[list[Record]], list[Job]],
-    broken: list[list[Job]],
-    store: RecordStore,
-    advance: Callable[[int], None],
-) -> None:
-    """Write each chunk's records as it finishes; note the chunks a dead worker took."""
-    while running:
-        done, _ = wait(running, return_when=FIRST_COMPLETED)
-        for future in done:
-            chunk = running.pop(future)
-            try:
-                records = future.result()
-            except BrokenProcessPool:
-                broken.append(chunk)
-                continue
-            for finished in records:
-                store.write(finished)
-            advance(len(records))
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:

@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from autograder.judge.check import check, fail
 from autograder.judge.diagnosis import diagnose_step
 from autograder.judge.expect import (
-    a_step_along_the_gradient,
+    a_computed_step,
     close,
     first_guess,
-    step_taken,
-    update_ran,
+    one_call,
+    training_from_the_first_guess,
     vector,
 )
 from autograder.judge.reference import as_tensor
@@ -22,9 +22,8 @@ CATEGORY = "update"
 def one_step_from(student, reference, start: Sequence[float], hidden: bool) -> None:
     """Fail unless one call from `start` lands where one step of gradient descent does; a
     `hidden` start is never shown, nor where `a` went from it."""
-    run = student.updates(list(start), 1)
-    update_ran(run)
-    after, expected = step_taken(run), reference.step_from(as_tensor(start))
+    _, after = one_call(student, start)
+    expected = reference.step_from(as_tensor(start))
     if close(after.tolist(), expected):
         return
     mistake = diagnose_step(reference, as_tensor(start), after)
@@ -44,10 +43,7 @@ def test_one_call_from_the_first_guess_takes_one_step_of_size_lr(student, refere
     one_step_from(student, reference, first_guess(), hidden=False)
     # The right numbers from the one start everybody knows could be written down by hand:
     # the step must also be computed, so from elsewhere it runs along the gradient too.
-    start = unseen.starts[0]
-    run = student.updates(list(start), 1)
-    update_ran(run)
-    a_step_along_the_gradient(reference, start, step_taken(run), hidden=True)
+    a_computed_step(student, reference, unseen.starts[0], hidden=True)
 
 
 @check("update.steps_from_unseen_starts", 1)
@@ -58,14 +54,12 @@ def test_one_call_takes_one_step_from_any_starting_point(student, reference, uns
 
 @check("update.keeps_a_trainable_parameter", 1)
 def test_a_stays_the_same_trainable_parameter_and_keeps_learning(student, reference):
-    run = student.updates(first_guess(), 2)
-    update_ran(run, calls_needed=2)
-    a_step_along_the_gradient(reference, first_guess(), step_taken(run, 0))
-    second = run.after_each_call[1]
+    run = training_from_the_first_guess(student, reference, 2)
+    first, second = run.after_each_call
     if not (second.is_parameter and second.is_leaf and second.requires_grad):
         fail(
             "after update() a is no longer an nn.Parameter that requires grad — step it in "
             "place inside torch.no_grad() so it keeps learning"
         )
-    if second.values == run.after_each_call[0].values:
+    if second.values == first.values:
         fail("the second call of update() did not move a; it should keep learning")

@@ -151,3 +151,28 @@ def a_step_along_the_gradient(
 
 def first_guess() -> list[float]:
     return list(FIRST_GUESS)
+
+
+def one_call(student: Student, start: Sequence[float]) -> tuple[UpdateRun, torch.Tensor]:
+    """One call of `update()` from `start`: the run, and where it left `a`."""
+    run = student.updates(list(start), 1)
+    update_ran(run)
+    return run, step_taken(run)
+
+
+def a_computed_step(
+    student: Student, reference: Reference, start: Sequence[float], hidden: bool = False
+) -> tuple[UpdateRun, torch.Tensor]:
+    """One call from `start` that must run along the gradient (a step `update()` computed)."""
+    run, after = one_call(student, start)
+    a_step_along_the_gradient(reference, start, after, hidden)
+    return run, after
+
+
+def training_from_the_first_guess(student: Student, reference: Reference, calls: int) -> UpdateRun:
+    """`calls` calls from the first guess, all returned, the first a step along the gradient."""
+    run = student.updates(first_guess(), calls)
+    update_ran(run, calls_needed=1)
+    a_step_along_the_gradient(reference, first_guess(), step_taken(run, 0))
+    update_ran(run, calls_needed=calls)
+    return run

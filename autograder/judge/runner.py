@@ -92,6 +92,11 @@ def category_of(item: pytest.Item) -> str:
     return category
 
 
+def notebook_order(item: pytest.Item) -> int:
+    """Checks run, and are listed, in the order of the notebook's graded cells."""
+    return CATEGORIES.index(category_of(item))
+
+
 class ChecksPlugin:
     """Feeds subjects to the checks and collects their results."""
 
@@ -120,7 +125,7 @@ class ChecksPlugin:
         def run_order(item: pytest.Item) -> tuple[int, int, int]:
             """Subject by subject; within one, in the order of the notebook's graded cells."""
             subject = subject_order[item.callspec.params["student"]]  # type: ignore[attr-defined]
-            return subject, CATEGORIES.index(category_of(item)), position[item]
+            return subject, notebook_order(item), position[item]
 
         kept.sort(key=run_order)
         items[:] = kept
@@ -177,11 +182,10 @@ class _Catalogue:
         self.checks: list[dict[str, Any]] = []
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        found = [
+        self.checks = [
             {**item.get_closest_marker("check").kwargs, "category": category_of(item)}
-            for item in items
+            for item in sorted(items, key=notebook_order)
         ]
-        self.checks = sorted(found, key=lambda check: CATEGORIES.index(check["category"]))
 
 
 @cache
