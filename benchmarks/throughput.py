@@ -1,17 +1,18 @@
 """Throughput of `python -m autograder grade` against `nbgrader autograde`, in one run.
 
 Builds a throwaway nbgrader course from this repository's source notebook and fills
-`submitted/` with 1,000 students whose notebooks are written from the answer corpus
-(correct answers in several styles and common mistakes, cycled). Then, in one run:
-  1. nbgrader autograde grades the first 20 students of that batch (nbgrader
-     costs the same for every notebook, so a sample gives its rate without taking an hour);
-  2. the kit grades the whole batch; both must give every sampled student the same total;
-  3. the kit grades the first 100 students alone, to show its peak memory does not grow with
-     the batch.
-It prints seconds per submission, submissions per second, the ratio of the two throughputs
-and the peak resident memory of the largest grader process.
+`submitted/` with a realistic class: every correct style and every typical mistake of the
+test corpus, cycled, plus a few submissions that run out of time and a few broken files. Then,
+in one run:
+  1. nbgrader autograde grades a sample of that class (it costs the same for every notebook,
+     so a sample gives its rate without taking an hour);
+  2. the kit grades the whole class, then its first 100 students alone; both must give every
+     sampled student the total nbgrader gave;
+  3. for each kit run it prints the wall time, submissions per second, the peak memory of the
+     whole grader (the sum of every process's proportional set size, sampled), where each
+     submission's time went, stage by stage (from the records), and how much CPU sat idle.
 
-Usage: python benchmarks/throughput.py [--students 1000]
+Usage: python benchmarks/throughput.py [--students 1000] [--workers N]
 """
 
 from __future__ import annotations
@@ -19,48 +20,38 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from dataclasses import fields
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from autograder.judge.record import Timings  # noqa: E402
 from tests.corpus.answers import CORRECT, WRONG  # noqa: E402
-from tests.support.notebooks import filled_release  # noqa: E402
+from tests.support.notebooks import notebook_for  # noqa: E402
 
 ASSIGNMENT = "gradient_descent"
-PEER_SAMPLE = 20  # students s0000 to s0019, the glob s00[01]? that nbgrader's --student takes
-PROBE = (
-    "import resource, subprocess, sys, time\n"
-    "started = time.perf_counter()\n"
-    "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL)\n"
-    "print(time.perf_counter() - started,"
-    " resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
-)
-
-
-def measured(command: list[str], cwd: Path) -> tuple[float, float]:
-    """(wall seconds, peak RSS in MiB of the largest process the command started)."""
-    result = subprocess.run(
-        [sys.executable, "-c", PROBE, *command],
-        cwd=cwd,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    seconds, kib = result.stdout.split()
-    return float(seconds), int(kib) / 1024
+PEER_SAMPLE, PEER_GLOB = 20, "s00[01]?"  # students s0000 to s0019, as nbgrader's --student
+RUNS_OUT_OF_TIME = {
+    "loops_for_ever": "while True:\n    pass\n",
+    "waits_for_input": "import time\ntime.sleep(3600)\n",
+}
+BROKEN = {"truncated_file": '{"cells": [{"cell_type": "code", "source": "def', "not_json": "x"}
 
 
 def nbgrader(*arguments: str) -> list[str]:
     return [sys.executable, "-m", "nbgrader", *arguments]
 
 
-def make_course(folder: Path, students: int) -> Path:
+def make_course(folder: Path, students: int) -> tuple[Path, list[str]]:
+    """The course, and the students in grading order (the unusual ones last)."""
     course = folder / "course"
     course.mkdir()
     shutil.copy(ROOT / "nbgrader_config.py", course)
@@ -73,47 +64,153 @@ def make_course(folder: Path, students: int) -> Path:
     )
     release = course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
     answers = CORRECT + WRONG
-    texts = [json.dumps(filled_release(a.loss, a.update, release)) for a in answers]
-    for number in range(students):
-        target = course / "submitted" / f"s{number:04d}" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-        target.parent.mkdir(parents=True)
-        target.write_text(texts[number % len(texts)])
-    return course
+    texts = [json.dumps(notebook_for(answer, release)) for answer in answers]
+    unusual = {name: text for name, text in BROKEN.items()}
+    for name, code in RUNS_OUT_OF_TIME.items():
+        stalled = json.loads(json.dumps(notebook_for(CORRECT[0], release)))
+        cell = {
+            "cell_type": "code",
+            "source": code,
+            "metadata": {},
+            "outputs": [],
+            "execution_count": None,
+            "id": name.replace("_", "-"),
+        }
+        stalled["cells"].insert(3, cell)  # early, so it holds the whole notebook up
+        unusual[name] = json.dumps(stalled)
+    names = []
+    for number in range(students - len(unusual)):
+        names.append(f"s{number:04d}")
+        write(course, names[-1], texts[number % len(texts)])
+    for name, text in unusual.items():
+        names.append(f"z-{name}")
+        write(course, names[-1], text)
+    return course, names
 
 
-def first_students(course: Path, count: int, folder: Path) -> Path:
+def write(course: Path, student: str, text: str) -> None:
+    target = course / "submitted" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    target.parent.mkdir(parents=True)
+    target.write_text(text)
+
+
+def first_students(course: Path, names: list[str], count: int, folder: Path) -> Path:
     """A folder of the first `count` students' notebooks, as `<student>.ipynb`."""
     folder.mkdir()
-    for student in sorted((course / "submitted").iterdir())[:count]:
-        (folder / f"{student.name}.ipynb").symlink_to(student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+    for student in names[:count]:
+        source = course / "submitted" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+        (folder / f"{student}.ipynb").symlink_to(source)
     return folder
 
 
-def kit(inputs: Path, out: Path) -> list[str]:
-    return [sys.executable, "-m", "autograder", "grade", str(inputs), "--out", str(out)]
+class MemorySampler:
+    """Peak of the summed proportional set size of a process and all its descendants."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid, self.peak, self._stop = pid, 0, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _tree(self) -> list[int]:
+        pending, found = [self.pid], []
+        while pending:
+            pid = pending.pop()
+            found.append(pid)
+            try:
+                for task in os.listdir(f"/proc/{pid}/task"):
+                    with open(f"/proc/{pid}/task/{task}/children") as children:
+                        pending += [int(child) for child in children.read().split()]
+            except OSError:
+                continue
+        return found
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.2):
+            total = 0
+            for pid in self._tree():
+                try:
+                    with open(f"/proc/{pid}/smaps_rollup") as rollup:
+                        for line in rollup:
+                            if line.startswith("Pss:"):
+                                total += int(line.split()[1]) * 1024
+                                break
+                except OSError:
+                    continue
+            self.peak = max(self.peak, total)
+
+    def stop(self) -> int:
+        self._stop.set()
+        self._thread.join()
+        return self.peak
+
+
+def grade(inputs: Path, out: Path, workers: int) -> dict[str, float]:
+    """Run the kit; wall seconds, CPU seconds of the whole tree, and peak memory."""
+    command = [sys.executable, "-m", "autograder", "grade", str(inputs), "--out", str(out)]
+    command += ["--workers", str(workers)]
+    before = os.times()
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    sampler = MemorySampler(process.pid)
+    if process.wait() not in (0,):
+        raise SystemExit(f"the kit's grade command failed: {command}")
+    wall = time.perf_counter() - started
+    after = os.times()
+    cpu = (after.children_user - before.children_user) + (
+        after.children_system - before.children_system
+    )
+    return {"wall": wall, "cpu": cpu, "memory": sampler.stop() / 2**20}
+
+
+def breakdown(out: Path) -> dict[str, float]:
+    """Mean milliseconds per submission in each stage, from the records' timings."""
+    totals = dict.fromkeys((f.name for f in fields(Timings)), 0.0)
+    count = 0
+    for path in (out / "records").glob("*.json"):
+        timings = json.loads(path.read_text()).get("timings")
+        if timings:
+            count += 1
+            for stage in totals:
+                totals[stage] += timings.get(stage, 0.0)
+    return {stage: 1000 * total / max(count, 1) for stage, total in totals.items()}
+
+
+def report(
+    label: str, students: int, run: dict[str, float], stages: dict[str, float], cores: int
+) -> None:
+    rate = students / run["wall"]
+    idle = max(0.0, 1 - run["cpu"] / (run["wall"] * cores))
+    print(
+        f"kit grade, {label}: {students} submissions in {run['wall']:.1f} s, "
+        f"{rate:.1f} submissions/s, {1000 * run['cpu'] / students:.0f} ms CPU each, "
+        f"peak memory of the whole grader {run['memory']:.0f} MiB, CPU idle {idle:.0%}"
+    )
+    shown = ", ".join(f"{stage} {milliseconds:.1f}" for stage, milliseconds in stages.items())
+    print(f"  per submission, ms of the clock in each stage: {shown}")
 
 
 def main() -> None:
     options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     options.add_argument("--students", type=int, default=1000)
+    options.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     arguments = options.parse_args()
+    cores = os.cpu_count() or 1
     with tempfile.TemporaryDirectory(prefix="throughput-") as scratch:
         folder = Path(scratch)
-        course = make_course(folder, arguments.students)
-        sample = [f"s{number:04d}" for number in range(PEER_SAMPLE)]
+        course, names = make_course(folder, arguments.students)
+        sample = names[:PEER_SAMPLE]
         started = time.perf_counter()
         subprocess.run(
-            nbgrader("autograde", ASSIGNMENT, "--force", "--student=s00[01]?"),
+            nbgrader("autograde", ASSIGNMENT, "--force", f"--student={PEER_GLOB}"),
             cwd=course,
             check=True,
             capture_output=True,
         )
         peer_seconds = time.perf_counter() - started
         subprocess.run(
-            nbgrader("export", "--to", "peer.csv"),
-            cwd=course,
-            check=True,
-            capture_output=True,
+            nbgrader("export", "--to", "peer.csv"), cwd=course, check=True, capture_output=True
         )
         with (course / "peer.csv").open() as stream:
             peer = {
@@ -122,29 +219,27 @@ def main() -> None:
                 if row["student_id"] in sample
             }
 
-        everyone = first_students(course, arguments.students, folder / "everyone")
-        kit_seconds, kit_peak = measured(kit(everyone, folder / "out"), ROOT)
-        results = json.loads((folder / "out" / "results.json").read_text())["submissions"]
-        ours = {row["student"]: row["score"] for row in results}
-        small = first_students(course, 100, folder / "first-100")
-        small_seconds, small_peak = measured(kit(small, folder / "out-100"), ROOT)
+        runs = {}
+        for label, count in (("whole class", arguments.students), ("first 100", 100)):
+            inputs = first_students(course, names, count, folder / f"in-{count}")
+            out = folder / f"out-{count}"
+            runs[label] = (count, grade(inputs, out, arguments.workers), breakdown(out))
+            if label == "whole class":
+                rows = json.loads((out / "results.json").read_text())["submissions"]
+                ours = {row["student"]: row["score"] for row in rows}
+                statuses = {row["status"] for row in rows}
 
     differing = sorted(s for s in sample if peer.get(s) != ours.get(s))
     peer_rate = len(sample) / peer_seconds
-    kit_rate = arguments.students / kit_seconds
     print(
         f"nbgrader autograde: {len(sample)} submissions in {peer_seconds:.1f} s, "
         f"{1 / peer_rate:.2f} s per submission"
     )
-    print(
-        f"kit grade:          {arguments.students} submissions in {kit_seconds:.1f} s, "
-        f"{kit_rate:.1f} submissions/s, peak RSS {kit_peak:.0f} MiB"
-    )
-    print(
-        f"kit grade:          100 submissions in {small_seconds:.1f} s, "
-        f"peak RSS {small_peak:.0f} MiB"
-    )
-    print(f"throughput ratio kit / nbgrader: {kit_rate / peer_rate:.0f}x")
+    for label, (count, run, stages) in runs.items():
+        report(label, count, run, stages, cores)
+    whole_rate = arguments.students / runs["whole class"][1]["wall"]
+    print(f"throughput ratio kit / nbgrader: {whole_rate / peer_rate:.0f}x")
+    print(f"statuses in the class: {', '.join(sorted(statuses))}")
     print(f"sampled students whose totals differ: {len(differing)} {differing[:5]}")
 
 

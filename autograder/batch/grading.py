@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from multiprocessing import util
 from pathlib import Path
 
@@ -113,7 +113,11 @@ def grade_chunk(chunk: Sequence[Job]) -> list[Record]:
         finished = stamped(finished, job, _setup.grader_hash)
         try:
             if _setup.after_each is not None:
+                started = time.perf_counter()
                 _setup.after_each(finished)
+                if finished.timings is not None:
+                    took = time.perf_counter() - started
+                    finished = finished.with_(timings=replace(finished.timings, page=took))
         except Exception as error:
             finished = grader_error(finished.student, "writing the feedback page", error, finished)
         records.append(finished)

@@ -17,9 +17,13 @@ import contextlib
 import functools
 import socket
 import sys
+import time
 from collections.abc import Iterator
 from typing import Any
 
+import torch
+
+from autograder import exercise
 from autograder.inside.observations import ParameterState, UpdateRun, question_from_json
 from autograder.inside.reporter import Reporter, describe_error, parameter_state
 from autograder.sandbox.protocol import ProtocolError, receive_message, send_message
@@ -73,6 +77,27 @@ def _python(source: str) -> str:
     return TransformerManager().transform_cell(source)
 
 
+class _UndrawnFigures:
+    """What `plt` is while the release's read-only cells run: every drawing call returns this
+    object again and draws nothing. Figures are never graded, and drawing the release's four
+    figures would be most of a notebook's run; the student's own cells draw for real."""
+
+    def __getattr__(self, name: str) -> _UndrawnFigures:
+        return self
+
+    def __call__(self, *args: Any, **kwargs: Any) -> _UndrawnFigures:
+        return self
+
+    def __iter__(self) -> Iterator[_UndrawnFigures]:
+        return iter((self, self))  # `figure, axes = plt.subplots()`
+
+    def __getitem__(self, key: Any) -> _UndrawnFigures:
+        return self
+
+
+UNDRAWN = _UndrawnFigures()
+
+
 def _show_inline(*args: Any, **kwargs: Any) -> None:
     """`plt.show()` as Jupyter's inline backend does it: the figures are shown, then closed."""
     import matplotlib.pyplot as plt
@@ -99,6 +124,8 @@ class NotebookRun:
         shell = GradingShell(self.namespace, self.notes)
         self.namespace["get_ipython"] = lambda: shell
         self.training: UpdateRun | None = None
+        self._training_unsent = False
+        self._training_bindings: tuple[Any, ...] | None = None  # what training ran with
 
     def run_to_checkpoint(self) -> dict[str, Any]:
         """Run cells until the next graded cell; say which it is and what went wrong."""
@@ -117,14 +144,21 @@ class NotebookRun:
 
     def _report(self, checkpoint: str | None, ran: int, errors: list[str]) -> dict[str, Any]:
         notes, self.notes[:] = list(self.notes), []
-        training = self.training.to_json() if self.training else None
+        training = self.training.to_json() if self.training and self._training_unsent else None
+        self._training_unsent = False
         return {
             "at": checkpoint,
             "ran": ran,
             "cell_errors": errors,
             "notes": notes,
             "training": training,
+            "training_current": self._training_bindings == self._bindings(),
         }
+
+    def _bindings(self) -> tuple[Any, ...]:
+        """What the notebook's training ran with: the same objects mean the same training."""
+        names = ("update", "mean_squared_error", "x", "y", "a")
+        return (*(id(self.namespace.get(name)) for name in names), self.namespace.get("lr"))
 
     def _run(self, cell: dict[str, Any]) -> str | None:
         try:
@@ -132,13 +166,32 @@ class NotebookRun:
         except BaseException as error:
             return f"the cell cannot be run as Python ({describe_error(error)})"
         try:
-            with self._recording_training() if cell.get("role") == "training" else _nothing():
+            if cell.get("origin") == "student":
+                self._training_bindings = None  # a student cell may have changed anything
+            with (
+                self._recording_training() if cell.get("role") == "training" else _nothing(),
+                self._undrawn() if cell.get("origin") == "release" else _nothing(),
+            ):
                 exec(code, self.namespace)
         except BaseException as error:  # as in a kernel: SystemExit fails the cell, no more
             return describe_error(error)
         finally:
             sys.stdout.flush()
         return None
+
+    @contextlib.contextmanager
+    def _undrawn(self) -> Iterator[None]:
+        """The real pyplot gives way to `UNDRAWN` for one read-only cell, then comes back."""
+        import matplotlib.pyplot as plt
+
+        drawing = self.namespace.get("plt") is plt
+        if drawing:
+            self.namespace["plt"] = UNDRAWN
+        try:
+            yield
+        finally:
+            if drawing and self.namespace.get("plt") is UNDRAWN:
+                self.namespace["plt"] = plt
 
     @contextlib.contextmanager
     def _recording_training(self) -> Iterator[None]:
@@ -152,11 +205,14 @@ class NotebookRun:
         start: list[float] = []
         failure: list[str] = []
 
+        on_the_lesson = [True]
+
         @functools.wraps(original)
         def update(*args: Any, **kwargs: Any) -> Any:
             watched = self.namespace.get("a")
             if not states and not start:
                 start.extend(parameter_state(watched, self.namespace).values or [])
+            on_the_lesson[0] = on_the_lesson[0] and self._on_the_lesson()
             try:
                 result = original(*args, **kwargs)
             except BaseException as error:
@@ -173,11 +229,34 @@ class NotebookRun:
                 self.namespace["update"] = original
             calls = len(states) + (1 if failure else 0)
             self.training = UpdateRun(start, calls, states, failure[0] if failure else None)
+            self._training_unsent = True
+            self._training_bindings = self._bindings() if on_the_lesson[0] else None
+
+    def _on_the_lesson(self) -> bool:
+        """Whether `update()` is about to run on the lesson's own data and learning rate, as
+        the judge's questions make it: only then may its training stand for their answer."""
+        lesson_x, lesson_y = _lesson_data()
+        x, y = self.namespace.get("x"), self.namespace.get("y")
+        try:
+            return (
+                self.namespace.get("lr") == exercise.LEARNING_RATE
+                and type(x) is torch.Tensor
+                and type(y) is torch.Tensor
+                and torch.equal(x, lesson_x)
+                and torch.equal(y, lesson_y)
+            )
+        except Exception:
+            return False
 
 
 @contextlib.contextmanager
 def _nothing() -> Iterator[None]:
     yield
+
+
+@functools.cache
+def _lesson_data() -> tuple[torch.Tensor, torch.Tensor]:
+    return exercise.make_data()
 
 
 def _forget_the_kit() -> None:
@@ -195,7 +274,15 @@ class Responder:
         self.student: Reporter | None = None
 
     def handle(self, request: dict[str, Any]) -> dict[str, Any] | None:
-        """The reply to `request`, or None when the judge is done."""
+        """The reply to `request`, or None when the judge is done; every reply says how long
+        it took to make (the judge's timings of where grading spends its time)."""
+        started = time.perf_counter()
+        reply = self._reply(request)
+        if reply is not None:
+            reply["seconds"] = time.perf_counter() - started
+        return reply
+
+    def _reply(self, request: dict[str, Any]) -> dict[str, Any] | None:
         operation = request.get("op")
         if operation == "start":
             self.run = NotebookRun(request["steps"])

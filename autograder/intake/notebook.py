@@ -43,7 +43,12 @@ class Cell:
     role: str | None = None  # "training": the run of update() that feedback shows
 
     def to_json(self) -> dict[str, Any]:
-        return {"label": self.label, "source": self.source, "role": self.role}
+        return {
+            "label": self.label,
+            "source": self.source,
+            "origin": self.origin,
+            "role": self.role,
+        }
 
 
 @dataclass(frozen=True)

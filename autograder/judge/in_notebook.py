@@ -31,6 +31,9 @@ class NamespaceSession:
     def reach(self, category: str) -> None:
         """The kernel has already run every cell above the graded cell."""
 
+    def reusable_training(self) -> None:
+        """A kernel's training is not watched: the question is always asked."""
+
     def ask(self, questions: list[Question]) -> list[Answer]:
         return [self.student.answer(question) for question in questions]
 

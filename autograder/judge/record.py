@@ -96,6 +96,26 @@ class CheckResult:
 
 
 @dataclass(frozen=True)
+class Timings:
+    """Where grading one submission spent its time, in seconds of the clock."""
+
+    launch: float = 0.0  # forking the student process and confining it
+    cells: float = 0.0  # the notebook's cells, as the student process ran them
+    questions: float = 0.0  # asking and answering the checks' questions
+    checks: float = 0.0  # the judge's own work: pytest, parsing, comparing
+    record: float = 0.0  # making the record
+    page: float = 0.0  # drawing and writing the feedback page
+
+    def to_json(self) -> dict[str, float]:
+        return {f.name: round(getattr(self, f.name), 6) for f in fields(self)}
+
+    @classmethod
+    def from_json(cls, raw: Any) -> Timings:
+        raw = _object(raw, "timings")
+        return cls(**{f.name: _number(raw, f.name) for f in fields(cls) if f.name in raw})
+
+
+@dataclass(frozen=True)
 class Record:
     """Everything kept about one submission: its verdict, and what the student's code did."""
 
@@ -115,6 +135,7 @@ class Record:
     notebook_hash: str = ""  # of what was graded: a changed notebook is graded again
     grader_hash: str = ""  # of the checks and release it was graded with
     regraded: str = ""  # why this submission was graded again, if it was
+    timings: Timings | None = None  # where grading it spent its time
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "student", printable(self.student))
@@ -168,6 +189,7 @@ class Record:
             "notebook_hash": self.notebook_hash,
             "grader_hash": self.grader_hash,
             "regraded": self.regraded,
+            "timings": self.timings.to_json() if self.timings else None,
         }
 
     @classmethod
@@ -204,6 +226,7 @@ class Record:
             notebook_hash=_text(raw, "notebook_hash", optional=True) or "",
             grader_hash=_text(raw, "grader_hash", optional=True) or "",
             regraded=_text(raw, "regraded", optional=True) or "",
+            timings=Timings.from_json(raw["timings"]) if raw.get("timings") else None,
         )
 
 

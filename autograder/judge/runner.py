@@ -133,8 +133,13 @@ class ChecksPlugin:
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Iterator[None]:
-        """Move the student's notebook on to this check's graded cell first."""
-        item.funcargs["student"].reach(category_of(item))  # type: ignore[attr-defined]
+        """Move the student's notebook on to this check's graded cell first, telling the
+        answer log whether the loss checks all passed."""
+        log = item.funcargs["student"]  # type: ignore[attr-defined]
+        subject = self.run.reports[item.callspec.params["student"]]  # type: ignore[attr-defined]
+        loss = [result for result in subject.results if result.category == CATEGORIES[0]]
+        log.loss_right = bool(loss) and all(result.passed for result in loss)
+        log.reach(category_of(item))
         return (yield)
 
     @pytest.hookimpl(wrapper=True)

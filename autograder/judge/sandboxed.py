@@ -3,7 +3,9 @@ a class (each batch worker)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from autograder.inside.responder import serve
@@ -69,7 +71,10 @@ def judge_submissions(
     def finished(report: SubjectReport) -> None:
         subject: SandboxedNotebook = report.subject  # type: ignore[assignment]
         try:
-            records[subject.id] = record_of(report, limits, seed, subject.notes(), subject.output())
+            started = time.perf_counter()
+            record = record_of(report, limits, seed, subject.notes(), subject.output())
+            took = replace(subject.timings(), record=time.perf_counter() - started)
+            records[subject.id] = record.with_(timings=took)
         except Exception as error:
             records[subject.id] = grader_error(subject.id, "recording the result", error)
 

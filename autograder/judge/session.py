@@ -10,11 +10,13 @@ with a message in the student's terms.
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from autograder.exercise import EPOCHS, FIRST_GUESS
 from autograder.inside.observations import (
     Answer,
     MalformedObservation,
@@ -23,7 +25,7 @@ from autograder.inside.observations import (
     answer_from_json,
 )
 from autograder.intake.notebook import NotebookPlan
-from autograder.judge.record import Status
+from autograder.judge.record import Status, Timings
 from autograder.judge.student import StudentUnavailable
 from autograder.sandbox import ConfinedProcess, ProcessOutcome, Sandbox, SandboxError
 from autograder.sandbox.protocol import ChannelClosed, ProtocolError, ReplyTimeout
@@ -43,7 +45,11 @@ class RemoteSession:
         self.state = 0
         self.said: list[str] = []  # cell errors and notes, for the student
         self.training: UpdateRun | None = None  # the notebook's own training run
+        self.training_current = False  # it ran on the lesson, and nothing changed since
         self._ids = itertools.count(1)
+        self.cell_seconds = 0.0  # the student process's own time running cells
+        self.question_seconds = 0.0  # from asking a question to holding its answer
+        self.overhead = 0.0  # round trips spent on anything but the student's own work
 
     def _request(self, message: dict[str, Any]) -> dict[str, Any]:
         if self.broken:
@@ -62,17 +68,31 @@ class RemoteSession:
             self.broken = _malformed(error)
         raise self.broken
 
+    def _timed(self, message: dict[str, Any]) -> dict[str, Any]:
+        """`_request`, counting the student's own time apart from the round trip's."""
+        started = time.perf_counter()
+        reply = self._request(message)
+        took = time.perf_counter() - started
+        own = reply.get("seconds")
+        own = float(own) if isinstance(own, (int, float)) and 0 <= own <= took else took
+        if message.get("op") == "ask":
+            self.question_seconds += took
+        else:
+            self.cell_seconds += own
+            self.overhead += took - own
+        return reply
+
     def start(self, plan: NotebookPlan) -> None:
         """Hand over the steps and wait until the notebook reaches its first graded cell."""
         steps = [step.to_json() for step in plan.steps]
-        self._arrived(self._request({"op": "start", "steps": steps}))
+        self._arrived(self._timed({"op": "start", "steps": steps}))
 
     def reach(self, category: str) -> None:
         """Run the notebook on until the graded cell of `category`."""
         while self.at != category:
             if self.at is None:
                 raise StudentUnavailable(f"the notebook has no graded cell for {category}")
-            self._arrived(self._request({"op": "continue"}))
+            self._arrived(self._timed({"op": "continue"}))
 
     def _arrived(self, reply: dict[str, Any]) -> None:
         at, ran = reply.get("at"), reply.get("ran")
@@ -84,15 +104,27 @@ class RemoteSession:
         for line in [*_texts(reply.get("cell_errors")), *_texts(reply.get("notes"))]:
             if len(self.said) < _MAX_LINES:
                 self.said.append(f"while running your notebook: {line}")
+        self.training_current = reply.get("training_current") is True
         if reply.get("training") is not None:
             try:
                 self.training = UpdateRun.from_json(reply["training"])
             except MalformedObservation as error:
                 self._broken(_malformed(error))
 
+    def reusable_training(self) -> UpdateRun | None:
+        """The notebook's own training run, when it can stand for the training question's
+        answer: all of it ran, from the first guess, on the lesson's data and learning rate,
+        and nothing the student wrote ran after it."""
+        run = self.training
+        if not self.training_current or run is None or run.error or run.completed != EPOCHS:
+            return None
+        if tuple(run.start) != FIRST_GUESS:
+            return None
+        return run
+
     def ask(self, questions: list[Question]) -> list[Answer]:
         request_id = next(self._ids)
-        reply = self._request(
+        reply = self._timed(
             {"op": "ask", "id": request_id, "questions": [q.to_json() for q in questions]}
         )
         raw = reply.get("answers")
@@ -130,20 +162,39 @@ class SandboxedNotebook:
     sandbox: Sandbox
     outcome: ProcessOutcome | None = None
     student: RemoteSession | None = None
+    launch_seconds: float = 0.0
+    total_seconds: float = 0.0
 
     @contextmanager
     def open(self) -> Iterator[RemoteSession]:
+        started = time.perf_counter()
         try:
             process = self.sandbox.launch({})
         except SandboxError:  # the fork server died (killed, or out of memory): start anew
             self.sandbox.restart()
             process = self.sandbox.launch({})
+        self.launch_seconds = time.perf_counter() - started
         try:
             self.student = RemoteSession(process)
             self.student.start(self.plan)
             yield self.student
         finally:
             self.outcome = process.finish()
+            self.total_seconds = time.perf_counter() - started
+
+    def timings(self) -> Timings:
+        """Where this submission's grading spent its time so far (record and page apart)."""
+        session = self.student
+        if session is None:
+            return Timings(launch=self.launch_seconds)
+        launch = self.launch_seconds + session.overhead
+        spent = launch + session.cell_seconds + session.question_seconds
+        return Timings(
+            launch=launch,
+            cells=session.cell_seconds,
+            questions=session.question_seconds,
+            checks=max(0.0, self.total_seconds - spent),
+        )
 
     @property
     def limit_hit(self) -> Status | None:
