@@ -5,12 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import torch
 
-from autograder.judge.check import CATEGORIES, CHECKS_DIR
+from autograder.exercise import CATEGORIES
+from autograder.judge.check import CHECKS_DIR
 from autograder.judge.hidden_inputs import draw
+from autograder.judge.in_notebook import score
 from autograder.judge.record import Record
 from autograder.judge.reference import the_reference
-from tests.corpus.answers import CORRECT, WRONG
+from tests.corpus.answers import CORRECT, REFERENCE_LOSS, WRONG
 from tests.support.inprocess import SEED, records_for
 
 OTHER_SEED = 7
@@ -77,3 +80,30 @@ def test_the_hidden_inputs_are_nowhere_in_the_source_tree():
     for path in Path(CHECKS_DIR).parent.rglob("*.py"):
         text = path.read_text(encoding="utf-8")
         assert not [value for value in shown if value in text and len(value) > 5], path
+
+
+@pytest.fixture
+def float64_by_default():
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(torch.float32)
+
+
+def test_a_kernel_that_sets_float64_as_default_is_asked_the_same_questions(float64_by_default):
+    assert draw(SEED, the_reference()) == draw_in_float32(SEED)
+
+
+def test_in_a_kernel_that_sets_float64_as_default_a_correct_loss_gets_every_point(
+    float64_by_default, capsys
+):
+    namespace: dict = {}
+    exec(compile("import torch\n" + REFERENCE_LOSS, "<loss cell>", "exec"), namespace)
+    assert score("loss", namespace) == 5.0, capsys.readouterr().out
+
+
+def draw_in_float32(seed: int):
+    torch.set_default_dtype(torch.float32)
+    try:
+        return draw(seed, the_reference())
+    finally:
+        torch.set_default_dtype(torch.float64)
