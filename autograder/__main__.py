@@ -1,4 +1,8 @@
-"""Command line: `check` one notebook, `grade` a class, rebuild its `feedback`, or `selftest`."""
+"""Command line: `check` one notebook, `grade` a class, rebuild its `feedback`, or `selftest`.
+
+The judge (torch, pytest, the checks) is imported only by the commands that run it in this
+process: `grade` leaves it to its worker processes, so that they start at once.
+"""
 
 from __future__ import annotations
 
@@ -7,21 +11,18 @@ import json
 import os
 import sys
 import tempfile
-from functools import partial
 from pathlib import Path
 
-from autograder.batch.catalogue import MISTAKES, source_notebook
-from autograder.batch.grading import GradingSetup, grade_all, grader_hash
-from autograder.batch.selftest import matrix, run_selftest
+from autograder.batch.grading import SandboxSettings, grade_all, grader_hash
 from autograder.batch.store import RecordStore, RunInfo
+from autograder.batch.worker import GradingSetup
 from autograder.exercise import release_notebook
-from autograder.feedback.pages import write_page
+from autograder.feedback.paths import FeedbackPlace
 from autograder.intake.submissions import UsageError, collect
-from autograder.judge.hidden_inputs import new_seed
-from autograder.judge.record import Status
+from autograder.judge.fault import GraderFault
+from autograder.judge.record import CheckSpec, Status
 from autograder.judge.results import as_table
-from autograder.judge.runner import GraderFault, max_score
-from autograder.judge.sandboxed import check_notebook, secret_paths
+from autograder.judge.seeds import new_seed
 from autograder.outputs.gradebook import check_course
 from autograder.outputs.publish import Published, publish, rows
 from autograder.outputs.summary import print_summary, progress
@@ -32,6 +33,8 @@ KIT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def check_command(arguments: argparse.Namespace) -> int:
+    from autograder.judge.sandboxed import check_notebook
+
     path = Path(arguments.notebook)
     if not path.is_file():
         raise UsageError(f"no such notebook: {path}")
@@ -42,7 +45,7 @@ def check_command(arguments: argparse.Namespace) -> int:
             "notebook": str(path),
             "status": str(record.status),
             "score": record.score,
-            "max_score": max_score(),
+            "max_score": record.max_score,
             "message": record.message,
             "notes": list(record.notes),
             "checks": [result.to_json() for result in record.checks],
@@ -78,16 +81,21 @@ def grade_command(arguments: argparse.Namespace) -> int:
         if batch.course_root:
             hidden.append(batch.course_root)
         setup = GradingSetup(
-            limits=limits,
-            hidden=tuple(secret_paths(*hidden)),
             release=release,
             seed=seed,
             grader_hash=grader_hash(release),
-            after_each=partial(write_page, out_dir=out, course_root=batch.course_root),
+            after_each=FeedbackPlace(out, batch.course_root).write,
         )
+        sandbox = SandboxSettings(limits, tuple(hidden))
         with progress(len(batch.submissions)) as advance:
             run = grade_all(
-                batch.submissions, store, setup, arguments.workers, arguments.force, advance
+                batch.submissions,
+                store,
+                setup,
+                sandbox,
+                arguments.workers,
+                arguments.force,
+                advance,
             )
     students = [submission.student for submission in batch.submissions]
     if run.interrupted:
@@ -99,11 +107,19 @@ def grade_command(arguments: argparse.Namespace) -> int:
         )
         return 130
     store.save_run(RunInfo(seed, course, run.seconds, run.new + run.regraded))
-    published = Published(out, batch.course_root, students, run.seconds)
+    checks = run.checks or _hidden_checks()
+    published = Published(out, batch.course_root, students, run.seconds, checks)
     written = publish(store, published, pages=False)
-    found = rows(store, students)
+    found = rows(store, published)
     print_summary(found, run, batch.skipped, written)
     return 1 if any(row.status == Status.GRADER_ERROR for row in found) else 0
+
+
+def _hidden_checks() -> tuple[CheckSpec, ...]:
+    """The hidden checks, collected here when no worker has reported them."""
+    from autograder.judge.runner import hidden_checks
+
+    return hidden_checks()
 
 
 def _limits(timeout: float) -> Limits:
@@ -137,7 +153,8 @@ def feedback_command(arguments: argparse.Namespace) -> int:
     earlier = store.run()
     course = arguments.course or (earlier.course_root if earlier else None)
     seconds = earlier.seconds if earlier else None
-    published = Published(out, Path(course) if course else None, students, seconds)
+    course_root = Path(course) if course else None
+    published = Published(out, course_root, students, seconds, _hidden_checks())
     for label, path in publish(store, published, pages=True):
         print(f"{label}: {path}")
     return 0
@@ -146,6 +163,9 @@ def feedback_command(arguments: argparse.Namespace) -> int:
 def selftest_command(arguments: argparse.Namespace) -> int:
     """Grade the reference, the release and the catalogue of typical answers; any row that
     is not what the catalogue expects makes the exit status 1."""
+    from autograder.batch.catalogue import MISTAKES, source_notebook
+    from autograder.batch.selftest import matrix, run_selftest
+
     course = Path.cwd() if (Path.cwd() / "source").is_dir() else None
     source = Path(arguments.source) if arguments.source else source_notebook(course or KIT_ROOT)
     if not source.is_file():

@@ -51,7 +51,8 @@ def nbgrader(*arguments: str) -> list[str]:
 
 
 def make_course(folder: Path, students: int) -> tuple[Path, list[str]]:
-    """The course, and the students in grading order (the unusual ones last)."""
+    """The course, and the students in grading order: the unusual ones spread evenly through
+    the class, as they would be in a real one, and none among nbgrader's sample."""
     course = folder / "course"
     course.mkdir()
     shutil.copy(ROOT / "nbgrader_config.py", course)
@@ -78,12 +79,16 @@ def make_course(folder: Path, students: int) -> tuple[Path, list[str]]:
         }
         stalled["cells"].insert(3, cell)  # early, so it holds the whole notebook up
         unusual[name] = json.dumps(stalled)
-    names = []
-    for number in range(students - len(unusual)):
-        names.append(f"s{number:04d}")
-        write(course, names[-1], texts[number % len(texts)])
-    for name, text in unusual.items():
-        names.append(f"z-{name}")
+    spread = students // (len(unusual) + 1)
+    placed = {spread * (k + 1): item for k, item in enumerate(unusual.items())}
+    names, regular = [], 0
+    for number in range(students):
+        if number in placed:
+            name, text = placed[number]
+            names.append(f"s{number:04d}-{name}")
+        else:
+            names.append(f"s{number:04d}")
+            text, regular = texts[regular % len(texts)], regular + 1
         write(course, names[-1], text)
     return course, names
 

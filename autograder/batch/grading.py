@@ -18,110 +18,34 @@ import hashlib
 import multiprocessing
 import signal
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, replace
-from multiprocessing import util
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.batch import worker
 from autograder.batch.store import RecordStore
-from autograder.intake.notebook import load_release
+from autograder.batch.worker import GradingSetup, Job, WorkerFacts, stamped
 from autograder.intake.submissions import Submission
-from autograder.judge.record import Record, RecordError
-from autograder.judge.runner import GraderFault
-from autograder.judge.sandboxed import STUDENT_ENTRY, judge_submissions
-from autograder.judge.status import grader_error
-from autograder.sandbox import Limits, Sandbox, SandboxError
+from autograder.judge.fault import GraderFault
+from autograder.judge.record import CheckSpec, Record, RecordError, max_score
+from autograder.judge.status import grader_error, unscored
+from autograder.sandbox import Limits
 
-
-@dataclass(frozen=True)
-class GradingSetup:
-    """Everything a judge worker needs to grade like every other: one value, sent once."""
-
-    limits: Limits
-    hidden: tuple[Path, ...]  # paths no student process may see
-    release: Path  # the trusted release notebook whose read-only cells run
-    seed: int  # of this run's hidden inputs
-    grader_hash: str  # the grader's own version (see `grader_hash`)
-    after_each: Callable[[Record], object] | None = None  # run on each record in the worker
-
-
-_setup: GradingSetup | None = None
-_sandbox: Sandbox | None = None
-_startup_error: str | None = None
-
-
-def _start_worker(setup: GradingSetup) -> None:
-    """Set up a judge worker; a sandbox that cannot start is reported by the first task."""
-    global _setup, _sandbox, _startup_error
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the grader's main process
-    _setup = setup
-    try:
-        _sandbox = Sandbox(setup.limits, list(setup.hidden), entry=STUDENT_ENTRY)
-    except SandboxError as error:
-        _startup_error = str(error)
-        return
-    util.Finalize(None, _sandbox.close, exitpriority=10)
-
-
-@dataclass(frozen=True)
-class Job:
-    """One submission to grade, with what its record must say about why it is graded."""
-
-    submission: Submission
-    notebook_hash: str
-    regraded: str = ""  # why it is graded again; "" the first time
-
-
-def stamped(record: Record, job: Job, grader: str) -> Record:
-    """A record with what it graded: the submission's details and the hashes to compare."""
-    submission = job.submission
-    return record.with_(
-        original=submission.original,
-        name=submission.name,
-        submitted_at=submission.submitted_at,
-        late=submission.late,
-        notebook_hash=job.notebook_hash,
-        grader_hash=grader,
-        regraded=job.regraded,
-    )
+_MAX_CHUNK = 25
 
 
 def grader_hash(release: Path) -> str:
     """The grader's own version: its code and the release whose read-only cells it runs.
     A record graded by another version is graded again."""
-    package = Path(__file__).parent
+    package = Path(__file__).parent.parent
     digest = hashlib.sha256()
     for path in sorted(package.rglob("*.py")):
         digest.update(path.relative_to(package).as_posix().encode())
         digest.update(path.read_bytes())
     digest.update(release.read_bytes())
     return digest.hexdigest()
-
-
-def grade_chunk(chunk: Sequence[Job]) -> list[Record]:
-    """Grade some submissions in this worker, each followed by the setup's `after_each`
-    (writing its feedback page, when grading a class); one record each."""
-    if _sandbox is None or _setup is None:
-        raise GraderFault(_startup_error or "the judge worker has no sandbox")
-    records = []
-    release = load_release(_setup.release)
-    submissions = [job.submission for job in chunk]
-    judged = judge_submissions(submissions, _sandbox, release, _setup.limits, _setup.seed)
-    for job, finished in zip(chunk, judged, strict=True):
-        finished = stamped(finished, job, _setup.grader_hash)
-        try:
-            if _setup.after_each is not None:
-                started = time.perf_counter()
-                _setup.after_each(finished)
-                if finished.timings is not None:
-                    took = time.perf_counter() - started
-                    finished = finished.with_(timings=replace(finished.timings, page=took))
-        except Exception as error:
-            finished = grader_error(finished.student, "writing the feedback page", error, finished)
-        records.append(finished)
-    return records
 
 
 @dataclass(frozen=True)
@@ -131,6 +55,7 @@ class BatchRun:
     unchanged: int  # recorded already, with the same notebook and grader: skipped
     seconds: float
     isolation: list[str]
+    checks: tuple[CheckSpec, ...] = ()  # the hidden checks, as the workers ran them
     interrupted: bool = False
 
 
@@ -166,14 +91,22 @@ def jobs_for(
 
 
 def _chunks(items: list[Job], workers: int) -> list[list[Job]]:
-    size = max(1, min(25, len(items) // (workers * 4) or 1))
-    return [items[i : i + size] for i in range(0, len(items), size)]
+    """Chunks that shrink as the batch goes on (a quarter of each worker's share of what is
+    left, at most 25): big ones pay pytest's session cost rarely, small ones at the end
+    keep one slow submission from holding a whole chunk back while the other workers idle."""
+    chunks, start = [], 0
+    while start < len(items):
+        size = min(_MAX_CHUNK, max(1, (len(items) - start) // (workers * 4)))
+        chunks.append(items[start : start + size])
+        start += size
+    return chunks
 
 
 def grade_all(
     submissions: list[Submission],
     store: RecordStore,
     setup: GradingSetup,
+    sandbox: SandboxSettings,
     workers: int,
     force: bool,
     advance: Callable[[int], None],
@@ -184,59 +117,83 @@ def grade_all(
     jobs, unchanged = jobs_for(submissions, store, setup.grader_hash, force)
     advance(unchanged)
     regraded = sum(1 for job in jobs if job.regraded)
-    isolation: list[str] = []
+    pools = _Pools(setup, sandbox, store, advance)
     interrupted = False
     if jobs:
         try:
-            isolation = _Pools(setup, store, advance).run(_chunks(jobs, workers), workers)
+            pools.run(_chunks(jobs, workers), workers)
         except KeyboardInterrupt:
             interrupted = True
     seconds = time.monotonic() - started
-    return BatchRun(len(jobs) - regraded, regraded, unchanged, seconds, isolation, interrupted)
+    facts = pools.facts or WorkerFacts([], ())
+    return BatchRun(
+        len(jobs) - regraded,
+        regraded,
+        unchanged,
+        seconds,
+        facts.isolation,
+        facts.checks,
+        interrupted,
+    )
 
 
 @dataclass(frozen=True)
+class SandboxSettings:
+    """What each worker's fork server is started with."""
+
+    limits: Limits
+    hidden: tuple[Path, ...]  # paths no student process may see, besides the grader's own
+
+
+@dataclass
 class _Pools:
     """Pools of judge workers for one batch, each chunk's records written as it finishes."""
 
     setup: GradingSetup
+    sandbox: SandboxSettings
     store: RecordStore
     advance: Callable[[int], None]
+    facts: WorkerFacts | None = field(default=None)  # from the first worker that started
 
-    def run(self, chunks: list[list[Job]], workers: int) -> list[str]:
-        """Run every chunk; return the isolation layers. When a worker dies, the unfinished
-        chunks run again one student per chunk; if a worker dies again, each remaining
-        student runs alone in a fresh worker, so that only the student whose grading kills a
-        worker gets a grader error."""
-        isolation, broken = self._in_pool(chunks, workers)
+    def run(self, chunks: list[list[Job]], workers: int) -> None:
+        """Run every chunk. When a worker dies, the unfinished chunks run again one student
+        per chunk; if a worker dies again, each remaining student runs alone in a fresh
+        worker, so that only the student whose grading kills a worker gets a grader error."""
+        broken = self._in_pool(chunks, workers)
         if broken:
-            _, broken = self._in_pool([[job] for chunk in broken for job in chunk], workers)
+            broken = self._in_pool([[job] for chunk in broken for job in chunk], workers)
         for chunk in broken:
-            _, still_broken = self._in_pool([chunk], 1)
+            still_broken = self._in_pool([chunk], 1)
             for job in (job for failed in still_broken for job in failed):
-                died = grader_error(job.submission.student, "grading", _WorkerDied())
+                most = max_score(self.facts.checks) if self.facts else 0.0
+                died = grader_error(
+                    unscored(job.submission.student, most), "grading", _WorkerDied()
+                )
                 self.store.write(stamped(died, job, self.setup.grader_hash))
                 self.advance(1)
-        return isolation
 
-    def _in_pool(self, chunks: list[list[Job]], workers: int) -> tuple[list[str], list[list[Job]]]:
-        """(isolation layers, chunks that did not finish because a worker died)."""
+    def _in_pool(self, chunks: list[list[Job]], workers: int) -> list[list[Job]]:
+        """The chunks that did not finish because a worker died."""
         context = multiprocessing.get_context("spawn")
         broken: list[list[Job]] = []
         size = min(workers, len(chunks))
-        with ProcessPoolExecutor(size, context, _start_worker, (self.setup,)) as pool:
+        settings = (self.sandbox.limits, self.sandbox.hidden)
+        with ProcessPoolExecutor(size, context, worker.start, settings) as pool:
             try:
                 with _sigint_held():  # every submit may spawn a worker
-                    first = pool.submit(_isolation_layers)
-                    running = {pool.submit(grade_chunk, chunk): chunk for chunk in chunks}
-                isolation = first.result()
+                    first = pool.submit(worker.facts)
+                    running = {
+                        pool.submit(worker.grade_chunk, self.setup, chunk): chunk
+                        for chunk in chunks
+                    }
+                self.facts = self.facts or first.result()
                 self._collect(running, broken)
             except BrokenProcessPool:
                 raise GraderFault("a judge worker died while starting its sandbox") from None
             except KeyboardInterrupt:
                 _stop(pool)
                 raise
-        return isolation, broken
+        return broken
 
     def _collect(
         self, running: dict[Future[list[Record]], list[Job]], broken: list[list[Job]]
@@ -280,9 +237,3 @@ def _stop(pool: ProcessPoolExecutor) -> None:
     for process in processes:
         with contextlib.suppress(OSError):
             process.kill()
-
-
-def _isolation_layers() -> list[str]:
-    if _sandbox is None:
-        raise GraderFault(_startup_error or "the judge worker has no sandbox")
-    return list(_sandbox.layers)

@@ -18,13 +18,13 @@ from pathlib import Path
 import nbformat
 
 from autograder.batch.catalogue import MISTAKES, Answer, reference_cells
-from autograder.batch.grading import GradingSetup, grade_all, grader_hash
+from autograder.batch.grading import SandboxSettings, grade_all, grader_hash
 from autograder.batch.store import RecordStore
+from autograder.batch.worker import GradingSetup
+from autograder.exercise import CATEGORIES
 from autograder.intake.submissions import Submission
-from autograder.judge.check import CATEGORIES
-from autograder.judge.hidden_inputs import new_seed
 from autograder.judge.record import Record, Status
-from autograder.judge.sandboxed import secret_paths
+from autograder.judge.seeds import new_seed
 from autograder.sandbox import Limits
 
 REFERENCE = "reference"
@@ -82,14 +82,9 @@ def run_selftest(
             notebooks[answer.name] = _written(folder / "class", answer, release, reference)
         submissions = [Submission(name, path) for name, path in notebooks.items()]
         store = RecordStore(folder / "out")
-        setup = GradingSetup(
-            limits=Limits.for_wall_clock(20.0),
-            hidden=tuple(secret_paths(folder)),
-            release=release,
-            seed=new_seed(),
-            grader_hash=grader_hash(release),
-        )
-        grade_all(submissions, store, setup, workers, force=True, advance=advance)
+        setup = GradingSetup(release=release, seed=new_seed(), grader_hash=grader_hash(release))
+        sandbox = SandboxSettings(Limits.for_wall_clock(20.0), (folder,))
+        grade_all(submissions, store, setup, sandbox, workers, force=True, advance=advance)
         return [Row(name, store.read(name), expected[name]) for name in notebooks]
 
 

@@ -7,14 +7,13 @@ from functools import cache
 from pathlib import Path
 
 from autograder.atomic import write_atomically
-from autograder.exercise import EPOCHS, FIRST_GUESS
+from autograder.exercise import CATEGORIES, EPOCHS, FIRST_GUESS
 from autograder.feedback.markup import embedded_png, page, text
 from autograder.feedback.observed import Observed, observed
 from autograder.feedback.paths import feedback_path
 from autograder.feedback.plots import Plotter, loss_curve
 from autograder.feedback.statuses import EXPLANATIONS
 from autograder.inside.observations import UpdateRun
-from autograder.judge.check import CATEGORIES
 from autograder.judge.expect import close, vector
 from autograder.judge.record import CheckResult, Mistake, Record, Status
 from autograder.judge.reference import Reference, as_tensor, the_reference

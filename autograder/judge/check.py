@@ -1,8 +1,7 @@
 """The words a check is written in: its marker, its failure, and the check categories.
 
-The categories are the notebook's graded cells, in the order they appear (see
-`exercise.graded_cell`). `autograder/checks/` holds the checks themselves and says how they
-are written.
+A check's category is one of the notebook's graded cells (`exercise.CATEGORIES`).
+`autograder/checks/` holds the checks themselves and says how they are written.
 """
 
 from __future__ import annotations
@@ -14,7 +13,6 @@ import pytest
 
 from autograder.judge.record import Mistake
 
-CATEGORIES = ("loss", "update", "zero_grad", "convergence")
 CHECKS_DIR = Path(__file__).resolve().parent.parent / "checks"  # pytest collects them there
 
 

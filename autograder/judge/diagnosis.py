@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import torch
 
-from autograder.judge.record import Mistake
+from autograder.judge.record import UNDEFINED, Mistake
 from autograder.judge.reference import FEW_STEPS, Reference
 
 LOSS_MISTAKES: list[tuple[Mistake, Callable[[torch.Tensor, torch.Tensor], float]]] = [
@@ -149,9 +149,6 @@ LOST_PARAMETER = Mistake(
     "replaced a instead of updating it",
     "update the existing parameter in place (a.sub_(...) or a -= ...)",
 )
-
-
-UNDEFINED = "undefined_"  # key prefix: the function named after it was not defined
 
 
 def undefined(function: str) -> Mistake:

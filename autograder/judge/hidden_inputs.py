@@ -2,7 +2,8 @@
 
 The lengths and values of the loss's unseen data and the starting points of `update()` come
 from a secret seed chosen when a batch starts and stored with its records, so a regrade with
-the same seed asks exactly the same questions, while nothing in the kit's source (or in any
+the same seed asks exactly the same questions (in float32, whatever default dtype the notebook's
+kernel has set), while nothing in the kit's source (or in any
 feedback) tells a student what they will be. Every draw keeps the questions meaningful: the
 lengths include one point (where a sum equals a mean, but n - 1 is zero) and a few hundred,
 and starting points lie well away from the least-squares fit, where the gradient is clear.
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 import math
 import random
-import secrets
 from dataclasses import dataclass
 
 import torch
@@ -27,10 +27,6 @@ class HiddenInputs:
     starts: tuple[tuple[float, float], ...]  # starting points of `a` other than the first guess
 
 
-def new_seed() -> int:
-    return secrets.randbits(63)
-
-
 def draw(seed: int, reference: Reference) -> HiddenInputs:
     """The hidden inputs of the grading run with `seed`."""
     rng = random.Random(seed)
@@ -39,8 +35,8 @@ def draw(seed: int, reference: Reference) -> HiddenInputs:
     for length in (rng.randint(1, 2), rng.randint(5, 40), rng.randint(150, 400)):
         scale = math.exp(rng.uniform(math.log(0.5), math.log(20.0)))
         offset = rng.uniform(-5.0, 5.0)
-        y = torch.randn(length, generator=generator) * scale + offset
-        y_guess = y + torch.randn(length, generator=generator) * scale
+        y = torch.randn(length, generator=generator, dtype=torch.float32) * scale + offset
+        y_guess = y + torch.randn(length, generator=generator, dtype=torch.float32) * scale
         pairs.append((y.tolist(), y_guess.tolist()))
     fit = reference.least_squares.tolist()
     starts = []

@@ -14,9 +14,9 @@ from typing import Any
 
 from autograder.inside.observations import Answer, Question
 from autograder.inside.reporter import Reporter
-from autograder.judge.hidden_inputs import new_seed
 from autograder.judge.results import as_table, total
 from autograder.judge.runner import run_checks
+from autograder.judge.seeds import new_seed
 
 
 class NamespaceSession:

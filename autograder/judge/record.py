@@ -11,6 +11,7 @@ writer later, and it reads the records earlier versions wrote.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, fields, replace
 from enum import StrEnum
 from typing import Any
@@ -20,6 +21,7 @@ from autograder.text import printable
 RECORD_FORMAT = 1
 MAX_MESSAGE = 2000
 MAX_OUTPUT = 4000
+UNDEFINED = "undefined_"  # key prefix of a mistake that names a function never defined
 
 
 class Status(StrEnum):
@@ -57,6 +59,24 @@ class Mistake:
     def from_json(cls, raw: Any) -> Mistake:
         raw = _object(raw, "a mistake")
         return cls(_text(raw, "key"), _text(raw, "title"), _text(raw, "hint"))
+
+    @property
+    def undefined_function(self) -> str | None:
+        """The function this mistake says the notebook never defined, if that is what it says."""
+        return self.key.removeprefix(UNDEFINED) if self.key.startswith(UNDEFINED) else None
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """One hidden check as the outputs list it: its id, category and points."""
+
+    id: str
+    category: str
+    points: float
+
+
+def max_score(checks: Iterable[CheckSpec]) -> float:
+    return round(sum(check.points for check in checks), 6)
 
 
 @dataclass(frozen=True)

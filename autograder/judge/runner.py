@@ -19,10 +19,12 @@ from typing import Any, Protocol
 
 import pytest
 
+from autograder.exercise import CATEGORIES
 from autograder.inside.observations import Answer, UpdateRun
-from autograder.judge.check import CATEGORIES, CHECKS_DIR, CheckFailed
+from autograder.judge.check import CHECKS_DIR, CheckFailed
+from autograder.judge.fault import GraderFault
 from autograder.judge.hidden_inputs import HiddenInputs, draw
-from autograder.judge.record import CheckResult
+from autograder.judge.record import CheckResult, CheckSpec
 from autograder.judge.reference import the_reference
 from autograder.judge.student import AnswerLog, Session, StudentUnavailable
 
@@ -33,10 +35,6 @@ class Subject(Protocol):
     id: str
 
     def open(self) -> AbstractContextManager[Session]: ...
-
-
-class GraderFault(Exception):
-    """The hidden checks cannot run at all (none found, or pytest refused them)."""
 
 
 @dataclass
@@ -182,29 +180,26 @@ def _fault(error: BaseException) -> str:
     return f"grader error: {type(error).__name__}: {error}"[:500]
 
 
-class _Catalogue:
+class _Collected:
     def __init__(self) -> None:
-        self.checks: list[dict[str, Any]] = []
+        self.checks: list[CheckSpec] = []
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        self.checks = [
-            {**item.get_closest_marker("check").kwargs, "category": category_of(item)}
-            for item in sorted(items, key=notebook_order)
-        ]
+        for item in sorted(items, key=notebook_order):
+            marker = item.get_closest_marker("check").kwargs
+            self.checks.append(
+                CheckSpec(str(marker["id"]), category_of(item), float(marker["points"]))
+            )
 
 
 @cache
-def catalogue() -> tuple[dict[str, Any], ...]:
+def hidden_checks() -> tuple[CheckSpec, ...]:
     """Every hidden check's id, category and points, in order, without running any."""
-    found = _Catalogue()
+    found = _Collected()
     _pytest_main(["--collect-only"], found)
     if not found.checks:
         raise GraderFault("no hidden checks were found")
     return tuple(found.checks)
-
-
-def max_score() -> float:
-    return round(sum(float(check["points"]) for check in catalogue()), 6)
 
 
 def _pytest_main(extra: list[str], plugin: object) -> int:

@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from autograder.exercise import CATEGORIES
 from autograder.inside.observations import TRAINING
-from autograder.judge.check import CATEGORIES
-from autograder.judge.diagnosis import UNDEFINED
 from autograder.judge.record import CheckResult, Record, Status
 from autograder.judge.results import total
-from autograder.judge.runner import SubjectReport, max_score
 from autograder.sandbox import Limits
+
+if TYPE_CHECKING:
+    from autograder.judge.runner import SubjectReport
 
 
 def missing_functions(results: Sequence[CheckResult]) -> list[str]:
     """Functions the checks found undefined in the student's notebook, in check order."""
     missing: dict[str, None] = {}
     for result in results:
-        if result.mistake is not None and result.mistake.key.startswith(UNDEFINED):
-            missing[result.mistake.key.removeprefix(UNDEFINED)] = None
+        function = result.mistake.undefined_function if result.mistake else None
+        if function is not None:
+            missing[function] = None
     return list(missing)
 
 
@@ -58,24 +60,24 @@ def points_by_category(checks: Sequence[CheckResult]) -> dict[str, float]:
     return points
 
 
-def invalid(student: str, problem: str) -> Record:
+def invalid(student: str, problem: str, max_score: float) -> Record:
     """The row of a submission with no notebook that can be run."""
-    return Record(student=student, status=Status.INVALID, max_score=max_score(), message=problem)
+    return Record(student=student, status=Status.INVALID, max_score=max_score, message=problem)
 
 
-def grader_error(
-    student: str, during: str, error: BaseException, base: Record | None = None
-) -> Record:
-    """The row of a submission the grader failed on, keeping whatever was already graded."""
+def grader_error(base: Record, during: str, error: BaseException) -> Record:
+    """`base`, the student's row so far (perhaps no more than `unscored`), as a row the
+    grader failed on: whatever was already graded is kept."""
     message = (
         f"the grader failed while {during} ({type(error).__name__}: {error}); "
         "this is not the student's fault: regrade with --force once it is fixed"
     )
-    if base is not None:
-        return base.with_(status=Status.GRADER_ERROR, message=message)
-    return Record(
-        student=student, status=Status.GRADER_ERROR, max_score=max_score(), message=message
-    )
+    return base.with_(status=Status.GRADER_ERROR, message=message)
+
+
+def unscored(student: str, max_score: float) -> Record:
+    """A row with nothing graded yet, for `grader_error` to fill in."""
+    return Record(student=student, status=Status.GRADER_ERROR, max_score=max_score, message="")
 
 
 def observations_of(report: SubjectReport) -> list[dict[str, Any]]:
@@ -91,7 +93,12 @@ def observations_of(report: SubjectReport) -> list[dict[str, Any]]:
 
 
 def record_of(
-    report: SubjectReport, limits: Limits, seed: int, notes: list[str], output: str
+    report: SubjectReport,
+    limits: Limits,
+    seed: int,
+    notes: list[str],
+    output: str,
+    max_score: float,
 ) -> Record:
     """The record of one subject whose checks have run."""
     if report.fault:
@@ -110,7 +117,7 @@ def record_of(
     return Record(
         student=report.subject.id,
         status=status,
-        max_score=max_score(),
+        max_score=max_score,
         message=message,
         checks=tuple(report.results),
         notes=tuple(notes),

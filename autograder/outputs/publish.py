@@ -14,9 +14,8 @@ from pathlib import Path
 
 from autograder.atomic import write_atomically
 from autograder.batch.store import RecordStore
-from autograder.feedback import FeedbackWriter, write_class_report
-from autograder.judge.record import Record, RecordError, Status
-from autograder.judge.runner import catalogue, max_score
+from autograder.feedback.report import write_class_report
+from autograder.judge.record import CheckSpec, Record, RecordError, Status, max_score
 from autograder.outputs.gradebook import record_scores
 from autograder.outputs.tables import grades_csv, results_json
 
@@ -29,6 +28,7 @@ class Published:
     course_root: Path | None
     students: list[str]
     seconds: float | None
+    checks: tuple[CheckSpec, ...]  # the hidden checks the records were graded with
 
     def feedback_folder(self) -> Path:
         if self.course_root is not None:
@@ -36,18 +36,18 @@ class Published:
         return self.out_dir / "feedback"
 
 
-def rows(store: RecordStore, students: list[str]) -> list[Record]:
+def rows(store: RecordStore, run: Published) -> list[Record]:
     """Each student's record without what their code produced; a damaged record file becomes
     a grader error row instead of stopping the outputs."""
     found = []
-    for student in students:
+    for student in run.students:
         try:
             record = store.read(student)
         except RecordError as error:
             record = Record(
                 student=student,
                 status=Status.GRADER_ERROR,
-                max_score=max_score(),
+                max_score=max_score(run.checks),
                 message=f"the stored record is damaged ({error}): regrade with --force",
             )
         found.append(record.with_(observations=(), output=""))
@@ -67,21 +67,23 @@ Writer = Callable[[RecordStore, Published], list[tuple[str, Path]]]
 
 
 def write_results(store: RecordStore, run: Published) -> list[tuple[str, Path]]:
-    found = rows(store, run.students)
+    found = rows(store, run)
     results, grades = run.out_dir / "results.json", run.out_dir / "grades.csv"
-    write_atomically(results, results_json(found, max_score()))
-    write_atomically(grades, grades_csv(found, [check["id"] for check in catalogue()]))
+    write_atomically(results, results_json(found, max_score(run.checks)))
+    write_atomically(grades, grades_csv(found, [check.id for check in run.checks]))
     return [("results", results), ("grades", grades)]
 
 
 def write_gradebook(store: RecordStore, run: Published) -> list[tuple[str, Path]]:
     if run.course_root is None:
         return []
-    record_scores(run.course_root, rows(store, run.students))
+    record_scores(run.course_root, rows(store, run))
     return [("nbgrader gradebook", run.course_root / "gradebook.db")]
 
 
 def write_pages(store: RecordStore, run: Published) -> list[tuple[str, Path]]:
+    from autograder.feedback.pages import FeedbackWriter  # torch and matplotlib: only here
+
     writer = FeedbackWriter(run.out_dir, run.course_root)
     for record in whole_records(store, run.students):
         writer.write(record)

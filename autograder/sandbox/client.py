@@ -45,7 +45,11 @@ class Sandbox:
     """One fork server; start once per judge process."""
 
     def __init__(self, limits: Limits, hidden_paths: Sequence[Path], entry: str) -> None:
-        """`entry` (`module:function`) is what each student process runs once confined."""
+        """`entry` (`module:function`) is what each student process runs once confined.
+
+        The fork server warms up in the background: `layers` and `launch` wait for it, so
+        the caller can do its own start-up meanwhile. A server that cannot start raises
+        `SandboxError` there."""
         self.limits = limits
         self._config = {
             "limits": asdict(limits),
@@ -56,7 +60,6 @@ class Sandbox:
 
     def _start(self) -> None:
         judge_end, server_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        config = self._config
         with server_end:
             self._server = subprocess.Popen(
                 [
@@ -64,7 +67,7 @@ class Sandbox:
                     "-m",
                     "autograder.sandbox.server",
                     str(server_end.fileno()),
-                    json.dumps(config),
+                    json.dumps(self._config),
                 ],
                 pass_fds=[server_end.fileno()],
                 env=_server_environment(),
@@ -73,15 +76,28 @@ class Sandbox:
                 start_new_session=True,  # a Ctrl-C meant for the judge does not reach it
             )
         self._control: socket.socket | None = judge_end
-        try:
-            hello = receive_message(judge_end, timeout=_STARTUP_SECONDS)
-        except ProtocolError as error:
-            self.close()
-            raise SandboxError(f"the fork server did not start: {error}") from None
-        if "error" in hello:
-            self.close()
-            raise SandboxError(f"the sandbox cannot grade on this machine: {hello['error']}")
-        self.layers: list[str] = list(hello["layers"])
+        self._layers: list[str] | None = None
+
+    @property
+    def layers(self) -> list[str]:
+        """The isolation layers every student process gets."""
+        return self.started()
+
+    def started(self) -> list[str]:
+        """Wait for the fork server's start (once); its layers."""
+        if self._layers is None:
+            if self._control is None:
+                raise SandboxError("the sandbox is closed")
+            try:
+                hello = receive_message(self._control, timeout=_STARTUP_SECONDS)
+            except ProtocolError as error:
+                self.close()
+                raise SandboxError(f"the fork server did not start: {error}") from None
+            if "error" in hello:
+                self.close()
+                raise SandboxError(f"the sandbox cannot grade on this machine: {hello['error']}")
+            self._layers = list(hello["layers"])
+        return self._layers
 
     def restart(self) -> None:
         """A fresh fork server in place of one that died; the same layers are required."""
@@ -94,6 +110,7 @@ class Sandbox:
 
     def launch(self, payload: dict[str, Any]) -> ConfinedProcess:
         """Fork a confined student process and hand it `payload` as its first message."""
+        self.started()
         if self._control is None:
             raise SandboxError("the sandbox is closed")
         started = time.monotonic()

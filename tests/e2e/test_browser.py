@@ -20,9 +20,10 @@ from typing import Any
 import pytest
 import websocket
 
-from autograder.feedback import write_class_report, write_feedback_pages
-from autograder.judge.record import Record, Status
-from autograder.judge.runner import max_score
+from autograder.feedback.pages import write_feedback_pages
+from autograder.feedback.report import write_class_report
+from autograder.judge.record import Record, Status, max_score
+from autograder.judge.runner import hidden_checks
 from tests.corpus.answers import CORRECT, WRONG, Answer
 from tests.support.inprocess import records_for
 
@@ -142,8 +143,18 @@ def tab(tmp_path: Path) -> Iterator[Tab]:
 def grading(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("grading")
     records = records_for([TWO_MISTAKES, *WRONG, *CORRECT]) + [
-        Record("student_077", Status.TIMEOUT, max_score(), "your code was stopped after 10 s"),
-        Record("student_105", Status.CRASHED, max_score(), "your code exited before answering"),
+        Record(
+            "student_077",
+            Status.TIMEOUT,
+            max_score(hidden_checks()),
+            "your code was stopped after 10 s",
+        ),
+        Record(
+            "student_105",
+            Status.CRASHED,
+            max_score(hidden_checks()),
+            "your code exited before answering",
+        ),
     ]
     write_feedback_pages(records, folder, None)
     write_class_report(records, folder, seconds=9.0)

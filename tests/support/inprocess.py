@@ -17,8 +17,8 @@ import torch
 from autograder.exercise import release_notebook
 from autograder.inside.responder import Responder
 from autograder.intake.notebook import load_release, plan_cells
-from autograder.judge.record import Record
-from autograder.judge.runner import SubjectReport, run_checks
+from autograder.judge.record import Record, max_score
+from autograder.judge.runner import SubjectReport, hidden_checks, run_checks
 from autograder.judge.session import RemoteSession
 from autograder.judge.status import record_of
 from autograder.sandbox import Limits
@@ -74,7 +74,8 @@ def reports_for(answers: list[Answer], seed: int = SEED) -> dict[str, SubjectRep
 
 def records_for(answers: list[Answer], seed: int = SEED) -> list[Record]:
     """Records as the batch grader makes them, observations included."""
+    most = max_score(hidden_checks())
     return [
-        record_of(report, Limits(), seed, notes=[], output="")
+        record_of(report, Limits(), seed, notes=[], output="", max_score=most)
         for report in reports_for(answers, seed).values()
     ]

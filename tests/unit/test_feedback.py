@@ -11,15 +11,16 @@ from typing import Any
 import pytest
 
 from autograder.exercise import ASSIGNMENT, EPOCHS
-from autograder.feedback import write_class_report, write_feedback_pages
+from autograder.feedback.pages import write_feedback_pages
+from autograder.feedback.report import write_class_report
 from autograder.feedback.statuses import EXPLANATIONS
 from autograder.intake.ids import file_name
 from autograder.judge.check import CHECKS_DIR
 from autograder.judge.expect import vector
 from autograder.judge.hidden_inputs import draw
-from autograder.judge.record import CheckResult, Record, Status
+from autograder.judge.record import CheckResult, Record, Status, max_score
 from autograder.judge.reference import the_reference
-from autograder.judge.runner import max_score
+from autograder.judge.runner import hidden_checks
 from tests.corpus.answers import CORRECT, WRONG
 from tests.support.inprocess import SEED, records_for
 
@@ -29,7 +30,13 @@ HOSTILE = '<script>alert("x")</script>'
 
 
 def synthetic(student: str, status: Status, message: str, **extra: Any) -> Record:
-    return Record(student=student, status=status, max_score=max_score(), message=message, **extra)
+    return Record(
+        student=student,
+        status=status,
+        max_score=max_score(hidden_checks()),
+        message=message,
+        **extra,
+    )
 
 
 SYNTHETIC = [

@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 
 from autograder.batch.store import RecordStore
 from autograder.exercise import release_notebook
-from autograder.feedback import write_class_report, write_feedback_pages
+from autograder.feedback.pages import write_feedback_pages
+from autograder.feedback.report import write_class_report
 from autograder.inside.observations import (
     LossQuestion,
     MalformedObservation,
