@@ -69,7 +69,7 @@ def read_canvas_roster(path: Path) -> CanvasRoster:
     except OSError as error:
         raise UsageError(f"the Canvas roster {path} cannot be read ({error.strerror})") from None
     try:
-        header, *rows = list(csv.reader(io.StringIO(text, newline="")))
+        header, *rows = list(csv.reader(io.StringIO(text, newline=""), strict=True))
     except (csv.Error, ValueError):
         raise UsageError(f"the Canvas roster {path} is not a CSV file") from None
     header = [name.strip() for name in header]
