@@ -57,13 +57,15 @@ class CanvasGrades:
         lines = []
         if self.not_on_roster:
             lines.append(
-                f"{len(self.not_on_roster)} graded students match no Canvas roster row: "
+                f"{len(self.not_on_roster)} graded students match no Canvas roster row ("
                 + _some(record.student for record, _ in self.not_on_roster)
+                + "), listed in"
             )
         if self.not_submitted:
             lines.append(
-                f"{len(self.not_submitted)} Canvas roster students have no submission: "
-                + _some(f"{row.student} ({row.id})" for row in self.not_submitted)
+                f"{len(self.not_submitted)} Canvas roster students have no submission ("
+                + _some(f"{row.student}, {row.id}" for row in self.not_submitted)
+                + "), listed in"
             )
         return lines
 

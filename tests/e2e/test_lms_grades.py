@@ -68,11 +68,14 @@ def test_a_canvas_download_graded_with_a_roster_gives_canvas_and_moodle_files(tm
         ["Lee, Min", "34567", "", "", "Section A", ""],
         ["Student, Test", "99999", "", "", "Section A", ""],
     ]
-    assert "1 graded students match no Canvas roster row: 77777" in done.stdout
+    unmatched = out / "canvas-unmatched.csv"
+    assert f"1 graded students match no Canvas roster row (77777), listed in: {unmatched}" in (
+        done.stdout
+    )
     assert (
-        "2 Canvas roster students have no submission: Lee, Min (34567); Student, Test (99999)"
+        "2 Canvas roster students have no submission (Lee, Min, 34567; Student, Test, 99999)"
     ) in done.stdout
-    assert rows(out / "canvas-unmatched.csv")[1] == [
+    assert rows(unmatched)[1] == [
         "graded, but matches no roster row",
         "77777",
         "newstudent",

@@ -100,9 +100,10 @@ def test_canvas_import_has_the_roster_points_possible_and_scores_of_matched_stud
     ]
     assert written == [
         ("Canvas gradebook import", canvas),
-        ("1 graded students match no Canvas roster row: 77777", unmatched),
+        ("1 graded students match no Canvas roster row (77777), listed in", unmatched),
         (
-            "2 Canvas roster students have no submission: Lee, Min (34567); Student, Test (99999)",
+            "2 Canvas roster students have no submission (Lee, Min, 34567; "
+            "Student, Test, 99999), listed in",
             unmatched,
         ),
     ]
