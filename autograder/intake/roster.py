@@ -13,6 +13,7 @@ import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from autograder.exercise import ASSIGNMENT
@@ -51,11 +52,16 @@ class CanvasRoster:
 
     def find(self, student_id: str) -> RosterRow | None:
         """The row whose ID, SIS User ID or SIS Login ID (tried in that order) is the id."""
+        return self._by_id.get(student_id)
+
+    @cached_property
+    def _by_id(self) -> dict[str, RosterRow]:
+        found: dict[str, RosterRow] = {}
         for column in range(len(MATCHED_BY)):
             for row in self.students:
-                if row.ids()[column] == student_id:
-                    return row
-        return None
+                if row.ids()[column]:
+                    found.setdefault(row.ids()[column], row)
+        return found
 
 
 def read_canvas_roster(path: Path) -> CanvasRoster:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from autograder.intake.roster import IDENTITY, CanvasRoster, RosterRow
 from autograder.judge.record import Record
-from autograder.outputs.tables import score_to_report
+from autograder.outputs.tables import lms_score
 from autograder.text import csv_text, one_line
 
 POINTS_POSSIBLE = "    Points Possible"
@@ -43,7 +43,7 @@ class CanvasGrades:
         rows = [points]
         for row in self.roster.students:
             record = self.scores.get(row)
-            rows.append([*row.identity(), score_to_report(record) if record else None])
+            rows.append([*row.identity(), lms_score(record) if record else None])
         return csv_text([*IDENTITY, self.roster.assignment_column], rows)
 
     def unmatched_csv(self) -> str:

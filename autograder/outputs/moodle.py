@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from autograder.judge.record import Record, Status
-from autograder.outputs.tables import score_to_report
+from autograder.outputs.tables import lms_score
 from autograder.text import csv_text
 
 HEADER = (
@@ -34,7 +34,7 @@ def moodle_csv(records: Iterable[Record], max_score: float, written_at: datetime
     """One row per graded student the grader did not fail on (Moodle keeps the others' grades)."""
     rows = []
     for record in records:
-        score = score_to_report(record)
+        score = lms_score(record)
         if score is None:
             continue
         rows.append(

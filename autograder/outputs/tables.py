@@ -50,7 +50,7 @@ def grades_csv(records: Iterable[Record], check_ids: list[str]) -> str:
     return csv_text(["student", "status", "score", "max_score", *check_ids], rows)
 
 
-def score_to_report(record: Record) -> float | None:
+def lms_score(record: Record) -> float | None:
     """The score an LMS should get for a record: None when the grader failed on it, so the
     student's grade is left alone rather than set to a zero they did not earn."""
     return None if record.status == Status.GRADER_ERROR else record.score

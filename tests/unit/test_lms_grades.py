@@ -137,6 +137,7 @@ def test_a_roster_missing_the_sis_columns_still_matches_by_id(tmp_path):
     store, run = published(tmp_path, [record("12345")], read_canvas_roster(path))
     write_canvas(store, run)
     assert parsed(tmp_path / "out" / "canvas.csv")[2] == ["Ana", "12345", "", "", "", "12.0"]
+    assert run.canvas.find("") is None  # a blank SIS cell is no one's id
 
 
 @pytest.mark.parametrize(
