@@ -11,6 +11,7 @@ import json
 import os
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 from autograder.batch.grading import SandboxSettings, grade_all, grader_hash
@@ -18,6 +19,7 @@ from autograder.batch.store import RecordStore, RunInfo
 from autograder.batch.worker import GradingSetup
 from autograder.exercise import release_notebook
 from autograder.feedback.paths import FeedbackPlace
+from autograder.intake.roster import CanvasRoster, read_canvas_roster
 from autograder.intake.submissions import UsageError, collect
 from autograder.judge.fault import GraderFault
 from autograder.judge.record import CheckSpec, Status
@@ -65,6 +67,7 @@ def grade_command(arguments: argparse.Namespace) -> int:
     be good, and a run stopped with Ctrl-C keeps every record it finished."""
     limits = _limits(arguments.timeout)
     _at_least_one("--workers", arguments.workers)
+    roster = _canvas_roster(arguments.canvas)
     out = Path(arguments.out)
     with tempfile.TemporaryDirectory(prefix="unzipped-") as scratch:
         batch = collect(arguments.submissions, Path(scratch))
@@ -76,7 +79,9 @@ def grade_command(arguments: argparse.Namespace) -> int:
         seed = arguments.seed if arguments.seed is not None else earlier.seed if earlier else None
         seed = new_seed() if seed is None else seed
         course = str(batch.course_root) if batch.course_root else None
-        store.save_run(RunInfo(seed=seed, course_root=course))
+        canvas = str(roster.path) if roster else None
+        info = RunInfo(seed, course, canvas_roster=canvas, moodle=arguments.moodle)
+        store.save_run(info)
         hidden = [out, Path(scratch), *(Path(p) for p in arguments.submissions)]
         if batch.course_root:
             hidden.append(batch.course_root)
@@ -106,9 +111,11 @@ def grade_command(arguments: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 130
-    store.save_run(RunInfo(seed, course, run.seconds, run.new + run.regraded))
+    store.save_run(replace(info, seconds=run.seconds, graded=run.new + run.regraded))
     checks = run.checks or _hidden_checks()
-    published = Published(out, batch.course_root, students, run.seconds, checks)
+    published = Published(
+        out, batch.course_root, students, run.seconds, checks, roster, arguments.moodle
+    )
     written = publish(store, published, pages=False)
     found = rows(store, published)
     print_summary(found, run, batch.skipped, written)
@@ -133,6 +140,12 @@ def _at_least_one(option: str, value: int) -> None:
         raise UsageError(f"{option} must be at least 1, not {value}")
 
 
+def _canvas_roster(path: str | None) -> CanvasRoster | None:
+    """The Canvas roster a run writes grades for, read (and refused if bad) before anything
+    else, by `grade` from its option and by `feedback` from the run it rebuilds."""
+    return read_canvas_roster(Path(path)) if path else None
+
+
 def _release(course_root: Path | None) -> Path:
     try:
         return release_notebook(course_root)
@@ -154,7 +167,9 @@ def feedback_command(arguments: argparse.Namespace) -> int:
     course = arguments.course or (earlier.course_root if earlier else None)
     seconds = earlier.seconds if earlier else None
     course_root = Path(course) if course else None
-    published = Published(out, course_root, students, seconds, _hidden_checks())
+    roster = _canvas_roster(earlier.canvas_roster if earlier else None)
+    moodle = earlier.moodle if earlier else False
+    published = Published(out, course_root, students, seconds, _hidden_checks(), roster, moodle)
     for label, path in publish(store, published, pages=True):
         print(f"{label}: {path}")
     return 0
@@ -214,6 +229,16 @@ def parser() -> argparse.ArgumentParser:
         type=int,
         help="seed of the hidden inputs, to regrade as an earlier run did (default: the one "
         "stored in --out, or a new one)",
+    )
+    grade.add_argument(
+        "--canvas",
+        metavar="ROSTER.csv",
+        help="Canvas gradebook export: also write canvas.csv, Canvas's gradebook import file",
+    )
+    grade.add_argument(
+        "--moodle",
+        action="store_true",
+        help="also write moodle.csv, the Moodle assignment's grading worksheet",
     )
     grade.set_defaults(run=grade_command)
 

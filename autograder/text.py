@@ -9,7 +9,10 @@ Every such value passes through one of these functions at the boundary where it 
 
 from __future__ import annotations
 
+import csv
+import io
 import unicodedata
+from collections.abc import Iterable, Sequence
 
 _KEPT_CONTROLS = frozenset("\n\t")
 _BIDI_CONTROLS = frozenset(
@@ -51,3 +54,13 @@ def spreadsheet_cell(value: object) -> object:
         return value
     text = printable(value)
     return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def csv_text(header: Sequence[object], rows: Iterable[Sequence[object]]) -> str:
+    """A CSV file whose cells no spreadsheet ever evaluates as formulas, whatever a student
+    put in them; numbers stay numbers."""
+    stream = io.StringIO()
+    writer = csv.writer(stream)
+    for row in [header, *rows]:
+        writer.writerow([spreadsheet_cell(cell) for cell in row])
+    return stream.getvalue()

@@ -28,6 +28,8 @@ class RunInfo:
     course_root: str | None = None  # where the course lives, so pages go back there
     seconds: float | None = None  # how long grading took, for the class report
     graded: int = 0  # how many submissions it graded (not counting unchanged ones)
+    canvas_roster: str | None = None  # the Canvas roster asked for, so rebuilds write it too
+    moodle: bool = False  # whether Moodle's grading worksheet was asked for
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -40,10 +42,16 @@ class RunInfo:
         seconds = raw.get("seconds")
         return cls(
             seed=seed,
-            course_root=raw.get("course_root") if isinstance(raw.get("course_root"), str) else None,
+            course_root=_text_or_none(raw.get("course_root")),
             seconds=float(seconds) if isinstance(seconds, (int, float)) else None,
             graded=int(raw.get("graded") or 0),
+            canvas_roster=_text_or_none(raw.get("canvas_roster")),
+            moodle=raw.get("moodle") is True,
         )
+
+
+def _text_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 class RecordStore:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import os
 import statistics
@@ -18,21 +17,18 @@ from autograder.feedback.class_charts import pass_rates, score_histogram
 from autograder.feedback.markup import linked_png, page, text
 from autograder.feedback.paths import feedback_path
 from autograder.judge.record import Mistake, Record, Status
-from autograder.text import spreadsheet_cell
+from autograder.text import csv_text
 
 FIGURES = "report"
 
 
 def mistakes_csv(records: list[Record], found: list[list[Mistake]]) -> str:
     """One row per student, for sorting and filtering in a spreadsheet."""
-    stream = io.StringIO()
-    writer = csv.writer(stream)
-    writer.writerow(["student", "status", "score", "mistakes"])
-    for record, mistakes in zip(records, found, strict=True):
-        keys = ";".join(mistake.key for mistake in mistakes)
-        row = [record.student, str(record.status), record.score, keys]
-        writer.writerow([spreadsheet_cell(cell) for cell in row])
-    return stream.getvalue()
+    rows = [
+        [record.student, str(record.status), record.score, ";".join(m.key for m in mistakes)]
+        for record, mistakes in zip(records, found, strict=True)
+    ]
+    return csv_text(["student", "status", "score", "mistakes"], rows)
 
 
 def check_pass_rates(records: list[Record]) -> dict[str, float]:

@@ -10,13 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from autograder.atomic import write_atomically
 from autograder.batch.store import RecordStore
 from autograder.feedback.report import write_class_report
+from autograder.intake.roster import CanvasRoster
 from autograder.judge.record import CheckSpec, Record, RecordError, Status, max_score
+from autograder.outputs.canvas import canvas_grades
 from autograder.outputs.gradebook import record_scores
+from autograder.outputs.moodle import moodle_csv
 from autograder.outputs.tables import grades_csv, results_json
 
 
@@ -29,6 +33,8 @@ class Published:
     students: list[str]
     seconds: float | None
     checks: tuple[CheckSpec, ...]  # the hidden checks the records were graded with
+    canvas: CanvasRoster | None = None  # write Canvas's import file for this roster
+    moodle: bool = False  # write Moodle's grading worksheet
 
     def feedback_folder(self) -> Path:
         if self.course_root is not None:
@@ -99,7 +105,34 @@ def write_report(store: RecordStore, run: Published) -> list[tuple[str, Path]]:
     ]
 
 
-WRITERS: list[Writer] = [write_results, write_gradebook, write_pages, write_report]
+def write_canvas(store: RecordStore, run: Published) -> list[tuple[str, Path]]:
+    if run.canvas is None:
+        return []
+    grades = canvas_grades(run.canvas, rows(store, run))
+    canvas, unmatched = run.out_dir / "canvas.csv", run.out_dir / "canvas-unmatched.csv"
+    write_atomically(canvas, grades.import_csv(max_score(run.checks)))
+    write_atomically(unmatched, grades.unmatched_csv())
+    lines = grades.summary_lines() or ["no unmatched Canvas students"]
+    return [("Canvas gradebook import", canvas)] + [(line, unmatched) for line in lines]
+
+
+def write_moodle(store: RecordStore, run: Published) -> list[tuple[str, Path]]:
+    if not run.moodle:
+        return []
+    moodle = run.out_dir / "moodle.csv"
+    written_at = datetime.now(UTC)
+    write_atomically(moodle, moodle_csv(rows(store, run), max_score(run.checks), written_at))
+    return [("Moodle grading worksheet", moodle)]
+
+
+WRITERS: list[Writer] = [
+    write_results,
+    write_gradebook,
+    write_pages,
+    write_report,
+    write_canvas,
+    write_moodle,
+]
 
 
 def publish(store: RecordStore, run: Published, pages: bool) -> list[tuple[str, Path]]:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterable
 from typing import Any
 
 from autograder.exercise import ASSIGNMENT
-from autograder.judge.record import Record
-from autograder.text import spreadsheet_cell
+from autograder.judge.record import Record, Status
+from autograder.text import csv_text
 
 CHECK_FIELDS = ("id", "category", "points", "max_points", "passed", "message")
 
@@ -43,14 +41,16 @@ def results_json(records: Iterable[Record], max_score: float) -> str:
 
 
 def grades_csv(records: Iterable[Record], check_ids: list[str]) -> str:
-    """One row per student: status, total, then the points of every check. No cell is ever
-    evaluated as a formula by a spreadsheet."""
-    stream = io.StringIO()
-    writer = csv.writer(stream)
-    writer.writerow(["student", "status", "score", "max_score", *check_ids])
+    """One row per student: status, total, then the points of every check."""
+    rows = []
     for record in records:
         points = {check.id: check.points for check in record.checks}
         row = [record.student, str(record.status), record.score, record.max_score]
-        row += [points.get(check_id, 0.0) for check_id in check_ids]
-        writer.writerow([spreadsheet_cell(cell) for cell in row])
-    return stream.getvalue()
+        rows.append(row + [points.get(check_id, 0.0) for check_id in check_ids])
+    return csv_text(["student", "status", "score", "max_score", *check_ids], rows)
+
+
+def lms_score(record: Record) -> float | None:
+    """The score an LMS should get for a record: None when the grader failed on it, so the
+    student's grade is left alone rather than set to a zero they did not earn."""
+    return None if record.status == Status.GRADER_ERROR else record.score
