@@ -213,20 +213,28 @@ def _notes_and_output(record: Record) -> str:
     return "".join(parts)
 
 
-def feedback_page(record: Record, reference: Reference, plotter: Plotter) -> str:
-    """The whole page for one record, as HTML text."""
+def feedback_sections(
+    record: Record, reference: Reference, plotter: Plotter, checks: bool = True
+) -> str:
+    """The page's sections, as HTML without the page around them: Gradescope shows them,
+    without the checks (`checks=False`), above its own list of tests."""
     seen = observed(record, reference)
-    body = "\n".join(
+    return "\n".join(
         [
-            f"<h1>Gradient descent from scratch — feedback for {text(record.student)}</h1>",
             _score(record),
             _what_happened(record.status),
             _diagnosis(record),
             _pictures(record, seen, reference, plotter),
-            _checks(record.checks),
+            _checks(record.checks) if checks else "",
             _notes_and_output(record),
         ]
     )
+
+
+def feedback_page(record: Record, reference: Reference, plotter: Plotter) -> str:
+    """The whole page for one record, as HTML text."""
+    title = f"<h1>Gradient descent from scratch — feedback for {text(record.student)}</h1>"
+    body = title + "\n" + feedback_sections(record, reference, plotter)
     return page(f"Feedback: {record.student}", body)
 
 
