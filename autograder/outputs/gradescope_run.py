@@ -71,6 +71,8 @@ class BundleSettings:
     @classmethod
     def read(cls, path: Path) -> BundleSettings:
         raw = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(raw, dict):
+            raise ValueError(f"{path} must hold a JSON object")
         seed, timeout = raw.get("seed"), raw.get("timeout")
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise ValueError(f"{path}: the seed must be a whole number")
