@@ -13,10 +13,12 @@ import nbformat
 import pytest
 
 from autograder.exercise import ASSIGNMENT
+from autograder.feedback.markup import page
 from autograder.judge.check import CHECKS_DIR
 from autograder.outputs.gradescope import GRADER_FAILED
 from tests.corpus.answers import CORRECT, WRONG
 from tests.corpus.hostile import CASES
+from tests.e2e import test_browser
 from tests.support.course import ROOT, SOURCE
 from tests.support.gradescope import unpack, valid_results
 from tests.support.inprocess import SEED, records_for
@@ -25,6 +27,7 @@ from tests.support.secrets import leaked
 
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
 MARKER = f"gradescope{uuid.uuid4().hex[:10]}"
+tab = test_browser.tab  # a headless Chromium tab, driven over the DevTools protocol
 
 
 def hostile(name: str):
@@ -197,3 +200,19 @@ def test_a_bad_option_is_one_sentence_and_exit_status_2(tmp_path):
     )
     assert done.returncode == 2
     assert done.stderr.startswith("error: --timeout") and not (tmp_path / "a.zip").exists()
+
+
+@pytest.mark.slow
+def test_the_html_output_shows_its_pictures_in_a_browser(bundle, tmp_path, tab):
+    """Gradescope shows the html output inside its own page: here, inside the kit's page shell."""
+    answer = wrong("loss_sum")
+    results, _ = graded(bundle, tmp_path, {NOTEBOOK: notebook_bytes(notebook_for(answer))})
+    shown = tmp_path / "gradescope-result.html"
+    shown.write_text(page("Gradescope output", results["output"]), encoding="utf-8")
+    tab.open(shown, test_browser.DESKTOP)
+    assert tab.evaluate("document.images.length") == 4  # fit, loss curves, loss value
+    assert tab.evaluate(test_browser.ALL_IMAGES_LOADED)
+    text = tab.evaluate("document.body.innerText")
+    assert "9 / 12" in text and "Likely mistake: summed instead of averaged" in text
+    tab.screenshot(tmp_path / "gradescope-result.png")
+    assert (tmp_path / "gradescope-result.png").read_bytes().startswith(b"\x89PNG")
