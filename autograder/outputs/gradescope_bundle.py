@@ -104,5 +104,7 @@ def bundle_zip(settings: BundleSettings) -> bytes:
 
 
 def write_bundle(out: Path, settings: BundleSettings) -> Path:
+    if out.is_dir():
+        raise UsageError(f"{out} is a folder: --out names the zip to write")
     write_atomically(out, bundle_zip(settings))
     return out

@@ -19,7 +19,7 @@ from autograder.outputs.gradescope import GRADER_FAILED
 from tests.corpus.answers import CORRECT, WRONG
 from tests.corpus.hostile import CASES
 from tests.e2e import test_browser
-from tests.support.course import ROOT, SOURCE
+from tests.support.course import ROOT, SOURCE, kernel_env
 from tests.support.gradescope import unpack, valid_results
 from tests.support.inprocess import SEED, records_for
 from tests.support.notebooks import filled_release, notebook_for
@@ -189,17 +189,22 @@ def test_a_grader_that_fails_still_writes_results_and_exits_non_zero(bundle, tmp
     assert "gradescope.json" in done.stderr
 
 
-def test_a_bad_option_is_one_sentence_and_exit_status_2(tmp_path):
+@pytest.mark.parametrize(
+    ("options", "said"),
+    [(["--out", "a.zip", "--timeout", "0"], "--timeout"), (["--out", "."], "is a folder")],
+)
+def test_a_bad_option_is_one_sentence_and_exit_status_2(tmp_path, options, said):
     done = subprocess.run(
-        [sys.executable, "-m", "autograder", "gradescope", "--out", str(tmp_path / "a.zip")]
-        + ["--timeout", "0"],
-        cwd=ROOT,
+        [sys.executable, "-m", "autograder", "gradescope", *options],
+        cwd=tmp_path,
+        env=kernel_env(),
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert done.returncode == 2
-    assert done.stderr.startswith("error: --timeout") and not (tmp_path / "a.zip").exists()
+    assert done.stderr.startswith("error: ") and said in done.stderr
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.slow

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import html
 import io
 import json
+import os
 import subprocess
 import zipfile
 from pathlib import Path
@@ -12,6 +14,7 @@ import jsonschema
 import nbformat
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from autograder.exercise import ASSIGNMENT
 from autograder.feedback.pages import feedback_sections
@@ -19,9 +22,11 @@ from autograder.feedback.plots import Plotter
 from autograder.intake.submissions import submission_in
 from autograder.judge.record import CheckResult, Mistake, Record, Status
 from autograder.judge.reference import the_reference
+from autograder.judge.status import invalid
 from autograder.outputs.gradescope import GRADER_FAILED, gradescope_results
 from autograder.outputs.gradescope_bundle import bundle_zip
 from autograder.outputs.gradescope_run import BundleSettings
+from autograder.text import printable
 from tests.support.course import ROOT
 from tests.support.gradescope import RESULTS, valid_results
 from tests.unit.test_properties import SETTINGS, records
@@ -184,3 +189,26 @@ def test_any_record_converts_to_schema_valid_gradescope_json(record: Record):
     shown = [(t["name"], t["score"], t["max_score"], t["status"] == "passed") for t in tests]
     assert sorted(shown) == sorted(verdicts)
     assert len({test["number"] for test in tests}) == len(tests)
+
+
+names = st.binary(min_size=1, max_size=200).filter(
+    lambda name: b"/" not in name and b"\0" not in name and name not in (b".", b"..")
+)
+
+
+@SETTINGS
+@given(st.lists(st.tuples(names, st.booleans()), max_size=5))
+def test_any_files_handed_in_give_one_notebook_or_a_result_that_says_why_not(
+    tmp_path_factory, files
+):
+    folder = tmp_path_factory.mktemp("submission")
+    for name, is_notebook in files:
+        with open(os.path.join(os.fsencode(folder), name + b".ipynb" * is_notebook), "wb") as out:
+            out.write(b"{}")
+    submission = submission_in(folder, "submission")
+    if submission.notebook is not None:
+        assert submission.notebook.suffix == ".ipynb" and submission.notebook.is_file()
+        return
+    document = results_of(invalid("submission", submission.problem, 12.0))
+    assert (document["score"], document["tests"]) == (0.0, [])
+    assert html.escape(printable(submission.problem)) in document["output"]
