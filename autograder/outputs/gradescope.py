@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from autograder.exercise import CATEGORIES
 from autograder.judge.record import CheckResult, Record, Status
+from autograder.judge.results import by_category
 
 GRADER_FAILED = (
     "The grader failed while grading your submission. This is not your fault: please contact "
@@ -42,13 +42,11 @@ def _test(check: CheckResult, number: str) -> dict[str, Any]:
 def _tests(checks: tuple[CheckResult, ...]) -> list[dict[str, Any]]:
     """Tests numbered `<category>.<check>` in the notebook's order of categories, so that
     Gradescope lists them as the feedback page does."""
-    categories = [*CATEGORIES, *sorted({check.category for check in checks} - set(CATEGORIES))]
-    tests = []
-    for major, category in enumerate(categories, start=1):
-        group = [check for check in checks if check.category == category]
-        for minor, check in enumerate(group, start=1):
-            tests.append(_test(check, f"{major}.{minor}"))
-    return tests
+    return [
+        _test(check, f"{major}.{minor}")
+        for major, (_, group) in enumerate(by_category(checks), start=1)
+        for minor, check in enumerate(group, start=1)
+    ]
 
 
 def _document(score: float, seconds: float, output: str, output_format: str) -> dict[str, Any]:
