@@ -185,8 +185,7 @@ def gradescope_command(arguments: argparse.Namespace) -> int:
     from autograder.outputs.gradescope_run import BundleSettings
 
     _limits(arguments.timeout)
-    seed = new_seed() if arguments.seed is None else arguments.seed
-    out = write_bundle(Path(arguments.out), BundleSettings(seed, arguments.timeout))
+    out = write_bundle(Path(arguments.out), BundleSettings(arguments.seed, arguments.timeout))
     print(f"Gradescope autograder: {out}")
     return 0
 
@@ -243,7 +242,12 @@ def parser() -> argparse.ArgumentParser:
     gradescope.add_argument(
         "--timeout", type=float, default=10.0, help="seconds a submission's code may run"
     )
-    gradescope.add_argument("--seed", type=int, help="seed of the hidden inputs (default: new)")
+    gradescope.add_argument(
+        "--seed",
+        type=int,
+        help="seed of the hidden inputs, to regrade as an earlier submission was graded "
+        "(default: a new one for each submission)",
+    )
     gradescope.set_defaults(run=gradescope_command)
 
     feedback = commands.add_parser("feedback", help="rebuild feedback pages from --out records")

@@ -24,6 +24,7 @@ from autograder.atomic import write_atomically
 from autograder.exercise import release_notebook
 from autograder.intake.submissions import submission_in
 from autograder.judge.record import Record, Status
+from autograder.judge.seeds import new_seed
 from autograder.outputs.gradescope import grader_failed, gradescope_results
 from autograder.sandbox import Limits
 
@@ -59,10 +60,12 @@ def gradescope_layout() -> Layout:
 
 @dataclass(frozen=True)
 class BundleSettings:
-    """What the bundle was built with: every submission is asked the same hidden questions
-    (one seed, as in one `grade` run), so a regrade on Gradescope gives the same result."""
+    """What the bundle was built with. Without a seed, each submission is asked new hidden
+    questions (as each `check` is), so inputs a student's code printed or raised in one
+    submission are no use in the next; the seed each used is in Gradescope's log, and a bundle
+    built with it regrades exactly."""
 
-    seed: int
+    seed: int | None  # of the hidden inputs; None: a new one for each submission
     timeout: float  # seconds each submission's code may run
 
     def to_json(self) -> dict[str, Any]:
@@ -74,8 +77,8 @@ class BundleSettings:
         if not isinstance(raw, dict):
             raise ValueError(f"{path} must hold a JSON object")
         seed, timeout = raw.get("seed"), raw.get("timeout")
-        if isinstance(seed, bool) or not isinstance(seed, int):
-            raise ValueError(f"{path}: the seed must be a whole number")
+        if isinstance(seed, bool) or not isinstance(seed, (int, type(None))):
+            raise ValueError(f"{path}: the seed must be a whole number or null")
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
             raise ValueError(f"{path}: the timeout must be a number of seconds")
         if not 0 < timeout < math.inf:
@@ -91,7 +94,9 @@ def grade(layout: Layout) -> Record:
     release = release_notebook(layout.source)
     submission = submission_in(layout.submission, STUDENT)
     limits = Limits.for_wall_clock(settings.timeout)
-    return check_submission(submission, limits, release, settings.seed, [layout.root])
+    seed = new_seed() if settings.seed is None else settings.seed
+    print(f"seed of the hidden inputs: {seed}", file=sys.stderr)
+    return check_submission(submission, limits, release, seed, [layout.root])
 
 
 def feedback_html(record: Record) -> str:

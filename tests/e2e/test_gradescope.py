@@ -4,6 +4,7 @@ and its `run_autograder` run as a process on one submission at a time, sandbox a
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -42,12 +43,10 @@ def notebook_bytes(notebook: nbformat.NotebookNode) -> bytes:
     return nbformat.writes(notebook).encode()
 
 
-@pytest.fixture(scope="module")
-def bundle(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("bundle") / "autograder.zip"
+def built(out: Path, *options: str) -> Path:
+    """The bundle, built by the command as an instructor runs it."""
     done = subprocess.run(
-        [sys.executable, "-m", "autograder", "gradescope", "--out", str(out)]
-        + ["--seed", str(SEED), "--timeout", "10"],
+        [sys.executable, "-m", "autograder", "gradescope", "--out", str(out), *options],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -56,6 +55,13 @@ def bundle(tmp_path_factory) -> Path:
     assert done.returncode == 0, done.stderr
     assert str(out) in done.stdout
     return out
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory) -> Path:
+    """A bundle with a fixed seed: the hidden inputs are known to the leak checks."""
+    out = tmp_path_factory.mktemp("bundle") / "autograder.zip"
+    return built(out, "--seed", str(SEED), "--timeout", "10")
 
 
 def gradescope_root(bundle: Path, folder: Path, files: dict[str, bytes]) -> Path:
@@ -187,6 +193,21 @@ def test_a_grader_that_fails_still_writes_results_and_exits_non_zero(bundle, tmp
     assert done.returncode != 0
     assert (results["score"], results["tests"], results["output"]) == (0, [], GRADER_FAILED)
     assert "gradescope.json" in done.stderr
+
+
+@pytest.mark.slow
+def test_without_a_seed_each_submission_is_asked_new_questions(tmp_path):
+    fresh = built(tmp_path / "autograder.zip")
+    notebook = {NOTEBOOK: notebook_bytes(notebook_for(CORRECT[0]))}
+    seeds = []
+    for attempt in ("first", "second"):
+        done, results, _ = run_autograder(gradescope_root(fresh, tmp_path / attempt, notebook))
+        assert done.returncode == 0, done.stderr
+        [seed] = re.findall(r"seed of the hidden inputs: (\d+)", done.stderr)
+        assert results["score"] == 12.0
+        assert leaked("\n".join(strings(results)), int(seed)) == []
+        seeds.append(seed)
+    assert seeds[0] != seeds[1]
 
 
 @pytest.mark.parametrize(

@@ -80,6 +80,12 @@ def test_the_settings_hold_the_seed_and_time_limit(bundle):
     assert json.loads(bundle.read("gradescope.json")) == {"seed": 5, "timeout": 10.0}
 
 
+def test_settings_without_a_seed_are_read_back(tmp_path):
+    path = tmp_path / "gradescope.json"
+    path.write_text(json.dumps(BundleSettings(seed=None, timeout=7).to_json()))
+    assert BundleSettings.read(path) == BundleSettings(seed=None, timeout=7.0)
+
+
 def test_the_same_kit_and_settings_give_the_same_zip():
     settings = BundleSettings(seed=5, timeout=10.0)
     assert bundle_zip(settings) == bundle_zip(settings)
@@ -87,7 +93,13 @@ def test_the_same_kit_and_settings_give_the_same_zip():
 
 @pytest.mark.parametrize(
     "raw",
-    ['{"seed": 1}', '{"seed": true, "timeout": 3}', '{"seed": 1, "timeout": 0}', "[]"],
+    [
+        '{"seed": 1}',
+        '{"seed": true, "timeout": 3}',
+        '{"seed": "1", "timeout": 3}',
+        '{"seed": 1, "timeout": 0}',
+        "[]",
+    ],
 )
 def test_damaged_settings_are_refused(tmp_path, raw):
     path = tmp_path / "gradescope.json"
