@@ -3,9 +3,9 @@
 It holds Gradescope's two scripts, `setup.sh` (run once, as root, when Gradescope builds the
 image) and `run_autograder` (run for each submission), and what they install and run: this
 kit's package, its `pyproject.toml` and README (what pip builds it from), the release notebook
-whose read-only cells run at grading, and the bundle's settings (the time limit, and the
-hidden inputs' seed when one was chosen). Never the tests, records or anything a student handed in. Members get a fixed
-date, so the same kit and settings always give the same zip.
+whose read-only cells run at grading, and the bundle's settings (the time limit, and the hidden
+inputs' seed when one was chosen). Never the tests, records or anything a student handed in.
+Members get a fixed date, so the same kit and settings always give the same zip.
 """
 
 from __future__ import annotations
