@@ -1,4 +1,5 @@
-"""Command line: `check` one notebook, `grade` a class, rebuild its `feedback`, or `selftest`.
+"""Command line: `check` one notebook, `grade` a class, rebuild its `feedback`, `selftest`,
+or build a `gradescope` autograder.
 
 The judge (torch, pytest, the checks) is imported only by the commands that run it in this
 process: `grade` leaves it to its worker processes, so that they start at once.
@@ -193,6 +194,17 @@ def selftest_command(arguments: argparse.Namespace) -> int:
     return 1 if any(row.surprises for row in rows) else 0
 
 
+def gradescope_command(arguments: argparse.Namespace) -> int:
+    """Build the zip a Gradescope programming assignment takes as its autograder."""
+    from autograder.outputs.gradescope_bundle import write_bundle
+    from autograder.outputs.gradescope_run import BundleSettings
+
+    _limits(arguments.timeout)
+    out = write_bundle(Path(arguments.out), BundleSettings(arguments.seed, arguments.timeout))
+    print(f"Gradescope autograder: {out}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
     commands = main.add_subparsers(dest="command", required=True)
@@ -249,6 +261,19 @@ def parser() -> argparse.ArgumentParser:
     selftest.add_argument("--release", help="the student notebook (default: release/)")
     selftest.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     selftest.set_defaults(run=selftest_command)
+
+    gradescope = commands.add_parser("gradescope", help="build a Gradescope autograder zip")
+    gradescope.add_argument("--out", required=True, help="the zip to write")
+    gradescope.add_argument(
+        "--timeout", type=float, default=10.0, help="seconds a submission's code may run"
+    )
+    gradescope.add_argument(
+        "--seed",
+        type=int,
+        help="seed of the hidden inputs, to regrade as an earlier submission was graded "
+        "(default: a new one for each submission)",
+    )
+    gradescope.set_defaults(run=gradescope_command)
 
     feedback = commands.add_parser("feedback", help="rebuild feedback pages from --out records")
     feedback.add_argument("--out", required=True, help="the --out folder of an earlier grade")

@@ -7,7 +7,7 @@ from functools import cache
 from pathlib import Path
 
 from autograder.atomic import write_atomically
-from autograder.exercise import CATEGORIES, EPOCHS, FIRST_GUESS
+from autograder.exercise import EPOCHS, FIRST_GUESS
 from autograder.feedback.markup import embedded_png, page, text
 from autograder.feedback.observed import Observed, observed
 from autograder.feedback.paths import feedback_path
@@ -17,6 +17,7 @@ from autograder.inside.observations import UpdateRun
 from autograder.judge.expect import close, vector
 from autograder.judge.record import CheckResult, Mistake, Record, Status
 from autograder.judge.reference import Reference, as_tensor, the_reference
+from autograder.judge.results import by_category
 
 CATEGORY_TITLES = {
     "loss": "The loss: mean_squared_error(y, y_guess)",
@@ -81,12 +82,8 @@ def _diagnosis(record: Record) -> str:
 def _checks(checks: tuple[CheckResult, ...]) -> str:
     if not checks:
         return ""
-    categories = [*CATEGORIES, *sorted({c.category for c in checks} - set(CATEGORIES))]
     parts = ["<section><h2>Checks</h2>"]
-    for category in categories:
-        group = [c for c in checks if c.category == category]
-        if not group:
-            continue
+    for category, group in by_category(checks):
         points = sum(c.points for c in group)
         most = sum(c.max_points for c in group)
         title = CATEGORY_TITLES.get(category, category)
@@ -213,20 +210,28 @@ def _notes_and_output(record: Record) -> str:
     return "".join(parts)
 
 
-def feedback_page(record: Record, reference: Reference, plotter: Plotter) -> str:
-    """The whole page for one record, as HTML text."""
+def feedback_sections(
+    record: Record, reference: Reference, plotter: Plotter, checks: bool = True
+) -> str:
+    """The page's sections, as HTML without the page around them: Gradescope shows them,
+    without the checks (`checks=False`), above its own list of tests."""
     seen = observed(record, reference)
-    body = "\n".join(
+    return "\n".join(
         [
-            f"<h1>Gradient descent from scratch — feedback for {text(record.student)}</h1>",
             _score(record),
             _what_happened(record.status),
             _diagnosis(record),
             _pictures(record, seen, reference, plotter),
-            _checks(record.checks),
+            _checks(record.checks) if checks else "",
             _notes_and_output(record),
         ]
     )
+
+
+def feedback_page(record: Record, reference: Reference, plotter: Plotter) -> str:
+    """The whole page for one record, as HTML text."""
+    title = f"<h1>Gradient descent from scratch — feedback for {text(record.student)}</h1>"
+    body = title + "\n" + feedback_sections(record, reference, plotter)
     return page(f"Feedback: {record.student}", body)
 
 

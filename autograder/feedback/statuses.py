@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from autograder.exercise import ASSIGNMENT
 from autograder.judge.record import Status
 
 
@@ -37,8 +38,9 @@ EXPLANATIONS = {
     Status.INVALID: Explanation(
         "The file you handed in could not be read as a Jupyter notebook, so none of your code "
         "was run.",
-        "Hand in the .ipynb file that Jupyter saved (File → Save), without renaming another "
-        "file to .ipynb or editing it by hand, and keep the answer cells the notebook gave you.",
+        f"Hand in one notebook, {ASSIGNMENT}.ipynb, as Jupyter saved it (File → Save), without "
+        "renaming another file to .ipynb or editing it by hand, and keep the answer cells the "
+        "notebook gave you.",
     ),
     Status.MISSING_FUNCTION: Explanation(
         "A function the checks call was not defined after your notebook ran.",

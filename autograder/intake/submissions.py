@@ -79,6 +79,21 @@ def _chosen(student: str, files: list[Path], original: Path, **details: object) 
     return Submission(student, None, problem, original=str(original), **details)
 
 
+def submission_in(folder: Path, student: str) -> Submission:
+    """The submission of one student whose files are all in `folder` (a Gradescope
+    autograder's `submission/`, subfolders included), chosen as for every student of a class;
+    hidden files and folders (`.ipynb_checkpoints`) and macOS's `__MACOSX` are not theirs."""
+    files = [
+        path
+        for path in folder.rglob("*")
+        if path.is_file()
+        and not any(
+            part.startswith(".") or part == "__MACOSX" for part in path.relative_to(folder).parts
+        )
+    ]
+    return _chosen(student, files, folder)
+
+
 def _plain_stem(path: Path) -> str:
     """The stem an LMS started from: `smith_12_34_gradient_descent-1.ipynb` -> the last part."""
     match = lms.CANVAS_NAME.match(path.name)

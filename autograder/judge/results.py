@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from autograder.exercise import CATEGORIES
 from autograder.judge.record import CheckResult
 from autograder.text import one_line
 
@@ -14,6 +15,15 @@ def total(results: Sequence[CheckResult]) -> tuple[float, float]:
         round(sum(result.points for result in results), 6),
         round(sum(result.max_points for result in results), 6),
     )
+
+
+def by_category(results: Sequence[CheckResult]) -> list[tuple[str, list[CheckResult]]]:
+    """The results of each category that has any, in the notebook's order of categories (any
+    other category after them, alphabetically): the order every list of checks is shown in."""
+    known = set(CATEGORIES)
+    categories = [*CATEGORIES, *sorted({result.category for result in results} - known)]
+    groups = [(category, [r for r in results if r.category == category]) for category in categories]
+    return [(category, group) for category, group in groups if group]
 
 
 def as_table(results: Sequence[CheckResult]) -> str:

@@ -69,9 +69,17 @@ def judge_submissions(
     return [records[submission.student] for submission in submissions]
 
 
+def check_submission(
+    submission: Submission, limits: Limits, release: Path, seed: int, hidden: Sequence[Path]
+) -> Record:
+    """Run every hidden check against one submission, in a sandbox of its own that hides
+    `hidden` (where the submission and the grader's files lie)."""
+    with student_sandbox(limits, hidden) as sandbox:
+        [record] = judge_submissions([submission], sandbox, load_release(release), limits, seed)
+    return record
+
+
 def check_notebook(path: Path, limits: Limits, release: Path, seed: int) -> Record:
     """Run every hidden check against the notebook at `path`: the `check` command."""
     notebook = Submission(student="notebook", notebook=path, original=path.name)
-    with student_sandbox(limits, [path.parent]) as sandbox:
-        [record] = judge_submissions([notebook], sandbox, load_release(release), limits, seed)
-    return record
+    return check_submission(notebook, limits, release, seed, [path.parent])

@@ -1,0 +1,47 @@
+"""What no student may ever be shown: the hidden checks' source, the hidden inputs of a run,
+and the reference solution; and where any of it shows in a file written for students."""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+from autograder.judge.check import CHECKS_DIR
+from autograder.judge.expect import vector
+from autograder.judge.hidden_inputs import draw
+from autograder.judge.reference import the_reference
+
+REFERENCE_SOLUTION = "((y_guess - y) ** 2).mean()"
+
+
+def check_source_lines() -> set[str]:
+    lines = set()
+    for path in Path(CHECKS_DIR).glob("*.py"):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if len(line.strip()) > 25:
+                lines.add(line.strip())
+    return lines
+
+
+def hidden_numbers(seed: int) -> set[str]:
+    """The hidden inputs of `seed` as they would be printed, to full and to short precision."""
+    shown = set()
+    hidden = draw(seed, the_reference())
+    for start in hidden.starts:
+        shown |= {vector(list(start)), str(start), str(list(start))}
+        shown |= {f"{value:.6g}" for value in start} | {f"{value:.4g}" for value in start}
+    for pair in hidden.loss_pairs:
+        for values in pair:
+            for value in values:
+                shown |= {repr(value), f"{value:.6g}", f"{value:.5g}"}
+    return shown
+
+
+def leaked(shown: str, seed: int) -> list[str]:
+    """The secrets that `shown` (HTML or text, images aside) gives away, as written or as
+    a browser renders them."""
+    secrets = check_source_lines() | hidden_numbers(seed) | {REFERENCE_SOLUTION}
+    visible = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]*", "", shown)
+    readable = html.unescape(visible)
+    return sorted(secret for secret in secrets if secret in visible or secret in readable)
