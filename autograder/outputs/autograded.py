@@ -1,0 +1,172 @@
+"""nbgrader's `autograded/` notebooks, which the formgrader opens to show a submission.
+
+nbgrader's formgrader counts a submission as autograded only when
+`autograded/<student>/gradient_descent/` exists, and shows it from the notebook there. Each one
+written here is the student's notebook as the grader saw it, rebuilt from trusted parts: the
+release's read-only cells (graded cells without their hidden part, which nbgrader stripped
+from the release), the student's own cells, and under each graded cell the results of its
+category's checks. Nothing else comes from the submission: no outputs (what a student saved
+there was never produced by grading, and HTML or JavaScript in it would run in the
+instructor's Jupyter server), no metadata (a student cannot turn a cell of theirs into a grade
+cell), and the student's markdown is shown as text, not HTML. Student text passes through
+`printable`, so the file is a valid notebook whatever the submission held. A submission with
+no readable notebook gets a minimal notebook: a note that says why, and the graded cells.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from nbformat import v4
+
+from autograder.atomic import write_atomically
+from autograder.exercise import ASSIGNMENT, category_of
+from autograder.intake.ids import file_name
+from autograder.intake.notebook import (
+    InvalidNotebook,
+    cell_source,
+    nbgrader_metadata,
+    read_notebook,
+)
+from autograder.intake.submissions import Submission, UsageError, collect
+from autograder.judge.record import Record, Status
+from autograder.judge.results import as_table
+from autograder.text import printable
+
+Notebook = dict[str, Any]
+
+
+def autograded_path(course_root: Path, student: str) -> Path:
+    """Where nbgrader keeps a student's autograded notebook, with a safe folder name."""
+    return course_root / "autograded" / file_name(student) / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+
+
+def results_text(record: Record, category: str) -> str:
+    """What a graded cell shows: its category's check results, and the record's message when
+    grading did not end normally (why the category has no or failing results)."""
+    checks = [check for check in record.checks if check.category == category]
+    parts = [as_table(checks)] if checks else []
+    if record.status != Status.GRADED or not checks:
+        parts.append(f"{record.status}: {record.message}")
+    return "\n".join(parts) + "\n"
+
+
+def autograded_notebook(submitted: Notebook | str, release: Notebook, record: Record) -> Notebook:
+    """The notebook the formgrader shows for `record`; `submitted` is the student's notebook
+    as read by `read_notebook`, or why there is none to show."""
+    trusted = _release_cells(release)
+    placed: set[str] = set()
+    cells = []
+    if isinstance(submitted, str):
+        cells.append(v4.new_markdown_cell(html.escape(printable(submitted))))
+    else:
+        for cell in submitted["cells"]:
+            grade_id = nbgrader_metadata(cell).get("grade_id")
+            original = trusted.get(grade_id) if isinstance(grade_id, str) else None
+            if original is not None and grade_id not in placed:
+                placed.add(grade_id)
+                cells.append(_from_release(original, cell, record))
+            else:
+                cells.extend(_student_cell(cell))
+    cells += [  # graded cells the student deleted: their points are still shown
+        _from_release(original, original, record)
+        for grade_id, original in trusted.items()
+        if grade_id not in placed and _graded_category(original)
+    ]
+    for number, cell in enumerate(cells):
+        cell["id"] = f"cell-{number}"
+    notebook = v4.new_notebook(cells=cells, metadata=release.get("metadata", {}))
+    nbformat.validate(notebook)
+    return notebook
+
+
+def _release_cells(release: Notebook) -> dict[str, Notebook]:
+    found: dict[str, Notebook] = {}
+    for cell in release["cells"]:
+        grade_id = nbgrader_metadata(cell).get("grade_id")
+        if isinstance(grade_id, str):
+            found.setdefault(grade_id, cell)
+    return found
+
+
+def _graded_category(cell: Notebook) -> str | None:
+    """The check category whose points a release cell holds, or None if it holds none."""
+    nbgrader = nbgrader_metadata(cell)
+    return category_of(nbgrader["grade_id"]) if nbgrader.get("grade") else None
+
+
+def _from_release(original: Notebook, submitted: Notebook, record: Record) -> Notebook:
+    """A release cell in the student's notebook: the student's source if it is an answer
+    cell, else the release's; a graded cell also shows its category's results."""
+    metadata = {"nbgrader": nbgrader_metadata(original)}
+    trusted = cell_source(original.get("source", ""))
+    if metadata["nbgrader"].get("solution") and submitted.get("cell_type") == original["cell_type"]:
+        source = printable(cell_source(submitted.get("source", "")))
+    else:
+        source = trusted
+    if original["cell_type"] == "markdown":
+        return v4.new_markdown_cell(source, metadata=metadata)
+    if original["cell_type"] != "code":
+        return v4.new_raw_cell(source, metadata=metadata)
+    category = _graded_category(original)
+    outputs = []
+    if category:
+        outputs.append(v4.new_output("stream", name="stdout", text=results_text(record, category)))
+    return v4.new_code_cell(source, metadata=metadata, outputs=outputs)
+
+
+def _student_cell(cell: Notebook) -> list[Notebook]:
+    """A cell the student wrote, as text only: code without outputs, markdown escaped."""
+    source = printable(cell_source(cell.get("source", "")))
+    kind = cell.get("cell_type")
+    if kind == "code":
+        return [v4.new_code_cell(source)]
+    if kind == "markdown":
+        return [v4.new_markdown_cell(html.escape(source))]
+    if kind == "raw":
+        return [v4.new_raw_cell(source)]
+    return []
+
+
+def _submitted_notebook(submission: Submission | None, record: Record) -> Notebook | str:
+    """The student's notebook as it was graded, or why it cannot be shown."""
+    if record.status == Status.INVALID:
+        return f"No notebook in this submission could be graded: {record.message}"
+    if submission is None or submission.notebook is None:
+        return "This submission is no longer in submitted/."
+    try:
+        if record.notebook_hash and submission.content_hash() != record.notebook_hash:
+            return "The submitted notebook changed after it was graded: grade the class again."
+        notebook = read_notebook(submission.notebook)
+        for cell in notebook["cells"]:
+            cell_source(cell.get("source", ""))
+    except (InvalidNotebook, OSError) as error:
+        return f"The submitted notebook cannot be read: {error}"
+    return notebook
+
+
+def _submissions(course_root: Path) -> dict[str, Submission]:
+    try:
+        batch = collect([str(course_root / "submitted")])
+    except UsageError:
+        return {}
+    return {submission.student: submission for submission in batch.submissions}
+
+
+def write_autograded_notebooks(course_root: Path, release: Path, records: Iterable[Record]) -> int:
+    """Write each record's autograded notebook in the course; returns how many were written."""
+    trusted = json.loads(release.read_text(encoding="utf-8"))
+    submissions = _submissions(course_root)
+    written = 0
+    for record in records:
+        submitted = _submitted_notebook(submissions.get(record.student), record)
+        notebook = autograded_notebook(submitted, trusted, record)
+        path = autograded_path(course_root, record.student)
+        write_atomically(path, nbformat.writes(nbformat.from_dict(notebook)))
+        written += 1
+    return written
