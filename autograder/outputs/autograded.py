@@ -8,14 +8,14 @@ from the release), the student's own cells, and under each graded cell the resul
 category's checks. Nothing else comes from the submission: no outputs (what a student saved
 there was never produced by grading, and HTML or JavaScript in it would run in the
 instructor's Jupyter server), no metadata (a student cannot turn a cell of theirs into a grade
-cell), and the student's markdown is shown as text, not HTML. Student text passes through
-`printable`, so the file is a valid notebook whatever the submission held. A submission with
-no readable notebook gets a minimal notebook: a note that says why, and the graded cells.
+cell), and the student's markdown is shown as plain text, never as HTML or links. Student
+text passes through `printable`, so the file is a valid notebook whatever the submission held.
+A submission with no readable notebook gets a minimal one: a note that says why, and the
+graded cells with the reason as their result.
 """
 
 from __future__ import annotations
 
-import html
 import json
 from collections.abc import Iterable
 from pathlib import Path
@@ -60,7 +60,7 @@ def autograded_notebook(submitted: Notebook | str, release: Notebook, record: Re
     placed: set[str] = set()
     cells = []
     if isinstance(submitted, str):
-        cells.append(_cell("markdown", html.escape(printable(submitted))))
+        cells.append(_cell("markdown", _verbatim(printable(submitted))))
     else:
         for cell in submitted["cells"]:
             grade_id = nbgrader_metadata(cell).get("grade_id")
@@ -116,13 +116,16 @@ def _from_release(original: Notebook, submitted: Notebook, record: Record) -> No
     """A release cell in the student's notebook: the student's source if it is an answer
     cell, else the release's; a graded cell also shows its category's results."""
     metadata = {"nbgrader": nbgrader_metadata(original)}
-    trusted = cell_source(original.get("source", ""))
-    if metadata["nbgrader"].get("solution") and submitted.get("cell_type") == original["cell_type"]:
+    kind = original["cell_type"]
+    answer = metadata["nbgrader"].get("solution") and submitted.get("cell_type") == kind
+    if answer:
         source = printable(cell_source(submitted.get("source", "")))
     else:
-        source = trusted
-    if original["cell_type"] != "code":
-        return _cell("markdown" if original["cell_type"] == "markdown" else "raw", source, metadata)
+        source = cell_source(original.get("source", ""))
+    if kind == "markdown":
+        return _cell(kind, _verbatim(source) if answer else source, metadata)
+    if kind != "code":
+        return _cell("raw", source, metadata)
     category = _graded_category(original)
     outputs = []
     if category:
@@ -132,16 +135,22 @@ def _from_release(original: Notebook, submitted: Notebook, record: Record) -> No
 
 
 def _student_cell(cell: Notebook) -> list[Notebook]:
-    """A cell the student wrote, as text only: code without outputs, markdown escaped."""
+    """A cell the student wrote, as text only: code without outputs, markdown verbatim."""
     source = printable(cell_source(cell.get("source", "")))
     kind = cell.get("cell_type")
     if kind == "code":
         return [_cell("code", source)]
     if kind == "markdown":
-        return [_cell("markdown", html.escape(source))]
+        return [_cell("markdown", _verbatim(source))]
     if kind == "raw":
         return [_cell("raw", source)]
     return []
+
+
+def _verbatim(text: str) -> str:
+    """Markdown that shows `text` exactly as written, as an indented code block: nothing in it
+    becomes HTML, a script or a link (nbconvert passes raw HTML and `javascript:` links)."""
+    return "\n".join(f"    {line}" for line in text.splitlines())
 
 
 def _submitted_notebook(submission: Submission | None, record: Record) -> Notebook | str:
@@ -154,7 +163,7 @@ def _submitted_notebook(submission: Submission | None, record: Record) -> Notebo
         if record.notebook_hash and submission.content_hash() != record.notebook_hash:
             return "The submitted notebook changed after it was graded: grade the class again."
         notebook = read_notebook(submission.notebook)
-        for cell in notebook["cells"]:
+        for cell in notebook["cells"]:  # grading read only code cells: check every cell's text
             cell_source(cell.get("source", ""))
     except (InvalidNotebook, OSError) as error:
         return f"The submitted notebook cannot be read: {error}"
