@@ -80,7 +80,7 @@ def test_nothing_the_student_saved_beyond_their_code_and_text_is_kept():
     cell(notebook, "data").source = "y = 'edited read-only cell'"
     written = autograded_notebook(submitted(notebook), TRUSTED, wrong_loss_record())
     document = json.dumps(written)
-    assert "<img" not in document
+    assert "<img" not in document and "x()" not in document  # nor the saved HTML output
     assert by_grade_id(written)["intro"]["source"] == cell(TRUSTED_NOTEBOOK, "intro").source
     markdown = [c["source"] for c in written["cells"] if c["cell_type"] == "markdown"]
     assert "    <script>alert('hi')</script>" in markdown  # shown as code, never run
