@@ -92,7 +92,7 @@ def load_release(path: Path) -> Release:
     for index, cell in enumerate(notebook["cells"]):
         if cell.get("cell_type") != "code":
             continue
-        meta = _nbgrader(cell)
+        meta = nbgrader_metadata(cell)
         grade_id = meta.get("grade_id")
         if not isinstance(grade_id, str):
             raise ValueError(f"{path}: code cell {index} has no nbgrader grade id")
@@ -102,7 +102,7 @@ def load_release(path: Path) -> Release:
             kind = "graded"
         else:
             kind = "locked"
-        cells.append(ReleaseCell(grade_id, kind, _text(cell.get("source", "")), index))
+        cells.append(ReleaseCell(grade_id, kind, cell_source(cell.get("source", "")), index))
     return Release(tuple(cells))
 
 
@@ -114,13 +114,15 @@ class NotebookPlan:
     notes: list[str] = field(default_factory=list)
 
 
-def _nbgrader(cell: dict[str, Any]) -> dict[str, Any]:
+def nbgrader_metadata(cell: dict[str, Any]) -> dict[str, Any]:
+    """A cell's nbgrader metadata, or {} when it has none or it is not an object."""
     metadata = cell.get("metadata")
     found = metadata.get("nbgrader") if isinstance(metadata, dict) else None
     return found if isinstance(found, dict) else {}
 
 
-def _text(source: Any) -> str:
+def cell_source(source: Any) -> str:
+    """A cell's source as one string, from either form nbformat allows."""
     if isinstance(source, str):
         return source
     if isinstance(source, list) and all(isinstance(line, str) for line in source):
@@ -185,8 +187,8 @@ def plan_cells(notebook: dict[str, Any], release: Release) -> NotebookPlan:
     notes: list[str] = []
     anchor: str | None = None
     for index, cell in code:
-        grade_id = _nbgrader(cell).get("grade_id")
-        source = _text(cell.get("source", ""))
+        grade_id = nbgrader_metadata(cell).get("grade_id")
+        source = cell_source(cell.get("source", ""))
         label = f"cell {index + 1}"
         if isinstance(grade_id, str) and grade_id in known and grade_id not in labels:
             labels[grade_id], anchor = label, grade_id

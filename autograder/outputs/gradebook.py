@@ -1,7 +1,9 @@
 """Scores into nbgrader's own gradebook, so `nbgrader export` and the formgrader show them.
 
 Each category's points go to the grade cell named `<category>_checks` in the notebook
-`gradient_descent`, the same cells nbgrader's own autograde fills. Writes go through nbgrader's
+`gradient_descent`, the same cells nbgrader's own autograde fills, marked as needing no manual
+grading unless a grader already scored them by hand (so the formgrader lists the submission
+as graded, not waiting for review). Writes go through nbgrader's
 `Gradebook` API, never straight into its database. nbgrader is imported only when a course is
 graded: importing it takes seconds, which a plain folder of notebooks should not pay.
 """
@@ -60,6 +62,8 @@ def record_scores(course_root: Path, records: Iterable[Record]) -> int:
                     graded_cell(category), ASSIGNMENT, ASSIGNMENT, record.student
                 )
                 grade.auto_score = earned
+                # as nbgrader's own autograde: only a grader's earlier manual score needs review
+                grade.needs_manual_grade = grade.manual_score is not None
             written += 1
         gradebook.db.commit()
     return written

@@ -15,9 +15,11 @@ from pathlib import Path
 
 from autograder.atomic import write_atomically
 from autograder.batch.store import RecordStore
+from autograder.exercise import release_notebook
 from autograder.feedback.report import write_class_report
 from autograder.intake.roster import CanvasRoster
 from autograder.judge.record import CheckSpec, Record, RecordError, Status, max_score
+from autograder.outputs.autograded import write_autograded_notebooks
 from autograder.outputs.canvas import canvas_grades
 from autograder.outputs.gradebook import record_scores
 from autograder.outputs.moodle import moodle_csv
@@ -87,6 +89,15 @@ def write_gradebook(store: RecordStore, run: Published) -> list[tuple[str, Path]
     return [("nbgrader gradebook", run.course_root / "gradebook.db")]
 
 
+def write_autograded(store: RecordStore, run: Published) -> list[tuple[str, Path]]:
+    """nbgrader's autograded notebooks, without which the formgrader shows no submission."""
+    if run.course_root is None:
+        return []
+    release = release_notebook(run.course_root)
+    write_autograded_notebooks(run.course_root, release, rows(store, run))
+    return [("autograded notebooks", run.course_root / "autograded")]
+
+
 def write_pages(store: RecordStore, run: Published) -> list[tuple[str, Path]]:
     from autograder.feedback.pages import FeedbackWriter  # torch and matplotlib: only here
 
@@ -128,6 +139,7 @@ def write_moodle(store: RecordStore, run: Published) -> list[tuple[str, Path]]:
 WRITERS: list[Writer] = [
     write_results,
     write_gradebook,
+    write_autograded,
     write_pages,
     write_report,
     write_canvas,

@@ -19,7 +19,7 @@ from autograder.judge.check import CHECKS_DIR
 from autograder.outputs.gradescope import GRADER_FAILED
 from tests.corpus.answers import CORRECT, WRONG
 from tests.corpus.hostile import CASES
-from tests.e2e import test_browser
+from tests.support.browser import ALL_IMAGES_LOADED, DESKTOP
 from tests.support.course import ROOT, SOURCE, kernel_env
 from tests.support.gradescope import unpack, valid_results
 from tests.support.inprocess import SEED, records_for
@@ -28,7 +28,6 @@ from tests.support.secrets import leaked
 
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
 MARKER = f"gradescope{uuid.uuid4().hex[:10]}"
-tab = test_browser.tab  # a headless Chromium tab, driven over the DevTools protocol
 
 
 def hostile(name: str):
@@ -235,9 +234,9 @@ def test_the_html_output_shows_its_pictures_in_a_browser(bundle, tmp_path, tab):
     results, _ = graded(bundle, tmp_path, {NOTEBOOK: notebook_bytes(notebook_for(answer))})
     shown = tmp_path / "gradescope-result.html"
     shown.write_text(page("Gradescope output", results["output"]), encoding="utf-8")
-    tab.open(shown, test_browser.DESKTOP)
+    tab.open(shown.as_uri(), DESKTOP)
     assert tab.evaluate("document.images.length") == 4  # fit, loss curves, loss value
-    assert tab.evaluate(test_browser.ALL_IMAGES_LOADED)
+    assert tab.evaluate(ALL_IMAGES_LOADED)
     text = tab.evaluate("document.body.innerText")
     assert "9 / 12" in text and "Likely mistake: summed instead of averaged" in text
     tab.screenshot(tmp_path / "gradescope-result.png")

@@ -13,6 +13,7 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
+import nbformat
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -33,6 +34,7 @@ from autograder.intake.notebook import InvalidNotebook, load_release, plan_noteb
 from autograder.judge.record import CheckResult, Mistake, Record, RecordError, Status
 from autograder.judge.session import RemoteSession
 from autograder.judge.student import StudentUnavailable
+from autograder.outputs.autograded import autograded_path, write_autograded_notebooks
 from autograder.outputs.tables import grades_csv, results_json
 from autograder.sandbox.protocol import ProtocolError, decode, encode
 from autograder.text import one_line, printable, spreadsheet_cell
@@ -167,7 +169,9 @@ def test_whatever_a_student_process_replies_the_judge_gets_answers_or_a_broken_s
             continue
 
 
-RELEASE = load_release(release_notebook())
+RELEASE_PATH = release_notebook()
+RELEASE = load_release(RELEASE_PATH)
+RELEASE_GRADE_IDS = {c.metadata.nbgrader.grade_id for c in nbformat.read(RELEASE_PATH, 4).cells}
 
 
 def _notebook(cells: list[Any]) -> dict[str, Any]:
@@ -257,6 +261,41 @@ def test_any_record_is_stored_read_back_and_written_out(tmp_path_factory, batch)
     assert sorted(store.students()) == sorted(record.student for record in batch)
     results_json(read, 12.0)
     grades_csv(read, ["loss.value_on_lesson_data"])
+
+
+@settings(SETTINGS, max_examples=60)
+@given(
+    st.binary(max_size=300)
+    | st.lists(cell_like, max_size=8).map(
+        lambda cells: json.dumps(_notebook(cells)).encode("utf-8", "surrogatepass")
+    ),
+    records,
+    st.booleans(),
+)
+def test_any_submission_and_record_make_a_valid_autograded_notebook(
+    tmp_path_factory, data: bytes, record: Record, submitted: bool
+):
+    course = tmp_path_factory.mktemp("course")
+    if submitted:
+        record = record.with_(student="student")
+        folder = course / "submitted" / "student" / "gradient_descent"
+        folder.mkdir(parents=True)
+        (folder / "gradient_descent.ipynb").write_bytes(data)
+    assert write_autograded_notebooks(course, RELEASE_PATH, [record]) == 1
+    path = autograded_path(course, record.student)
+    assert path.parents[2] == course / "autograded"
+    written = nbformat.read(path, as_version=4)
+    nbformat.validate(written)
+    grade_ids = [c.metadata["nbgrader"]["grade_id"] for c in written.cells if c.metadata]
+    assert len(grade_ids) == len(set(grade_ids)) and set(grade_ids) <= RELEASE_GRADE_IDS
+    for category in ("loss", "update", "zero_grad", "convergence"):
+        assert f"{category}_checks" in grade_ids
+    for cell in written.cells:
+        assert all(printable(line) == line for line in cell.source.splitlines())
+        if cell.cell_type == "markdown" and not cell.metadata:  # the student's: verbatim
+            assert all(line.startswith("    ") for line in cell.source.splitlines())
+        if cell.cell_type == "code" and not cell.metadata.get("nbgrader", {}).get("grade"):
+            assert cell.outputs == []
 
 
 @settings(SETTINGS, max_examples=20)

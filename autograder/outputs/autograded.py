@@ -1,0 +1,195 @@
+"""nbgrader's `autograded/` notebooks, which the formgrader opens to show a submission.
+
+nbgrader's formgrader counts a submission as autograded only when
+`autograded/<student>/gradient_descent/` exists, and shows it from the notebook there. Each one
+written here is the student's notebook as the grader saw it, rebuilt from trusted parts: the
+release's read-only cells (graded cells without their hidden part, which nbgrader stripped
+from the release), the student's own cells, and under each graded cell the results of its
+category's checks. Nothing else comes from the submission: no outputs (what a student saved
+there was never produced by grading, and HTML or JavaScript in it would run in the
+instructor's Jupyter server), no metadata (a student cannot turn a cell of theirs into a grade
+cell), and the student's markdown is shown as plain text, never as HTML or links. Student
+text passes through `printable`, so the file is a valid notebook whatever the submission held.
+A submission with no readable notebook gets a minimal one: a note that says why, and the
+graded cells with the reason as their result.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from autograder.atomic import write_atomically
+from autograder.exercise import ASSIGNMENT, category_of
+from autograder.intake.ids import file_name
+from autograder.intake.notebook import (
+    InvalidNotebook,
+    cell_source,
+    nbgrader_metadata,
+    read_notebook,
+)
+from autograder.intake.submissions import Submission, UsageError, collect
+from autograder.judge.record import Record, Status
+from autograder.judge.results import as_table
+from autograder.text import printable
+
+Notebook = dict[str, Any]
+
+
+def autograded_path(course_root: Path, student: str) -> Path:
+    """Where nbgrader keeps a student's autograded notebook, with a safe folder name."""
+    return course_root / "autograded" / file_name(student) / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+
+
+def results_text(record: Record, category: str) -> str:
+    """What a graded cell shows: its category's check results, and the record's message when
+    grading did not end normally (why the category has no or failing results)."""
+    checks = [check for check in record.checks if check.category == category]
+    parts = [as_table(checks)] if checks else []
+    if record.status != Status.GRADED or not checks:
+        parts.append(f"{record.status}: {record.message}")
+    return "\n".join(parts) + "\n"
+
+
+def autograded_notebook(submitted: Notebook | str, release: Notebook, record: Record) -> Notebook:
+    """The notebook the formgrader shows for `record`; `submitted` is the student's notebook
+    as read by `read_notebook`, or why there is none to show."""
+    trusted = _release_cells(release)
+    placed: set[str] = set()
+    cells = []
+    if isinstance(submitted, str):
+        cells.append(_cell("markdown", _verbatim(printable(submitted))))
+    else:
+        for cell in submitted["cells"]:
+            grade_id = nbgrader_metadata(cell).get("grade_id")
+            original = trusted.get(grade_id) if isinstance(grade_id, str) else None
+            if original is not None and grade_id not in placed:
+                placed.add(grade_id)
+                cells.append(_from_release(original, cell, record))
+            else:
+                cells.extend(_student_cell(cell))
+    cells += [  # graded cells the student deleted: their points are still shown
+        _from_release(original, original, record)
+        for grade_id, original in trusted.items()
+        if grade_id not in placed and _graded_category(original)
+    ]
+    for number, cell in enumerate(cells):
+        cell["id"] = f"cell-{number}"
+    return {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": release.get("metadata", {}),
+        "cells": cells,
+    }
+
+
+def _cell(
+    kind: str, source: str, metadata: Notebook | None = None, outputs: list[Notebook] | None = None
+) -> Notebook:
+    """A cell in nbformat 4.5's shape, built directly: nbformat's constructors validate every
+    cell they make, which costs more than the rest of a class's notebooks together; the
+    shapes here are held valid by the tests instead."""
+    cell = {"cell_type": kind, "metadata": metadata or {}, "source": source}
+    if kind == "code":
+        cell |= {"execution_count": None, "outputs": outputs or []}
+    return cell
+
+
+def _release_cells(release: Notebook) -> dict[str, Notebook]:
+    found: dict[str, Notebook] = {}
+    for cell in release["cells"]:
+        grade_id = nbgrader_metadata(cell).get("grade_id")
+        if isinstance(grade_id, str):
+            found.setdefault(grade_id, cell)
+    return found
+
+
+def _graded_category(cell: Notebook) -> str | None:
+    """The check category whose points a release cell holds, or None if it holds none."""
+    nbgrader = nbgrader_metadata(cell)
+    return category_of(nbgrader["grade_id"]) if nbgrader.get("grade") else None
+
+
+def _from_release(original: Notebook, submitted: Notebook, record: Record) -> Notebook:
+    """A release cell in the student's notebook: the student's source if it is an answer
+    cell, else the release's; a graded cell also shows its category's results."""
+    metadata = {"nbgrader": nbgrader_metadata(original)}
+    kind = original["cell_type"]
+    answer = metadata["nbgrader"].get("solution") and submitted.get("cell_type") == kind
+    if answer:
+        source = printable(cell_source(submitted.get("source", "")))
+    else:
+        source = cell_source(original.get("source", ""))
+    if kind == "markdown":
+        return _cell(kind, _verbatim(source) if answer else source, metadata)
+    if kind != "code":
+        return _cell("raw", source, metadata)
+    category = _graded_category(original)
+    outputs = []
+    if category:
+        text = results_text(record, category)
+        outputs.append({"output_type": "stream", "name": "stdout", "text": text})
+    return _cell("code", source, metadata, outputs)
+
+
+def _student_cell(cell: Notebook) -> list[Notebook]:
+    """A cell the student wrote, as text only: code without outputs, markdown verbatim."""
+    source = printable(cell_source(cell.get("source", "")))
+    kind = cell.get("cell_type")
+    if kind == "code":
+        return [_cell("code", source)]
+    if kind == "markdown":
+        return [_cell("markdown", _verbatim(source))]
+    if kind == "raw":
+        return [_cell("raw", source)]
+    return []
+
+
+def _verbatim(text: str) -> str:
+    """Markdown that shows `text` exactly as written, as an indented code block: nothing in it
+    becomes HTML, a script or a link (nbconvert passes raw HTML and `javascript:` links)."""
+    return "\n".join(f"    {line}" for line in text.splitlines())
+
+
+def _submitted_notebook(submission: Submission | None, record: Record) -> Notebook | str:
+    """The student's notebook as it was graded, or why it cannot be shown."""
+    if record.status == Status.INVALID:
+        return f"No notebook in this submission could be graded: {record.message}"
+    if submission is None or submission.notebook is None:
+        return "This submission is no longer in submitted/."
+    try:
+        if record.notebook_hash and submission.content_hash() != record.notebook_hash:
+            return "The submitted notebook changed after it was graded: grade the class again."
+        notebook = read_notebook(submission.notebook)
+        for cell in notebook["cells"]:  # grading read only code cells: check every cell's text
+            cell_source(cell.get("source", ""))
+    except (InvalidNotebook, OSError) as error:
+        return f"The submitted notebook cannot be read: {error}"
+    return notebook
+
+
+def _submissions(course_root: Path) -> dict[str, Submission]:
+    try:
+        batch = collect([str(course_root / "submitted")])
+    except UsageError:
+        return {}
+    return {submission.student: submission for submission in batch.submissions}
+
+
+def write_autograded_notebooks(course_root: Path, release: Path, records: Iterable[Record]) -> int:
+    """Write each record's autograded notebook in the course; returns how many were written."""
+    from nbformat import from_dict  # seconds to import: only when a course is graded
+    from nbformat.v4 import writes_json
+
+    trusted = json.loads(release.read_text(encoding="utf-8"))
+    submissions = _submissions(course_root)
+    written = 0
+    for record in records:
+        submitted = _submitted_notebook(submissions.get(record.student), record)
+        notebook = autograded_notebook(submitted, trusted, record)
+        path = autograded_path(course_root, record.student)
+        write_atomically(path, writes_json(from_dict(notebook)), durable=False)
+        written += 1
+    return written

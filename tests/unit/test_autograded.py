@@ -1,0 +1,157 @@
+"""The autograded notebooks the formgrader opens: the student's cells and the release's, each
+graded cell with its results, and nothing of the submission that could mislead or attack."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+
+from autograder.exercise import CATEGORIES, graded_cell
+from autograder.judge.record import CheckResult, Record, Status
+from autograder.outputs.autograded import (
+    autograded_notebook,
+    autograded_path,
+    write_autograded_notebooks,
+)
+from tests.support.course import RELEASE, cell
+from tests.support.notebooks import filled_release, write_submission
+
+TRUSTED = json.loads(RELEASE.read_text(encoding="utf-8"))
+TRUSTED_NOTEBOOK = nbformat.read(RELEASE, as_version=4)
+SUM_LOSS = "def mean_squared_error(y, y_guess):\n    return ((y_guess - y) ** 2).sum()\n"
+UPDATE = cell(TRUSTED_NOTEBOOK, "update").source
+
+
+def wrong_loss_record(student: str = "ana") -> Record:
+    checks = (
+        CheckResult("loss.value_on_lesson_data", "loss", 0, 1, False, "did you sum?"),
+        CheckResult("update.one_step", "update", 3, 3, True, ""),
+    )
+    return Record(student, Status.GRADED, 12, "3 of 12 points", checks)
+
+
+def submitted(notebook: Any) -> dict[str, Any]:
+    return json.loads(nbformat.writes(notebook))
+
+
+def by_grade_id(notebook: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        c["metadata"]["nbgrader"]["grade_id"]: c
+        for c in notebook["cells"]
+        if "nbgrader" in c["metadata"]
+    }
+
+
+def text_of(outputs: list[dict[str, Any]]) -> str:
+    return "".join(output["text"] for output in outputs)
+
+
+def test_the_students_answer_and_each_graded_cells_results_are_shown():
+    notebook = autograded_notebook(
+        submitted(filled_release(SUM_LOSS, UPDATE)), TRUSTED, wrong_loss_record()
+    )
+    cells = by_grade_id(notebook)
+    assert cells["mean_squared_error"]["source"] == SUM_LOSS
+    assert cells["mean_squared_error"]["metadata"]["nbgrader"]["solution"] is True
+    loss_results = text_of(cells[graded_cell("loss")]["outputs"])
+    assert "loss.value_on_lesson_data" in loss_results and "did you sum?" in loss_results
+    assert "update.one_step" not in loss_results
+    assert "update.one_step" in text_of(cells[graded_cell("update")]["outputs"])
+    assert [c["id"] for c in notebook["cells"]] == [
+        f"cell-{number}" for number in range(len(notebook["cells"]))
+    ]
+    nbformat.validate(nbformat.from_dict(notebook))
+
+
+def test_nothing_the_student_saved_beyond_their_code_and_text_is_kept():
+    notebook = filled_release(SUM_LOSS, UPDATE)
+    notebook.cells[0].source = "edited introduction <img src=x onerror=alert(1)>"
+    answer = cell(notebook, "mean_squared_error")
+    answer.outputs = [nbformat.v4.new_output("display_data", {"text/html": "<script>x()</script>"})]
+    forged = nbformat.v4.new_code_cell("print('my own cell')")
+    forged.metadata["nbgrader"] = {"grade": True, "grade_id": "loss_checks", "points": 99}
+    notebook.cells.append(forged)
+    notebook.cells.append(nbformat.v4.new_markdown_cell("<script>alert('hi')</script>"))
+    cell(notebook, "data").source = "y = 'edited read-only cell'"
+    written = autograded_notebook(submitted(notebook), TRUSTED, wrong_loss_record())
+    document = json.dumps(written)
+    assert "<img" not in document and "x()" not in document  # nor the saved HTML output
+    assert by_grade_id(written)["intro"]["source"] == cell(TRUSTED_NOTEBOOK, "intro").source
+    markdown = [c["source"] for c in written["cells"] if c["cell_type"] == "markdown"]
+    assert "    <script>alert('hi')</script>" in markdown  # shown as code, never run
+    assert "edited read-only cell" not in document
+    assert by_grade_id(written)["data"]["source"] == cell(TRUSTED_NOTEBOOK, "data").source
+    code = [c for c in written["cells"] if c["cell_type"] == "code"]
+    assert all(not c["outputs"] for c in code if "nbgrader" not in c["metadata"])
+    own = next(c for c in code if c["source"] == "print('my own cell')")
+    assert own["metadata"] == {}
+    points = [
+        c["metadata"]["nbgrader"].get("points")
+        for c in written["cells"]
+        if c["metadata"].get("nbgrader", {}).get("grade_id") == "loss_checks"
+    ]
+    assert points == [5]
+
+
+def test_a_deleted_graded_cell_still_shows_its_results():
+    notebook = filled_release(SUM_LOSS, UPDATE)
+    notebook.cells = [
+        c
+        for c in notebook.cells
+        if c.metadata.get("nbgrader", {}).get("grade_id") != graded_cell("loss")
+    ]
+    written = autograded_notebook(submitted(notebook), TRUSTED, wrong_loss_record())
+    last = written["cells"][-1]
+    assert last["metadata"]["nbgrader"]["grade_id"] == graded_cell("loss")
+    assert "did you sum?" in text_of(last["outputs"])
+
+
+def test_a_submission_without_a_notebook_gets_the_reason_and_every_graded_cell():
+    record = Record("ana", Status.INVALID, 12, "the file is not valid JSON <here>")
+    written = autograded_notebook("No notebook: <here>", TRUSTED, record)
+    first, *graded = written["cells"]
+    assert first["cell_type"] == "markdown" and first["source"] == "    No notebook: <here>"
+    assert [c["metadata"]["nbgrader"]["grade_id"] for c in graded] == [
+        graded_cell(category) for category in CATEGORIES
+    ]
+    assert all("invalid: the file is not valid JSON" in text_of(c["outputs"]) for c in graded)
+
+
+@pytest.fixture
+def course(tmp_path: Path) -> Path:
+    release = tmp_path / "release" / "gradient_descent" / "gradient_descent.ipynb"
+    release.parent.mkdir(parents=True)
+    shutil.copyfile(RELEASE, release)
+    return tmp_path
+
+
+def test_each_record_gets_its_notebook_in_nbgraders_autograded_folder(course: Path):
+    folder = course / "submitted" / "ana" / "gradient_descent"
+    write_submission(folder / "gradient_descent.ipynb", filled_release(SUM_LOSS, UPDATE))
+    records = [wrong_loss_record("ana"), wrong_loss_record("../bo")]
+    release = course / "release" / "gradient_descent" / "gradient_descent.ipynb"
+    assert write_autograded_notebooks(course, release, records) == 2
+    ana = nbformat.read(autograded_path(course, "ana"), as_version=4)
+    assert by_grade_id(ana)["mean_squared_error"]["source"] == SUM_LOSS
+    assert autograded_path(course, "ana") == folder.parent.parent.parent / (
+        "autograded/ana/gradient_descent/gradient_descent.ipynb"
+    )
+    bo = autograded_path(course, "../bo")
+    assert bo.parent.parent.parent == course / "autograded"
+    assert "no longer in submitted/" in nbformat.read(bo, as_version=4).cells[0].source
+
+
+def test_a_notebook_changed_since_grading_is_not_shown_as_graded(course: Path):
+    folder = course / "submitted" / "ana" / "gradient_descent"
+    write_submission(folder / "gradient_descent.ipynb", filled_release(SUM_LOSS, UPDATE))
+    record = wrong_loss_record("ana").with_(notebook_hash="0" * 64)
+    release = course / "release" / "gradient_descent" / "gradient_descent.ipynb"
+    write_autograded_notebooks(course, release, [record])
+    shown = nbformat.read(autograded_path(course, "ana"), as_version=4)
+    assert "changed after it was graded" in shown.cells[0].source
+    assert SUM_LOSS not in nbformat.writes(shown)
