@@ -38,6 +38,7 @@ from tests.support.course import (
     run,
 )
 from tests.support.notebooks import notebook_for, write_submission
+from tests.support.processes import stop
 
 pytestmark = pytest.mark.slow
 
@@ -142,12 +143,7 @@ def formgrader(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Formgrader]
         _wait_until_serving(url, token, server, log)
         yield Formgrader(url, token, course, results)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop(server, 15)
 
 
 @pytest.fixture(scope="module")

@@ -18,6 +18,8 @@ from typing import Any
 
 import websocket
 
+from tests.support.processes import stop
+
 BROWSER = shutil.which("chromium") or shutil.which("chromium-browser")
 PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True}
 DESKTOP = {"width": 1000, "height": 800, "deviceScaleFactor": 1, "mobile": False}
@@ -115,9 +117,4 @@ def browser_tab(profile: Path) -> Iterator[Tab]:
         yield opened
         opened.socket.close()
     finally:
-        browser.terminate()
-        try:
-            browser.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            browser.kill()
-            browser.wait()
+        stop(browser, 10)
