@@ -32,7 +32,8 @@ def classify(
     stopped it ("timeout" or "cpu_limit"), if one did."""
     if limit_hit == Status.CPU_LIMIT:
         return Status.CPU_LIMIT, (
-            f"your code used more than {limits.cpu_seconds:g} s of CPU time and was stopped; "
+            "your code kept the CPU busy until it was stopped (after "
+            f"{limits.cpu_seconds:g} s of CPU time or {limits.wall_seconds:g} s on the clock); "
             "look for a loop that never ends (at the top level or inside update())"
         )
     if limit_hit == Status.TIMEOUT:

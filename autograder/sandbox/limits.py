@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 CPU_SHARE_OF_WALL_CLOCK = 0.5  # busy for half the time allowed: an endless loop, not waiting
+# At the wall-clock limit, a process tree that had the CPU for this share of the time was busy
+# (an endless loop on a loaded machine, where it cannot get more), not waiting for something.
+BUSY_SHARE_OF_WALL_CLOCK = 0.25
 
 
 @dataclass(frozen=True)
@@ -36,8 +39,9 @@ class ProcessOutcome:
     """How a student process ended, as its supervisor saw it.
 
     `ended` is "exited" or "signaled" when the process ended by itself, "timeout" when the
-    supervisor killed it at the wall-clock limit, "cpu_limit" when its process tree used up
-    its CPU time, and "killed" when the judge finished it.
+    supervisor killed it at the wall-clock limit while it waited, "cpu_limit" when its process
+    tree used up its CPU time or kept the CPU busy until the wall-clock limit, and "killed"
+    when the judge finished it.
     """
 
     ended: str

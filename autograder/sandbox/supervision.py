@@ -10,7 +10,7 @@ import socket
 import time
 
 from autograder.sandbox.cgroups import ProcessCgroups
-from autograder.sandbox.limits import Limits
+from autograder.sandbox.limits import BUSY_SHARE_OF_WALL_CLOCK, Limits
 from autograder.sandbox.protocol import encode
 
 _PIPE_BYTES = 1 << 20
@@ -50,6 +50,7 @@ class Supervised:
         self.report = report
         self.output = output
         self.deadline = time.monotonic() + limits.wall_seconds
+        self._wall_seconds = limits.wall_seconds
         self._cpu_seconds = limits.cpu_seconds
         self._cpu_used_at_exit = 0.0
         self.kill_reason: str | None = None
@@ -82,6 +83,14 @@ class Supervised:
         """True once the student's whole process tree has used up its CPU time."""
         used = self._cgroups.cpu_seconds()
         return used is not None and used >= self._cpu_seconds
+
+    def limit_at_deadline(self) -> str:
+        """Which limit stops a process still running at its wall-clock limit: "cpu_limit"
+        when its tree kept the CPU busy (on a loaded machine it may not have had the CPU long
+        enough to use up its CPU time), "timeout" when it mostly waited."""
+        used = self._cgroups.cpu_seconds()
+        busy = used is not None and used >= self._wall_seconds * BUSY_SHARE_OF_WALL_CLOCK
+        return "cpu_limit" if busy else "timeout"
 
     def kill(self, reason: str) -> None:
         """SIGKILL through the pidfd: the process is unreaped, so its pid cannot be reused.

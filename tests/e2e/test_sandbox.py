@@ -41,6 +41,7 @@ def sandbox() -> Iterator[Sandbox]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(*JUDGE_SECRET)
         with Sandbox(LIMITS, [HIDDEN_DIR, HIDDEN_FILE], entry=TARGETS) as box:
+            box.started()  # the fork server has booted: tests time launches, not the boot
             yield box
 
 
@@ -137,15 +138,22 @@ def test_students_run_side_by_side(sandbox: Sandbox) -> None:
     assert [outcome.ended for outcome in outcomes] == ["killed"] * 3
 
 
-@pytest.mark.parametrize("behaviour", ["spin", "stubborn"])
-def test_wall_clock_limit_kills_with_sigkill(sandbox: Sandbox, behaviour: str) -> None:
+@pytest.mark.parametrize(
+    "behaviour, ended", [("sleep", "timeout"), ("spin", "cpu_limit"), ("stubborn", "cpu_limit")]
+)
+def test_the_wall_clock_limit_kills_with_sigkill_and_tells_busy_from_waiting(
+    sandbox: Sandbox, behaviour: str, ended: str
+) -> None:
+    """A tree still busy at the wall-clock limit (here, below its CPU time) is a CPU limit."""
+    if ended == "cpu_limit":
+        needs(sandbox, "cpu-accounting")
     started = time.monotonic()
     student = sandbox.launch({})
     with pytest.raises(ChannelClosed):
         student.request({"behaviour": behaviour}, timeout=30)
     outcome = student.finish()
     elapsed = time.monotonic() - started
-    assert outcome.ended == "timeout"
+    assert outcome.ended == ended
     assert outcome.signal == signal.SIGKILL
     assert LIMITS.wall_seconds <= elapsed < LIMITS.wall_seconds + 1.5
     assert student.remaining_seconds() == 0.0

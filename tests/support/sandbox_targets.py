@@ -37,6 +37,11 @@ def _spin(request: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
         pass
 
 
+def _sleep(request: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
+    time.sleep(3600)
+    return {}
+
+
 def _stubborn(request: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
     for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGXCPU):
         signal.signal(number, signal.SIG_IGN)
@@ -228,6 +233,7 @@ def _ping(request: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
 BEHAVIOURS = {
     "payload": _payload,
     "spin": _spin,
+    "sleep": _sleep,
     "stubborn": _stubborn,
     "hog": _hog,
     "hog_in_children": _hog_in_children,

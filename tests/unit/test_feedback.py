@@ -40,7 +40,7 @@ SYNTHETIC = [
     synthetic(
         "slow_student", Status.TIMEOUT, "your code was stopped after 10 s", output="epoch 1\n"
     ),
-    synthetic("busy_student", Status.CPU_LIMIT, "your code used more than 5 s of CPU time"),
+    synthetic("busy_student", Status.CPU_LIMIT, "your code kept the CPU busy until it was stopped"),
     synthetic("crashing_student", Status.CRASHED, "your code exited before answering"),
     synthetic("broken_file", Status.INVALID, "not a notebook: Expecting value: line 1 column 1"),
     synthetic("renamed_functions", Status.MISSING_FUNCTION, "update is not defined"),
