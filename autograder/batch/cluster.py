@@ -28,7 +28,14 @@ from distributed.scheduler import KilledWorker
 from autograder.batch import worker
 from autograder.batch.grading import SandboxSettings, chunks_for, grader_hash, worker_died
 from autograder.batch.store import RecordStore
-from autograder.batch.worker import GradingSetup, Job, WorkerFacts, start_sandbox, stop
+from autograder.batch.worker import (
+    GradingSetup,
+    Job,
+    WorkerFacts,
+    ignore_ctrl_c,
+    start_sandbox,
+    stop,
+)
 from autograder.intake.notebook import InvalidNotebook, notebook_bytes
 from autograder.intake.submissions import UsageError
 from autograder.judge.confinement import student_sandbox
@@ -65,6 +72,7 @@ class SandboxPlugin(WorkerPlugin):
         self.required = required
 
     def setup(self, worker: Any) -> None:
+        ignore_ctrl_c()
         start_sandbox(self.sandbox.limits, self.sandbox.hidden, self.required)
 
     def teardown(self, worker: Any) -> None:

@@ -12,6 +12,7 @@ process light and quick to start.
 from __future__ import annotations
 
 import signal
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -57,9 +58,15 @@ _startup_error: str | None = None
 
 
 def start(limits: Limits, hidden: tuple[Path, ...]) -> None:
-    """Start a pool worker (see `start_sandbox`); Ctrl-C is for the grader's main process."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    """Start a pool worker (see `start_sandbox`)."""
+    ignore_ctrl_c()
     start_sandbox(limits, hidden)
+
+
+def ignore_ctrl_c() -> None:
+    """Ctrl-C is for the grader's main process, which stops its workers itself."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def start_sandbox(limits: Limits, hidden: tuple[Path, ...], required: Sequence[str] = ()) -> None:
