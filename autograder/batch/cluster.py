@@ -26,7 +26,13 @@ from distributed import Client, Future, LocalCluster, WorkerPlugin, as_completed
 from distributed.scheduler import KilledWorker
 
 from autograder.batch import worker
-from autograder.batch.grading import SandboxSettings, chunks_for, grader_hash, worker_died
+from autograder.batch.grading import (
+    SandboxSettings,
+    chunks_for,
+    grader_hash,
+    sigint_held,
+    worker_died,
+)
 from autograder.batch.store import RecordStore
 from autograder.batch.worker import (
     GradingSetup,
@@ -123,7 +129,8 @@ def connected(scheduler: str) -> Iterator[Client]:
                     f"cannot reach the Dask scheduler at {scheduler}: {error}"
                 ) from None
         else:
-            with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}):
+            failures = {"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}
+            with dask.config.set(failures), sigint_held():  # workers leave Ctrl-C to us
                 cluster = stack.enter_context(
                     LocalCluster(
                         n_workers=workers,

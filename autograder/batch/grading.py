@@ -201,7 +201,7 @@ class _Pools:
         settings = (self.sandbox.limits, self.sandbox.hidden)
         with ProcessPoolExecutor(size, context, worker.start, settings) as pool:
             try:
-                with _sigint_held():  # every submit may spawn a worker
+                with sigint_held():  # every submit may spawn a worker
                     first = pool.submit(worker.facts)
                     running = {
                         pool.submit(worker.grade_chunk, self.setup, chunk): chunk
@@ -244,7 +244,7 @@ class _WorkerDied(RuntimeError):
 
 
 @contextlib.contextmanager
-def _sigint_held() -> Iterator[None]:
+def sigint_held() -> Iterator[None]:
     """Ignore Ctrl-C while worker processes are spawned: a new Python process keeps ignoring
     a signal it inherits ignored, so a Ctrl-C never interrupts a worker still importing."""
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
