@@ -51,6 +51,13 @@ from autograder.sandbox import Sandbox, SandboxError
 
 LOCAL = "local:"  # `--scheduler local:N`: a LocalCluster of N worker processes on this machine
 ALLOWED_FAILURES = 1  # worker deaths a task survives on a cluster this process starts
+# The scheduler settings of a cluster this process starts: a task survives one worker death,
+# and a worker holds only the chunk it grades, so that a death is counted against that chunk
+# alone and never against one merely queued behind it.
+LOCAL_CLUSTER_CONFIG = {
+    "distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
+    "distributed.scheduler.worker-saturation": 1.0,
+}
 _WORKER_WAIT_SECONDS = 120
 _CONNECT_SECONDS = 30
 
@@ -129,8 +136,7 @@ def connected(scheduler: str) -> Iterator[Client]:
                     f"cannot reach the Dask scheduler at {scheduler}: {error}"
                 ) from None
         else:
-            failures = {"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}
-            with dask.config.set(failures), sigint_held():  # workers leave Ctrl-C to us
+            with dask.config.set(LOCAL_CLUSTER_CONFIG), sigint_held():  # Ctrl-C is ours
                 cluster = stack.enter_context(
                     LocalCluster(
                         n_workers=workers,

@@ -20,7 +20,7 @@ import psutil
 import pytest
 from distributed import Client, LocalCluster
 
-from autograder.batch.cluster import ALLOWED_FAILURES, ClusterRun
+from autograder.batch.cluster import ALLOWED_FAILURES, LOCAL_CLUSTER_CONFIG, ClusterRun
 from autograder.batch.grading import SandboxSettings, grader_hash, jobs_for
 from autograder.batch.store import RecordStore
 from autograder.batch.worker import GradingSetup
@@ -70,7 +70,7 @@ def grades_in(out: Path) -> dict[str, Any]:
 
 def local_cluster(workers: int) -> LocalCluster:
     """A cluster made here, so a test can reach its workers; the grader's own fault settings."""
-    with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}):
+    with dask.config.set(LOCAL_CLUSTER_CONFIG):
         return LocalCluster(
             n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
         )
