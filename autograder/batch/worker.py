@@ -1,4 +1,5 @@
-"""A judge worker: a fresh (spawned) process that grades chunks of a class for `grading`.
+"""A judge worker: a fresh (spawned) process that grades chunks of a class for `grading`,
+or a Dask worker doing the same for `cluster`.
 
 Each worker starts its own fork server once, then runs the hidden checks with one pytest
 session per chunk and writes each student's feedback page as soon as the record is made.
