@@ -69,6 +69,10 @@ def grade_command(arguments: argparse.Namespace) -> int:
     limits = _limits(arguments.timeout)
     _at_least_one("--workers", arguments.workers)
     roster = _canvas_roster(arguments.canvas)
+    if arguments.scheduler is not None:
+        from autograder.batch.cluster import local_workers
+
+        local_workers(arguments.scheduler)
     out = Path(arguments.out)
     with tempfile.TemporaryDirectory(prefix="unzipped-") as scratch:
         batch = collect(arguments.submissions, Path(scratch))
@@ -102,6 +106,7 @@ def grade_command(arguments: argparse.Namespace) -> int:
                 arguments.workers,
                 arguments.force,
                 advance,
+                arguments.scheduler,
             )
     students = [submission.student for submission in batch.submissions]
     if run.interrupted:
@@ -236,6 +241,11 @@ def parser() -> argparse.ArgumentParser:
         help="judge processes (default: one per core)",
     )
     grade.add_argument("--force", action="store_true", help="grade everyone again, changed or not")
+    grade.add_argument(
+        "--scheduler",
+        help="grade on a Dask cluster: a scheduler's address (tcp://host:8786), or local:N "
+        "for N worker processes on this machine (default: local judge workers)",
+    )
     grade.add_argument(
         "--seed",
         type=int,

@@ -149,10 +149,11 @@ class MemorySampler:
         return self.peak
 
 
-def grade(inputs: Path, out: Path, workers: int) -> dict[str, float]:
-    """Run the kit; wall seconds, CPU seconds of the whole tree, and peak memory."""
+def grade(inputs: Path, out: Path, workers: int, *options: str) -> dict[str, float]:
+    """Run the kit (with more `options`, if given); wall seconds, CPU seconds of the whole
+    tree, and peak memory."""
     command = [sys.executable, "-m", "autograder", "grade", str(inputs), "--out", str(out)]
-    command += ["--workers", str(workers)]
+    command += ["--workers", str(workers), *options]
     before = os.times()
     started = time.perf_counter()
     process = subprocess.Popen(

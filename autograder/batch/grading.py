@@ -23,6 +23,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from autograder.batch import worker
 from autograder.batch.store import RecordStore
@@ -36,15 +37,15 @@ from autograder.sandbox import Limits
 _MAX_CHUNK = 25
 
 
-def grader_hash(release: Path) -> str:
-    """The grader's own version: its code and the release whose read-only cells it runs.
-    A record graded by another version is graded again."""
+def grader_hash(release: Path | bytes) -> str:
+    """The grader's own version: its code and the release (its file, or its bytes) whose
+    read-only cells it runs. A record graded by another version is graded again."""
     package = Path(__file__).parent.parent
     digest = hashlib.sha256()
     for path in sorted(package.rglob("*.py")):
         digest.update(path.relative_to(package).as_posix().encode())
         digest.update(path.read_bytes())
-    digest.update(release.read_bytes())
+    digest.update(release if isinstance(release, bytes) else release.read_bytes())
     return digest.hexdigest()
 
 
@@ -90,7 +91,7 @@ def jobs_for(
     return jobs, unchanged
 
 
-def _chunks(items: list[Job], workers: int) -> list[list[Job]]:
+def chunks_for(items: list[Job], workers: int) -> list[list[Job]]:
     """Chunks that shrink as the batch goes on (a quarter of each worker's share of what is
     left, at most 25): big ones pay pytest's session cost rarely, small ones at the end
     keep one slow submission from holding a whole chunk back while the other workers idle."""
@@ -110,22 +111,29 @@ def grade_all(
     workers: int,
     force: bool,
     advance: Callable[[int], None],
+    scheduler: str | None = None,
 ) -> BatchRun:
-    """Grade what is new or changed (everything with `force`), recording as chunks finish.
+    """Grade what is new or changed (everything with `force`), recording as chunks finish,
+    in local judge workers or, given a `scheduler`, on a Dask cluster.
     Ctrl-C stops the workers and their sandboxes; every record written so far is kept."""
     started = time.monotonic()
     jobs, unchanged = jobs_for(submissions, store, setup.grader_hash, force)
     advance(unchanged)
     regraded = sum(1 for job in jobs if job.regraded)
-    pools = _Pools(setup, sandbox, store, advance)
+    if scheduler is None:
+        runner: _Runner = _Pools(setup, sandbox, store, advance, workers)
+    else:
+        from autograder.batch.cluster import ClusterRun
+
+        runner = ClusterRun(setup, sandbox, store, advance, scheduler)
     interrupted = False
     if jobs:
         try:
-            pools.run(_chunks(jobs, workers), workers)
+            runner.run(jobs)
         except KeyboardInterrupt:
             interrupted = True
     seconds = time.monotonic() - started
-    facts = pools.facts or WorkerFacts([], ())
+    facts = runner.facts or WorkerFacts([], ())
     return BatchRun(
         len(jobs) - regraded,
         regraded,
@@ -145,6 +153,21 @@ class SandboxSettings:
     hidden: tuple[Path, ...]  # paths no student process may see, besides the grader's own
 
 
+class _Runner(Protocol):
+    """Where the chunks of a batch are graded; `facts` come from the first worker."""
+
+    facts: WorkerFacts | None
+
+    def run(self, jobs: list[Job]) -> None: ...
+
+
+def worker_died(job: Job, setup: GradingSetup, facts: WorkerFacts | None, times: int) -> Record:
+    """The record of a student whose grading killed the judge worker `times` times."""
+    most = max_score(facts.checks) if facts else 0.0
+    died = grader_error(unscored(job.submission.student, most), "grading", _WorkerDied(times))
+    return stamped(died, job, setup.grader_hash)
+
+
 @dataclass
 class _Pools:
     """Pools of judge workers for one batch, each chunk's records written as it finishes."""
@@ -153,23 +176,21 @@ class _Pools:
     sandbox: SandboxSettings
     store: RecordStore
     advance: Callable[[int], None]
+    workers: int
     facts: WorkerFacts | None = field(default=None)  # from the first worker that started
 
-    def run(self, chunks: list[list[Job]], workers: int) -> None:
+    def run(self, jobs: list[Job]) -> None:
         """Run every chunk. When a worker dies, the unfinished chunks run again one student
         per chunk; if a worker dies again, each remaining student runs alone in a fresh
         worker, so that only the student whose grading kills a worker gets a grader error."""
-        broken = self._in_pool(chunks, workers)
+        broken = self._in_pool(chunks_for(jobs, self.workers), self.workers)
         if broken:
-            broken = self._in_pool([[job] for chunk in broken for job in chunk], workers)
+            singles = [[job] for chunk in broken for job in chunk]
+            broken = self._in_pool(singles, self.workers)
         for chunk in broken:
             still_broken = self._in_pool([chunk], 1)
             for job in (job for failed in still_broken for job in failed):
-                most = max_score(self.facts.checks) if self.facts else 0.0
-                died = grader_error(
-                    unscored(job.submission.student, most), "grading", _WorkerDied()
-                )
-                self.store.write(stamped(died, job, self.setup.grader_hash))
+                self.store.write(worker_died(job, self.setup, self.facts, 2))
                 self.advance(1)
 
     def _in_pool(self, chunks: list[list[Job]], workers: int) -> list[list[Job]]:
@@ -180,7 +201,7 @@ class _Pools:
         settings = (self.sandbox.limits, self.sandbox.hidden)
         with ProcessPoolExecutor(size, context, worker.start, settings) as pool:
             try:
-                with _sigint_held():  # every submit may spawn a worker
+                with sigint_held():  # every submit may spawn a worker
                     first = pool.submit(worker.facts)
                     running = {
                         pool.submit(worker.grade_chunk, self.setup, chunk): chunk
@@ -214,12 +235,16 @@ class _Pools:
 
 
 class _WorkerDied(RuntimeError):
+    def __init__(self, times: int) -> None:
+        super().__init__(times)
+        self.times = times
+
     def __str__(self) -> str:
-        return "the judge worker grading it died"
+        return f"the judge worker grading it died, {self.times} times"
 
 
 @contextlib.contextmanager
-def _sigint_held() -> Iterator[None]:
+def sigint_held() -> Iterator[None]:
     """Ignore Ctrl-C while worker processes are spawned: a new Python process keeps ignoring
     a signal it inherits ignored, so a Ctrl-C never interrupts a worker still importing."""
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)

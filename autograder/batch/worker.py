@@ -1,4 +1,5 @@
-"""A judge worker: a fresh (spawned) process that grades chunks of a class for `grading`.
+"""A judge worker: a fresh (spawned) process that grades chunks of a class for `grading`,
+or a Dask worker doing the same for `cluster`.
 
 Each worker starts its own fork server once, then runs the hidden checks with one pytest
 session per chunk and writes each student's feedback page as soon as the record is made.
@@ -12,6 +13,7 @@ process light and quick to start.
 from __future__ import annotations
 
 import signal
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -29,7 +31,7 @@ from autograder.sandbox import Limits, Sandbox, SandboxError
 class GradingSetup:
     """What every chunk is graded with, so that every worker grades alike."""
 
-    release: Path  # the trusted release notebook whose read-only cells run
+    release: Path | bytes  # the trusted release notebook whose read-only cells run
     seed: int  # of this run's hidden inputs
     grader_hash: str  # the grader's own version (see `grading.grader_hash`)
     after_each: Callable[[Record], object] | None = None  # run on each record in the worker
@@ -57,20 +59,49 @@ _startup_error: str | None = None
 
 
 def start(limits: Limits, hidden: tuple[Path, ...]) -> None:
-    """Start this worker's fork server, and load the judge while it warms up; a sandbox that
-    cannot start is reported by the first task instead of killing the pool."""
+    """Start a pool worker (see `start_sandbox`)."""
+    ignore_ctrl_c()
+    start_sandbox(limits, hidden)
+
+
+def ignore_ctrl_c() -> None:
+    """Ctrl-C is for the grader's main process, which stops its workers itself."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def start_sandbox(limits: Limits, hidden: tuple[Path, ...], required: Sequence[str] = ()) -> None:
+    """Start this worker's fork server, and load the judge while it warms up. A sandbox that
+    cannot start, or that lacks a layer in `required`, is reported by every task instead of
+    killing the worker, so that nothing is graded with weaker isolation than required."""
     global _sandbox, _startup_error
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the grader's main process
+    stop()
+    _startup_error = None
     sandbox = student_sandbox(limits, hidden)
     util.Finalize(None, sandbox.close, exitpriority=10)
     import autograder.judge.sandboxed  # noqa: F401
 
     try:
-        sandbox.started()
+        layers = sandbox.started()
     except SandboxError as error:
         _startup_error = str(error)
         return
+    if missing := [layer for layer in required if layer not in layers]:
+        sandbox.close()
+        _startup_error = (
+            f"a grading worker's sandbox lacks {', '.join(missing)}, which this run requires, "
+            "so it refuses to grade"
+        )
+        return
     _sandbox = sandbox
+
+
+def stop() -> None:
+    """Close this worker's fork server, which kills whatever it still runs."""
+    global _sandbox
+    if _sandbox is not None:
+        _sandbox.close()
+        _sandbox = None
 
 
 def _started_sandbox() -> Sandbox:
@@ -104,23 +135,29 @@ def grade_chunk(setup: GradingSetup, chunk: Sequence[Job]) -> list[Record]:
     (writing its feedback page, when grading a class); one record each."""
     from autograder.intake.notebook import load_release
     from autograder.judge.sandboxed import judge_submissions
-    from autograder.judge.status import grader_error
 
     sandbox = _started_sandbox()
     submissions = [job.submission for job in chunk]
     release = load_release(setup.release)
     judged = judge_submissions(submissions, sandbox, release, sandbox.limits, setup.seed)
-    records = []
-    for job, finished in zip(chunk, judged, strict=True):
-        finished = stamped(finished, job, setup.grader_hash)
-        try:
-            if setup.after_each is not None:
-                started = time.perf_counter()
-                setup.after_each(finished)
-                if finished.timings is not None:
-                    took = time.perf_counter() - started
-                    finished = finished.with_(timings=replace(finished.timings, page=took))
-        except Exception as error:
-            finished = grader_error(finished, "writing the feedback page", error)
-        records.append(finished)
-    return records
+    return [
+        with_page(setup, stamped(finished, job, setup.grader_hash))
+        for job, finished in zip(chunk, judged, strict=True)
+    ]
+
+
+def with_page(setup: GradingSetup, record: Record) -> Record:
+    """The record after the setup's `after_each` (writing its feedback page), with the time
+    that took; a failure there becomes the record's grader error."""
+    from autograder.judge.status import grader_error
+
+    if setup.after_each is None:
+        return record
+    try:
+        started = time.perf_counter()
+        setup.after_each(record)
+    except Exception as error:
+        return grader_error(record, "writing the feedback page", error)
+    if record.timings is None:
+        return record
+    return record.with_(timings=replace(record.timings, page=time.perf_counter() - started))

@@ -85,9 +85,11 @@ class Release:
 
 
 @cache
-def load_release(path: Path) -> Release:
-    """The release notebook's code cells, in order; a broken release is the grader's error."""
-    notebook = json.loads(path.read_text(encoding="utf-8"))
+def load_release(source: Path | bytes) -> Release:
+    """The release notebook's code cells, in order; a broken release is the grader's error.
+    `source` is its file, or its bytes where the file is on another machine."""
+    path = "the release" if isinstance(source, bytes) else source
+    notebook = json.loads(source if isinstance(source, bytes) else source.read_bytes())
     cells = []
     for index, cell in enumerate(notebook["cells"]):
         if cell.get("cell_type") != "code":
@@ -130,18 +132,30 @@ def cell_source(source: Any) -> str:
     raise InvalidNotebook("a cell's source is not text")
 
 
-def read_notebook(path: Path) -> dict[str, Any]:
-    """The notebook as nbformat 4 JSON; older formats are upgraded with nbformat itself."""
+def notebook_bytes(path: Path) -> bytes:
+    """The file's bytes, read only when its size is one a notebook can have."""
     try:
         size = path.stat().st_size
+        _refuse_size(size)
+        return path.read_bytes()
     except OSError as error:
         raise InvalidNotebook(f"cannot read the file: {error.strerror}") from None
+
+
+def _refuse_size(size: int) -> None:
     if size == 0:
         raise InvalidNotebook("the file is empty")
     if size > MAX_NOTEBOOK_BYTES:
         raise InvalidNotebook(f"the file is {size} bytes, more than a notebook should be")
+
+
+def read_notebook(source: Path | bytes) -> dict[str, Any]:
+    """The notebook as nbformat 4 JSON; older formats are upgraded with nbformat itself.
+    `source` is the file, or the bytes `notebook_bytes` read from it."""
+    data = source if isinstance(source, bytes) else notebook_bytes(source)
+    _refuse_size(len(data))
     try:
-        raw = json.loads(path.read_bytes().decode("utf-8"))
+        raw = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as error:
         raise InvalidNotebook(f"the file is not valid JSON ({_short(error)})") from None
     if not isinstance(raw, dict) or ("cells" not in raw and "worksheets" not in raw):
@@ -167,9 +181,10 @@ def _upgraded(raw: dict[str, Any]) -> dict[str, Any]:
         raise InvalidNotebook(f"the notebook format is not readable ({_short(error)})") from None
 
 
-def plan_notebook(path: Path, release: Release) -> NotebookPlan:
-    """The steps that grade the notebook at `path`, with `release`'s read-only cells."""
-    return plan_cells(read_notebook(path), release)
+def plan_notebook(source: Path | bytes, release: Release) -> NotebookPlan:
+    """The steps that grade the notebook (its file or its bytes), with `release`'s read-only
+    cells."""
+    return plan_cells(read_notebook(source), release)
 
 
 def plan_cells(notebook: dict[str, Any], release: Release) -> NotebookPlan:

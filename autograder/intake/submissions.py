@@ -33,7 +33,9 @@ class UsageError(Exception):
 @dataclass(frozen=True)
 class Submission:
     student: str
-    notebook: Path | None  # None: the student's files hold no notebook to grade
+    # where the notebook is, or its bytes when it travels to a worker on another machine;
+    # None: the student's files hold no notebook to grade
+    notebook: Path | bytes | None
     problem: str = ""  # why there is no notebook to grade
     original: str = ""  # the file's name where it was found, as the grader handed it in
     name: str = ""  # the student's name, where the download gives one
@@ -45,6 +47,8 @@ class Submission:
         digest = hashlib.sha256()
         if self.notebook is None:
             digest.update(b"no notebook: " + self.problem.encode("utf-8", "replace"))
+        elif isinstance(self.notebook, bytes):
+            digest.update(self.notebook)
         else:
             with self.notebook.open("rb") as stream:
                 for chunk in iter(lambda: stream.read(1 << 20), b""):

@@ -51,7 +51,10 @@ def main(argv: list[str]) -> None:
     except ProbeFailed as failure:
         send_message(control, {"error": str(failure)})
         return
-    send_message(control, {"layers": layers})
+    try:
+        send_message(control, {"layers": layers})
+    except OSError:  # the judge hung up while this server started (Ctrl-C): nothing to serve
+        return
     server.serve(control)
 
 
