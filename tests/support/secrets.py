@@ -38,10 +38,14 @@ def hidden_numbers(seed: int) -> set[str]:
     return shown
 
 
+MIN_EVIDENCE = 5  # characters: a shorter number ("7", "1.5") shows up by coincidence
+
+
 def leaked(shown: str, seed: int) -> list[str]:
     """The secrets that `shown` (HTML or text, images aside) gives away, as written or as
     a browser renders them."""
-    secrets = check_source_lines() | hidden_numbers(seed) | {REFERENCE_SOLUTION}
+    numbers = {number for number in hidden_numbers(seed) if len(number) >= MIN_EVIDENCE}
+    secrets = check_source_lines() | numbers | {REFERENCE_SOLUTION}
     visible = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]*", "", shown)
     readable = html.unescape(visible)
     return sorted(secret for secret in secrets if secret in visible or secret in readable)
