@@ -136,9 +136,10 @@ def _hidden_checks() -> tuple[CheckSpec, ...]:
 
 
 def _limits(timeout: float) -> Limits:
-    if not timeout > 0 or timeout == float("inf"):
-        raise UsageError(f"--timeout must be a number of seconds greater than 0, not {timeout:g}")
-    return Limits.for_wall_clock(timeout)
+    try:
+        return Limits.for_wall_clock(timeout)
+    except ValueError as error:
+        raise UsageError(f"--timeout {error}") from None
 
 
 def _at_least_one(option: str, value: int) -> None:

@@ -42,7 +42,7 @@ from autograder.batch.worker import (
     start_sandbox,
     stop,
 )
-from autograder.intake.notebook import InvalidNotebook, notebook_bytes
+from autograder.intake.notebook import InvalidNotebook, notebook_bytes, release_bytes
 from autograder.intake.submissions import UsageError
 from autograder.judge.confinement import student_sandbox
 from autograder.judge.fault import GraderFault
@@ -171,7 +171,7 @@ class ClusterRun:
             client.register_plugin(SandboxPlugin(self.sandbox, required))
             _wait_for_workers(client, self.scheduler)
             first = client.submit(worker.facts, pure=False)
-            remote = replace(self.setup, release=_release_bytes(self.setup), after_each=None)
+            remote = replace(self.setup, release=release_bytes(self.setup.release), after_each=None)
             slots = sum(client.nthreads().values())
             running = {
                 client.submit(
@@ -221,10 +221,6 @@ def _layers_of(probe: Sandbox) -> tuple[str, ...]:
             f"this machine's own sandbox did not start, so the isolation workers need is "
             f"unknown: {error}"
         ) from None
-
-
-def _release_bytes(setup: GradingSetup) -> bytes:
-    return setup.release if isinstance(setup.release, bytes) else setup.release.read_bytes()
 
 
 def _wait_for_workers(client: Client, scheduler: str) -> None:

@@ -28,6 +28,7 @@ from typing import Protocol
 from autograder.batch import worker
 from autograder.batch.store import RecordStore
 from autograder.batch.worker import GradingSetup, Job, WorkerFacts, stamped
+from autograder.intake.notebook import release_bytes
 from autograder.intake.submissions import Submission
 from autograder.judge.fault import GraderFault
 from autograder.judge.record import CheckSpec, Record, RecordError, max_score
@@ -45,7 +46,7 @@ def grader_hash(release: Path | bytes) -> str:
     for path in sorted(package.rglob("*.py")):
         digest.update(path.relative_to(package).as_posix().encode())
         digest.update(path.read_bytes())
-    digest.update(release if isinstance(release, bytes) else release.read_bytes())
+    digest.update(release_bytes(release))
     return digest.hexdigest()
 
 

@@ -84,12 +84,17 @@ class Release:
         return [category_of(cell.grade_id) or "" for cell in self.cells if cell.kind == "graded"]
 
 
+def release_bytes(source: Path | bytes) -> bytes:
+    """The release's bytes, from its file or as they came (from a machine that has the file)."""
+    return source if isinstance(source, bytes) else source.read_bytes()
+
+
 @cache
 def load_release(source: Path | bytes) -> Release:
     """The release notebook's code cells, in order; a broken release is the grader's error.
     `source` is its file, or its bytes where the file is on another machine."""
     path = "the release" if isinstance(source, bytes) else source
-    notebook = json.loads(source if isinstance(source, bytes) else source.read_bytes())
+    notebook = json.loads(release_bytes(source))
     cells = []
     for index, cell in enumerate(notebook["cells"]):
         if cell.get("cell_type") != "code":

@@ -11,7 +11,6 @@ them writes results that say so.
 from __future__ import annotations
 
 import json
-import math
 import os
 import sys
 import time
@@ -81,8 +80,10 @@ class BundleSettings:
             raise ValueError(f"{path}: the seed must be a whole number or null")
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
             raise ValueError(f"{path}: the timeout must be a number of seconds")
-        if not 0 < timeout < math.inf:
-            raise ValueError(f"{path}: the timeout must be greater than 0")
+        try:
+            Limits.for_wall_clock(timeout)
+        except ValueError as error:
+            raise ValueError(f"{path}: the timeout {error}") from None
         return cls(seed, float(timeout))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 CPU_SHARE_OF_WALL_CLOCK = 0.5  # busy for half the time allowed: an endless loop, not waiting
@@ -30,7 +31,10 @@ class Limits:
 
     @classmethod
     def for_wall_clock(cls, seconds: float) -> Limits:
-        """The limits for a `--timeout` of `seconds`: CPU time is a fixed share of it."""
+        """The limits for a `--timeout` of `seconds`: CPU time is a fixed share of it.
+        `ValueError` unless `seconds` is a finite number greater than 0."""
+        if not 0 < seconds < math.inf:
+            raise ValueError(f"must be a number of seconds greater than 0, not {seconds:g}")
         return cls(wall_seconds=seconds, cpu_seconds=seconds * CPU_SHARE_OF_WALL_CLOCK)
 
 
