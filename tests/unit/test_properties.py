@@ -17,6 +17,7 @@ import nbformat
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from IPython.core.inputtransformer2 import TransformerManager
 
 from autograder.batch.store import RecordStore
 from autograder.exercise import release_notebook
@@ -29,6 +30,7 @@ from autograder.inside.observations import (
     answer_from_json,
     question_from_json,
 )
+from autograder.inside.responder import _compiled
 from autograder.intake.ids import MAX_FILE_NAME, file_name, student_id
 from autograder.intake.notebook import InvalidNotebook, load_release, plan_notebook
 from autograder.judge.record import CheckResult, Mistake, Record, RecordError, Status
@@ -351,3 +353,51 @@ def test_escapes_never_collide_with_names_that_look_like_them(name):
     others = [b"caf\xe9", b"caf\\xe9", b"a\\b", b"a\\\\b"]
     assert len({student_id(other) for other in others}) == len(others)
     assert Path(file_name(student_id(name))).name == file_name(student_id(name))
+
+
+python_lines = st.lists(
+    st.sampled_from(
+        [
+            "x = 1",
+            "  y = 2",
+            "print(x)  # a comment?",
+            "s = '%time ?'",
+            "def f():",
+            "    return x",
+            "if x:",
+            "    pass",
+            "t = f() ?",
+            "%time z = 3",
+            "!ls",
+            "a = !ls",
+            ">>> b = 4",
+            "x?",
+            "",
+            "'''",
+            "q = 5 if x else 6",
+            "n = '\x00'",
+        ]
+    ),
+    max_size=6,
+).map("\n".join)
+
+
+@given(python_lines)
+def test_a_cell_compiles_to_what_ipython_would_run(source: str):
+    """Plain Python is compiled as it is; whatever it compiles to, IPython's transformation
+    would have compiled to the same code."""
+    try:
+        transformed = compile(TransformerManager().transform_cell(source), "<cell>", "exec")
+    except (SyntaxError, ValueError):
+        transformed = None
+    try:
+        code = _compiled(source, "<cell>")
+    except (SyntaxError, ValueError):
+        assert transformed is None
+        return
+    assert transformed is not None
+    assert (code.co_code, code.co_consts, code.co_names) == (
+        transformed.co_code,
+        transformed.co_consts,
+        transformed.co_names,
+    )
