@@ -15,7 +15,7 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-from autograder.batch.grading import SandboxSettings, grade_all, grader_hash
+from autograder.batch.grading import SandboxSettings, grade_all, grader_hash, release_hash
 from autograder.batch.store import RecordStore, RunInfo
 from autograder.batch.worker import GradingSetup
 from autograder.exercise import release_notebook
@@ -26,6 +26,7 @@ from autograder.judge.fault import GraderFault
 from autograder.judge.record import CheckSpec, Status
 from autograder.judge.results import as_table
 from autograder.judge.seeds import new_seed
+from autograder.lesson import IllPosedLesson, Lesson
 from autograder.outputs.gradebook import check_course
 from autograder.outputs.publish import Published, publish, rows
 from autograder.outputs.summary import print_summary, progress
@@ -42,10 +43,11 @@ def check_command(arguments: argparse.Namespace) -> int:
     if not path.is_file():
         raise UsageError(f"no such notebook: {path}")
     seed = new_seed() if arguments.seed is None else arguments.seed
-    record = check_notebook(path, _limits(arguments.timeout), _release(None), seed)
+    record, lesson = check_notebook(path, _limits(arguments.timeout), _release(None), seed)
     if arguments.json:
         document = {
             "notebook": str(path),
+            "lesson": _lesson_summary(lesson),
             "status": str(record.status),
             "score": record.score,
             "max_score": record.max_score,
@@ -55,12 +57,32 @@ def check_command(arguments: argparse.Namespace) -> int:
         }
         print(json.dumps(document, indent=2))
         return 0
+    print(_lesson_line(lesson))
     if record.checks:
         print(as_table(record.checks))
     for line in [record.message, *record.notes]:
         if line:
             print(f"note: {one_line(line)}")
     return 0
+
+
+def _lesson_summary(lesson: Lesson) -> dict[str, object]:
+    """The lesson a notebook was graded against, as `check --json` and the summary show it."""
+    return {
+        "points": lesson.n,
+        "first_guess": list(lesson.first_guess),
+        "lr": lesson.lr,
+        "epochs": lesson.epochs,
+        "hash": lesson.hash,
+    }
+
+
+def _lesson_line(lesson: Lesson) -> str:
+    guess = ", ".join(f"{value:g}" for value in lesson.first_guess)
+    return (
+        f"lesson: {lesson.n} points, first guess ({guess}), lr = {lesson.lr:g}, "
+        f"{lesson.epochs} epochs ({lesson.cells.training})"
+    )
 
 
 def grade_command(arguments: argparse.Namespace) -> int:
@@ -85,8 +107,8 @@ def grade_command(arguments: argparse.Namespace) -> int:
         seed = new_seed() if seed is None else seed
         course = str(batch.course_root) if batch.course_root else None
         canvas = str(roster.path) if roster else None
-        info = RunInfo(seed, course, canvas_roster=canvas, moodle=arguments.moodle)
-        store.save_run(info)
+        known = earlier.lesson_of(release_hash(release)) if earlier else None
+        info = RunInfo(seed, course, canvas_roster=canvas, moodle=arguments.moodle, lesson=known)
         hidden = [out, Path(scratch), *(Path(p) for p in arguments.submissions)]
         if batch.course_root:
             hidden.append(batch.course_root)
@@ -95,6 +117,7 @@ def grade_command(arguments: argparse.Namespace) -> int:
             seed=seed,
             grader_hash=grader_hash(release),
             after_each=FeedbackPlace(out, batch.course_root).write,
+            lesson=known,
         )
         sandbox = SandboxSettings(limits, tuple(hidden))
         with progress(len(batch.submissions)) as advance:
@@ -107,7 +130,9 @@ def grade_command(arguments: argparse.Namespace) -> int:
                 arguments.force,
                 advance,
                 arguments.scheduler,
+                on_lesson=lambda lesson: store.save_run(replace(info, lesson=lesson)),
             )
+    info = replace(info, lesson=run.lesson or known)
     students = [submission.student for submission in batch.submissions]
     if run.interrupted:
         done = sum(1 for student in students if store.has(student))
@@ -120,7 +145,7 @@ def grade_command(arguments: argparse.Namespace) -> int:
     store.save_run(replace(info, seconds=run.seconds, graded=run.new + run.regraded))
     checks = run.checks or _hidden_checks()
     published = Published(
-        out, batch.course_root, students, run.seconds, checks, roster, arguments.moodle
+        out, batch.course_root, students, run.seconds, checks, roster, arguments.moodle, info.lesson
     )
     written = publish(store, published, pages=False)
     found = rows(store, published)
@@ -171,33 +196,61 @@ def feedback_command(arguments: argparse.Namespace) -> int:
     if not students:
         raise UsageError(f"{out} holds no graded records; run `grade --out {out}` first")
     earlier = store.run()
-    course = arguments.course or (earlier.course_root if earlier else None)
-    seconds = earlier.seconds if earlier else None
+    if earlier is None or earlier.lesson is None:
+        raise UsageError(
+            f"{out} records no lesson (it was graded by an older version of the kit): run "
+            f"`grade --force --out {out}` again"
+        )
+    course = arguments.course or earlier.course_root
     course_root = Path(course) if course else None
-    roster = _canvas_roster(earlier.canvas_roster if earlier else None)
-    moodle = earlier.moodle if earlier else False
-    published = Published(out, course_root, students, seconds, _hidden_checks(), roster, moodle)
+    roster = _canvas_roster(earlier.canvas_roster)
+    published = Published(
+        out,
+        course_root,
+        students,
+        earlier.seconds,
+        _hidden_checks(),
+        roster,
+        earlier.moodle,
+        earlier.lesson,
+    )
     for label, path in publish(store, published, pages=True):
         print(f"{label}: {path}")
     return 0
 
 
+def _course_here() -> Path | None:
+    """The working directory, when it is an nbgrader course (it has a source/ folder)."""
+    return Path.cwd() if (Path.cwd() / "source").is_dir() else None
+
+
 def selftest_command(arguments: argparse.Namespace) -> int:
     """Grade the reference, the release and the catalogue of typical answers; any row that
     is not what the catalogue expects makes the exit status 1."""
-    from autograder.batch.catalogue import MISTAKES, source_notebook
+    from autograder.batch.catalogue import catalogue, source_notebook
     from autograder.batch.selftest import matrix, run_selftest
+    from autograder.batch.source_run import failing_cells
+    from autograder.judge.reference import reference_for
+    from autograder.judge.sandboxed import lesson_of_release
 
-    course = Path.cwd() if (Path.cwd() / "source").is_dir() else None
+    course = _course_here()
     source = Path(arguments.source) if arguments.source else source_notebook(course or KIT_ROOT)
     if not source.is_file():
         raise UsageError(f"no source notebook {source}: pass --source")
     release = Path(arguments.release) if arguments.release else _release(course)
     _at_least_one("--workers", arguments.workers)
-    with progress(len(MISTAKES) + 2, "self-test") as advance:
-        rows = run_selftest(source, release, arguments.workers, advance)
+    lesson = lesson_of_release(release, Limits.for_wall_clock(20.0))
+    print(_lesson_line(lesson))
+    failing = failing_cells(source)
+    print(f"{source.name}, run top to bottom as nbgrader validate runs it: ", end="")
+    print("every cell passes" if not failing else "")
+    for line in failing:
+        print(f"  ! {line}")
+    total = len(catalogue(reference_for(lesson))) + 2
+    with progress(total, "self-test") as advance:
+        rows = run_selftest(source, release, lesson, arguments.workers, advance)
     print(matrix(rows))
-    return 1 if any(row.surprises for row in rows) else 0
+    return 1 if failing or any(row.surprises for row in rows) else 0
 
 
 def gradescope_command(arguments: argparse.Namespace) -> int:
@@ -206,7 +259,8 @@ def gradescope_command(arguments: argparse.Namespace) -> int:
     from autograder.outputs.gradescope_run import BundleSettings
 
     _limits(arguments.timeout)
-    out = write_bundle(Path(arguments.out), BundleSettings(arguments.seed, arguments.timeout))
+    settings = BundleSettings(arguments.seed, arguments.timeout)
+    out = write_bundle(Path(arguments.out), settings, _release(_course_here()))
     print(f"Gradescope autograder: {out}")
     return 0
 
@@ -299,6 +353,9 @@ def main(argv: list[str] | None = None) -> int:
         return arguments.run(arguments)
     except UsageError as error:
         print(f"error: {one_line(str(error))}", file=sys.stderr)
+        return 2
+    except IllPosedLesson as refusal:
+        print(f"error: the lesson cannot be graded: {one_line(str(refusal))}", file=sys.stderr)
         return 2
     except GraderFault as fault:
         print(f"grader fault: {one_line(str(fault))}", file=sys.stderr)

@@ -1,24 +1,12 @@
-"""The lesson's fixed setting, shared by the student sandbox and the judge.
-
-Everything here is also printed in the notebook the students see, so none of it is secret:
-the dataset is public by design, so that every student and every grading run fits the same
-points.
+"""The exercise's shape, shared by every stage: the assignment's name and the grade ids of the
+cells the kit relies on. The lesson's numbers (data, first guess, learning rate, epochs) are not
+here: they are read from the instructor's notebook (see `autograder.lesson`).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    import torch
-
-SEED = 42
-N_POINTS = 100
-TRUE_A = (3.0, 2.0)
-FIRST_GUESS = (-1.0, 1.0)
-LEARNING_RATE = 0.1
-EPOCHS = 100
 ASSIGNMENT = "gradient_descent"
 ANSWER_CELLS = ("mean_squared_error", "update")  # grade ids of the cells students write
 TRAINING_CELL = "training"  # the read-only cell that calls update() for every epoch
@@ -41,6 +29,19 @@ def release_notebook(course_root: Path | None = None) -> Path:
     )
 
 
+def release_above(start: Path) -> Path:
+    """The release notebook of the course that `start` (a folder) lies in: where nbgrader runs
+    a notebook's kernel (`source/<assignment>/`, `autograded/<student>/<assignment>/`)."""
+    name = Path("release") / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    for folder in [start, *start.parents]:
+        if (folder / name).is_file():
+            return folder / name
+    raise FileNotFoundError(
+        f"no release notebook {name} in {start} or any folder above it: run "
+        f"`nbgrader generate_assignment {ASSIGNMENT}` in the course first"
+    )
+
+
 def graded_cell(category: str) -> str:
     """The grade id of the notebook cell that carries a check category's points."""
     return f"{category}{GRADED_CELL_SUFFIX}"
@@ -51,20 +52,3 @@ def category_of(grade_id: str) -> str | None:
     if grade_id.endswith(GRADED_CELL_SUFFIX):
         return grade_id[: -len(GRADED_CELL_SUFFIX)]
     return None
-
-
-def make_data() -> tuple[torch.Tensor, torch.Tensor]:
-    """Rebuild the lesson's `x` and `y` exactly as the notebook's data cell does (in float32,
-    whatever default dtype a student has set)."""
-    import torch
-
-    generator_state = torch.random.get_rng_state()
-    try:
-        torch.manual_seed(SEED)
-        x = torch.ones(N_POINTS, 2, dtype=torch.float32)
-        x[:, 0].uniform_(-1.0, 1.0)
-        a = torch.tensor(TRUE_A, dtype=torch.float32)
-        y = x @ a + torch.rand(N_POINTS, dtype=torch.float32)
-    finally:
-        torch.random.set_rng_state(generator_state)
-    return x, y

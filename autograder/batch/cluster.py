@@ -30,6 +30,7 @@ from autograder.batch.grading import (
     SandboxSettings,
     chunks_for,
     grader_hash,
+    release_hash,
     sigint_held,
     worker_died,
 )
@@ -47,6 +48,7 @@ from autograder.intake.submissions import UsageError
 from autograder.judge.confinement import student_sandbox
 from autograder.judge.fault import GraderFault
 from autograder.judge.record import Record
+from autograder.lesson import Lesson
 from autograder.sandbox import Sandbox, SandboxError
 
 LOCAL = "local:"  # `--scheduler local:N`: a LocalCluster of N worker processes on this machine
@@ -114,6 +116,11 @@ def graded_as_json(setup: GradingSetup, chunk: list[Job]) -> list[dict[str, Any]
             "a Dask worker runs another version of the grader than the machine that started "
             "the run; install the same version everywhere"
         )
+    if setup.lesson is None or setup.lesson.release_hash != release_hash(setup.release):
+        raise GraderFault(
+            "a Dask worker was handed a lesson read from another release than the one it "
+            "grades with; it refuses to grade"
+        )
     return [record.to_json() for record in worker.grade_chunk(setup, chunk)]
 
 
@@ -159,6 +166,7 @@ class ClusterRun:
     sandbox: SandboxSettings
     store: RecordStore
     advance: Callable[[int], None]
+    on_lesson: Callable[[Lesson], None]
     scheduler: str
     required: tuple[str, ...] | None = None  # None: the layers of this machine's own sandbox
     facts: WorkerFacts | None = field(default=None)  # from the first worker that started
@@ -171,7 +179,12 @@ class ClusterRun:
             client.register_plugin(SandboxPlugin(self.sandbox, required))
             _wait_for_workers(client, self.scheduler)
             first = client.submit(worker.facts, pure=False)
-            remote = replace(self.setup, release=release_bytes(self.setup.release), after_each=None)
+            release = release_bytes(self.setup.release)
+            if self.setup.lesson is None:
+                lesson = client.submit(worker.lesson_of, release, pure=False).result()
+                self.setup = replace(self.setup, lesson=lesson)
+            self.on_lesson(self.setup.lesson)
+            remote = replace(self.setup, release=release, after_each=None)
             slots = sum(client.nthreads().values())
             running = {
                 client.submit(

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -33,9 +33,15 @@ from autograder.intake.submissions import Submission
 from autograder.judge.fault import GraderFault
 from autograder.judge.record import CheckSpec, Record, RecordError, max_score
 from autograder.judge.status import grader_error, unscored
+from autograder.lesson import Lesson
 from autograder.sandbox import Limits
 
 _MAX_CHUNK = 25
+
+
+def release_hash(release: Path | bytes) -> str:
+    """The release's own hash: the lesson read from it is the same while it is the same."""
+    return hashlib.sha256(release_bytes(release)).hexdigest()
 
 
 def grader_hash(release: Path | bytes) -> str:
@@ -59,13 +65,15 @@ class BatchRun:
     isolation: list[str]
     checks: tuple[CheckSpec, ...] = ()  # the hidden checks, as the workers ran them
     interrupted: bool = False
+    lesson: Lesson | None = None  # the lesson the run graded against (None: nothing graded)
 
 
 def jobs_for(
-    submissions: list[Submission], store: RecordStore, grader: str, force: bool
+    submissions: list[Submission], store: RecordStore, setup: GradingSetup, force: bool
 ) -> tuple[list[Job], int]:
     """(what to grade, how many are unchanged): new and changed submissions, or all of them
     with `force`; each one graded again says why."""
+    grader, release = setup.grader_hash, release_hash(setup.release)
     jobs, unchanged = [], 0
     for submission in submissions:
         notebook = submission.content_hash()
@@ -83,6 +91,8 @@ def jobs_for(
             reason = "its earlier record came from an older version of the grader"
         elif earlier.notebook_hash != notebook:
             reason = "the notebook changed since it was last graded"
+        elif earlier.release_hash != release:
+            reason = "the lesson's notebook (the release) changed since it was last graded"
         elif earlier.grader_hash != grader:
             reason = "the grader changed since the notebook was last graded"
         else:
@@ -113,20 +123,25 @@ def grade_all(
     force: bool,
     advance: Callable[[int], None],
     scheduler: str | None = None,
+    on_lesson: Callable[[Lesson], None] | None = None,
 ) -> BatchRun:
     """Grade what is new or changed (everything with `force`), recording as chunks finish,
-    in local judge workers or, given a `scheduler`, on a Dask cluster.
+    in local judge workers or, given a `scheduler`, on a Dask cluster. Before the first
+    chunk, the lesson is read from the release (unless `setup` holds it already); a lesson
+    that cannot be graded stops the run there (`IllPosedLesson`), before anything is written;
+    `on_lesson` is told the lesson before the first record is.
     Ctrl-C stops the workers and their sandboxes; every record written so far is kept."""
     started = time.monotonic()
-    jobs, unchanged = jobs_for(submissions, store, setup.grader_hash, force)
+    jobs, unchanged = jobs_for(submissions, store, setup, force)
     advance(unchanged)
     regraded = sum(1 for job in jobs if job.regraded)
+    told = on_lesson or (lambda lesson: None)
     if scheduler is None:
-        runner: _Runner = _Pools(setup, sandbox, store, advance, workers)
+        runner: _Runner = _Pools(setup, sandbox, store, advance, told, workers)
     else:
         from autograder.batch.cluster import ClusterRun
 
-        runner = ClusterRun(setup, sandbox, store, advance, scheduler)
+        runner = ClusterRun(setup, sandbox, store, advance, told, scheduler)
     interrupted = False
     if jobs:
         try:
@@ -143,6 +158,7 @@ def grade_all(
         facts.isolation,
         facts.checks,
         interrupted,
+        runner.setup.lesson,
     )
 
 
@@ -155,9 +171,11 @@ class SandboxSettings:
 
 
 class _Runner(Protocol):
-    """Where the chunks of a batch are graded; `facts` come from the first worker."""
+    """Where the chunks of a batch are graded; `facts` come from the first worker, and
+    `setup` holds the lesson once it is read."""
 
     facts: WorkerFacts | None
+    setup: GradingSetup
 
     def run(self, jobs: list[Job]) -> None: ...
 
@@ -177,6 +195,7 @@ class _Pools:
     sandbox: SandboxSettings
     store: RecordStore
     advance: Callable[[int], None]
+    on_lesson: Callable[[Lesson], None]
     workers: int
     facts: WorkerFacts | None = field(default=None)  # from the first worker that started
 
@@ -184,6 +203,8 @@ class _Pools:
         """Run every chunk. When a worker dies, the unfinished chunks run again one student
         per chunk; if a worker dies again, each remaining student runs alone in a fresh
         worker, so that only the student whose grading kills a worker gets a grader error."""
+        if self.setup.lesson is not None:
+            self.on_lesson(self.setup.lesson)
         broken = self._in_pool(chunks_for(jobs, self.workers), self.workers)
         if broken:
             singles = [[job] for chunk in broken for job in chunk]
@@ -197,6 +218,7 @@ class _Pools:
     def _in_pool(self, chunks: list[list[Job]], workers: int) -> list[list[Job]]:
         """The chunks that did not finish because a worker died."""
         context = multiprocessing.get_context("spawn")
+        release = self.setup.release
         broken: list[list[Job]] = []
         size = min(workers, len(chunks))
         settings = (self.sandbox.limits, self.sandbox.hidden)
@@ -204,6 +226,11 @@ class _Pools:
             try:
                 with sigint_held():  # every submit may spawn a worker
                     first = pool.submit(worker.facts)
+                    lesson = None if self.setup.lesson else pool.submit(worker.lesson_of, release)
+                if lesson is not None:
+                    self.setup = replace(self.setup, lesson=lesson.result())
+                    self.on_lesson(self.setup.lesson)
+                with sigint_held():
                     running = {
                         pool.submit(worker.grade_chunk, self.setup, chunk): chunk
                         for chunk in chunks

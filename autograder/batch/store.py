@@ -16,6 +16,7 @@ from typing import Any
 from autograder.atomic import write_atomically
 from autograder.intake.ids import file_name
 from autograder.judge.record import Record, RecordError
+from autograder.lesson import Lesson
 
 RUN_FILE = "run.json"
 
@@ -30,9 +31,12 @@ class RunInfo:
     graded: int = 0  # how many submissions it graded (not counting unchanged ones)
     canvas_roster: str | None = None  # the Canvas roster asked for, so rebuilds write it too
     moodle: bool = False  # whether Moodle's grading worksheet was asked for
+    lesson: Lesson | None = None  # read from the release; reused while the release is the same
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        facts = asdict(self)
+        facts["lesson"] = self.lesson.to_json() if self.lesson else None
+        return facts
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> RunInfo:
@@ -47,7 +51,20 @@ class RunInfo:
             graded=int(raw.get("graded") or 0),
             canvas_roster=_text_or_none(raw.get("canvas_roster")),
             moodle=raw.get("moodle") is True,
+            lesson=_lesson_or_none(raw.get("lesson")),
         )
+
+    def lesson_of(self, release: str) -> Lesson | None:
+        """The recorded lesson, if it was read from the release whose hash is `release`."""
+        return self.lesson if self.lesson and self.lesson.release_hash == release else None
+
+
+def _lesson_or_none(raw: Any) -> Lesson | None:
+    """A recorded lesson; a damaged one is read again from the release instead."""
+    try:
+        return Lesson.from_json(raw) if raw is not None else None
+    except ValueError:
+        return None
 
 
 def _text_or_none(value: Any) -> str | None:
@@ -56,9 +73,9 @@ def _text_or_none(value: Any) -> str | None:
 
 class RecordStore:
     def __init__(self, out_dir: Path) -> None:
+        """Nothing is made on disk until the first record or run is written."""
         self.out_dir = out_dir
         self.folder = out_dir / "records"
-        self.folder.mkdir(parents=True, exist_ok=True)
 
     def _path(self, student: str) -> Path:
         return self.folder / f"{file_name(student)}.json"

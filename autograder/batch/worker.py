@@ -24,6 +24,7 @@ from autograder.intake.submissions import Submission
 from autograder.judge.confinement import student_sandbox
 from autograder.judge.fault import GraderFault
 from autograder.judge.record import CheckSpec, Record
+from autograder.lesson import Lesson
 from autograder.sandbox import Limits, Sandbox, SandboxError
 
 
@@ -32,9 +33,11 @@ class GradingSetup:
     """What every chunk is graded with, so that every worker grades alike."""
 
     release: Path | bytes  # the trusted release notebook whose read-only cells run
-    seed: int  # of this run's hidden inputs
+    seed: int  # of this run's hidden inputs (each submission's own seed mixes it in)
     grader_hash: str  # the grader's own version (see `grading.grader_hash`)
-    after_each: Callable[[Record], object] | None = None  # run on each record in the worker
+    # run on each record in the worker, with the lesson (writing its feedback page)
+    after_each: Callable[[Record, Lesson], object] | None = None
+    lesson: Lesson | None = None  # read from the release before the first chunk is graded
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,18 @@ def facts() -> WorkerFacts:
     return WorkerFacts(list(_started_sandbox().layers), hidden_checks())
 
 
+def lesson_of(release: Path | bytes) -> Lesson:
+    """The lesson of `release`, read in this worker's sandbox (`IllPosedLesson` if it cannot
+    be graded)."""
+    from autograder.intake.notebook import load_release
+    from autograder.judge.lesson_reading import read_lesson
+
+    try:
+        return read_lesson(_started_sandbox(), load_release(release))
+    except SandboxError as error:
+        raise GraderFault(str(error)) from None
+
+
 def stamped(record: Record, job: Job, grader: str) -> Record:
     """A record with what it graded: the submission's details and the hashes to compare."""
     submission = job.submission
@@ -137,9 +152,13 @@ def grade_chunk(setup: GradingSetup, chunk: Sequence[Job]) -> list[Record]:
     from autograder.judge.sandboxed import judge_submissions
 
     sandbox = _started_sandbox()
+    if setup.lesson is None:
+        raise GraderFault("a chunk came to be graded before the lesson was read")
     submissions = [job.submission for job in chunk]
     release = load_release(setup.release)
-    judged = judge_submissions(submissions, sandbox, release, sandbox.limits, setup.seed)
+    judged = judge_submissions(
+        submissions, sandbox, release, setup.lesson, sandbox.limits, setup.seed
+    )
     return [
         with_page(setup, stamped(finished, job, setup.grader_hash))
         for job, finished in zip(chunk, judged, strict=True)
@@ -151,11 +170,11 @@ def with_page(setup: GradingSetup, record: Record) -> Record:
     that took; a failure there becomes the record's grader error."""
     from autograder.judge.status import grader_error
 
-    if setup.after_each is None:
+    if setup.after_each is None or setup.lesson is None:
         return record
     try:
         started = time.perf_counter()
-        setup.after_each(record)
+        setup.after_each(record, setup.lesson)
     except Exception as error:
         return grader_error(record, "writing the feedback page", error)
     if record.timings is None:

@@ -6,26 +6,20 @@ from collections.abc import Iterator
 
 import pytest
 
-from autograder.judge.hidden_inputs import HiddenInputs
-from autograder.judge.reference import Reference, the_reference
+from autograder.judge.reference import Reference
 from autograder.judge.runner import CHECK_RUN
 from autograder.judge.student import AnswerLog
 
 
 @pytest.fixture(scope="session")
 def student(request: pytest.FixtureRequest) -> Iterator[AnswerLog]:
-    """The student whose work is checked (one per parametrized subject)."""
+    """The student whose work is checked (one per parametrized subject), with the hidden
+    inputs of their submission (`student.hidden`)."""
     with request.config.stash[CHECK_RUN].opened(request.param) as recording:
         yield recording
 
 
 @pytest.fixture(scope="session")
-def reference() -> Reference:
-    """The judge's float64 copy of the exercise, with the correct answers."""
-    return the_reference()
-
-
-@pytest.fixture(scope="session")
-def unseen(request: pytest.FixtureRequest) -> HiddenInputs:
-    """This grading run's hidden inputs."""
-    return request.config.stash[CHECK_RUN].hidden
+def reference(request: pytest.FixtureRequest) -> Reference:
+    """The judge's float64 copy of the lesson, with the correct answers."""
+    return request.config.stash[CHECK_RUN].reference

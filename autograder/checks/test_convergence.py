@@ -1,27 +1,49 @@
-"""Checks that 100 calls of `update()` fit the line."""
+"""Checks that the lesson's training, every call a step along the gradient, fits the line."""
 
 from __future__ import annotations
 
 import math
 
-from autograder.exercise import EPOCHS
 from autograder.judge.check import check, fail
-from autograder.judge.expect import step_taken, training_from_the_first_guess, vector
+from autograder.judge.diagnosis import NO_ZERO_GRAD, NOT_ALONG_GRADIENT
+from autograder.judge.expect import computed_steps, training_run
+from autograder.judge.steps import Kind, diagnose, first_wrong
+from autograder.judge.wording import vector
 
 CATEGORY = "convergence"
-TOLERANCE = 0.02
 
 
 @check("convergence.reaches_least_squares_fit", 2)
-def test_100_updates_from_the_first_guess_reach_the_least_squares_fit(student, reference):
-    run = training_from_the_first_guess(student, reference, EPOCHS)
-    final = step_taken(run, EPOCHS - 1).tolist()
-    target = reference.least_squares
-    if not all(math.isfinite(v) for v in final):
-        fail(f"after {EPOCHS} updates a is {vector(final)}: training diverged")
-    distance = max(abs(v - t) for v, t in zip(final, target.tolist(), strict=True))
-    if distance > TOLERANCE:
+def test_training_from_the_first_guess_reaches_the_least_squares_fit(student, reference):
+    run = training_run(student, reference)
+    computed_steps(reference, [run])
+    wrong = first_wrong(run.calls, {Kind.CORRECT})
+    likely = diagnose(reference, run.calls, wrong) if wrong else None
+    for call in run.calls:
+        if not all(math.isfinite(v) for v in call.after.tolist()):
+            fail(
+                f"after call {call.number} of update() a is {vector(call.after)}: training "
+                "diverged",
+                likely,
+            )
+        if call.kind is Kind.LEFTOVER:
+            fail(
+                f"{run.where(call)} stepped with the earlier calls' gradients still in a.grad, "
+                "so where training ends is not gradient descent's doing",
+                NO_ZERO_GRAD,
+            )
+        if not call.steps_along:
+            fail(
+                f"{run.where(call)} did not move a along the gradient, so where training ends "
+                "is not gradient descent's doing",
+                likely or NOT_ALONG_GRADIENT,
+            )
+    final = run.calls[-1].after
+    distance = reference.distance_to_fit(final)
+    if distance > reference.tolerance:
         fail(
-            f"after {EPOCHS} updates a is {vector(final)}; the least-squares fit is "
-            f"{vector(target)} (allowed difference {TOLERANCE}, found {distance:.3g})"
+            f"after {reference.epochs} updates a is {vector(final)}; the least-squares fit is "
+            f"{vector(reference.least_squares)} (allowed difference {reference.tolerance:.3g}, "
+            f"found {distance:.3g})",
+            likely,
         )

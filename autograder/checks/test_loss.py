@@ -1,7 +1,14 @@
-"""Checks for `mean_squared_error(y, y_guess)`."""
+"""Checks for `mean_squared_error(y, y_guess)`, on every kind of input the lesson gives it:
+plain tensors (as a cell that prints a loss), a guess that is part of a graph, and `x @ a` at
+every position a training run passes through (as `update()` computes it)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import torch
+
+from autograder.inside.observations import LossRun
 from autograder.judge.check import check, fail
 from autograder.judge.diagnosis import (
     ITEM_IN_LOSS,
@@ -10,100 +17,155 @@ from autograder.judge.diagnosis import (
     LOSS_NOT_SCALAR,
     diagnose_loss_values,
 )
-from autograder.judge.expect import a_loss_that_computes, close, loss_ran, number, vector
-from autograder.judge.reference import as_tensor, loss_gradient, mean_squared_error
+from autograder.judge.expect import a_loss_that_computes, close, loss_ran
+from autograder.judge.reference import Reference, as_tensor, loss_gradient, mean_squared_error
+from autograder.judge.wording import number, vector
 
 CATEGORY = "loss"
 
 
+def lesson_runs(student, reference: Reference) -> list[tuple[str, LossRun, list, list]]:
+    """(where, answer, y, y_guess) of the first guess on the lesson's data, as a graph and
+    as plain tensors."""
+    y, guess = reference.y_given, reference.prediction_given()
+    return [
+        ("at the first guess", student.loss(y, guess), y, guess),
+        ("at the first guess, given plain tensors", student.loss(y, guess, plain=True), y, guess),
+    ]
+
+
+def unseen_runs(student) -> Iterator[tuple[LossRun, list, list, bool]]:
+    """(answer, y, y_guess, plain) of every hidden pair, asked both ways."""
+    for y, guess in student.hidden.loss_pairs:
+        for plain in (False, True):
+            yield student.loss(y, guess, plain=plain), y, guess, plain
+
+
+def training_calls(student, reference: Reference):
+    """(call number, position, answer) of the loss of `x @ a` along a correct training run."""
+    path = reference.training_path()
+    answer = student.loss_training(path)
+    return [
+        (i, as_tensor(p), run) for i, (p, run) in enumerate(zip(path, answer.calls, strict=True), 1)
+    ]
+
+
 @check("loss.returns_scalar_tensor", 1)
 def test_the_loss_is_a_single_number_in_a_tensor(student, reference):
-    run = a_loss_that_computes(student, reference)
-    if run.returned == "number":
-        fail("returned a plain Python number, not a tensor", ITEM_IN_LOSS)
-    if run.returned != "tensor":
-        fail(f"returned a {run.returned}; the loss should be a torch tensor")
-    if run.shape != []:
-        shape = tuple(run.shape or [])
-        fail(f"returned a tensor of shape {shape}, not one number", LOSS_NOT_SCALAR)
+    a_loss_that_computes(student, reference)
+    answers = [run for _, run, _, _ in lesson_runs(student, reference)]
+    answers += [run for _, _, run in training_calls(student, reference)]
+    for run in answers:
+        loss_ran(run)
+        if run.returned == "number":
+            fail("returned a plain Python number, not a tensor", ITEM_IN_LOSS)
+        if run.returned != "tensor":
+            fail(f"returned a {run.returned}; the loss should be a torch tensor")
+        if run.shape != []:
+            shape = tuple(run.shape or [])
+            fail(f"returned a tensor of shape {shape}, not one number", LOSS_NOT_SCALAR)
 
 
 @check("loss.value_on_lesson_data", 1)
-def test_the_loss_of_the_first_guess_is_about_8(student, reference):
-    run = a_loss_that_computes(student, reference)
-    guess = reference.prediction(as_tensor([-1.0, 1.0]))
-    expected = mean_squared_error(reference.y, guess)
-    if run.value is None:
-        fail(f"returned {run.returned} with {len(run.values or [])} values where one was expected")
-    if not close([run.value], as_tensor([expected])):
-        fail(
-            f"returned {number(run.value)} on the lesson data where {number(expected)} was "
-            "expected",
-            diagnose_loss_values([(run.value, reference.y, guess)]),
-        )
+def test_the_loss_is_right_on_the_lesson_data_wherever_training_goes(student, reference):
+    a_loss_that_computes(student, reference)
+    for where, run, y, guess in lesson_runs(student, reference):
+        loss_ran(run)
+        expected = mean_squared_error(as_tensor(y), as_tensor(guess))
+        if run.value is None:
+            fail(f"{where} it returned {len(run.values or [])} values where one was expected")
+        if not close([run.value], as_tensor([expected])):
+            fail(
+                f"{where} it returned {number(run.value)} on the lesson data where "
+                f"{number(expected)} was expected",
+                diagnose_loss_values([(run.value, as_tensor(y), as_tensor(guess))]),
+            )
+    for call, position, run in training_calls(student, reference):
+        loss_ran(run)
+        expected = reference.loss_at(position)
+        if run.value is None or not close([run.value], as_tensor([expected])):
+            shown = "no single number" if run.value is None else number(run.value)
+            fail(
+                f"on mean_squared_error(y, x @ a) with a = {vector(position)} (where correct "
+                f"training is before call {call}) it returned {shown}, not {number(expected)}",
+                diagnose_loss_values([(run.value, reference.y, reference.prediction(position))])
+                if run.value is not None
+                else None,
+            )
 
 
 @check("loss.value_on_unseen_inputs", 1)
-def test_the_loss_is_right_for_other_lengths_and_values(student, reference, unseen):
+def test_the_loss_is_right_for_other_lengths_and_values(student, reference):
     lesson_run = a_loss_that_computes(student, reference)
-    first_guess = reference.prediction(as_tensor([-1.0, 1.0]))
+    first_guess = reference.prediction(reference.first_guess)
     right_on_lesson = lesson_run.value is not None and close(
         [lesson_run.value], as_tensor([mean_squared_error(reference.y, first_guess)])
     )
     runs = []
-    for y_values, guess_values in unseen.loss_pairs:
-        run = student.loss(y_values, guess_values)
+    for run, y_values, guess_values, plain in unseen_runs(student):
         loss_ran(run)
-        runs.append((run, as_tensor(y_values), as_tensor(guess_values)))
-    for run, y, guess in runs:
+        runs.append((run, as_tensor(y_values), as_tensor(guess_values), plain))
+    for run, y, guess, plain in runs:
         if run.value is not None and close([run.value], as_tensor([mean_squared_error(y, guess)])):
             continue
         shown = "no single number" if run.value is None else number(run.value)
-        seen = [(r.value, y_, g_) for r, y_, g_ in runs if r.value is not None]
+        seen = [(r.value, y_, g_) for r, y_, g_, _ in runs if r.value is not None]
         if lesson_run.value is not None:
             seen.append((lesson_run.value, reference.y, first_guess))
         mistake = diagnose_loss_values(seen) if run.value is not None else None
+        given = " given as plain tensors" if plain else ""
         fail(
-            f"on {len(y)} other points it returned {shown}, not the mean squared error of those "
-            "points",
+            f"on {len(y)} other points{given} it returned {shown}, not the mean squared error "
+            "of those points",
             mistake or (LOSS_HARD_CODED if right_on_lesson else None),
         )
 
 
 @check("loss.gradient_reaches_guess", 1)
-def test_the_gradient_flows_back_to_the_guess(student, reference, unseen):
-    lesson_run = a_loss_that_computes(student, reference)
-    y_values, guess_values = unseen.loss_pairs[1]
-    for run, y, guess in (
-        (lesson_run, reference.y, reference.prediction(as_tensor([-1.0, 1.0]))),
+def test_the_gradient_flows_back_to_the_guess(student, reference):
+    a_loss_that_computes(student, reference)
+    y_values, guess_values = student.hidden.loss_pairs[-1]
+    [(where, lesson_run, y, guess), _] = lesson_runs(student, reference)
+    for run, targets, guesses in (
+        (lesson_run, as_tensor(y), as_tensor(guess)),
         (student.loss(y_values, guess_values), as_tensor(y_values), as_tensor(guess_values)),
     ):
-        loss_ran(run)
-        if not run.tracks_gradient:
-            if run.returned == "number":
-                fail("backward() cannot reach y_guess from the returned loss", ITEM_IN_LOSS)
-            fail("the returned loss is not connected to y_guess: backward() finds no graph")
-        if run.grad_error:
-            fail(f"backward() on the returned loss failed: {run.grad_error}")
-        expected = loss_gradient(y, guess)
-        if not close(run.grad, expected):
-            fail(
-                "the gradient of the loss with respect to y_guess is not 2·(y_guess − y)/n "
-                f"(first values {vector((run.grad or [])[:3])} instead of "
-                f"{vector(expected[:3])}) — is it the mean of the squared differences?"
-            )
+        _gradient_reached(run, "y_guess", loss_gradient(targets, guesses))
+    for _, position, run in training_calls(student, reference):
+        _gradient_reached(run, "a in x @ a", reference.gradient_at(position))
+
+
+def _gradient_reached(run: LossRun, towards: str, expected: torch.Tensor) -> None:
+    loss_ran(run)
+    if not run.tracks_gradient:
+        if run.returned == "number":
+            fail(f"backward() cannot reach {towards} from the returned loss", ITEM_IN_LOSS)
+        fail(f"the returned loss is not connected to {towards}: backward() finds no graph")
+    if run.grad_error:
+        fail(f"backward() on the returned loss failed: {run.grad_error}")
+    if not close(run.grad, expected):
+        fail(
+            f"the gradient of the loss with respect to {towards} is not that of the mean "
+            f"squared error (first values {vector((run.grad or [])[:3])} instead of "
+            f"{vector(expected[:3])}) — is it the mean of the squared differences?"
+        )
 
 
 @check("loss.leaves_inputs_alone", 1)
-def test_the_loss_does_not_change_its_inputs(student, reference, unseen):
-    lesson_run = a_loss_that_computes(student, reference)
-    y_values, guess_values = unseen.loss_pairs[1]
-    for run, y, guess in (
-        (lesson_run, reference.y32.tolist(), reference.prediction32()),
-        (student.loss(y_values, guess_values), y_values, guess_values),
-    ):
+def test_the_loss_does_not_change_its_inputs(student, reference):
+    a_loss_that_computes(student, reference)
+    given = [(run, y, guess) for _, run, y, guess in lesson_runs(student, reference)]
+    given += [(run, y, guess) for run, y, guess, _ in unseen_runs(student)]
+    for run, y, guess in given:
         loss_ran(run)
         if run.y_after != y:
             fail("mean_squared_error changed y", LOSS_CHANGES_INPUT)
-        if run.y_guess_after != guess:
+        if run.y_guess_after != guess or run.inputs_changed:
             fail("mean_squared_error changed y_guess", LOSS_CHANGES_INPUT)
+    for _, position, run in training_calls(student, reference):
+        loss_ran(run)
+        if run.inputs_changed:
+            fail(
+                f"mean_squared_error(y, x @ a) with a = {vector(position)} changed y, x or a",
+                LOSS_CHANGES_INPUT,
+            )

@@ -1,65 +1,58 @@
-"""Checks for `update()`: one call is one correct step of gradient descent on `a`."""
+"""Checks for `update()`: every call is one correct step of gradient descent on `a`, from
+wherever `a` is when the call begins."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from autograder.judge.check import check, fail
-from autograder.judge.diagnosis import diagnose_step
-from autograder.judge.expect import (
-    a_computed_step,
-    close,
-    first_guess,
-    one_call,
-    training_from_the_first_guess,
-    vector,
-)
-from autograder.judge.reference import as_tensor
+from autograder.judge.expect import Run, computed_steps, hidden_runs, training_run
+from autograder.judge.reference import Reference
+from autograder.judge.steps import Kind, diagnose, first_wrong
+from autograder.judge.wording import vector
 
 CATEGORY = "update"
+ONE_STEP = {Kind.CORRECT, Kind.LEFTOVER}  # a leftover gradient is zero_grad's to judge
 
 
-def one_step_from(student, reference, start: Sequence[float], hidden: bool) -> None:
-    """Fail unless one call from `start` lands where one step of gradient descent does; a
-    `hidden` start is never shown, nor where `a` went from it."""
-    _, after = one_call(student, start)
-    expected = reference.step_from(as_tensor(start))
-    if close(after.tolist(), expected):
+def every_call_one_step(reference: Reference, run: Run) -> None:
+    """Fail at the first call of `run` that is not one step of `a -= lr * a.grad`."""
+    wrong = first_wrong(run.calls, ONE_STEP)
+    if wrong is None:
         return
-    mistake = diagnose_step(reference, as_tensor(start), after)
-    if hidden:
-        fail(
-            "from another starting point, one call did not take one step of a −= 0.1·∇loss", mistake
-        )
+    mistake = diagnose(reference, run.calls, wrong)
+    rule = f"a −= {reference.lr:g}·∇loss"
+    if run.hidden:
+        fail(f"{run.where(wrong)} did not take one step of {rule}", mistake)
     fail(
-        f"from a = {vector(start)} one call moved a to {vector(after)}; one step of "
-        f"a −= 0.1·∇loss gives {vector(expected)}",
+        f"{run.where(wrong)} moved a from {vector(wrong.before)} to {vector(wrong.after)}; one "
+        f"step of {rule} gives {vector(reference.step_from(wrong.before))}",
         mistake,
     )
 
 
 @check("update.steps_from_first_guess", 1)
-def test_one_call_from_the_first_guess_takes_one_step_of_size_lr(student, reference, unseen):
-    one_step_from(student, reference, first_guess(), hidden=False)
-    # The right numbers from the one start everybody knows could be written down by hand:
-    # the step must also be computed, so from elsewhere it runs along the gradient too.
-    a_computed_step(student, reference, unseen.starts[0], hidden=True)
+def test_every_call_of_training_takes_one_step_of_size_lr(student, reference):
+    run = training_run(student, reference)
+    computed_steps(reference, [run])
+    every_call_one_step(reference, run)
+    # The steps from the one start everybody knows could be written down by hand: the step
+    # must also be computed, so from elsewhere it runs along the gradient too.
+    computed_steps(reference, hidden_runs(student, reference)[:1])
 
 
 @check("update.steps_from_unseen_starts", 1)
-def test_one_call_takes_one_step_from_any_starting_point(student, reference, unseen):
-    for start in unseen.starts:
-        one_step_from(student, reference, start, hidden=True)
+def test_every_call_takes_one_step_from_any_starting_point(student, reference):
+    for run in hidden_runs(student, reference):
+        every_call_one_step(reference, run)
 
 
 @check("update.keeps_a_trainable_parameter", 1)
-def test_a_stays_the_same_trainable_parameter_and_keeps_learning(student, reference):
-    run = training_from_the_first_guess(student, reference, 2)
-    first, second = run.after_each_call
-    if not (second.is_parameter and second.is_leaf and second.requires_grad):
-        fail(
-            "after update() a is no longer an nn.Parameter that requires grad — step it in "
-            "place inside torch.no_grad() so it keeps learning"
-        )
-    if second.values == first.values:
-        fail("the second call of update() did not move a; it should keep learning")
+def test_a_stays_the_same_trainable_parameter_after_every_call(student, reference):
+    runs = [training_run(student, reference), *hidden_runs(student, reference)]
+    computed_steps(reference, runs)
+    for each in runs:
+        for call in each.calls:
+            if not call.trainable:
+                fail(
+                    f"after call {call.number} of update() a is no longer an nn.Parameter that "
+                    "requires grad — step it in place inside torch.no_grad() so it keeps learning"
+                )

@@ -1,31 +1,44 @@
-"""Checks that `update()` clears the gradient, so each call starts fresh."""
+"""Checks that every call of `update()` clears the gradient, so the next starts fresh."""
 
 from __future__ import annotations
 
 from autograder.judge.check import check, fail
 from autograder.judge.diagnosis import NO_ZERO_GRAD
-from autograder.judge.expect import a_computed_step, close, training_from_the_first_guess, vector
+from autograder.judge.expect import computed_steps, hidden_runs, training_run
+from autograder.judge.steps import Kind
+from autograder.judge.wording import vector
 
 CATEGORY = "zero_grad"
 
 
 @check("zero_grad.cleared_after_update", 1)
-def test_the_gradient_is_zero_after_update(student, reference, unseen):
-    for start in unseen.starts:
-        run, _ = a_computed_step(student, reference, start, hidden=True)
-        grad = run.after_each_call[0].grad
-        if grad is not None and any(value != 0.0 for value in grad):
-            fail("after update() a.grad is not zero", NO_ZERO_GRAD)
+def test_the_gradient_is_zero_after_every_call(student, reference):
+    runs = [training_run(student, reference), *hidden_runs(student, reference)]
+    computed_steps(reference, runs)
+    for run in runs:
+        for call in run.calls:
+            if not call.cleared:
+                fail(f"{run.where(call)} left a.grad not zero", NO_ZERO_GRAD)
 
 
 @check("zero_grad.fresh_gradient_each_call", 1)
-def test_a_second_call_steps_with_a_fresh_gradient(student, reference):
-    twice = training_from_the_first_guess(student, reference, 2)
-    midway, continued = (state.values or [] for state in twice.after_each_call)
-    _, restarted = a_computed_step(student, reference, midway)
-    if not close(continued, restarted, tolerance=1e-5):
-        fail(
-            f"the second call moved a to {vector(continued)}, but a first call from the same "
-            f"point moves it to {vector(restarted)}: gradients are piling up between calls",
-            NO_ZERO_GRAD,
-        )
+def test_every_call_steps_with_a_fresh_gradient(student, reference):
+    runs = [training_run(student, reference), *hidden_runs(student, reference)]
+    computed_steps(reference, runs)
+    for run in runs:
+        for call in run.calls:
+            if call.kind is not Kind.LEFTOVER:
+                continue
+            piling = "gradients are piling up between calls"
+            if run.hidden:
+                fail(
+                    f"{run.where(call)} stepped with the earlier calls' gradients added to its "
+                    f"own: {piling}",
+                    NO_ZERO_GRAD,
+                )
+            fail(
+                f"{run.where(call)} moved a to {vector(call.after)}, a step with the earlier "
+                "calls' gradients added to its own, where a fresh gradient moves it to "
+                f"{vector(reference.step_from(call.before))}: {piling}",
+                NO_ZERO_GRAD,
+            )

@@ -1,8 +1,8 @@
 """The student's answers a record keeps, picked out by the question the judge asked.
 
 Only answers about the lesson's public data and the student's own runs from the lesson's first
-guess are picked out; answers to questions on hidden inputs are left behind, so nothing built
-from them reaches a page.
+guess (of the lesson the record was graded against) are picked out; answers to questions on
+hidden inputs are left behind, so nothing built from them reaches a page.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from autograder.exercise import EPOCHS, FIRST_GUESS
 from autograder.inside.observations import (
     TRAINING,
     LossQuestion,
@@ -27,15 +26,15 @@ from autograder.judge.reference import Reference
 @dataclass(frozen=True)
 class Observed:
     lesson_loss: LossRun | None  # the loss of the first guess on the lesson data
-    trajectory: UpdateRun | None  # EPOCHS calls from the first guess, with a correct loss
+    trajectory: UpdateRun | None  # training's calls from the first guess, with a correct loss
     training: UpdateRun | None  # the notebook's training cell, with the student's own loss
 
 
 def observed(record: Record, reference: Reference) -> Observed:
     """Rebuild the answers a record holds; malformed ones are skipped, not trusted."""
     lesson_loss = trajectory = training = None
-    lesson_question = LossQuestion(tuple(reference.y32.tolist()), tuple(reference.prediction32()))
-    training_question = UpdateQuestion(FIRST_GUESS, EPOCHS)
+    lesson_question = LossQuestion(tuple(reference.y_given), tuple(reference.prediction_given()))
+    training_question = UpdateQuestion(reference.lesson.first_guess, reference.epochs)
     for item in record.observations:
         try:
             answer: Any = item["answer"]

@@ -7,24 +7,30 @@ from functools import cache
 from pathlib import Path
 
 from autograder.atomic import write_atomically
-from autograder.exercise import EPOCHS, FIRST_GUESS
 from autograder.feedback.markup import embedded_png, page, text
 from autograder.feedback.observed import Observed, observed
 from autograder.feedback.paths import feedback_path
 from autograder.feedback.plots import Plotter, loss_curve
 from autograder.feedback.statuses import EXPLANATIONS
 from autograder.inside.observations import UpdateRun
-from autograder.judge.expect import close, vector
+from autograder.judge.expect import close
 from autograder.judge.record import CheckResult, Mistake, Record, Status
-from autograder.judge.reference import Reference, as_tensor, the_reference
+from autograder.judge.reference import Reference, as_tensor, reference_for
 from autograder.judge.results import by_category
+from autograder.judge.wording import vector
+from autograder.lesson import Lesson
 
-CATEGORY_TITLES = {
-    "loss": "The loss: mean_squared_error(y, y_guess)",
-    "update": "One step: update()",
-    "zero_grad": "Zeroing the gradient",
-    "convergence": f"Training: {EPOCHS} calls of update()",
-}
+
+def category_title(category: str, reference: Reference) -> str:
+    titles = {
+        "loss": "The loss: mean_squared_error(y, y_guess)",
+        "update": "Every step: update()",
+        "zero_grad": "Zeroing the gradient",
+        "convergence": f"Training: {reference.epochs} calls of update()",
+    }
+    return titles.get(category, category)
+
+
 PASSED = '<span class="pass">✓ pass</span>'
 FAILED = '<span class="fail">✗ fail</span>'
 
@@ -79,14 +85,14 @@ def _diagnosis(record: Record) -> str:
     return f"<section><h2>Diagnosis</h2>{body}</section>"
 
 
-def _checks(checks: tuple[CheckResult, ...]) -> str:
+def _checks(checks: tuple[CheckResult, ...], reference: Reference) -> str:
     if not checks:
         return ""
     parts = ["<section><h2>Checks</h2>"]
     for category, group in by_category(checks):
         points = sum(c.points for c in group)
         most = sum(c.max_points for c in group)
-        title = CATEGORY_TITLES.get(category, category)
+        title = category_title(category, reference)
         parts.append(f"<h3>{text(title)} — {points:g} of {most:g} points</h3><ul class='checks'>")
         for check in group:
             verdict = PASSED if check.passed else FAILED
@@ -185,13 +191,13 @@ def _diverged(curve: list[float], ceiling: float) -> str:
 def _loss_value_picture(seen: Observed, reference: Reference, plotter: Plotter) -> str:
     run = seen.lesson_loss
     value = run.value if run is not None else None
-    expected = reference.loss_at(as_tensor(FIRST_GUESS))
+    expected = reference.loss_at(reference.first_guess)
     if value is None or not math.isfinite(value) or close([value], as_tensor([expected])):
         return ""
     return _figure(
         plotter.loss_value(value, expected),
         "your loss value against the right one",
-        f"On the lesson's data with <code>a = {vector(list(FIRST_GUESS))}</code>, your "
+        f"On the lesson's data with <code>a = {vector(reference.first_guess)}</code>, your "
         f"<code>mean_squared_error</code> returned {value:.6g}; the mean of the squared "
         f"differences is {expected:.6g}.",
     )
@@ -222,7 +228,7 @@ def feedback_sections(
             _what_happened(record.status),
             _diagnosis(record),
             _pictures(record, seen, reference, plotter),
-            _checks(record.checks) if checks else "",
+            _checks(record.checks, reference) if checks else "",
             _notes_and_output(record),
         ]
     )
@@ -238,10 +244,10 @@ def feedback_page(record: Record, reference: Reference, plotter: Plotter) -> str
 class FeedbackWriter:
     """Writes pages one record at a time, drawing on figures set up once per process."""
 
-    def __init__(self, out_dir: Path, course_root: Path | None = None) -> None:
+    def __init__(self, lesson: Lesson, out_dir: Path, course_root: Path | None = None) -> None:
         self.out_dir = out_dir
         self.course_root = course_root
-        self.reference = the_reference()
+        self.reference = reference_for(lesson)
         self.plotter = Plotter(self.reference)
 
     def write(self, record: Record) -> Path:
@@ -251,18 +257,18 @@ class FeedbackWriter:
 
 
 @cache
-def _writer(out_dir: Path, course_root: Path | None) -> FeedbackWriter:
-    return FeedbackWriter(out_dir, course_root)
+def _writer(lesson: Lesson, out_dir: Path, course_root: Path | None) -> FeedbackWriter:
+    return FeedbackWriter(lesson, out_dir, course_root)
 
 
-def write_page(record: Record, out_dir: Path, course_root: Path | None) -> Path:
+def write_page(record: Record, lesson: Lesson, out_dir: Path, course_root: Path | None) -> Path:
     """One student's page, drawn with this process's figures (set up on first use)."""
-    return _writer(out_dir, course_root).write(record)
+    return _writer(lesson, out_dir, course_root).write(record)
 
 
 def write_feedback_pages(
-    records: list[Record], out_dir: Path, course_root: Path | None = None
+    records: list[Record], lesson: Lesson, out_dir: Path, course_root: Path | None = None
 ) -> list[Path]:
     """Write one self-contained page per record; returns the paths in the records' order."""
-    writer = FeedbackWriter(out_dir, course_root)
+    writer = FeedbackWriter(lesson, out_dir, course_root)
     return [writer.write(record) for record in records]

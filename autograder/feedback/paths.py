@@ -8,6 +8,7 @@ from pathlib import Path
 from autograder.exercise import ASSIGNMENT
 from autograder.intake.ids import file_name
 from autograder.judge.record import Record
+from autograder.lesson import Lesson
 
 
 def feedback_path(student: str, out_dir: Path, course_root: Path | None) -> Path:
@@ -25,7 +26,7 @@ class FeedbackPlace:
     out_dir: Path
     course_root: Path | None
 
-    def write(self, record: Record) -> Path:
+    def write(self, record: Record, lesson: Lesson) -> Path:
         from autograder.feedback.pages import write_page
 
-        return write_page(record, self.out_dir, self.course_root)
+        return write_page(record, lesson, self.out_dir, self.course_root)

@@ -20,8 +20,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
 
-from autograder.exercise import EPOCHS, FIRST_GUESS
-from autograder.judge.reference import Reference, as_tensor
+from autograder.judge.reference import Reference
 
 DPI = 120
 SIZE = (4.5, 3.0)  # inches: 540 × 360 pixels with large type, readable at a phone's width
@@ -82,7 +81,7 @@ def finite_or_nan(values: Sequence[float]) -> list[float]:
 
 def loss_curve(reference: Reference, positions: Sequence[torch.Tensor]) -> list[float]:
     """The lesson's loss at the first guess and then at each position, by the judge's maths."""
-    start = as_tensor(FIRST_GUESS)
+    start = reference.first_guess
     return finite_or_nan([reference.loss_at(start), *(reference.loss_at(a) for a in positions)])
 
 
@@ -100,7 +99,8 @@ class Plotter:
 
     def __init__(self, reference: Reference) -> None:
         self.reference = reference
-        self.line_x = [-1.0, 1.0]
+        inputs = reference.x[:, 0]
+        self.line_x = [float(inputs.min()), float(inputs.max())]
         self._fit = self._fit_overlay()
         self._loss = self._loss_overlay()
         self._value_figure, self._value_canvas = _figure(SIZE[1] * 0.8)
@@ -122,7 +122,8 @@ class Plotter:
         )
         margin = 0.15 * (max(targets) - min(targets))
         axes.set_ylim(min(targets) - margin, max(targets) + margin)
-        axes.set_xlim(-1.05, 1.05)
+        low, high = self.line_x
+        axes.set_xlim(low - 0.025 * (high - low), high + 0.025 * (high - low))
         axes.set_xlabel("x")
         axes.set_ylabel("y")
         _legend_above(axes)
@@ -131,7 +132,7 @@ class Plotter:
     def _loss_overlay(self) -> _Overlay:
         figure, canvas = _figure()
         axes = figure.add_subplot()
-        path = self.reference.descend(as_tensor(FIRST_GUESS), EPOCHS)
+        path = self.reference.descend(self.reference.first_guess, self.reference.epochs)
         reference = loss_curve(self.reference, path)
         axes.plot(reference, color=REFERENCE_COLOUR, label="correct updates")
         (self.student_curve,) = axes.plot(
@@ -140,7 +141,7 @@ class Plotter:
         self.loss_ceiling = reference[0] * LOSS_CEILING_FACTOR
         axes.set_yscale("log")
         axes.set_ylim(min(reference) / 2, self.loss_ceiling)
-        axes.set_xlim(0, EPOCHS)
+        axes.set_xlim(0, self.reference.epochs)
         axes.set_xlabel("epoch (calls of update())")
         axes.set_ylabel("loss on the lesson data")
         _legend_above(axes)

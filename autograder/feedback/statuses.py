@@ -26,7 +26,7 @@ EXPLANATIONS = {
         "Your notebook's code kept the processor busy for longer than allowed, so the grader "
         "stopped it. Checks that had not run yet count as failed.",
         "Look for a loop that never ends (at the top level or inside update()), or a training "
-        "loop that runs for far more than 100 epochs. Restart the kernel and run all cells: "
+        "loop that runs far longer than the lesson's. Restart the kernel and run all cells: "
         "the notebook should finish in a few seconds.",
     ),
     Status.CRASHED: Explanation(

@@ -65,30 +65,44 @@ def _object(raw: Any, what: str) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class LossQuestion:
-    """ "What does `mean_squared_error(y, y_guess)` do?" `repeat` asks the same again."""
+    """ "What does `mean_squared_error(y, y_guess)` do?" `y_guess` is part of a graph, as `x @ a`
+    is in training, or a `plain` tensor, as in a cell that only prints a loss; `repeat` asks
+    the same again."""
 
     y: tuple[float, ...]
     y_guess: tuple[float, ...]
     repeat: int = 0
+    plain: bool = False
 
     def to_json(self) -> list[Any]:
-        return ["loss", list(self.y), list(self.y_guess), self.repeat]
+        return ["loss", list(self.y), list(self.y_guess), self.repeat, self.plain]
+
+
+@dataclass(frozen=True)
+class LossTrainingQuestion:
+    """ "What does `mean_squared_error(y, x @ a)` do on the lesson's data, with `a` an
+    `nn.Parameter` at each of these positions?" The loss's inputs built as training builds
+    them, at every position a training run passes through."""
+
+    positions: tuple[tuple[float, ...], ...]
+
+    def to_json(self) -> list[Any]:
+        return ["loss_training", [list(position) for position in self.positions]]
 
 
 @dataclass(frozen=True)
 class UpdateQuestion:
     """ "What do `calls` calls of `update()` do to `a = nn.Parameter(start)`?" With the lesson's
-    data and learning rate, and a correct loss in place of the student's unless `own_loss`."""
+    data and learning rate, and always with a correct loss in place of the student's."""
 
     start: tuple[float, ...]
     calls: int
-    own_loss: bool = False
 
     def to_json(self) -> list[Any]:
-        return ["updates", list(self.start), self.calls, self.own_loss]
+        return ["updates", list(self.start), self.calls]
 
 
-Question = LossQuestion | UpdateQuestion
+Question = LossQuestion | LossTrainingQuestion | UpdateQuestion
 TRAINING = ["training"]  # how a record names the notebook's own training run (own loss)
 
 
@@ -97,19 +111,29 @@ def question_from_json(raw: Any) -> Question:
     if not isinstance(raw, list) or not raw:
         raise MalformedObservation("a question must be a non-empty list")
     kind, *fields = raw
-    if kind == "loss" and len(fields) in (2, 3):
-        y, y_guess, *repeat = fields
+    if kind == "loss" and len(fields) == 4:
+        y, y_guess, repeat, plain = fields
         return LossQuestion(
             tuple(_floats(y, "y")),
             tuple(_floats(y_guess, "y_guess")),
-            _count(repeat[0] if repeat else 0, "repeat", 10),
+            _count(repeat, "repeat", 10),
+            _flag(plain, "plain"),
         )
-    if kind == "updates" and len(fields) in (2, 3):
-        start, calls, *own = fields
+    if kind == "loss_training" and len(fields) == 1:
+        positions = fields[0]
+        if not isinstance(positions, list) or len(positions) > MAX_CALLS:
+            raise MalformedObservation(f"positions must be a list of at most {MAX_CALLS}")
+        return LossTrainingQuestion(
+            tuple(
+                tuple(_floats(position, "position", most=MAX_PARAMETER_VALUES))
+                for position in positions
+            )
+        )
+    if kind == "updates" and len(fields) == 2:
+        start, calls = fields
         return UpdateQuestion(
             tuple(_floats(start, "start", most=MAX_PARAMETER_VALUES)),
             _count(calls, "calls", MAX_CALLS),
-            _flag(own[0] if own else False, "own_loss"),
         )
     raise MalformedObservation("unknown question")
 
@@ -125,10 +149,11 @@ class LossRun:
     values: list[float] | None  # flattened result (a single value for a 0-dim tensor)
     problem: str | None  # why the values could not be read (complex, meta, too many, ...)
     tracks_gradient: bool  # the result is part of the autograd graph
-    grad: list[float] | None  # d result / d y_guess after backward()
+    grad: list[float] | None  # d result / d y_guess (d result / d a for x @ a) after backward()
     grad_error: str | None
-    y_after: list[float] | None
+    y_after: list[float] | None  # the inputs after the call (None where `a` was the input)
     y_guess_after: list[float] | None
+    inputs_changed: bool = False  # the call changed y, y_guess, x or a in place
 
     @property
     def value(self) -> float | None:
@@ -159,6 +184,7 @@ class LossRun:
             grad_error=_text(raw.get("grad_error"), "grad_error"),
             y_after=_floats(raw.get("y_after"), "y_after", allow_none=True),
             y_guess_after=_floats(raw.get("y_guess_after"), "y_guess_after", allow_none=True),
+            inputs_changed=_flag(raw.get("inputs_changed", False), "inputs_changed"),
         )
 
 
@@ -203,13 +229,6 @@ class UpdateRun:
     def completed(self) -> int:
         return len(self.after_each_call)
 
-    def first(self, calls: int) -> UpdateRun:
-        """What the first `calls` calls did: the state after each, and the error if it came."""
-        states = self.after_each_call[:calls]
-        error = self.error if len(states) < calls else None
-        undefined = self.undefined if len(states) < calls else False
-        return UpdateRun(self.start, calls, states, error, undefined)
-
     def to_json(self) -> dict[str, Any]:
         return {
             "start": self.start,
@@ -237,13 +256,36 @@ class UpdateRun:
         )
 
 
-Answer = LossRun | UpdateRun
+@dataclass(frozen=True)
+class LossTrainingRun:
+    """The loss at each position a `LossTrainingQuestion` named, in order."""
+
+    calls: list[LossRun]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"calls": [call.to_json() for call in self.calls]}
+
+    @classmethod
+    def from_json(cls, raw: Any) -> LossTrainingRun:
+        calls = _object(raw, "a loss training observation").get("calls")
+        if not isinstance(calls, list) or len(calls) > MAX_CALLS:
+            raise MalformedObservation("calls must be a list of loss observations")
+        return cls([LossRun.from_json(call) for call in calls])
+
+
+Answer = LossRun | LossTrainingRun | UpdateRun
 
 
 def answer_from_json(question: Question, raw: Any) -> Answer:
-    """The answer to `question`, validated for its kind."""
+    """The answer to `question`, validated for its kind (and, for a loss along training, one
+    answer per position)."""
     if isinstance(question, LossQuestion):
         return LossRun.from_json(raw)
+    if isinstance(question, LossTrainingQuestion):
+        answer = LossTrainingRun.from_json(raw)
+        if len(answer.calls) != len(question.positions):
+            raise MalformedObservation("one loss observation per position was expected")
+        return answer
     return UpdateRun.from_json(raw)
 
 

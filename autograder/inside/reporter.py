@@ -21,17 +21,20 @@ import io
 import traceback
 import warnings
 from collections.abc import Callable, Iterator, MutableMapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
 from torch import nn
 
-from autograder import exercise
 from autograder.inside.observations import (
     MAX_PARAMETER_VALUES,
     MAX_VALUES,
+    Answer,
     LossQuestion,
     LossRun,
+    LossTrainingQuestion,
+    LossTrainingRun,
     ParameterState,
     Question,
     UpdateRun,
@@ -52,7 +55,9 @@ _NoTorchFunction = torch._C.DisableTorchFunction
 _detach, _reshape, _to, _tolist = _Tensor.detach, _Tensor.reshape, _Tensor.to, _Tensor.tolist
 _is_complex, _to_dense, _dequantize = _Tensor.is_complex, _Tensor.to_dense, _Tensor.dequantize
 _backward, _new_tensor, _as_subclass = _Tensor.backward, torch.tensor, _Tensor.as_subclass
-_float64, _float32 = torch.float64, torch.float32
+_clone, _equal = _Tensor.clone, torch.equal
+_float64 = torch.float64
+_DTYPES = {"float32": torch.float32, "float64": torch.float64}
 # Attributes read through the C descriptors themselves: a subclass's `__getattribute__` or a
 # property it defines is never consulted.
 _ATTRIBUTES = {
@@ -123,7 +128,7 @@ def _shape(value: Any) -> list[int] | None:
     return None if shape is None else [int(size) for size in shape][:8]
 
 
-def _kind(value: Any) -> str:
+def value_kind(value: Any) -> str:
     if _is(value, _Tensor):
         return "tensor"
     if _is(value, (int, float)) and not _is(value, bool):
@@ -140,6 +145,31 @@ def _correct_loss(y: Any, y_guess: Any) -> Any:
     return ((y_guess - y) ** 2).mean()
 
 
+@dataclass(frozen=True)
+class LessonData:
+    """The lesson's data and learning rate as the notebook builds them (the judge sends them
+    with the notebook); every question gets fresh copies, so nothing a student's function
+    does to them reaches the next question."""
+
+    x: torch.Tensor
+    y: torch.Tensor
+    lr: float
+    dtype: torch.dtype
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> LessonData:
+        dtype = _DTYPES[raw["dtype"]]
+        return cls(
+            _new_tensor(raw["x"], dtype=dtype), _new_tensor(raw["y"], dtype=dtype), raw["lr"], dtype
+        )
+
+    def tensor(self, values: list[float], requires_grad: bool = False) -> torch.Tensor:
+        return _new_tensor(values, dtype=self.dtype, requires_grad=requires_grad)
+
+    def data(self) -> tuple[torch.Tensor, torch.Tensor]:
+        return _clone(self.x), _clone(self.y)
+
+
 class Undefined(NameError):
     """The namespace holds no function of the asked name."""
 
@@ -147,32 +177,25 @@ class Undefined(NameError):
 class Reporter:
     """Answers the judge's questions by calling the functions found in `namespace`."""
 
-    def __init__(self, namespace: MutableMapping[str, Any]) -> None:
+    def __init__(self, namespace: MutableMapping[str, Any], lesson: LessonData) -> None:
         self.namespace = namespace
+        self.lesson = lesson
         self.output = io.StringIO()
 
-    def answer(self, question: Question) -> LossRun | UpdateRun:
+    def answer(self, question: Question) -> Answer:
         """What the student's function did; whatever it did, an answer (never an exception)."""
         try:
             if _is(question, LossQuestion):
-                return self.loss(list(question.y), list(question.y_guess))
-            return self.updates(list(question.start), question.calls, question.own_loss)
+                return self.loss(list(question.y), list(question.y_guess), question.plain)
+            if _is(question, LossTrainingQuestion):
+                return self.loss_training([list(p) for p in question.positions])
+            return self.updates(list(question.start), question.calls)
         except BaseException as error:
             problem = f"what your function did could not be read ({describe_error(error)})"
             if _is(question, LossQuestion):
-                return LossRun(
-                    error=problem,
-                    undefined=False,
-                    returned=None,
-                    shape=None,
-                    values=None,
-                    problem=None,
-                    tracks_gradient=False,
-                    grad=None,
-                    grad_error=None,
-                    y_after=None,
-                    y_guess_after=None,
-                )
+                return _unreadable_loss(problem)
+            if _is(question, LossTrainingQuestion):
+                return LossTrainingRun([_unreadable_loss(problem) for _ in question.positions])
             return UpdateRun(list(question.start), question.calls, [], problem)
 
     @contextlib.contextmanager
@@ -196,60 +219,87 @@ class Reporter:
             raise TypeError(f"'{name}' is not a function")
         return function
 
-    def loss(self, y: list[float], y_guess: list[float]) -> LossRun:
-        targets = _new_tensor(y, dtype=_float32)
-        guess_leaf = _new_tensor(y_guess, dtype=_float32, requires_grad=True)
-        guess = guess_leaf * 1.0  # like `x @ a`: part of a graph, not a leaf
+    def loss(self, y: list[float], y_guess: list[float], plain: bool = False) -> LossRun:
+        """One call on these numbers: `y_guess` part of a graph (as `x @ a` is) unless
+        `plain`, then `backward()` on the result."""
+        targets = self.lesson.tensor(y)
+        guess_leaf = self.lesson.tensor(y_guess, requires_grad=not plain)
+        guess = guess_leaf if plain else guess_leaf * 1.0  # like `x @ a`: not a leaf
+        before = (_clone(_detach(targets)), _clone(_detach(guess)))
+        run = self._call_loss(targets, guess, guess_leaf)
+        y_after, _ = read_numbers(targets)
+        y_guess_after, _ = read_numbers(guess)
+        changed = not (_same(targets, before[0]) and _same(guess, before[1]))
+        return replace(run, y_after=y_after, y_guess_after=y_guess_after, inputs_changed=changed)
+
+    def loss_training(self, positions: list[list[float]]) -> LossTrainingRun:
+        """The loss of `x @ a` on the lesson's data for `a` an `nn.Parameter` at each position,
+        as training computes it, with the gradient that reaches `a`."""
+        calls = []
+        for position in positions:
+            x, y = self.lesson.data()
+            parameter = _Parameter(self.lesson.tensor(position))
+            run = self._call_loss(y, x @ parameter, parameter)
+            changed = not (
+                _same(x, self.lesson.x)
+                and _same(y, self.lesson.y)
+                and _same(parameter, self.lesson.tensor(position))
+            )
+            calls.append(replace(run, inputs_changed=changed))
+        return LossTrainingRun(calls)
+
+    def _call_loss(self, y: Any, y_guess: Any, leaf: Any) -> LossRun:
+        """Call the student's loss; then `backward()`, and the gradient that reached `leaf`."""
         result = error = grad = grad_error = None
         undefined = False
         with self._quietly():
             try:
-                result = self._function(LOSS_NAME)(targets, guess)
+                result = self._function(LOSS_NAME)(y, y_guess)
             except Undefined as missing:
                 error, undefined = describe_error(missing), True
             except BaseException as raised:  # SystemExit too: it fails this question only
                 error = describe_error(raised)
             if error is None and _is(result, _Tensor):
-                grad, grad_error = self._gradient(result, guess_leaf)
+                grad, grad_error = self._gradient(result, leaf)
         values, problem = read_numbers(result) if error is None else (None, None)
-        y_after, _ = read_numbers(targets)
-        y_guess_after, _ = read_numbers(guess)
         return LossRun(
             error=error,
             undefined=undefined,
-            returned=None if error else _kind(result),
+            returned=None if error else value_kind(result),
             shape=_shape(result),
             values=values,
             problem=problem,
             tracks_gradient=self._tracks_gradient(result),
             grad=grad,
             grad_error=grad_error,
-            y_after=y_after,
-            y_guess_after=y_guess_after,
+            y_after=None,
+            y_guess_after=None,
         )
 
     @staticmethod
-    def _gradient(result: Any, guess_leaf: Any) -> tuple[list[float] | None, str | None]:
+    def _gradient(result: Any, leaf: Any) -> tuple[list[float] | None, str | None]:
+        if _attribute(leaf, "requires_grad") is not True:
+            return None, None  # a plain input: there is no gradient to follow
         try:
             with _NoTorchFunction():
                 _backward(_as_subclass(result, _Tensor))  # the graph, without the wrapper
         except BaseException as raised:
             return None, describe_error(raised)
-        if guess_leaf.grad is None:
-            return None, "no gradient reached y_guess"
-        grad, problem = read_numbers(guess_leaf.grad)
-        return grad, problem
+        gradient = _attribute(leaf, "grad")
+        if gradient is None:
+            return None, "no gradient reached the guess"
+        return read_numbers(gradient)
 
     @staticmethod
     def _tracks_gradient(result: Any) -> bool:
         return _is(result, _Tensor) and _attribute(result, "requires_grad") is True
 
-    def updates(self, start: list[float], calls: int, own_loss: bool = False) -> UpdateRun:
-        x, y = exercise.make_data()
-        parameter = _Parameter(_new_tensor(start, dtype=_float32))
-        given = {"a": parameter, "x": x, "y": y, "lr": exercise.LEARNING_RATE}
-        if not own_loss:
-            given[LOSS_NAME] = _correct_loss
+    def updates(self, start: list[float], calls: int) -> UpdateRun:
+        """`calls` calls of `update()` from `a = nn.Parameter(start)` on fresh copies of the
+        lesson's data, with a correct loss in place of the student's."""
+        x, y = self.lesson.data()
+        parameter = _Parameter(self.lesson.tensor(start))
+        given = {"a": parameter, "x": x, "y": y, "lr": self.lesson.lr, LOSS_NAME: _correct_loss}
         saved = {name: self.namespace[name] for name in given if name in self.namespace}
         self.namespace.update(given)
         states: list[ParameterState] = []
@@ -269,6 +319,31 @@ class Reporter:
                 self.namespace.pop(name, None)
             self.namespace.update(saved)
         return UpdateRun(list(start), calls, states, error, undefined)
+
+
+def _unreadable_loss(problem: str) -> LossRun:
+    return LossRun(
+        error=problem,
+        undefined=False,
+        returned=None,
+        shape=None,
+        values=None,
+        problem=None,
+        tracks_gradient=False,
+        grad=None,
+        grad_error=None,
+        y_after=None,
+        y_guess_after=None,
+    )
+
+
+def _same(value: Any, original: torch.Tensor) -> bool:
+    """Whether a tensor still holds what it was handed over with, read as torch stores it."""
+    try:
+        with _NoTorchFunction():
+            return _is(value, _Tensor) and bool(_equal(_detach(value), original))
+    except Exception:
+        return False
 
 
 def parameter_state(parameter: Any, namespace: MutableMapping[str, Any]) -> ParameterState:

@@ -1,10 +1,15 @@
 """The student side of the channel: runs a submission's notebook, then answers the judge.
 
 This module runs inside the sandboxed student process. It runs the steps the judge planned
-(see `autograder.intake.notebook`): cells in notebook order, as a Jupyter kernel would,
-stopping at each graded cell until the judge has asked that category's questions. It holds no
-expected values and no checks; its answers are plain JSON, which the judge trusts no further
-than the numbers, and verifies against its own maths.
+(see `autograder.intake.notebook`): cells in notebook order, through IPython's own shell as a
+Jupyter kernel runs them (`shell.StudentShell`), stopping at each graded cell until the judge
+has asked that category's questions. It holds no expected values and no checks; its answers
+are plain JSON, which the judge trusts no further than the numbers, and verifies against its
+own maths. It also reads the lesson itself from the release (`probe`), by running the release's
+read-only cells with correct answers and watching the training cell (`watch.LessonWatch`).
+
+What a student sees of a run is what their notebook's cells printed; whatever their code
+prints while it answers the judge's hidden questions is thrown away.
 
 Before any student code runs, the kit's own modules are taken out of `sys.modules` (their
 source is not inside the sandbox either), so student code cannot import or patch them.
@@ -12,75 +17,24 @@ source is not inside the sandbox either), so student code cannot import or patch
 
 from __future__ import annotations
 
-import builtins
 import contextlib
-import functools
+import io
+import json
+import os
 import socket
 import sys
 import time
 from collections.abc import Iterator
-from types import CodeType
 from typing import Any
 
-import torch
-
-from autograder import exercise
-from autograder.inside.observations import ParameterState, UpdateRun, question_from_json
-from autograder.inside.reporter import Reporter, describe_error, parameter_state
+from autograder.inside.observations import UpdateRun, question_from_json
+from autograder.inside.reporter import LessonData, Reporter, describe_error
+from autograder.inside.shell import MAX_NOTES, StudentShell
+from autograder.inside.watch import LessonWatch, TrainingWatch
 from autograder.sandbox.protocol import ProtocolError, receive_message, send_message
 
-_MAX_NOTES = 20
-
-
-class GradingShell:
-    """Stands in for IPython's `get_ipython()` while a submission's cells run.
-
-    Magics that only change display (`%matplotlib`) do nothing; `%time`/`%%time` run their code;
-    everything else (shell escapes, other magics) is not run, and a note says so.
-    """
-
-    _DISPLAY_ONLY = frozenset({"matplotlib", "config", "load_ext", "reload_ext", "autoreload"})
-    _RUNS_ITS_CODE = frozenset({"time", "timeit", "capture"})
-
-    def __init__(self, namespace: dict[str, Any], notes: list[str]) -> None:
-        self.namespace = namespace
-        self.notes = notes
-        self.user_ns = namespace
-
-    def run_line_magic(self, name: str, line: str, _stack_depth: int = 1) -> None:
-        if name in self._RUNS_ITS_CODE:
-            exec(compile(line, "<cell magic>", "exec"), self.namespace)
-        elif name not in self._DISPLAY_ONLY:
-            self._note(f"%{name} {line} was not run while grading")
-
-    def run_cell_magic(self, name: str, line: str, cell: str) -> None:
-        if name in self._RUNS_ITS_CODE:
-            exec(compile(cell, "<cell magic>", "exec"), self.namespace)
-        else:
-            self._note(f"%%{name} cell was not run while grading")
-
-    def system(self, command: str) -> None:
-        self._note(f"shell command !{command} was not run while grading")
-
-    def getoutput(self, command: str, split: bool = True) -> list[str]:
-        self.system(command)
-        return []
-
-    def _note(self, text: str) -> None:
-        if len(self.notes) < _MAX_NOTES:
-            self.notes.append(text[:300])
-
-
-def _compiled(source: str, label: str) -> CodeType:
-    """A cell as code. Plain Python compiles as it is (IPython's transformation leaves it
-    unchanged, and costs more than running most cells); a cell with IPython syntax (magics,
-    shell escapes, indentation, prompts) is transformed into Python calling the shell first."""
-    try:
-        return compile(source, label, "exec")
-    except (SyntaxError, ValueError):
-        from IPython.core.inputtransformer2 import TransformerManager
-
-        return compile(TransformerManager().transform_cell(source), label, "exec")
+MAX_OUTPUT = 8000  # of what the notebook's cells print, kept for the student's page
+PLOTTING = "plt"
 
 
 class _UndrawnFigures:
@@ -111,27 +65,33 @@ def _show_inline(*args: Any, **kwargs: Any) -> None:
     plt.close("all")
 
 
+class _Printed(io.StringIO):
+    """What the notebook's cells print, up to `MAX_OUTPUT` characters; the rest is dropped."""
+
+    def write(self, text: str) -> int:
+        room = MAX_OUTPUT - self.tell()
+        if room > 0:
+            super().write(text[:room])
+        return len(text)
+
+
 class NotebookRun:
     """The notebook's steps, run one segment (up to the next graded cell) at a time."""
 
     def __init__(self, steps: list[dict[str, Any]]) -> None:
         import matplotlib.pyplot as plt
-        from IPython.display import display
 
         plt.show = _show_inline
         self.steps = steps
         self.position = 0
         self.notes: list[str] = []
-        self.namespace: dict[str, Any] = {
-            "__name__": "__main__",
-            "__builtins__": builtins,
-            "display": display,
-        }
-        shell = GradingShell(self.namespace, self.notes)
-        self.namespace["get_ipython"] = lambda: shell
+        self.shell = StudentShell(self.notes)
+        self.namespace = self.shell.user_ns
+        self.printed = _Printed()
+        self._sent = 0  # characters of `printed` already reported
         self.training: UpdateRun | None = None
         self._training_unsent = False
-        self._training_bindings: tuple[Any, ...] | None = None  # what training ran with
+        self.lesson_watch: LessonWatch | None = None
 
     def run_to_checkpoint(self) -> dict[str, Any]:
         """Run cells until the next graded cell; say which it is and what went wrong."""
@@ -144,125 +104,77 @@ class NotebookRun:
                 return self._report(step["checkpoint"], ran, errors)
             ran += 1
             error = self._run(step)
-            if error and len(errors) < _MAX_NOTES:
+            if error and len(errors) < MAX_NOTES:
                 errors.append(f"{step['label']}: {error}")
         return self._report(None, ran, errors)
+
+    def run_all(self) -> list[str]:
+        """Every cell, graded cells passed over; the cells' errors."""
+        errors: list[str] = []
+        while True:
+            report = self.run_to_checkpoint()
+            errors += report["cell_errors"]
+            if report["at"] is None:
+                return errors
 
     def _report(self, checkpoint: str | None, ran: int, errors: list[str]) -> dict[str, Any]:
         notes, self.notes[:] = list(self.notes), []
         training = self.training.to_json() if self.training and self._training_unsent else None
         self._training_unsent = False
+        printed = self.printed.getvalue()
+        output, self._sent = printed[self._sent :], len(printed)
         return {
             "at": checkpoint,
             "ran": ran,
             "cell_errors": errors,
             "notes": notes,
             "training": training,
-            "training_current": self._training_bindings == self._bindings(),
+            "output": output,
         }
 
-    def _bindings(self) -> tuple[Any, ...]:
-        """What the notebook's training ran with: the same objects mean the same training."""
-        names = ("update", "mean_squared_error", "x", "y", "a")
-        return (*(id(self.namespace.get(name)) for name in names), self.namespace.get("lr"))
-
     def _run(self, cell: dict[str, Any]) -> str | None:
+        training = cell.get("role") == "training"
+        watch = TrainingWatch(self.namespace) if training else None
         try:
-            code = _compiled(cell["source"], f"<{cell['label']}>")
-        except BaseException as error:
-            return f"the cell cannot be run as Python ({describe_error(error)})"
-        try:
-            if cell.get("origin") == "student":
-                self._training_bindings = None  # a student cell may have changed anything
             with (
-                self._recording_training() if cell.get("role") == "training" else _nothing(),
+                contextlib.redirect_stdout(self.printed),
+                contextlib.redirect_stderr(self.printed),
+                watch.watching() if watch else _nothing(),
+                self.lesson_watch.watching(cell["label"]) if self.lesson_watch else _nothing(),
                 self._undrawn() if cell.get("origin") == "release" else _nothing(),
             ):
-                exec(code, self.namespace)
-        except BaseException as error:  # as in a kernel: SystemExit fails the cell, no more
-            return describe_error(error)
+                error = self.shell.run(cell["source"], cell["label"])
+        except BaseException as raised:  # the shell's own failure, reported as the cell's
+            error = raised
         finally:
             sys.stdout.flush()
-        return None
+        if watch is not None:
+            self.training, self._training_unsent = watch.run(), True
+        if self.shell.exit_now:
+            self.shell.exit_now = False
+            self.notes.append(
+                f"{cell['label']} asked the kernel to exit; grading went on with the next cell"
+            )
+        return describe_error(error) if error is not None else None
 
     @contextlib.contextmanager
     def _undrawn(self) -> Iterator[None]:
         """The real pyplot gives way to `UNDRAWN` for one read-only cell, then comes back."""
         import matplotlib.pyplot as plt
 
-        drawing = self.namespace.get("plt") is plt
+        drawing = self.namespace.get(PLOTTING) is plt
         if drawing:
-            self.namespace["plt"] = UNDRAWN
+            self.namespace[PLOTTING] = UNDRAWN
         try:
             yield
         finally:
-            if drawing and self.namespace.get("plt") is UNDRAWN:
-                self.namespace["plt"] = plt
-
-    @contextlib.contextmanager
-    def _recording_training(self) -> Iterator[None]:
-        """Watch each call of `update()` the training cell makes, with the student's own
-        loss: what the student saw happen when their notebook trained."""
-        original = self.namespace.get("update")
-        if not callable(original):
-            yield
-            return
-        states: list[ParameterState] = []
-        start: list[float] = []
-        failure: list[str] = []
-
-        on_the_lesson = [True]
-
-        @functools.wraps(original)
-        def update(*args: Any, **kwargs: Any) -> Any:
-            watched = self.namespace.get("a")
-            if not states and not start:
-                start.extend(parameter_state(watched, self.namespace).values or [])
-            on_the_lesson[0] = on_the_lesson[0] and self._on_the_lesson()
-            try:
-                result = original(*args, **kwargs)
-            except BaseException as error:
-                failure.append(describe_error(error))
-                raise
-            states.append(parameter_state(watched, self.namespace))
-            return result
-
-        self.namespace["update"] = update
-        try:
-            yield
-        finally:
-            if self.namespace.get("update") is update:
-                self.namespace["update"] = original
-            calls = len(states) + (1 if failure else 0)
-            self.training = UpdateRun(start, calls, states, failure[0] if failure else None)
-            self._training_unsent = True
-            self._training_bindings = self._bindings() if on_the_lesson[0] else None
-
-    def _on_the_lesson(self) -> bool:
-        """Whether `update()` is about to run on the lesson's own data and learning rate, as
-        the judge's questions make it: only then may its training stand for their answer."""
-        lesson_x, lesson_y = _lesson_data()
-        x, y = self.namespace.get("x"), self.namespace.get("y")
-        try:
-            return (
-                self.namespace.get("lr") == exercise.LEARNING_RATE
-                and type(x) is torch.Tensor
-                and type(y) is torch.Tensor
-                and torch.equal(x, lesson_x)
-                and torch.equal(y, lesson_y)
-            )
-        except Exception:
-            return False
+            if drawing and self.namespace.get(PLOTTING) is UNDRAWN:
+                self.namespace[PLOTTING] = plt
 
 
 @contextlib.contextmanager
 def _nothing() -> Iterator[None]:
     yield
-
-
-@functools.cache
-def _lesson_data() -> tuple[torch.Tensor, torch.Tensor]:
-    return exercise.make_data()
 
 
 def _forget_the_kit() -> None:
@@ -273,7 +185,8 @@ def _forget_the_kit() -> None:
 
 class Responder:
     """The judge's requests, answered: "start" the notebook, "continue" to the next graded
-    cell, "ask" questions. Nothing here touches the channel, so it can be driven directly."""
+    cell, "ask" questions, or "probe" the release for its lesson. Nothing here touches the
+    channel, so it can be driven directly."""
 
     def __init__(self) -> None:
         self.run: NotebookRun | None = None
@@ -292,8 +205,13 @@ class Responder:
         operation = request.get("op")
         if operation == "start":
             self.run = NotebookRun(request["steps"])
-            self.student = Reporter(self.run.namespace)
+            self.student = Reporter(self.run.namespace, LessonData.from_json(request["lesson"]))
             return self.run.run_to_checkpoint()
+        if operation == "probe":
+            run = NotebookRun(request["steps"])
+            run.lesson_watch = LessonWatch(run.namespace, request["training"])
+            errors = run.run_all()
+            return {**run.lesson_watch.facts(), "cell_errors": errors}
         if self.run is None or self.student is None:
             return None
         if operation == "continue":
@@ -325,3 +243,11 @@ def serve(sock: socket.socket, payload: dict[str, Any]) -> None:
             send_message(sock, reply)
         except ProtocolError as error:  # too large to send: say so instead of dying
             send_message(sock, {"id": reply.get("id"), "error": str(error)})
+
+
+def answer_one(reply_fd: int) -> None:
+    """Answer one request read from standard input, the reply written to `reply_fd`: how an
+    nbgrader kernel, which runs the notebook unconfined anyway, reads the lesson."""
+    reply = Responder().handle(json.loads(sys.stdin.read()))
+    with os.fdopen(reply_fd, "wb") as replies:
+        replies.write(json.dumps(reply).encode())

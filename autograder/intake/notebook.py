@@ -3,9 +3,13 @@
 A submission is graded as Jupyter runs it, the way nbgrader restores locked cells: the
 release's read-only cells run from the trusted release copy, at their own positions, and the
 student's cells (the answer cells and any cell the student added) run where the student put
-them, in order. Each graded cell is a checkpoint: the checks of its category are asked there,
-against the notebook as it stands at that cell. Cells after the last graded cell cannot change
-a grade, so they are not run, and the student is told so.
+them, in order: each after the read-only cell it follows in the student's notebook. Each graded
+cell is a checkpoint: the checks of its category are asked there, against the notebook as it
+stands at that cell, so an answer moved below its graded cell is not there yet. Cells after the
+last graded cell cannot change a grade, so they are not run, and the student is told so.
+
+The lesson itself is read from the same release (`plan_release`): its read-only cells with
+correct answers in the answer cells.
 
 Nothing here runs or transforms code: IPython syntax (magics, shell escapes) is turned into
 Python inside the sandbox, under the student's own limits. What the judge does with the file
@@ -15,6 +19,7 @@ a cap is `invalid` with a message that says which.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from functools import cache
@@ -72,16 +77,34 @@ class ReleaseCell:
     source: str
     index: int
 
+    @property
+    def label(self) -> str:
+        """How messages name the cell: its position among all the notebook's cells."""
+        return f"cell {self.index + 1}"
+
+    @property
+    def role(self) -> str | None:
+        return "training" if self.grade_id == TRAINING_CELL else None
+
 
 @dataclass(frozen=True)
 class Release:
     """The trusted copy of the assignment notebook: what every read-only cell says."""
 
     cells: tuple[ReleaseCell, ...]
+    hash: str  # of the release file's bytes
 
     @property
     def categories(self) -> list[str]:
         return [category_of(cell.grade_id) or "" for cell in self.cells if cell.kind == "graded"]
+
+    def cell(self, grade_id: str) -> ReleaseCell | None:
+        return next((cell for cell in self.cells if cell.grade_id == grade_id), None)
+
+    def named(self, label: str) -> str:
+        """A cell's label with its grade id, for an instructor: "cell 13 (make-parameter)"."""
+        found = next((cell for cell in self.cells if cell.label == label), None)
+        return f"{label} ({found.grade_id})" if found else label
 
 
 def release_bytes(source: Path | bytes) -> bytes:
@@ -94,7 +117,8 @@ def load_release(source: Path | bytes) -> Release:
     """The release notebook's code cells, in order; a broken release is the grader's error.
     `source` is its file, or its bytes where the file is on another machine."""
     path = "the release" if isinstance(source, bytes) else source
-    notebook = json.loads(release_bytes(source))
+    data = release_bytes(source)
+    notebook = json.loads(data)
     cells = []
     for index, cell in enumerate(notebook["cells"]):
         if cell.get("cell_type") != "code":
@@ -110,7 +134,7 @@ def load_release(source: Path | bytes) -> Release:
         else:
             kind = "locked"
         cells.append(ReleaseCell(grade_id, kind, cell_source(cell.get("source", "")), index))
-    return Release(tuple(cells))
+    return Release(tuple(cells), hashlib.sha256(data).hexdigest())
 
 
 @dataclass
@@ -201,8 +225,7 @@ def plan_cells(notebook: dict[str, Any], release: Release) -> NotebookPlan:
         )
     _refuse_repeated_ids(notebook["cells"])
     known = {cell.grade_id: cell for cell in release.cells}
-    answers: dict[str, Cell] = {}
-    added: dict[str | None, list[Cell]] = {}
+    placed: dict[str | None, list[Cell]] = {}  # student cells, by the read-only cell they follow
     labels: dict[str, str] = {}
     notes: list[str] = []
     anchor: str | None = None
@@ -210,29 +233,26 @@ def plan_cells(notebook: dict[str, Any], release: Release) -> NotebookPlan:
         grade_id = nbgrader_metadata(cell).get("grade_id")
         source = cell_source(cell.get("source", ""))
         label = f"cell {index + 1}"
-        if isinstance(grade_id, str) and grade_id in known and grade_id not in labels:
-            labels[grade_id], anchor = label, grade_id
-            trusted = known[grade_id]
-            if trusted.kind == "answer":
-                answers[grade_id] = Cell(label, source, "student")
-            elif _without_hidden_tests(source) != _without_hidden_tests(trusted.source):
-                notes.append(f"{label} is read-only but was edited; the original was used")
-            continue
-        added.setdefault(anchor, []).append(Cell(label, source, "student"))
-    steps: list[Step] = list(added.get(None, []))
+        trusted = known.get(grade_id) if isinstance(grade_id, str) else None
+        if trusted is not None and trusted.grade_id not in labels:
+            labels[trusted.grade_id] = label
+            if trusted.kind != "answer":
+                anchor = trusted.grade_id
+                if _without_hidden_tests(source) != _without_hidden_tests(trusted.source):
+                    notes.append(f"{label} is read-only but was edited; the original was used")
+                continue
+        placed.setdefault(anchor, []).append(Cell(label, source, "student"))
+    steps: list[Step] = list(placed.get(None, []))
     for trusted in release.cells:
-        label = labels.get(trusted.grade_id, f"cell {trusted.index + 1}")
+        label = labels.get(trusted.grade_id, trusted.label)
         if trusted.kind == "answer":
-            if trusted.grade_id in answers:
-                steps.append(answers[trusted.grade_id])
-            elif trusted.grade_id in ANSWER_CELLS:
+            if trusted.grade_id not in labels and trusted.grade_id in ANSWER_CELLS:
                 notes.append(f"the answer cell for {trusted.grade_id} is missing (deleted?)")
         elif trusted.kind == "graded":
             steps.append(Checkpoint(category_of(trusted.grade_id) or "", label))
         else:
-            role = "training" if trusted.grade_id == TRAINING_CELL else None
-            steps.append(Cell(label, trusted.source, "release", role))
-        steps.extend(added.get(trusted.grade_id, []))
+            steps.append(Cell(label, trusted.source, "release", trusted.role))
+        steps.extend(placed.get(trusted.grade_id, []))
     steps, after_last = _until_last_checkpoint(steps)
     for cell in after_last:
         if cell.origin == "student":
@@ -242,6 +262,20 @@ def plan_cells(notebook: dict[str, Any], release: Release) -> NotebookPlan:
             )
     _refuse_oversized(steps)
     return NotebookPlan(steps=steps, notes=notes)
+
+
+def plan_release(release: Release, answers: dict[str, str]) -> list[Step]:
+    """The release as the instructor wrote it, with `answers` (grade id: source) in its
+    answer cells: every read-only cell, at its place, and each graded cell as a checkpoint.
+    An answer cell without an answer keeps the release's stub."""
+    steps: list[Step] = []
+    for cell in release.cells:
+        if cell.kind == "graded":
+            steps.append(Checkpoint(category_of(cell.grade_id) or "", cell.label))
+        else:
+            answer = answers.get(cell.grade_id) if cell.kind == "answer" else None
+            steps.append(Cell(cell.label, answer or cell.source, "release", cell.role))
+    return steps
 
 
 def _without_hidden_tests(source: str) -> str:

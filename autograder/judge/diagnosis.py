@@ -13,7 +13,6 @@ from collections.abc import Callable
 import torch
 
 from autograder.judge.record import UNDEFINED, Mistake
-from autograder.judge.reference import FEW_STEPS, Reference
 
 LOSS_MISTAKES: list[tuple[Mistake, Callable[[torch.Tensor, torch.Tensor], float]]] = [
     (
@@ -144,6 +143,18 @@ NO_BACKWARD = Mistake(
     "used a.grad before any backward()",
     "call loss.backward() before stepping: it is what fills in a.grad",
 )
+STOPPED = Mistake(
+    "update_stopped",
+    "stopped moving a after its first calls",
+    "every call takes a step from where a is now, a -= lr * a.grad: no fixed values and "
+    "nothing kept between calls",
+)
+MOMENTUM = Mistake(
+    "update_momentum",
+    "carried part of the previous step into the next (momentum)",
+    "each call of update() takes one plain step, a -= lr * a.grad, from where a is: keep no "
+    "velocity or other state between calls",
+)
 LOST_PARAMETER = Mistake(
     "update_replaced_a",
     "replaced a instead of updating it",
@@ -180,11 +191,22 @@ def diagnose_loss_values(seen: list[LossSeen]) -> Mistake | None:
     return None
 
 
-def learning_rate_mistake(ratio: float) -> Mistake:
+def learning_rate_mistake(ratio: float, lr: float) -> Mistake:
     return Mistake(
         "update_wrong_learning_rate",
-        f"stepped with learning rate {ratio:.3g} instead of 0.1",
-        f"the step matches a learning rate of {ratio:.3g}; step with lr = 0.1: a -= lr * a.grad",
+        f"stepped with learning rate {ratio:.3g} instead of {lr:.3g}",
+        f"the step matches a learning rate of {ratio:.3g}; step with lr = {lr:.3g}: "
+        "a -= lr * a.grad",
+    )
+
+
+def changing_learning_rate_mistake(call: int, ratio: float, lr: float) -> Mistake:
+    return Mistake(
+        "update_changing_learning_rate",
+        "changed the step size from one call to the next",
+        f"call {call} stepped with a learning rate of {ratio:.3g}, an earlier call with "
+        f"{lr:.3g}: every call of update() takes the same step, a -= lr * a.grad, with "
+        "nothing kept between calls",
     )
 
 
@@ -195,30 +217,6 @@ def several_steps_mistake(steps: int) -> Mistake:
         f"the result matches {steps} steps in one call; one call of update() takes exactly one"
         " step, so move the loop out of update()",
     )
-
-
-def diagnose_step(reference: Reference, start: torch.Tensor, after: torch.Tensor) -> Mistake | None:
-    """Recognise what a wrong step did: direction, size, or several steps at once.
-
-    A correct step is no mistake: without this guard it would read as "learning rate 0.1".
-    """
-    if torch.allclose(after, reference.step_from(start), rtol=1e-4, atol=1e-5):
-        return None
-    gradient = reference.gradient_at(start)
-    moved = after - start
-    if torch.allclose(moved, torch.zeros_like(moved), atol=1e-7):
-        return NO_STEP
-    if torch.allclose(after, reference.least_squares, rtol=1e-4, atol=1e-4):
-        return JUMPED_TO_FIT
-    steps = reference.steps_to(start, after, FEW_STEPS)
-    if steps is not None and steps > 1:
-        return several_steps_mistake(steps)
-    ratio = -float(moved @ gradient / (gradient @ gradient))
-    if torch.allclose(moved, -ratio * gradient, rtol=1e-3, atol=1e-5):
-        if _close(ratio, -0.1):
-            return WRONG_SIGN
-        return learning_rate_mistake(ratio)
-    return None
 
 
 def diagnose_error(error: str) -> Mistake | None:

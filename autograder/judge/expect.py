@@ -1,17 +1,19 @@
-"""Shared wording, comparisons and preconditions for the checks.
+"""Shared wording, comparisons, runs and preconditions for the checks.
 
 The preconditions are where "no vacuous credit" is decided: `a_loss_that_computes` and
-`a_step_along_the_gradient` fail a check whose property would otherwise be true of code that
-does not do the job at all.
+`computed_steps` fail a check whose property would otherwise be true of code that does not do
+the job at all. The runs are where "every call judged" is decided: `update()` is asked for a
+whole training run (the lesson's number of epochs) from the first guess and from every hidden
+start, and every call of each is judged (see `steps`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import torch
 
-from autograder.exercise import FIRST_GUESS
 from autograder.inside.observations import LossRun, UpdateRun
 from autograder.judge.check import fail
 from autograder.judge.diagnosis import (
@@ -21,23 +23,14 @@ from autograder.judge.diagnosis import (
     NOT_ALONG_GRADIENT,
     NOT_IMPLEMENTED,
     diagnose_error,
-    diagnose_step,
     undefined,
 )
-from autograder.judge.reference import Reference, as_tensor
+from autograder.judge.reference import Reference
+from autograder.judge.steps import Call, diagnose, judged
 from autograder.judge.student import Student
+from autograder.judge.wording import vector
 
-OTHER_GUESS = (0.5, -0.5)  # a second public guess, to see that the loss depends on y_guess
-Y_SHIFT = 1.0  # and a shift of the targets, to see that it depends on y
-
-
-def number(value: float) -> str:
-    return f"{value:.6g}"
-
-
-def vector(values: Sequence[float] | torch.Tensor) -> str:
-    items = values.tolist() if isinstance(values, torch.Tensor) else values
-    return "(" + ", ".join(f"{v:.4g}" for v in items) + ")"
+Y_SHIFT = 1.0  # a shift of the targets, to see that the loss depends on y
 
 
 def close(
@@ -67,25 +60,9 @@ def loss_ran(run: LossRun) -> None:
         fail(raised("mean_squared_error", run.error), mistake or diagnose_error(run.error))
 
 
-def update_ran(run: UpdateRun, calls_needed: int = 1) -> None:
-    """Fail unless `calls_needed` calls returned, each leaving two readable numbers in `a`."""
-    if run.completed < calls_needed:
-        if run.undefined:
-            fail("update() is not defined", undefined("update()"))
-        if run.error:
-            mistake = NOT_IMPLEMENTED if run.error.startswith("NotImplementedError") else None
-            fail(raised("update()", run.error), mistake or diagnose_error(run.error))
-        fail("update() did not finish")
-    for state in run.after_each_call[:calls_needed]:
-        if not state.still_bound:
-            fail("after update() the name a refers to a new object", LOST_PARAMETER)
-        if state.values is None or len(state.values) != len(run.start):
-            fail(f"after update() a no longer holds {len(run.start)} real numbers")
-
-
 def lesson_loss(student: Student, reference: Reference, repeat: int = 0) -> LossRun:
     """The loss of the first guess on the lesson's data, as the notebook computes it."""
-    return student.loss(reference.y32.tolist(), reference.prediction32(), repeat)
+    return student.loss(reference.y_given, reference.prediction_given(), repeat)
 
 
 def a_loss_that_computes(student: Student, reference: Reference) -> LossRun:
@@ -105,8 +82,9 @@ def a_loss_that_computes(student: Student, reference: Reference) -> LossRun:
             "and y_guess"
         )
     again = lesson_loss(student, reference, repeat=1)
-    other_guess = student.loss(reference.y32.tolist(), reference.prediction32(OTHER_GUESS))
-    other_y = student.loss([v + Y_SHIFT for v in reference.y32.tolist()], reference.prediction32())
+    y = reference.y_given
+    other_guess = student.loss(y, reference.prediction_given(_other_guess(reference)))
+    other_y = student.loss([v + Y_SHIFT for v in reference.y_given], reference.prediction_given())
     for other in (again, other_guess, other_y):
         loss_ran(other)
     if again.values != run.values:
@@ -123,56 +101,76 @@ def a_loss_that_computes(student: Student, reference: Reference) -> LossRun:
     return run
 
 
-def step_taken(run: UpdateRun, call: int = 0) -> torch.Tensor:
-    """Where call `call` of a run left `a` (after `update_ran` has passed)."""
-    values = run.after_each_call[call].values
-    assert values is not None
-    return as_tensor(values)
+def _other_guess(reference: Reference) -> tuple[float, ...]:
+    """A second public guess: halfway from the first guess to the fit."""
+    halfway = (reference.first_guess + reference.least_squares) / 2
+    return tuple(reference.given(halfway))
 
 
-def a_step_along_the_gradient(
-    reference: Reference, start: Sequence[float], after: torch.Tensor, hidden: bool = False
-) -> None:
-    """Fail unless going from `start` to `after` used the gradient (any size or sign). A
-    `hidden` start is never shown, nor where `a` went from it."""
-    begin = as_tensor(start)
-    if reference.moves_along_gradient(begin, after):
-        return
-    moved = (
-        "from a starting point you have not seen, update() moved a"
-        if hidden
-        else f"from a = {vector(start)} update() moved a to {vector(after)}"
-    )
-    fail(
-        f"{moved}, which is not a step along the gradient, so this check cannot give credit yet",
-        diagnose_step(reference, begin, after) or NOT_ALONG_GRADIENT,
-    )
+@dataclass(frozen=True)
+class Run:
+    """A whole run of `update()` from one start, every call judged."""
+
+    start: tuple[float, ...]
+    hidden: bool  # from a start the student never sees: neither it nor where `a` went is shown
+    calls: list[Call]
+
+    def where(self, call: Call) -> str:
+        """How a message names a call of this run."""
+        total = len(self.calls)
+        if self.hidden:
+            return f"from a starting point you have not seen, call {call.number} of {total}"
+        return f"from the first guess {vector(self.start)}, call {call.number} of {total}"
 
 
-def first_guess() -> list[float]:
-    return list(FIRST_GUESS)
+def update_ran(run: UpdateRun) -> None:
+    """Fail unless every call returned, each leaving `a` bound and holding readable numbers."""
+    for number, state in enumerate(run.after_each_call, start=1):
+        after = f"after call {number} of update()"
+        if not state.still_bound:
+            fail(f"{after} the name a refers to a new object", LOST_PARAMETER)
+        if state.values is None or len(state.values) != len(run.start):
+            fail(f"{after} a no longer holds {len(run.start)} real numbers")
+    if run.completed < run.calls:
+        when = f"at call {run.completed + 1}" if run.completed else "at its first call"
+        if run.undefined:
+            fail("update() is not defined", undefined("update()"))
+        if run.error:
+            mistake = NOT_IMPLEMENTED if run.error.startswith("NotImplementedError") else None
+            fail(f"{raised('update()', run.error)} {when}", mistake or diagnose_error(run.error))
+        fail(f"update() did not finish {when}")
 
 
-def one_call(student: Student, start: Sequence[float]) -> tuple[UpdateRun, torch.Tensor]:
-    """One call of `update()` from `start`: the run, and where it left `a`."""
-    run = student.updates(list(start), 1)
-    update_ran(run)
-    return run, step_taken(run)
+def training_run(student: Student, reference: Reference) -> Run:
+    """The lesson's training: every epoch's call from the first guess, all returned."""
+    return _run(student, reference, reference.lesson.first_guess, hidden=False)
 
 
-def a_computed_step(
-    student: Student, reference: Reference, start: Sequence[float], hidden: bool = False
-) -> tuple[UpdateRun, torch.Tensor]:
-    """One call from `start` that must run along the gradient (a step `update()` computed)."""
-    run, after = one_call(student, start)
-    a_step_along_the_gradient(reference, start, after, hidden)
-    return run, after
+def hidden_runs(student: Student, reference: Reference) -> list[Run]:
+    """As many calls as training makes, from every hidden start, all returned."""
+    return [_run(student, reference, start, hidden=True) for start in student.hidden.starts]
 
 
-def training_from_the_first_guess(student: Student, reference: Reference, calls: int) -> UpdateRun:
-    """`calls` calls from the first guess, all returned, the first a step along the gradient."""
-    run = student.updates(first_guess(), calls)
-    update_ran(run, calls_needed=1)
-    a_step_along_the_gradient(reference, first_guess(), step_taken(run, 0))
-    update_ran(run, calls_needed=calls)
-    return run
+def _run(student: Student, reference: Reference, start: tuple[float, ...], hidden: bool) -> Run:
+    answer = student.updates(list(start), reference.epochs)
+    update_ran(answer)
+    return Run(tuple(start), hidden, judged(reference, answer))
+
+
+def computed_steps(reference: Reference, runs: list[Run]) -> None:
+    """Fail unless the first call of every run moved `a` along the gradient (any size or
+    sign): a no-op, a random move or a jump to a fixed point earns nothing in a category
+    whose property it merely happens to have."""
+    for run in runs:
+        first = run.calls[0]
+        if first.steps_along:
+            continue
+        if run.hidden:
+            moved = "from a starting point you have not seen, update() moved a"
+        else:
+            moved = f"from a = {vector(run.start)} update() moved a to {vector(first.after)}"
+        fail(
+            f"{moved}, which is not a step along the gradient, so this check cannot give "
+            "credit yet",
+            diagnose(reference, run.calls, first) or NOT_ALONG_GRADIENT,
+        )

@@ -1,12 +1,14 @@
-"""Inputs the students never see, drawn afresh for every grading run.
+"""Inputs the students never see, drawn afresh for every submission.
 
 The lengths and values of the loss's unseen data and the starting points of `update()` come
-from a secret seed chosen when a batch starts and stored with its records, so a regrade with
-the same seed asks exactly the same questions (in float32, whatever default dtype the notebook's
-kernel has set), while nothing in the kit's source (or in any
-feedback) tells a student what they will be. Every draw keeps the questions meaningful: the
-lengths include one point (where a sum equals a mean, but n - 1 is zero) and a few hundred,
-and starting points lie well away from the least-squares fit, where the gradient is clear.
+from a secret seed (see `seeds`): the run's, mixed with the notebook's content, so a changed
+notebook is asked new questions while the same notebook regrades identically, and nothing in
+the kit's source (or in any feedback) tells a student what they will be. They are scaled to the
+lesson: values around the lesson's targets, starting points around its least-squares fit at
+distances like the first guess's, in the notebook's dtype. Every draw keeps the questions
+meaningful: the lengths always include a single point (where a sum equals a mean, but n - 1 is
+zero), two points, and lengths the lesson never uses; starting points lie well away from the
+fit, where the gradient is clear.
 """
 
 from __future__ import annotations
@@ -19,29 +21,44 @@ import torch
 
 from autograder.judge.reference import Reference
 
+STARTS = 2
+
 
 @dataclass(frozen=True)
 class HiddenInputs:
     seed: int
     loss_pairs: tuple[tuple[list[float], list[float]], ...]  # (y, y_guess) of other lengths
-    starts: tuple[tuple[float, float], ...]  # starting points of `a` other than the first guess
+    starts: tuple[tuple[float, ...], ...]  # starting points of `a` other than the first guess
+
+
+def _lengths(rng: random.Random, lesson_n: int) -> list[int]:
+    """One point, two points, and a short and a long length, never the lesson's own."""
+    lengths = [1, 2]
+    for low, high in ((5, 40), (150, 400)):
+        length = rng.randint(low, high)
+        lengths.append(length + 1 if length == lesson_n else length)
+    return lengths
 
 
 def draw(seed: int, reference: Reference) -> HiddenInputs:
-    """The hidden inputs of the grading run with `seed`."""
+    """The hidden inputs of the submission whose seed is `seed`."""
     rng = random.Random(seed)
     generator = torch.Generator().manual_seed(rng.getrandbits(63))
+    spread = max(float(reference.y.std()), 1e-3) if len(reference.y) > 1 else 1.0
+    centre = float(reference.y.mean())
+    dtype = reference.dtype
     pairs = []
-    for length in (rng.randint(1, 2), rng.randint(5, 40), rng.randint(150, 400)):
-        scale = math.exp(rng.uniform(math.log(0.5), math.log(20.0)))
-        offset = rng.uniform(-5.0, 5.0)
-        y = torch.randn(length, generator=generator, dtype=torch.float32) * scale + offset
-        y_guess = y + torch.randn(length, generator=generator, dtype=torch.float32) * scale
-        pairs.append((y.tolist(), y_guess.tolist()))
-    fit = reference.least_squares.tolist()
+    for length in _lengths(rng, reference.lesson.n):
+        scale = spread * math.exp(rng.uniform(math.log(0.25), math.log(4.0)))
+        offset = centre + spread * rng.uniform(-2.0, 2.0)
+        y = torch.randn(length, generator=generator, dtype=torch.float64) * scale + offset
+        y_guess = y + torch.randn(length, generator=generator, dtype=torch.float64) * scale
+        pairs.append((reference.given(y), reference.given(y_guess)))
+    fit = reference.least_squares
+    distance = float((reference.first_guess - fit).norm())
     starts = []
-    for _ in range(2):
-        angle, radius = rng.uniform(0.0, 2 * math.pi), rng.uniform(1.5, 4.0)
-        start = (fit[0] + radius * math.cos(angle), fit[1] + radius * math.sin(angle))
-        starts.append(tuple(float(torch.tensor(value, dtype=torch.float32)) for value in start))
-    return HiddenInputs(seed, tuple(pairs), tuple(starts))  # type: ignore[arg-type]
+    for _ in range(STARTS):
+        angle, radius = rng.uniform(0.0, 2 * math.pi), distance * rng.uniform(0.4, 1.0)
+        start = fit + radius * torch.tensor([math.cos(angle), math.sin(angle)], dtype=torch.float64)
+        starts.append(tuple(start.to(dtype).tolist()))
+    return HiddenInputs(seed, tuple(pairs), tuple(starts))

@@ -18,7 +18,7 @@ from typing import Any
 
 from autograder.text import printable
 
-RECORD_FORMAT = 1
+RECORD_FORMAT = 2
 MAX_MESSAGE = 2000
 MAX_OUTPUT = 4000
 UNDEFINED = "undefined_"  # key prefix of a mistake that names a function never defined
@@ -145,15 +145,17 @@ class Record:
     message: str
     checks: tuple[CheckResult, ...] = ()
     notes: tuple[str, ...] = ()
-    output: str = ""  # the start of what the student's code printed
+    output: str = ""  # the start of what the notebook's cells printed
     observations: tuple[dict[str, Any], ...] = ()  # questions asked and the answers, as JSON
-    seed: int | None = None  # of the hidden inputs: the same seed asks the same questions
+    seed: int | None = None  # of its hidden inputs: the same seed asks the same questions
     original: str = ""  # the file as it was handed in (an LMS download's own name, say)
     name: str = ""  # the student's name, where the submission's layout gives one
     submitted_at: str | None = None  # ISO 8601, when the student submitted
     late: bool = False  # the LMS marked the submission late
     notebook_hash: str = ""  # of what was graded: a changed notebook is graded again
     grader_hash: str = ""  # of the checks and release it was graded with
+    lesson_hash: str = ""  # of the lesson it was graded against (see `autograder.lesson`)
+    release_hash: str = ""  # of the release notebook that lesson was read from
     regraded: str = ""  # why this submission was graded again, if it was
     timings: Timings | None = None  # where grading it spent its time
 
@@ -208,6 +210,8 @@ class Record:
             "late": self.late,
             "notebook_hash": self.notebook_hash,
             "grader_hash": self.grader_hash,
+            "lesson_hash": self.lesson_hash,
+            "release_hash": self.release_hash,
             "regraded": self.regraded,
             "timings": self.timings.to_json() if self.timings else None,
         }
@@ -217,7 +221,7 @@ class Record:
         """A record from its JSON, refusing anything malformed (`RecordError`)."""
         raw = _object(raw, "a record")
         version = raw.get("format", 0)
-        if version not in (0, RECORD_FORMAT):
+        if version not in range(RECORD_FORMAT + 1):
             raise RecordError(f"record format {version!r} is newer than this grader")
         status = _text(raw, "status")
         if status not in Status.__members__.values():
@@ -245,6 +249,8 @@ class Record:
             late=_flag(raw, "late") if "late" in raw else False,
             notebook_hash=_text(raw, "notebook_hash", optional=True) or "",
             grader_hash=_text(raw, "grader_hash", optional=True) or "",
+            lesson_hash=_text(raw, "lesson_hash", optional=True) or "",
+            release_hash=_text(raw, "release_hash", optional=True) or "",
             regraded=_text(raw, "regraded", optional=True) or "",
             timings=Timings.from_json(raw["timings"]) if raw.get("timings") else None,
         )

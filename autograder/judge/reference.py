@@ -1,19 +1,23 @@
-"""The judge's own maths: what a correct answer produces, in float64.
+"""The judge's own maths: what a correct answer produces, in float64, on the lesson the
+instructor's notebook states.
 
-Only the judge imports this. Expected values are computed here from the lesson's data and the
-hidden inputs; they never travel to a student process.
+Only the judge imports this. Expected values are computed here from the lesson (see
+`autograder.lesson`) and the hidden inputs; they never travel to a student process.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import cache
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import torch
 
-from autograder import exercise
+from autograder.lesson import Lesson
 
 FEW_STEPS = 20  # more correct steps than this in one call is no longer "using the gradient"
+CONVERGENCE_SHARE = 0.005  # training must cover all but this share of the way to the fit
+POSITION_SHARE = 1e-4  # positions this close (relative to the lesson's scale) are the same
+_DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
 def as_tensor(values: list[float] | tuple[float, ...]) -> torch.Tensor:
@@ -31,12 +35,31 @@ def loss_gradient(y: torch.Tensor, y_guess: torch.Tensor) -> torch.Tensor:
 
 @dataclass(frozen=True)
 class Reference:
-    """The lesson's data, rebuilt in float64, with the answers a correct solution gives."""
+    """The lesson's data in float64, with the answers a correct solution gives."""
 
-    x: torch.Tensor
-    y: torch.Tensor
-    x32: torch.Tensor
-    y32: torch.Tensor
+    lesson: Lesson
+    x: torch.Tensor = field(init=False)
+    y: torch.Tensor = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "x", torch.tensor(self.lesson.x, dtype=torch.float64))
+        object.__setattr__(self, "y", torch.tensor(self.lesson.y, dtype=torch.float64))
+
+    @property
+    def lr(self) -> float:
+        return self.lesson.lr
+
+    @property
+    def epochs(self) -> int:
+        return self.lesson.epochs
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return _DTYPES[self.lesson.dtype]
+
+    @property
+    def first_guess(self) -> torch.Tensor:
+        return as_tensor(self.lesson.first_guess)
 
     def prediction(self, a: torch.Tensor) -> torch.Tensor:
         return self.x @ a
@@ -48,46 +71,85 @@ class Reference:
         """Gradient of the lesson's loss with respect to `a`: 2/n · xᵀ(x a − y)."""
         return 2 * self.x.T @ (self.prediction(a) - self.y) / len(self.y)
 
-    def step_from(self, a: torch.Tensor, lr: float = exercise.LEARNING_RATE) -> torch.Tensor:
-        return a - lr * self.gradient_at(a)
+    def gradients_at(self, positions: torch.Tensor) -> torch.Tensor:
+        """The gradient at each row of `positions` (one position of `a` per row)."""
+        return 2 * (positions @ self.x.T - self.y) @ self.x / len(self.y)
 
-    def descend(self, start: torch.Tensor, steps: int) -> list[torch.Tensor]:
-        """Positions of `a` after each of `steps` correct updates."""
+    def step_from(self, a: torch.Tensor, lr: float | None = None) -> torch.Tensor:
+        return a - (self.lr if lr is None else lr) * self.gradient_at(a)
+
+    def descend(
+        self, start: torch.Tensor, steps: int, lr: float | None = None
+    ) -> list[torch.Tensor]:
+        """Positions of `a` after each of `steps` correct updates (with `lr`, if given)."""
         path, a = [], start
         for _ in range(steps):
-            a = self.step_from(a)
+            a = self.step_from(a, lr)
             path.append(a)
         return path
+
+    @cached_property
+    def least_squares(self) -> torch.Tensor:
+        return torch.linalg.lstsq(self.x, self.y.unsqueeze(1)).solution.squeeze(1)
+
+    @cached_property
+    def scale(self) -> float:
+        """How far apart positions of `a` are in this lesson: the fit's size, or the first
+        guess's distance from it, whichever is larger (at least 1)."""
+        fit = self.least_squares
+        return max(1.0, float(fit.abs().max()), float((self.first_guess - fit).abs().max()))
+
+    @cached_property
+    def tolerance(self) -> float:
+        """How close to the least-squares fit training must end: all but `CONVERGENCE_SHARE`
+        of the first guess's distance from it."""
+        return CONVERGENCE_SHARE * float((self.first_guess - self.least_squares).abs().max())
+
+    def same_position(self, a: torch.Tensor, b: torch.Tensor) -> bool:
+        """Whether two positions of `a` agree as closely as float32 arithmetic allows."""
+        return a.shape == b.shape and bool(self.same_positions(a.unsqueeze(0), b.unsqueeze(0)))
+
+    def same_positions(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        """Row by row, `same_position` (a row with a non-finite value is nobody's match)."""
+        return (a - b).abs().amax(dim=1) <= POSITION_SHARE * self.scale
+
+    def distance_to_fit(self, a: torch.Tensor) -> float:
+        return float((a - self.least_squares).abs().max())
 
     def steps_to(self, start: torch.Tensor, after: torch.Tensor, most: int) -> int | None:
         """How many correct steps (1 to `most`) lead from `start` to `after`, if any do."""
         for steps, position in enumerate(self.descend(start, most), start=1):
-            if torch.allclose(position, after, rtol=1e-4, atol=1e-5):
+            if self.same_position(position, after):
                 return steps
         return None
 
-    def moves_along_gradient(self, start: torch.Tensor, after: torch.Tensor) -> bool:
-        """Whether going from `start` to `after` used the gradient at `start`: a step along it
-        of any size or sign, or a few correct steps. No move, a random move or a jump to a
-        fixed point does not; this is what keeps a do-nothing update from earning points."""
-        moved = after - start
-        gradient = self.gradient_at(start)
-        size = float(moved.norm())
-        if size <= 1e-7 * max(1.0, float(start.norm())) or float(gradient.norm()) == 0.0:
-            return False
-        alignment = abs(float(moved @ gradient)) / (size * float(gradient.norm()))
-        return alignment >= 1 - 1e-6 or self.steps_to(start, after, FEW_STEPS) is not None
+    def given(self, values: torch.Tensor) -> list[float]:
+        """Values as the notebook holds them (its dtype), as a list to send."""
+        return values.to(self.dtype).tolist()
 
     @property
-    def least_squares(self) -> torch.Tensor:
-        return torch.linalg.lstsq(self.x, self.y.unsqueeze(1)).solution.squeeze(1)
+    def y_given(self) -> list[float]:
+        return self.given(self.y)
 
-    def prediction32(self, a: tuple[float, ...] = exercise.FIRST_GUESS) -> list[float]:
-        """`x @ a` as the student's float32 notebook computes it (the first guess by default)."""
-        return (self.x32 @ torch.tensor(a, dtype=torch.float32)).tolist()
+    def prediction_given(self, a: tuple[float, ...] | None = None) -> list[float]:
+        """`x @ a` as the student's notebook computes it, in its dtype (the first guess by
+        default)."""
+        x = torch.tensor(self.lesson.x, dtype=self.dtype)
+        guess = self.lesson.first_guess if a is None else a
+        return (x @ torch.tensor(guess, dtype=self.dtype)).tolist()
+
+    def training_path(self) -> list[tuple[float, ...]]:
+        """Where correct training puts `a` before each of its calls, as the notebook holds it:
+        the positions at which training asks the loss."""
+        path = [self.first_guess, *self.descend(self.first_guess, self.epochs - 1)]
+        return [tuple(self.given(position)) for position in path]
 
 
-@cache
-def the_reference() -> Reference:
-    x32, y32 = exercise.make_data()
-    return Reference(x=x32.double(), y=y32.double(), x32=x32, y32=y32)
+_references: dict[str, Reference] = {}
+
+
+def reference_for(lesson: Lesson) -> Reference:
+    """The reference of a lesson, made once per lesson in this process."""
+    if lesson.hash not in _references:
+        _references[lesson.hash] = Reference(lesson)
+    return _references[lesson.hash]

@@ -23,9 +23,9 @@ from autograder.exercise import CATEGORIES
 from autograder.inside.observations import Answer, UpdateRun
 from autograder.judge.check import CHECKS_DIR, CheckFailed
 from autograder.judge.fault import GraderFault
-from autograder.judge.hidden_inputs import HiddenInputs, draw
+from autograder.judge.hidden_inputs import draw
 from autograder.judge.record import CheckResult, CheckSpec
-from autograder.judge.reference import the_reference
+from autograder.judge.reference import Reference
 from autograder.judge.student import AnswerLog, Session, StudentUnavailable
 
 
@@ -33,6 +33,7 @@ class Subject(Protocol):
     """Something the checks can be run against: a notebook namespace, a sandboxed process."""
 
     id: str
+    seed: int  # of its hidden inputs
 
     def open(self) -> AbstractContextManager[Session]: ...
 
@@ -53,17 +54,18 @@ class CheckRun:
 
     subjects: dict[str, Subject]
     categories: set[str]
-    hidden: HiddenInputs
+    reference: Reference
     on_done: Callable[[SubjectReport], None] | None
     reports: dict[str, SubjectReport]
 
     @contextmanager
     def opened(self, subject_id: str) -> Iterator[AnswerLog]:
-        """The subject's session for its checks; the report collects what it answered."""
+        """The subject's session for its checks, with its own hidden inputs; the report
+        collects what it answered."""
         report = self.reports[subject_id]
         try:
             with report.subject.open() as session:
-                recording = AnswerLog(session)
+                recording = AnswerLog(session, draw(report.subject.seed, self.reference))
                 try:
                     yield recording
                 finally:
@@ -131,13 +133,8 @@ class ChecksPlugin:
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Iterator[None]:
-        """Move the student's notebook on to this check's graded cell first, telling the
-        answer log whether the loss checks all passed."""
-        log = item.funcargs["student"]  # type: ignore[attr-defined]
-        subject = self.run.reports[item.callspec.params["student"]]  # type: ignore[attr-defined]
-        loss = [result for result in subject.results if result.category == CATEGORIES[0]]
-        log.loss_right = bool(loss) and all(result.passed for result in loss)
-        log.reach(category_of(item))
+        """Move the student's notebook on to this check's graded cell first."""
+        item.funcargs["student"].reach(category_of(item))  # type: ignore[attr-defined]
         return (yield)
 
     @pytest.hookimpl(wrapper=True)
@@ -239,14 +236,28 @@ def _pytest_main(extra: list[str], plugin: object) -> int:
             os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = previous
 
 
+@contextmanager
+def _one_thread() -> Iterator[None]:
+    """The checks' maths is many tiny matrix products: on one thread each is fastest (threads
+    cost more than they save, and a busy machine makes them far slower)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
 def run_checks(
     subjects: Sequence[Subject],
-    seed: int,
+    reference: Reference,
     categories: Sequence[str] = CATEGORIES,
     on_done: Callable[[SubjectReport], None] | None = None,
 ) -> dict[str, SubjectReport]:
     """Run the hidden checks of `categories` against every subject, in one pytest session,
-    with the hidden inputs of `seed`.
+    on the lesson of `reference`, each subject with the hidden inputs of its own seed.
 
     A check that breaks for one subject marks that subject's report with a fault; the others
     are graded as usual."""
@@ -258,11 +269,12 @@ def run_checks(
     run = CheckRun(
         subjects=by_id,
         categories=set(categories),
-        hidden=draw(seed, the_reference()),
+        reference=reference,
         on_done=on_done,
         reports={subject.id: SubjectReport(subject) for subject in subjects},
     )
-    exit_code = _pytest_main([], ChecksPlugin(run))
+    with _one_thread():
+        exit_code = _pytest_main([], ChecksPlugin(run))
     if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         raise GraderFault(f"the hidden checks could not run (pytest exit code {exit_code})")
     return run.reports

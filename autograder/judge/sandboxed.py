@@ -11,10 +11,14 @@ from pathlib import Path
 from autograder.intake.notebook import InvalidNotebook, Release, load_release, plan_notebook
 from autograder.intake.submissions import Submission
 from autograder.judge.confinement import student_sandbox
+from autograder.judge.lesson_reading import read_lesson
 from autograder.judge.record import Record, max_score
+from autograder.judge.reference import reference_for
 from autograder.judge.runner import SubjectReport, hidden_checks, run_checks
+from autograder.judge.seeds import submission_seed
 from autograder.judge.session import SandboxedNotebook
 from autograder.judge.status import grader_error, invalid, record_of, unscored
+from autograder.lesson import Lesson
 from autograder.sandbox import Limits, Sandbox
 
 
@@ -22,11 +26,13 @@ def judge_submissions(
     submissions: Sequence[Submission],
     sandbox: Sandbox,
     release: Release,
+    lesson: Lesson,
     limits: Limits,
     seed: int,
 ) -> list[Record]:
-    """Run every hidden check against each submission, in one pytest session; one record
-    each, in order, whatever goes wrong with any one of them."""
+    """Run every hidden check against each submission on `lesson`, in one pytest session,
+    each with the hidden inputs of its own seed (from the run's `seed` and its notebook);
+    one record each, in order, whatever goes wrong with any one of them."""
     records: dict[str, Record] = {}
     subjects: list[SandboxedNotebook] = []
     most = max_score(hidden_checks())
@@ -43,13 +49,14 @@ def judge_submissions(
         except Exception as error:
             records[student] = grader_error(unscored(student, most), "reading the notebook", error)
             continue
-        subjects.append(SandboxedNotebook(submission.student, plan, sandbox))
+        own_seed = submission_seed(seed, submission.content_hash())
+        subjects.append(SandboxedNotebook(student, own_seed, plan, lesson, sandbox))
 
     def finished(report: SubjectReport) -> None:
         subject: SandboxedNotebook = report.subject  # type: ignore[assignment]
         try:
             started = time.perf_counter()
-            record = record_of(report, limits, seed, subject.notes(), subject.output(), most)
+            record = record_of(report, limits, subject.notes(), subject.output(), most)
             took = replace(subject.timings(), record=time.perf_counter() - started)
             records[subject.id] = record.with_(timings=took)
         except Exception as error:
@@ -58,7 +65,7 @@ def judge_submissions(
             )
 
     if subjects:
-        run_checks(subjects, seed, on_done=finished)
+        run_checks(subjects, reference_for(lesson), on_done=finished)
     for subject in subjects:
         if subject.id not in records:
             records[subject.id] = grader_error(
@@ -66,20 +73,36 @@ def judge_submissions(
                 "running the checks",
                 RuntimeError("no result came back"),
             )
-    return [records[submission.student] for submission in submissions]
+    stamp = {"lesson_hash": lesson.hash, "release_hash": lesson.release_hash}
+    return [records[submission.student].with_(**stamp) for submission in submissions]
 
 
 def check_submission(
-    submission: Submission, limits: Limits, release: Path, seed: int, hidden: Sequence[Path]
-) -> Record:
+    submission: Submission,
+    limits: Limits,
+    release: Path,
+    seed: int,
+    hidden: Sequence[Path],
+    lesson: Lesson | None = None,
+) -> tuple[Record, Lesson]:
     """Run every hidden check against one submission, in a sandbox of its own that hides
-    `hidden` (where the submission and the grader's files lie)."""
+    `hidden` (where the submission and the grader's files lie); the lesson is read from the
+    release in that sandbox first, unless given (`IllPosedLesson` refuses it)."""
+    trusted = load_release(release)
     with student_sandbox(limits, hidden) as sandbox:
-        [record] = judge_submissions([submission], sandbox, load_release(release), limits, seed)
-    return record
+        lesson = lesson or read_lesson(sandbox, trusted)
+        [record] = judge_submissions([submission], sandbox, trusted, lesson, limits, seed)
+    return record, lesson
 
 
-def check_notebook(path: Path, limits: Limits, release: Path, seed: int) -> Record:
+def check_notebook(path: Path, limits: Limits, release: Path, seed: int) -> tuple[Record, Lesson]:
     """Run every hidden check against the notebook at `path`: the `check` command."""
     notebook = Submission(student="notebook", notebook=path, original=path.name)
     return check_submission(notebook, limits, release, seed, [path.parent])
+
+
+def lesson_of_release(release: Path, limits: Limits) -> Lesson:
+    """The lesson of the release at `release`, read in a sandbox of its own (for commands
+    that need it before anything is graded: `selftest`, `gradescope`)."""
+    with student_sandbox(limits, []) as sandbox:
+        return read_lesson(sandbox, load_release(release))

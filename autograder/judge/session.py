@@ -16,7 +16,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from autograder.exercise import EPOCHS, FIRST_GUESS
 from autograder.inside.observations import (
     Answer,
     MalformedObservation,
@@ -27,11 +26,13 @@ from autograder.inside.observations import (
 from autograder.intake.notebook import NotebookPlan
 from autograder.judge.record import Status, Timings
 from autograder.judge.student import StudentUnavailable
+from autograder.lesson import Lesson
 from autograder.sandbox import ConfinedProcess, ProcessOutcome, Sandbox, SandboxError
 from autograder.sandbox.protocol import ChannelClosed, ProtocolError, ReplyTimeout
 from autograder.text import printable
 
 _MAX_LINES = 20
+MAX_PRINTED = 8000  # of what the notebook's cells printed, kept for the student's page
 
 
 class RemoteSession:
@@ -45,7 +46,7 @@ class RemoteSession:
         self.state = 0
         self.said: list[str] = []  # cell errors and notes, for the student
         self.training: UpdateRun | None = None  # the notebook's own training run
-        self.training_current = False  # it ran on the lesson, and nothing changed since
+        self.printed = ""  # what the notebook's own cells printed (never what answers did)
         self._ids = itertools.count(1)
         self.cell_seconds = 0.0  # the student process's own time running cells
         self.question_seconds = 0.0  # from asking a question to holding its answer
@@ -82,10 +83,12 @@ class RemoteSession:
             self.overhead += took - own
         return reply
 
-    def start(self, plan: NotebookPlan) -> None:
-        """Hand over the steps and wait until the notebook reaches its first graded cell."""
+    def start(self, plan: NotebookPlan, lesson: Lesson) -> None:
+        """Hand over the steps and the lesson's data, and wait until the notebook reaches its
+        first graded cell."""
         steps = [step.to_json() for step in plan.steps]
-        self._arrived(self._timed({"op": "start", "steps": steps}))
+        request = {"op": "start", "steps": steps, "lesson": lesson.for_student()}
+        self._arrived(self._timed(request))
 
     def reach(self, category: str) -> None:
         """Run the notebook on until the graded cell of `category`."""
@@ -104,23 +107,14 @@ class RemoteSession:
         for line in [*_texts(reply.get("cell_errors")), *_texts(reply.get("notes"))]:
             if len(self.said) < _MAX_LINES:
                 self.said.append(f"while running your notebook: {line}")
-        self.training_current = reply.get("training_current") is True
+        printed = reply.get("output")
+        if isinstance(printed, str):
+            self.printed = (self.printed + printed)[:MAX_PRINTED]
         if reply.get("training") is not None:
             try:
                 self.training = UpdateRun.from_json(reply["training"])
             except MalformedObservation as error:
                 self._broken(_malformed(error))
-
-    def reusable_training(self) -> UpdateRun | None:
-        """The notebook's own training run, when it can stand for the training question's
-        answer: all of it ran, from the first guess, on the lesson's data and learning rate,
-        and nothing the student wrote ran after it."""
-        run = self.training
-        if not self.training_current or run is None or run.error or run.completed != EPOCHS:
-            return None
-        if tuple(run.start) != FIRST_GUESS:
-            return None
-        return run
 
     def ask(self, questions: list[Question]) -> list[Answer]:
         request_id = next(self._ids)
@@ -155,10 +149,12 @@ def _texts(raw: Any) -> list[str]:
 
 @dataclass
 class SandboxedNotebook:
-    """One submission, graded by running its notebook in `sandbox`."""
+    """One submission, graded by running its notebook in `sandbox` on `lesson`."""
 
     id: str
+    seed: int  # of its hidden inputs
     plan: NotebookPlan
+    lesson: Lesson
     sandbox: Sandbox
     outcome: ProcessOutcome | None = None
     student: RemoteSession | None = None
@@ -176,7 +172,7 @@ class SandboxedNotebook:
         self.launch_seconds = time.perf_counter() - started
         try:
             self.student = RemoteSession(process)
-            self.student.start(self.plan)
+            self.student.start(self.plan, self.lesson)
             yield self.student
         finally:
             self.outcome = process.finish()
@@ -210,6 +206,7 @@ class SandboxedNotebook:
         said = self.student.said if self.student else []
         return [*self.plan.notes, *said]
 
-    def output(self, limit: int = 4000) -> str:
-        """The start of what the student's code printed."""
-        return self.outcome.output[:limit] if self.outcome else ""
+    def output(self) -> str:
+        """The start of what the notebook's cells printed; never what the student's code
+        printed while it answered the hidden questions."""
+        return self.student.printed if self.student else ""

@@ -96,7 +96,6 @@ def observations_of(report: SubjectReport) -> list[dict[str, Any]]:
 def record_of(
     report: SubjectReport,
     limits: Limits,
-    seed: int,
     notes: list[str],
     output: str,
     max_score: float,
@@ -124,5 +123,5 @@ def record_of(
         notes=tuple(notes),
         output=output,
         observations=tuple(observations_of(report)),
-        seed=seed,
+        seed=report.subject.seed,
     )

@@ -1,26 +1,29 @@
 """The one door through which checks reach a student's functions.
 
-Checks ask two kinds of question — "what does your loss do on these numbers?" and "what does
-`update()` do to this parameter?" — and get back plain observations. A `Session` answers them:
-across a process boundary for a sandboxed notebook (`session.RemoteSession`), or in the same
-process for nbgrader's graded cells (`in_notebook`). `AnswerLog` sits between the checks
-and a session: it asks each distinct question once per notebook state and keeps every answer
-for the record and the feedback.
+Checks ask three kinds of question — "what does your loss do on these numbers?", "what does it
+do on `x @ a` at each position training passes through?" and "what do N calls of `update()` do
+to this parameter?" — and get back plain observations. A `Session` answers them: across a
+process boundary for a sandboxed notebook (`session.RemoteSession`), or in the same process for
+nbgrader's graded cells (`in_notebook`). `AnswerLog` sits between the checks and a session: it
+asks each distinct question once per notebook state and keeps every answer for the record and
+the feedback.
 """
 
 from __future__ import annotations
 
 from typing import Protocol
 
-from autograder import exercise
 from autograder.inside.observations import (
     Answer,
     LossQuestion,
     LossRun,
+    LossTrainingQuestion,
+    LossTrainingRun,
     Question,
     UpdateQuestion,
     UpdateRun,
 )
+from autograder.judge.hidden_inputs import HiddenInputs
 
 
 class StudentUnavailable(Exception):
@@ -37,54 +40,48 @@ class Session(Protocol):
 
     def reach(self, category: str) -> None: ...
 
-    def reusable_training(self) -> UpdateRun | None: ...
-
     def ask(self, questions: list[Question]) -> list[Answer]: ...
 
 
 class Student(Protocol):
     """What a check may ask of a student's work."""
 
-    def loss(self, y: list[float], y_guess: list[float], repeat: int = 0) -> LossRun: ...
+    hidden: HiddenInputs  # the inputs this submission is asked about and never shown
 
-    def updates(self, start: list[float], calls: int, own_loss: bool = False) -> UpdateRun: ...
+    def loss(
+        self, y: list[float], y_guess: list[float], repeat: int = 0, plain: bool = False
+    ) -> LossRun: ...
 
+    def loss_training(self, positions: list[tuple[float, ...]]) -> LossTrainingRun: ...
 
-TRAINING_QUESTION = UpdateQuestion(exercise.FIRST_GUESS, exercise.EPOCHS)
+    def updates(self, start: list[float], calls: int) -> UpdateRun: ...
 
 
 class AnswerLog:
     """Asks each distinct question once per notebook state and keeps every answer."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, hidden: HiddenInputs) -> None:
         self.session = session
+        self.hidden = hidden
         self.answers: dict[tuple[int, Question], Answer] = {}
-        self.loss_right = False  # every loss check passed: the student's loss is a correct one
 
     def reach(self, category: str) -> None:
         self.session.reach(category)
 
-    def loss(self, y: list[float], y_guess: list[float], repeat: int = 0) -> LossRun:
-        answer = self._ask(LossQuestion(tuple(y), tuple(y_guess), repeat))
+    def loss(
+        self, y: list[float], y_guess: list[float], repeat: int = 0, plain: bool = False
+    ) -> LossRun:
+        answer = self._ask(LossQuestion(tuple(y), tuple(y_guess), repeat, plain))
         assert isinstance(answer, LossRun)
         return answer
 
-    def updates(self, start: list[float], calls: int, own_loss: bool = False) -> UpdateRun:
-        """From the lesson's first guess, the whole training run is asked for once.
+    def loss_training(self, positions: list[tuple[float, ...]]) -> LossTrainingRun:
+        answer = self._ask(LossTrainingQuestion(tuple(tuple(p) for p in positions)))
+        assert isinstance(answer, LossTrainingRun)
+        return answer
 
-        The state after call k of a run does not depend on the calls after it, so shorter
-        questions from the first guess read the start of that run.
-        """
-        if tuple(start) == exercise.FIRST_GUESS and calls < exercise.EPOCHS:
-            return self.updates(start, exercise.EPOCHS, own_loss).first(calls)
-        question = UpdateQuestion(tuple(start), calls, own_loss)
-        if question == TRAINING_QUESTION and self.loss_right:
-            # With a correct loss, the notebook's own training is the run the question asks
-            # for; taking it spares the student process a second hundred calls.
-            training = self.session.reusable_training()
-            if training is not None:
-                self.answers.setdefault((self.session.state, question), training)
-        answer = self._ask(question)
+    def updates(self, start: list[float], calls: int) -> UpdateRun:
+        answer = self._ask(UpdateQuestion(tuple(start), calls))
         assert isinstance(answer, UpdateRun)
         return answer
 

@@ -2,7 +2,8 @@
 kit's sandbox and hidden checks, and write `<root>/results/results.json` whatever happens.
 
 Gradescope lays out `<root>` (`/autograder`) as `source/` (the bundle: this kit, its release
-notebook and the bundle's settings), `submission/` and `results/`. `GRADESCOPE_ROOT` moves
+notebook, the lesson read from that release when the bundle was built, and the bundle's
+settings), `submission/` and `results/`. `GRADESCOPE_ROOT` moves
 it, so that the bundle can be run in any folder laid out the same way. The judge and the
 feedback's plotting are imported inside the guard, so that even a grader that cannot load
 them writes results that say so.
@@ -10,6 +11,7 @@ them writes results that say so.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sys
@@ -24,12 +26,14 @@ from autograder.exercise import release_notebook
 from autograder.intake.submissions import submission_in
 from autograder.judge.record import Record, Status
 from autograder.judge.seeds import new_seed
+from autograder.lesson import Lesson
 from autograder.outputs.gradescope import grader_failed, gradescope_results
 from autograder.sandbox import Limits
 
 ROOT_VARIABLE = "GRADESCOPE_ROOT"
 DEFAULT_ROOT = "/autograder"
 SETTINGS_FILE = "gradescope.json"  # in source/: the bundle's settings
+LESSON_FILE = "lesson.json"  # in source/: the lesson, as read from the bundle's release
 STUDENT = "submission"  # the record's student id: Gradescope grades one submission at a time
 
 
@@ -87,26 +91,35 @@ class BundleSettings:
         return cls(seed, float(timeout))
 
 
-def grade(layout: Layout) -> Record:
+def bundled_lesson(source: Path, release: Path) -> Lesson:
+    """The lesson the bundle carries, refused unless it was read from the bundle's release."""
+    lesson = Lesson.from_json(json.loads((source / LESSON_FILE).read_text(encoding="utf-8")))
+    if lesson.release_hash != hashlib.sha256(release.read_bytes()).hexdigest():
+        raise ValueError(f"{LESSON_FILE} was read from another release than the bundle's")
+    return lesson
+
+
+def grade(layout: Layout) -> tuple[Record, Lesson]:
     """The record of the submission, graded as `check` grades a notebook."""
     from autograder.judge.sandboxed import check_submission
 
     settings = BundleSettings.read(layout.source / SETTINGS_FILE)
     release = release_notebook(layout.source)
+    lesson = bundled_lesson(layout.source, release)
     submission = submission_in(layout.submission, STUDENT)
     limits = Limits.for_wall_clock(settings.timeout)
     seed = new_seed() if settings.seed is None else settings.seed
     print(f"seed of the hidden inputs: {seed}", file=sys.stderr)
-    return check_submission(submission, limits, release, seed, [layout.root])
+    return check_submission(submission, limits, release, seed, [layout.root], lesson)
 
 
-def feedback_html(record: Record) -> str:
+def feedback_html(record: Record, lesson: Lesson) -> str:
     """The record's feedback page, without its list of checks (Gradescope lists them)."""
     from autograder.feedback.pages import feedback_sections
     from autograder.feedback.plots import Plotter
-    from autograder.judge.reference import the_reference
+    from autograder.judge.reference import reference_for
 
-    reference = the_reference()
+    reference = reference_for(lesson)
     return feedback_sections(record, reference, Plotter(reference), checks=False)
 
 
@@ -115,8 +128,9 @@ def main() -> int:
     started = time.monotonic()
     layout = gradescope_layout()
     try:
-        record = grade(layout)
-        document = gradescope_results(record, time.monotonic() - started, feedback_html(record))
+        record, lesson = grade(layout)
+        page = feedback_html(record, lesson)
+        document = gradescope_results(record, time.monotonic() - started, page)
         content = json.dumps(document, indent=1, allow_nan=False)
         failed = record.status == Status.GRADER_ERROR
         if failed:

@@ -19,6 +19,7 @@ from autograder.exercise import release_notebook
 from autograder.feedback.report import write_class_report
 from autograder.intake.roster import CanvasRoster
 from autograder.judge.record import CheckSpec, Record, RecordError, Status, max_score
+from autograder.lesson import Lesson
 from autograder.outputs.autograded import write_autograded_notebooks
 from autograder.outputs.canvas import canvas_grades
 from autograder.outputs.gradebook import record_scores
@@ -37,6 +38,7 @@ class Published:
     checks: tuple[CheckSpec, ...]  # the hidden checks the records were graded with
     canvas: CanvasRoster | None = None  # write Canvas's import file for this roster
     moodle: bool = False  # write Moodle's grading worksheet
+    lesson: Lesson | None = None  # the lesson the records were graded against (for pages)
 
     def feedback_folder(self) -> Path:
         if self.course_root is not None:
@@ -101,7 +103,9 @@ def write_autograded(store: RecordStore, run: Published) -> list[tuple[str, Path
 def write_pages(store: RecordStore, run: Published) -> list[tuple[str, Path]]:
     from autograder.feedback.pages import FeedbackWriter  # torch and matplotlib: only here
 
-    writer = FeedbackWriter(run.out_dir, run.course_root)
+    if run.lesson is None:
+        raise ValueError("feedback pages need the lesson the records were graded against")
+    writer = FeedbackWriter(run.lesson, run.out_dir, run.course_root)
     for record in whole_records(store, run.students):
         writer.write(record)
     return []

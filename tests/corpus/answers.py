@@ -8,7 +8,8 @@ source notebook.
 
 from __future__ import annotations
 
-from autograder.batch.catalogue import MISTAKES, Answer, reference_cells, source_notebook
+from autograder.batch.catalogue import Answer, catalogue, reference_cells, source_notebook
+from tests.support.lesson import shipped_reference
 from tests.support.notebooks import ROOT
 
 REFERENCE = reference_cells(source_notebook(ROOT))
@@ -111,7 +112,10 @@ def update():
     ),
 ]
 
-WRONG = MISTAKES
+WRONG = [answer for answer in catalogue(shipped_reference()) if answer.loses or answer.may_lose]
+CORRECT += [
+    answer for answer in catalogue(shipped_reference()) if not answer.loses and not answer.may_lose
+]
 
 
 def cells(answer: Answer) -> tuple[str, str]:

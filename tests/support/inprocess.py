@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -18,12 +19,16 @@ from autograder.exercise import release_notebook
 from autograder.inside.responder import Responder
 from autograder.intake.notebook import load_release, plan_cells
 from autograder.judge.record import Record, max_score
+from autograder.judge.reference import reference_for
 from autograder.judge.runner import SubjectReport, hidden_checks, run_checks
+from autograder.judge.seeds import submission_seed
 from autograder.judge.session import RemoteSession
 from autograder.judge.status import record_of
+from autograder.lesson import Lesson
 from autograder.sandbox import Limits
 from autograder.sandbox.protocol import ChannelClosed, decode, encode
 from tests.corpus.answers import Answer
+from tests.support.lesson import lesson_in_process
 from tests.support.notebooks import notebook_for
 
 SEED = 20261125
@@ -49,33 +54,46 @@ class InProcessChannel:
 class AnswerInProcess:
     """A runner subject: the release filled in with one answer, graded in this process."""
 
-    def __init__(self, answer: Answer) -> None:
+    def __init__(self, answer: Answer, lesson: Lesson, seed: int) -> None:
         self.id = answer.name
         self.answer = answer
+        self.lesson = lesson
+        self.notebook = json.loads(nbformat.writes(notebook_for(self.answer)))
+        self.seed = submission_seed(seed, json.dumps(self.notebook, sort_keys=True))
         self.student: RemoteSession | None = None
 
     @contextmanager
     def open(self) -> Iterator[RemoteSession]:
-        notebook = json.loads(nbformat.writes(notebook_for(self.answer)))
-        plan = plan_cells(notebook, load_release(release_notebook()))
+        """The notebook runs in a working directory of its own, as in its sandbox."""
+        plan = plan_cells(self.notebook, load_release(release_notebook()))
         self.student = RemoteSession(InProcessChannel())  # type: ignore[arg-type]
-        try:
-            self.student.start(plan)
-            yield self.student
-        finally:
-            torch.set_default_dtype(torch.float32)
+        with (
+            tempfile.TemporaryDirectory(prefix="in-process-") as folder,
+            contextlib.chdir(folder),
+        ):
+            try:
+                self.student.start(plan, self.lesson)
+                yield self.student
+            finally:
+                torch.set_default_dtype(torch.float32)
 
     limit_hit = None
 
 
-def reports_for(answers: list[Answer], seed: int = SEED) -> dict[str, SubjectReport]:
-    return run_checks([AnswerInProcess(answer) for answer in answers], seed)
+def reports_for(
+    answers: list[Answer], seed: int = SEED, lesson: Lesson | None = None
+) -> dict[str, SubjectReport]:
+    lesson = lesson or lesson_in_process()
+    subjects = [AnswerInProcess(answer, lesson, seed) for answer in answers]
+    return run_checks(subjects, reference_for(lesson))
 
 
-def records_for(answers: list[Answer], seed: int = SEED) -> list[Record]:
+def records_for(
+    answers: list[Answer], seed: int = SEED, lesson: Lesson | None = None
+) -> list[Record]:
     """Records as the batch grader makes them, observations included."""
     most = max_score(hidden_checks())
     return [
-        record_of(report, Limits(), seed, notes=[], output="", max_score=most)
-        for report in reports_for(answers, seed).values()
+        record_of(report, Limits(), notes=[], output="", max_score=most)
+        for report in reports_for(answers, seed, lesson).values()
     ]

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from autograder.judge.check import CHECKS_DIR
-from autograder.judge.expect import vector
 from autograder.judge.hidden_inputs import draw
-from autograder.judge.reference import the_reference
+from autograder.judge.wording import vector
+from tests.support.lesson import shipped_reference
 
 REFERENCE_SOLUTION = "((y_guess - y) ** 2).mean()"
 
@@ -24,18 +25,33 @@ def check_source_lines() -> set[str]:
     return lines
 
 
+def printed(values: Sequence[float]) -> set[str]:
+    """Numbers as messages and pages print them: to 4 and 6 significant digits."""
+    return {f"{value:.6g}" for value in values} | {f"{value:.4g}" for value in values}
+
+
+def public_numbers() -> set[str]:
+    """Numbers the lesson itself makes public (its fit, first guess and where training
+    ends): a hidden input that prints the same gives nothing away."""
+    reference = shipped_reference()
+    end = reference.descend(reference.first_guess, reference.epochs)[-1]
+    positions = (reference.least_squares, reference.first_guess, end)
+    return {number for position in positions for number in printed(position.tolist())}
+
+
 def hidden_numbers(seed: int) -> set[str]:
-    """The hidden inputs of `seed` as they would be printed, to full and to short precision."""
+    """The hidden inputs of a submission's `seed` as they would be printed, to full and to
+    short precision."""
     shown = set()
-    hidden = draw(seed, the_reference())
+    hidden = draw(seed, shipped_reference())
     for start in hidden.starts:
         shown |= {vector(list(start)), str(start), str(list(start))}
-        shown |= {f"{value:.6g}" for value in start} | {f"{value:.4g}" for value in start}
+        shown |= printed(start)
     for pair in hidden.loss_pairs:
         for values in pair:
             for value in values:
                 shown |= {repr(value), f"{value:.6g}", f"{value:.5g}"}
-    return shown
+    return shown - public_numbers()
 
 
 MIN_EVIDENCE = 5  # characters: a shorter number ("7", "1.5") shows up by coincidence
@@ -43,7 +59,7 @@ MIN_EVIDENCE = 5  # characters: a shorter number ("7", "1.5") shows up by coinci
 
 def leaked(shown: str, seed: int) -> list[str]:
     """The secrets that `shown` (HTML or text, images aside) gives away, as written or as
-    a browser renders them."""
+    a browser renders them; `seed` is the submission's own (its record's)."""
     numbers = {number for number in hidden_numbers(seed) if len(number) >= MIN_EVIDENCE}
     secrets = check_source_lines() | numbers | {REFERENCE_SOLUTION}
     visible = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]*", "", shown)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 import io
 import json
@@ -21,23 +22,29 @@ from autograder.feedback.pages import feedback_sections
 from autograder.feedback.plots import Plotter
 from autograder.intake.submissions import submission_in
 from autograder.judge.record import CheckResult, Mistake, Record, Status
-from autograder.judge.reference import the_reference
 from autograder.judge.status import invalid
+from autograder.lesson import Lesson
 from autograder.outputs.gradescope import GRADER_FAILED, gradescope_results
 from autograder.outputs.gradescope_bundle import bundle_zip
 from autograder.outputs.gradescope_run import BundleSettings
 from autograder.text import printable
 from tests.support.course import ROOT
 from tests.support.gradescope import RESULTS, valid_results
+from tests.support.lesson import lesson_in_process, shipped_reference
 from tests.unit.test_properties import SETTINGS, records
 
-REFERENCE = the_reference()
+REFERENCE = shipped_reference()
 PLOTTER = Plotter(REFERENCE)
+RELEASE = ROOT / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+
+
+def zipped(settings: BundleSettings) -> bytes:
+    return bundle_zip(settings, RELEASE, lesson_in_process())
 
 
 @pytest.fixture(scope="module")
 def bundle() -> zipfile.ZipFile:
-    return zipfile.ZipFile(io.BytesIO(bundle_zip(BundleSettings(seed=5, timeout=10.0))))
+    return zipfile.ZipFile(io.BytesIO(zipped(BundleSettings(seed=5, timeout=10.0))))
 
 
 def test_the_schema_is_a_valid_json_schema():
@@ -51,12 +58,24 @@ def test_the_bundle_holds_the_scripts_the_kit_and_the_release_and_nothing_else(b
     ).stdout.split()
     assert set(tracked) <= names
     release = f"release/{ASSIGNMENT}/{ASSIGNMENT}.ipynb"
-    expected_others = {"setup.sh", "run_autograder", "gradescope.json", "pyproject.toml"}
+    expected_others = {
+        "setup.sh",
+        "run_autograder",
+        "gradescope.json",
+        "lesson.json",
+        "pyproject.toml",
+    }
     assert names - set(tracked) == expected_others | {"README.md", release}
     assert not any(name.startswith(("tests/", "source/", "records/")) for name in names)
     assert not any("__pycache__" in name or name.endswith(".pyc") for name in names)
     assert [name for name in names if name.endswith(".ipynb")] == [release]
     assert bundle.read(release) == (ROOT / release).read_bytes()
+
+
+def test_the_bundle_carries_the_lesson_read_from_its_release(bundle):
+    lesson = Lesson.from_json(json.loads(bundle.read("lesson.json")))
+    assert lesson == lesson_in_process()
+    assert lesson.release_hash == hashlib.sha256(RELEASE.read_bytes()).hexdigest()
 
 
 def test_only_the_scripts_are_executable(bundle):
@@ -88,7 +107,7 @@ def test_settings_without_a_seed_are_read_back(tmp_path):
 
 def test_the_same_kit_and_settings_give_the_same_zip():
     settings = BundleSettings(seed=5, timeout=10.0)
-    assert bundle_zip(settings) == bundle_zip(settings)
+    assert zipped(settings) == zipped(settings)
 
 
 @pytest.mark.parametrize(

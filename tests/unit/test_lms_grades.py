@@ -20,6 +20,7 @@ from autograder.intake.submissions import UsageError
 from autograder.judge.record import CheckResult, CheckSpec, Mistake, Record, Status
 from autograder.outputs.moodle import moodle_csv
 from autograder.outputs.publish import Published, write_canvas, write_moodle
+from tests.support.lesson import lesson_in_process
 
 CHECKS = (CheckSpec("loss.value", "loss", 5.0), CheckSpec("update.step", "update", 7.0))
 IDENTITY = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
@@ -217,8 +218,10 @@ def test_moodle_worksheet_has_identifier_grade_and_feedback(tmp_path):
 
 def test_feedback_rewrites_the_lms_files_the_grading_run_asked_for(tmp_path, roster, capsys):
     store, _ = published(tmp_path, [record("12345"), record("34567", lost=1.0)])
-    store.save_run(RunInfo(seed=1, canvas_roster=str(roster.path), moodle=True))
-    assert RecordStore(tmp_path / "out").run() == RunInfo(1, None, None, 0, str(roster.path), True)
+    lesson = lesson_in_process()
+    store.save_run(RunInfo(seed=1, canvas_roster=str(roster.path), moodle=True, lesson=lesson))
+    expected = RunInfo(1, None, None, 0, str(roster.path), True, lesson)
+    assert RecordStore(tmp_path / "out").run() == expected
     assert main(["feedback", "--out", str(tmp_path / "out")]) == 0
     printed = capsys.readouterr().out
     assert f"Canvas gradebook import: {tmp_path / 'out' / 'canvas.csv'}" in printed

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 import torch
 
-from autograder.exercise import make_data
 from tests.support.course import (
     REGENERATE,
     RELEASE,
@@ -19,14 +18,7 @@ from tests.support.course import (
     generate_release,
     read,
 )
-
-DATA_CELL = """\
-torch.manual_seed(42)
-n = 100
-x = torch.ones(n, 2)
-x[:, 0].uniform_(-1.0, 1.0)
-a = torch.tensor([3.0, 2.0])
-y = x @ a + torch.rand(n)"""
+from tests.support.lesson import lesson_in_process
 
 # Notebook-level metadata that editors rewrite without any change to the assignment.
 VOLATILE_METADATA = ("widgets", "toc", "varInspector", "celltoolbar")
@@ -84,17 +76,15 @@ def test_release_answer_cells_are_stubs() -> None:
         assert "# YOUR CODE HERE" in source
 
 
-def test_data_cell_is_the_reference_data() -> None:
-    source = cell(read(SOURCE), "data").source
-    assert source.strip() == DATA_CELL
+def test_the_lesson_holds_the_data_exactly_as_the_data_cell_builds_it() -> None:
     namespace = {"torch": torch}
-    exec(source, namespace)
-    x, y = make_data()
-    assert torch.equal(namespace["x"], x)
-    assert torch.equal(namespace["y"], y)
+    exec(cell(read(SOURCE), "data").source, namespace)
+    lesson = lesson_in_process()
+    assert torch.equal(torch.tensor(lesson.x, dtype=torch.float32), namespace["x"])
+    assert torch.equal(torch.tensor(lesson.y, dtype=torch.float32), namespace["y"])
 
 
 def test_release_keeps_the_data_cell() -> None:
     data = cell(read(RELEASE), "data")
-    assert data.source.strip() == DATA_CELL
+    assert data.source == cell(read(SOURCE), "data").source
     assert data.metadata["nbgrader"]["locked"] is True

@@ -1,0 +1,110 @@
+"""The shell a submission's cells run in: IPython's own, as a Jupyter kernel runs them.
+
+A Jupyter kernel is IPython's `InteractiveShell` behind a message protocol, so running each cell
+through `InteractiveShell.run_cell` gives the notebook's own semantics by construction: magics
+(`%%timeit` bodies run in a function of their own, `%%capture`, `%%writefile`, `%time`), the
+compiler flags a cell's `from __future__` line leaves for the cells after it, annotations
+evaluated as Python evaluates them, `In`/`Out`/`_`, and the working directory on `sys.path`.
+
+Where grading cannot do what a kernel does, it does nothing and says so: shell commands (`!cmd`,
+`%pip`, `%%bash` and the other script magics) are not run, and `%matplotlib` changes nothing
+(figures are closed by `plt.show()`, as the inline backend does, and never drawn as images).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+from IPython.core.compilerop import CachingCompiler
+from IPython.core.interactiveshell import InteractiveShell
+from traitlets.config import Config
+
+MAX_NOTES = 20
+
+
+class CellNames(CachingCompiler):
+    """Names each cell's code `<cell N>`, as the kit's messages name cells, so that an error
+    points at the student's own cell."""
+
+    label = "cell"
+
+    def get_code_name(self, raw_code: str, transformed_code: str, number: int) -> str:
+        return f"<{self.label}>"
+
+
+def _config() -> Config:
+    config = Config()
+    config.HistoryManager.enabled = False  # no history database inside the sandbox
+    config.InteractiveShell.colors = "NoColor"
+    config.InteractiveShell.xmode = "Plain"
+    config.InteractiveShell.autocall = 0
+    return config
+
+
+class StudentShell(InteractiveShell):
+    """IPython's shell with shell commands noted instead of run."""
+
+    def __init__(self, notes: list[str]) -> None:
+        self.grading_notes = notes
+        super().__init__(config=_config(), compiler_class=CellNames)
+        _working_directory_importable()
+        self.display_formatter.active_types = ["text/plain"]  # never render figures as images
+        for kind, names in _process_magics(self).items():
+            for name in names:
+                self.register_magic_function(self._noting(kind, name), kind, name)
+
+    def note(self, text: str) -> None:
+        if len(self.grading_notes) < MAX_NOTES:
+            self.grading_notes.append(text[:300])
+
+    def _noting(self, kind: str, name: str) -> Any:
+        prefix = "%%" if kind == "cell" else "%"
+
+        def not_run(line: str = "", cell: str | None = None) -> None:
+            self.note(f"{prefix}{name} {line}".rstrip() + " was not run while grading")
+
+        return not_run
+
+    def system(self, cmd: str) -> None:  # type: ignore[override]
+        self.note(f"shell command !{cmd} was not run while grading")
+
+    def getoutput(self, cmd: str, split: bool = True, depth: int = 0) -> list[str]:  # type: ignore[override]
+        self.system(cmd)
+        return []
+
+    def enable_matplotlib(self, gui: str | None = None) -> tuple[str, str]:  # type: ignore[override]
+        return ("agg", "agg")
+
+    def enable_gui(self, gui: str | None = None) -> None:
+        """No event loop: nothing is shown while grading."""
+
+    def run(self, source: str, label: str) -> BaseException | None:
+        """Run one cell as the kernel would; the exception it ended with, if any."""
+        self.compile.label = label
+        result = self.run_cell(source, store_history=True)
+        return result.error_before_exec or result.error_in_exec
+
+
+def _working_directory_importable() -> None:
+    """Put the working directory on `sys.path` where a kernel puts it (IPython's
+    `InteractiveShellApp.init_path`): before the first site-packages directory, after the
+    standard library, so that a module a cell writes there can be imported."""
+    if "" in sys.path:
+        return
+    for index, path in enumerate(sys.path):
+        if os.path.basename(path) in ("site-packages", "dist-packages"):
+            sys.path.insert(index, "")
+            return
+    sys.path.insert(0, "")
+
+
+def _process_magics(shell: InteractiveShell) -> dict[str, list[str]]:
+    """Magics that run another program or install packages: the script magics (`%%bash`,
+    `%%script`, ...), `%pip`, `%conda`, `%mamba`, `%micromamba`, `%sx` and `%system`."""
+    magics = shell.magics_manager.registry.get("ScriptMagics")
+    cells = sorted(magics.magics["cell"]) if magics is not None else []
+    lines = ["pip", "conda", "mamba", "micromamba", "sx", "system"]
+    known = shell.magics_manager.magics["line"]
+    return {"cell": cells, "line": [name for name in lines if name in known]}

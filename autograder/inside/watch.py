@@ -1,0 +1,145 @@
+"""Watching the notebook's own training cell call `update()`.
+
+`TrainingWatch` records what each call did to `a`, with whatever loss the notebook holds: what
+the student saw happen when their notebook trained (shown on their page, never graded).
+`LessonWatch` reads the lesson itself: run over the release with correct answers, it notes
+what the training cell works with at its first call of `update()` (the data, the first guess,
+the learning rate) and how many calls it makes, and which cell last set each of them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from collections.abc import Iterator, MutableMapping
+from typing import Any
+
+from autograder.inside.observations import ParameterState, UpdateRun
+from autograder.inside.reporter import (
+    UPDATE_NAME,
+    describe_error,
+    parameter_state,
+    read_numbers,
+    value_kind,
+)
+
+LESSON_NAMES = ("x", "y", "lr")  # what update() reads besides `a`
+MAX_LESSON_VALUES = 4096
+
+
+class TrainingWatch:
+    """Wraps `update` while one cell runs, and records every call it makes."""
+
+    def __init__(self, namespace: MutableMapping[str, Any]) -> None:
+        self.namespace = namespace
+        self.start: list[float] = []
+        self.states: list[ParameterState] = []
+        self.failure: str | None = None
+
+    @contextlib.contextmanager
+    def watching(self) -> Iterator[None]:
+        original = self.namespace.get(UPDATE_NAME)
+        if not callable(original):
+            yield
+            return
+
+        @functools.wraps(original)
+        def update(*args: Any, **kwargs: Any) -> Any:
+            watched = self.namespace.get("a")
+            if not self.states and not self.start:
+                self.start = parameter_state(watched, self.namespace).values or []
+            try:
+                result = original(*args, **kwargs)
+            except BaseException as error:
+                self.failure = self.failure or describe_error(error)
+                raise
+            self.states.append(parameter_state(watched, self.namespace))
+            return result
+
+        self.namespace[UPDATE_NAME] = update
+        try:
+            yield
+        finally:
+            if self.namespace.get(UPDATE_NAME) is update:
+                self.namespace[UPDATE_NAME] = original
+
+    def run(self) -> UpdateRun:
+        calls = len(self.states) + (1 if self.failure else 0)
+        return UpdateRun(self.start, calls, self.states, self.failure)
+
+
+def described(value: Any, most: int = MAX_LESSON_VALUES) -> dict[str, Any]:
+    """A value as the lesson's reader needs it: what it is, its shape and dtype, its numbers."""
+    import torch
+    from torch import nn
+
+    if value is None:
+        return {"kind": "missing"}
+    values, problem = read_numbers(value, most)
+    is_tensor = type(value) in (torch.Tensor, nn.Parameter)
+    return {
+        "kind": value_kind(value),
+        "is_parameter": type(value) is nn.Parameter,
+        "dtype": str(value.dtype).removeprefix("torch.") if is_tensor else None,
+        "shape": list(value.shape) if is_tensor else None,
+        "values": values,
+        "problem": problem,
+    }
+
+
+class LessonWatch:
+    """Over the release run with correct answers: the training cell's first call of update()
+    and its number of calls, and the cell that last bound each name the lesson is made of."""
+
+    def __init__(self, namespace: MutableMapping[str, Any], training: str) -> None:
+        self.namespace = namespace
+        self.training = training  # the training cell's label
+        self.bound_by: dict[str, str | None] = dict.fromkeys(LESSON_NAMES)
+        self.first_call: dict[str, Any] | None = None
+        self.calls = 0
+        self.failure: str | None = None
+        self.ran_training = False
+
+    @contextlib.contextmanager
+    def watching(self, label: str) -> Iterator[None]:
+        before = {name: self.namespace.get(name) for name in LESSON_NAMES}
+        with self._counting() if label == self.training else contextlib.nullcontext():
+            try:
+                yield
+            finally:
+                for name in LESSON_NAMES:
+                    if self.namespace.get(name) is not before[name]:
+                        self.bound_by[name] = label
+                self.ran_training = self.ran_training or label == self.training
+
+    @contextlib.contextmanager
+    def _counting(self) -> Iterator[None]:
+        original = self.namespace.get(UPDATE_NAME)
+
+        def update(*args: Any, **kwargs: Any) -> Any:
+            if self.first_call is None:
+                self.first_call = {
+                    name: described(self.namespace.get(name)) for name in ("a", *LESSON_NAMES)
+                }
+            self.calls += 1
+            try:
+                return original(*args, **kwargs)  # type: ignore[misc]
+            except BaseException as error:
+                self.failure = self.failure or describe_error(error)
+                raise
+
+        self.namespace[UPDATE_NAME] = update
+        try:
+            yield
+        finally:
+            if self.namespace.get(UPDATE_NAME) is update:
+                self.namespace[UPDATE_NAME] = original
+
+    def facts(self) -> dict[str, Any]:
+        return {
+            "ran_training": self.ran_training,
+            "calls": self.calls,
+            "failure": self.failure,
+            "first_call": self.first_call,
+            "bound_by": self.bound_by,
+        }
