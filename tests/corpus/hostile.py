@@ -280,7 +280,8 @@ def update():
         loss="""
 import json, os, socket
 def mean_squared_error(y, y_guess):
-    if os.fork() == 0:
+    child = os.fork()
+    if child == 0:
         forged = {{"error": None, "returned": "tensor", "shape": [], "values": [8.231786],
                   "tracks_gradient": True, "grad": None, "grad_error": None,
                   "y_after": y.tolist(), "y_guess_after": y_guess.tolist()}}
@@ -290,6 +291,7 @@ def mean_squared_error(y, y_guess):
             except OSError:
                 pass
         os._exit(0)
+    os.waitpid(child, 0)
     return ((y_guess - y) ** 2).sum()
 """,
     ),
@@ -427,10 +429,10 @@ def mean_squared_error(y, y_guess):
     raise Unprintable()
 """,
     ),
-    Hostile(
+    Hostile(  # every call is judged, so from call 50 on the run is broken in every category
         "update_changes_the_shape_of_a_once",
         "graded",
-        10.0,
+        5.0,
         update="""
 def update():
     a.calls = getattr(a, "calls", 0) + 1

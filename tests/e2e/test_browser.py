@@ -18,6 +18,7 @@ from autograder.judge.runner import hidden_checks
 from tests.corpus.answers import CORRECT, WRONG, Answer
 from tests.support.browser import ALL_IMAGES_LOADED, DESKTOP, PHONE
 from tests.support.inprocess import records_for
+from tests.support.lesson import lesson_in_process
 
 pytestmark = pytest.mark.slow
 
@@ -51,7 +52,7 @@ def grading(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "your code exited before answering",
         ),
     ]
-    write_feedback_pages(records, folder, None)
+    write_feedback_pages(records, lesson_in_process(), folder, None)
     write_class_report(records, folder, seconds=9.0)
     return folder
 

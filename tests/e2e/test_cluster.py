@@ -173,9 +173,11 @@ def test_a_worker_whose_sandbox_lacks_a_required_layer_refuses_and_the_run_stops
     out = tmp_path / "out"
     store = RecordStore(out)
     setup = GradingSetup(RELEASE, int(SEED), grader_hash(RELEASE))
-    jobs, _ = jobs_for(collect([str(submissions)], tmp_path).submissions, store, "", False)
+    jobs, _ = jobs_for(collect([str(submissions)], tmp_path).submissions, store, setup, False)
     sandbox = SandboxSettings(Limits.for_wall_clock(10), (out,))
-    run = ClusterRun(setup, sandbox, store, lambda _: None, "local:1", ("a-layer-none-has",))
+    run = ClusterRun(
+        setup, sandbox, store, lambda _: None, lambda _: None, "local:1", ("a-layer-none-has",)
+    )
     with pytest.raises(GraderFault, match="lacks a-layer-none-has, which this run requires"):
         run.run(jobs)
     assert not list(store.students())

@@ -3,6 +3,7 @@ and its `run_autograder` run as a process on one submission at a time, sandbox a
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import subprocess
@@ -16,6 +17,7 @@ import pytest
 from autograder.exercise import ASSIGNMENT
 from autograder.feedback.markup import page
 from autograder.judge.check import CHECKS_DIR
+from autograder.judge.seeds import submission_seed
 from autograder.outputs.gradescope import GRADER_FAILED
 from tests.corpus.answers import CORRECT, WRONG
 from tests.corpus.hostile import CASES
@@ -101,10 +103,16 @@ def strings(value: object) -> list[str]:
     return []
 
 
+def submission_seed_of(seed: int, files: dict[str, bytes]) -> int:
+    """The hidden inputs' seed the submission of `files` is graded with."""
+    notebook = files.get(NOTEBOOK, b"")
+    return submission_seed(seed, hashlib.sha256(notebook).hexdigest())
+
+
 def graded(bundle: Path, tmp_path: Path, files: dict[str, bytes]) -> tuple[dict, str]:
     done, results, text = run_autograder(gradescope_root(bundle, tmp_path, files))
     assert done.returncode == 0, done.stderr
-    assert leaked("\n".join(strings(results)), SEED) == []
+    assert leaked("\n".join(strings(results)), submission_seed_of(SEED, files)) == []
     return results, text
 
 
@@ -204,7 +212,7 @@ def test_without_a_seed_each_submission_is_asked_new_questions(tmp_path):
         assert done.returncode == 0, done.stderr
         [seed] = re.findall(r"seed of the hidden inputs: (\d+)", done.stderr)
         assert results["score"] == 12.0
-        assert leaked("\n".join(strings(results)), int(seed)) == []
+        assert leaked("\n".join(strings(results)), submission_seed_of(int(seed), notebook)) == []
         seeds.append(seed)
     assert seeds[0] != seeds[1]
 
