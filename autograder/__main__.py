@@ -43,7 +43,8 @@ def check_command(arguments: argparse.Namespace) -> int:
     if not path.is_file():
         raise UsageError(f"no such notebook: {path}")
     seed = new_seed() if arguments.seed is None else arguments.seed
-    record, lesson = check_notebook(path, _limits(arguments.timeout), _release(None), seed)
+    release = _release(_course_here())
+    record, lesson = check_notebook(path, _limits(arguments.timeout), release, seed)
     if arguments.json:
         document = {
             "notebook": str(path),
@@ -100,7 +101,7 @@ def grade_command(arguments: argparse.Namespace) -> int:
         batch = collect(arguments.submissions, Path(scratch))
         if batch.course_root:
             check_course(batch.course_root)
-        release = _release(batch.course_root)
+        release = _release(batch.course_root or _course_here())
         store = RecordStore(out)
         earlier = store.run()
         seed = arguments.seed if arguments.seed is not None else earlier.seed if earlier else None

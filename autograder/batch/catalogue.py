@@ -554,9 +554,24 @@ def as_in_jupyter(reference: Reference) -> list[Answer]:
     ]
 
 
+def correct(reference: Reference) -> list[Answer]:
+    """Right answers in the styles students write them, which must keep every point."""
+    return [
+        Answer(
+            "learning_rate_written_inside_update",
+            update=_update(
+                f"    lr = {reference.lr!r}\n"
+                + _STEP
+                + "    with torch.no_grad():\n        a.sub_(lr * a.grad)\n        a.grad = None\n"
+            ),
+        ),
+    ]
+
+
 def catalogue(reference: Reference) -> list[Answer]:
     """Every typical answer, written against the lesson of `reference`."""
     return [
+        *correct(reference),
         *do_nothing(reference),
         *typical(reference),
         *stateful(reference),

@@ -26,7 +26,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from autograder.exercise import ANSWER_CELLS, TRAINING_CELL, category_of
+from autograder.exercise import ANSWER_CELLS, TRAINING_CELL, category_of, graded_cell
 
 MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
 MAX_CODE_CELLS = 400
@@ -46,6 +46,7 @@ class Cell:
     source: str
     origin: str
     role: str | None = None  # "training": the run of update() that feedback shows
+    answer: str | None = None  # the answer cell's grade id, for a student's answer cell
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -234,6 +235,7 @@ def plan_cells(notebook: dict[str, Any], release: Release) -> NotebookPlan:
         source = cell_source(cell.get("source", ""))
         label = f"cell {index + 1}"
         trusted = known.get(grade_id) if isinstance(grade_id, str) else None
+        answer = None
         if trusted is not None and trusted.grade_id not in labels:
             labels[trusted.grade_id] = label
             if trusted.kind != "answer":
@@ -241,7 +243,8 @@ def plan_cells(notebook: dict[str, Any], release: Release) -> NotebookPlan:
                 if _without_hidden_tests(source) != _without_hidden_tests(trusted.source):
                     notes.append(f"{label} is read-only but was edited; the original was used")
                 continue
-        placed.setdefault(anchor, []).append(Cell(label, source, "student"))
+            answer = trusted.grade_id
+        placed.setdefault(anchor, []).append(Cell(label, source, "student", answer=answer))
     steps: list[Step] = list(placed.get(None, []))
     for trusted in release.cells:
         label = labels.get(trusted.grade_id, trusted.label)
@@ -253,6 +256,7 @@ def plan_cells(notebook: dict[str, Any], release: Release) -> NotebookPlan:
         else:
             steps.append(Cell(label, trusted.source, "release", trusted.role))
         steps.extend(placed.get(trusted.grade_id, []))
+    notes += _answers_below_their_graded_cells(steps, release)
     steps, after_last = _until_last_checkpoint(steps)
     for cell in after_last:
         if cell.origin == "student":
@@ -262,6 +266,31 @@ def plan_cells(notebook: dict[str, Any], release: Release) -> NotebookPlan:
             )
     _refuse_oversized(steps)
     return NotebookPlan(steps=steps, notes=notes)
+
+
+def _answers_below_their_graded_cells(steps: list[Step], release: Release) -> list[str]:
+    """A note for each answer cell the student put below a graded cell that, in the release,
+    comes after it: that graded cell was judged before the answer ran."""
+    position = {cell.grade_id: cell.index for cell in release.cells}
+    passed: list[Checkpoint] = []
+    notes = []
+    for step in steps:
+        if isinstance(step, Checkpoint):
+            passed.append(step)
+        elif step.answer is not None:
+            skipped = [
+                checkpoint
+                for checkpoint in passed
+                if position[graded_cell(checkpoint.category)] > position[step.answer]
+            ]
+            if skipped:
+                first = skipped[0]
+                notes.append(
+                    f"{step.label} (your {step.answer}) comes below {first.label}, the graded "
+                    f"cell for {first.category}, so it had not run when {first.category} was "
+                    "graded"
+                )
+    return notes
 
 
 def plan_release(release: Release, answers: dict[str, str]) -> list[Step]:

@@ -11,7 +11,7 @@ from pathlib import Path
 from autograder.intake.notebook import InvalidNotebook, Release, load_release, plan_notebook
 from autograder.intake.submissions import Submission
 from autograder.judge.confinement import student_sandbox
-from autograder.judge.lesson_reading import read_lesson
+from autograder.judge.lesson_reading import probe_request, read_lesson
 from autograder.judge.record import Record, max_score
 from autograder.judge.reference import reference_for
 from autograder.judge.runner import SubjectReport, hidden_checks, run_checks
@@ -89,6 +89,8 @@ def check_submission(
     `hidden` (where the submission and the grader's files lie); the lesson is read from the
     release in that sandbox first, unless given (`IllPosedLesson` refuses it)."""
     trusted = load_release(release)
+    if lesson is None:
+        probe_request(trusted)  # a release whose cells cannot make a lesson: refused at once
     with student_sandbox(limits, hidden) as sandbox:
         lesson = lesson or read_lesson(sandbox, trusted)
         [record] = judge_submissions([submission], sandbox, trusted, lesson, limits, seed)
@@ -104,5 +106,7 @@ def check_notebook(path: Path, limits: Limits, release: Path, seed: int) -> tupl
 def lesson_of_release(release: Path, limits: Limits) -> Lesson:
     """The lesson of the release at `release`, read in a sandbox of its own (for commands
     that need it before anything is graded: `selftest`, `gradescope`)."""
+    trusted = load_release(release)
+    probe_request(trusted)  # a release whose cells cannot make a lesson: refused at once
     with student_sandbox(limits, []) as sandbox:
-        return read_lesson(sandbox, load_release(release))
+        return read_lesson(sandbox, trusted)
