@@ -35,7 +35,9 @@ def snapshot(namespace: Mapping[str, Any], own: Mapping[str, Any] | None = None)
 
     `own` is what the environment itself put in the namespace (IPython's `user_ns_hidden`,
     the kit's injected helpers): a name still bound to that same object is not the
-    student's, as IPython's `%who` decides."""
+    student's, as IPython's `%who` decides. Other private names are described by their type
+    only: `%timeit` run inside a function leaves its timer's variables (`_t0`, `_timer`) in
+    the namespace, with values that differ from run to run."""
     own = own or {}
     described: Snapshot = {}
     for name in sorted(namespace):
@@ -44,7 +46,12 @@ def snapshot(namespace: Mapping[str, Any], own: Mapping[str, Any] | None = None)
             continue
         if name in own and own[name] is value:
             continue
-        described[name] = _annotation_table(value) if name == _KEPT_DUNDER else describe(value)
+        if name == _KEPT_DUNDER:
+            described[name] = _annotation_table(value)
+        elif name.startswith("_"):
+            described[name] = f"a {_type_name(type(value))}"
+        else:
+            described[name] = describe(value)
     return described
 
 
