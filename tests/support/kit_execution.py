@@ -17,6 +17,7 @@ from pathlib import Path
 from autograder.intake.notebook import Cell, Checkpoint
 from tests.support.fidelity import GRADED, Snapshot, Step
 from tests.support.inprocess import InProcessChannel
+from tests.support.lesson import lesson_in_process
 from tests.support.namespace_snapshot import snapshot
 
 
@@ -32,11 +33,17 @@ def kit_snapshots(steps: Sequence[Step], directory: Path) -> list[Snapshot]:
     channel = InProcessChannel()
     snapshots: list[Snapshot] = []
     with _as_in_the_student_process(directory):
-        reply = channel.request({"op": "start", "steps": [s.to_json() for s in planned]}, 60)
+        start = {
+            "op": "start",
+            "steps": [s.to_json() for s in planned],
+            "lesson": lesson_in_process().for_student(),
+        }
+        reply = channel.request(start, 60)
         while reply.get("at") is not None:
             run = channel.responder.run
             assert run is not None
-            own = {name: run.namespace.get(name) for name in ("display", "get_ipython")}
+            hidden = run.shell.user_ns_hidden
+            own = {name: run.namespace[name] for name in hidden if name in run.namespace}
             with _quiet():
                 snapshots.append(snapshot(run.namespace, own))
             reply = channel.request({"op": "continue"}, 60)
