@@ -55,7 +55,7 @@ _NoTorchFunction = torch._C.DisableTorchFunction
 _detach, _reshape, _to, _tolist = _Tensor.detach, _Tensor.reshape, _Tensor.to, _Tensor.tolist
 _is_complex, _to_dense, _dequantize = _Tensor.is_complex, _Tensor.to_dense, _Tensor.dequantize
 _backward, _new_tensor, _as_subclass = _Tensor.backward, torch.tensor, _Tensor.as_subclass
-_clone, _equal = _Tensor.clone, torch.equal
+_clone, _equal, _no_grad = _Tensor.clone, torch.equal, torch.no_grad
 _float64 = torch.float64
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 # Attributes read through the C descriptors themselves: a subclass's `__getattribute__` or a
@@ -220,13 +220,15 @@ class Reporter:
         return function
 
     def loss(self, y: list[float], y_guess: list[float], plain: bool = False) -> LossRun:
-        """One call on these numbers: `y_guess` part of a graph (as `x @ a` is) unless
-        `plain`, then `backward()` on the result."""
+        """One call on these numbers: `y_guess` part of a graph (as `x @ a` is in update()),
+        then `backward()` on the result; or, `plain`, a tensor with no graph, called with
+        gradients off (as the training cell's loss per epoch is)."""
         targets = self.lesson.tensor(y)
         guess_leaf = self.lesson.tensor(y_guess, requires_grad=not plain)
         guess = guess_leaf if plain else guess_leaf * 1.0  # like `x @ a`: not a leaf
         before = (_clone(_detach(targets)), _clone(_detach(guess)))
-        run = self._call_loss(targets, guess, guess_leaf)
+        with _no_grad() if plain else contextlib.nullcontext():
+            run = self._call_loss(targets, guess, guess_leaf)
         y_after, _ = read_numbers(targets)
         y_guess_after, _ = read_numbers(guess)
         changed = not (_same(targets, before[0]) and _same(guess, before[1]))

@@ -149,7 +149,8 @@ class NotebookRun:
         finally:
             sys.stdout.flush()
         if watch is not None:
-            self.training, self._training_unsent = watch.run(), True
+            failed = describe_error(error) if error is not None else None
+            self.training, self._training_unsent = watch.run(failed), True
         if self.shell.exit_now:
             self.shell.exit_now = False
             self.notes.append(

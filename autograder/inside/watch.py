@@ -10,8 +10,9 @@ the learning rate) and how many calls it makes, and which cell last set each of 
 from __future__ import annotations
 
 import contextlib
-import functools
+import sys
 from collections.abc import Iterator, MutableMapping
+from types import CodeType, FrameType
 from typing import Any
 
 from autograder.inside.observations import ParameterState, UpdateRun
@@ -28,7 +29,9 @@ MAX_LESSON_VALUES = 4096
 
 
 class TrainingWatch:
-    """Wraps `update` while one cell runs, and records every call it makes."""
+    """Records every call the training cell makes of the student's `update`, by watching
+    its code run (a profile hook), not by replacing it: the notebook's own names stay exactly
+    what the student made them, as in a kernel."""
 
     def __init__(self, namespace: MutableMapping[str, Any]) -> None:
         self.namespace = namespace
@@ -38,34 +41,47 @@ class TrainingWatch:
 
     @contextlib.contextmanager
     def watching(self) -> Iterator[None]:
-        original = self.namespace.get(UPDATE_NAME)
-        if not callable(original):
+        code = _code_of(self.namespace.get(UPDATE_NAME))
+        if code is None:  # not Python code (a builtin, say): its training is not shown
             yield
             return
+        depth, watched = 0, None
 
-        @functools.wraps(original)
-        def update(*args: Any, **kwargs: Any) -> Any:
-            watched = self.namespace.get("a")
-            if not self.states and not self.start:
-                self.start = parameter_state(watched, self.namespace).values or []
-            try:
-                result = original(*args, **kwargs)
-            except BaseException as error:
-                self.failure = self.failure or describe_error(error)
-                raise
-            self.states.append(parameter_state(watched, self.namespace))
-            return result
+        def profile(frame: FrameType, event: str, arg: Any) -> None:
+            nonlocal depth, watched
+            if frame.f_code is not code:
+                return
+            if event == "call":
+                depth += 1
+                if depth == 1:
+                    watched = self.namespace.get("a")
+                    if not self.states and not self.start:
+                        self.start = parameter_state(watched, self.namespace).values or []
+            elif event == "return":
+                depth -= 1
+                if depth == 0:
+                    self.states.append(parameter_state(watched, self.namespace))
 
-        self.namespace[UPDATE_NAME] = update
+        previous = sys.getprofile()
+        sys.setprofile(profile)
         try:
             yield
         finally:
-            if self.namespace.get(UPDATE_NAME) is update:
-                self.namespace[UPDATE_NAME] = original
+            sys.setprofile(previous)
 
-    def run(self) -> UpdateRun:
-        calls = len(self.states) + (1 if self.failure else 0)
-        return UpdateRun(self.start, calls, self.states, self.failure)
+    def run(self, error: str | None) -> UpdateRun:
+        """The calls recorded; `error` is how the training cell ended, if it raised."""
+        return UpdateRun(self.start, len(self.states), self.states, error)
+
+
+def _code_of(function: Any) -> CodeType | None:
+    """The code a call of `function` runs: a function's own, or its `__call__`'s."""
+    candidates = [function, type(function).__call__] if callable(function) else []
+    for candidate in candidates:
+        code = getattr(candidate, "__code__", None)
+        if isinstance(code, CodeType):
+            return code
+    return None
 
 
 def described(value: Any, most: int = MAX_LESSON_VALUES) -> dict[str, Any]:

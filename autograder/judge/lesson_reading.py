@@ -129,19 +129,16 @@ _ANSWER_ONE = "from autograder.inside.responder import answer_one; answer_one"
 
 def lesson_from_facts(release: Release, facts: dict[str, Any]) -> Lesson:
     """The lesson the probe saw, or `IllPosedLesson` saying what makes it ungradable."""
-    training = release.named(release.cell(TRAINING_CELL).label)  # type: ignore[union-attr]
-    errors = facts.get("cell_errors") or []
-    if errors:
-        label, _, error = str(errors[0]).partition(": ")
-        raise IllPosedLesson(
-            f"{release.named(label)} fails even with correct answers ({error}); fix it in the "
-            "source notebook and regenerate the release"
-        )
+    training_label = release.cell(TRAINING_CELL).label  # type: ignore[union-attr]
+    training = release.named(training_label)
+    errors = [str(error).partition(": ") for error in facts.get("cell_errors") or []]
     if not facts.get("calls"):
-        raise IllPosedLesson(f"{training} never calls update(), so there is no training to judge")
-    if facts.get("failure"):
+        failed = [
+            f" (then it fails: {error})" for label, _, error in errors if label == training_label
+        ]
         raise IllPosedLesson(
-            f"{training}: update() fails even with correct answers ({facts['failure']})"
+            f"{training} never calls update(), so there is no training to judge"
+            + "".join(failed[:1])
         )
     calls = int(facts["calls"])
     if calls > MAX_EPOCHS:
@@ -183,6 +180,15 @@ def lesson_from_facts(release: Release, facts: dict[str, Any]) -> Lesson:
         raise IllPosedLesson(
             f"{data_cell}: x, y and a must share one dtype, float32 or float64, not "
             f"{', '.join(sorted(str(d) for d in dtypes))}"
+        )
+    if facts.get("failure"):
+        raise IllPosedLesson(
+            f"{training}: update() fails even with correct answers ({facts['failure']})"
+        )
+    for label, _, error in errors[:1]:
+        raise IllPosedLesson(
+            f"{release.named(label)} fails even with correct answers ({error}); fix it in the "
+            "source notebook and regenerate the release"
         )
     lesson = Lesson(
         x=tuple(rows),  # type: ignore[arg-type]

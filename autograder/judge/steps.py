@@ -110,7 +110,10 @@ def _judge(reference: Reference, run: UpdateRun) -> list[Call]:
     stale = leftover.any(dim=1) & reference.same_positions(
         after, before - reference.lr * (gradient + leftover)
     )
-    along = _along(reference, before, after, gradient)
+    # landing on the fit where one step would not is a jump, even where it runs along the
+    # gradient (as it does once training has left only the slowest direction to go)
+    jumped = reference.same_positions(after, reference.least_squares.expand_as(after))
+    along = _along(reference, before, after, gradient) & ~jumped
     calls = []
     for index, state in enumerate(run.after_each_call):
         if correct[index]:

@@ -9,6 +9,7 @@ source notebook.
 from __future__ import annotations
 
 from autograder.batch.catalogue import Answer, catalogue, reference_cells, source_notebook
+from tests.corpus.fidelity import FIDELITY
 from tests.support.lesson import shipped_reference
 from tests.support.notebooks import ROOT
 
@@ -112,10 +113,9 @@ def update():
     ),
 ]
 
-WRONG = [answer for answer in catalogue(shipped_reference()) if answer.loses or answer.may_lose]
-CORRECT += [
-    answer for answer in catalogue(shipped_reference()) if not answer.loses and not answer.may_lose
-]
+ALL = [*catalogue(shipped_reference()), *FIDELITY]
+WRONG = [answer for answer in ALL if answer.loses or answer.may_lose]
+CORRECT += [answer for answer in ALL if not answer.loses and not answer.may_lose]
 
 
 def cells(answer: Answer) -> tuple[str, str]:

@@ -109,9 +109,9 @@ ILL_POSED = [
         says="never calls update()",
     ),
     Edit(
-        "no_bias_column",
-        (("data", "x = torch.ones(n, 2)", "x = torch.ones(n, 1)"),),
-        says="x has shape",
+        "targets_with_an_extra_dimension",
+        (("data", "y = x @ a + torch.rand(n)", "y = (x @ a + torch.rand(n)).unsqueeze(1)"),),
+        says="y has shape (100, 1)",
     ),
     Edit(
         "learning_rate_as_a_tensor",

@@ -10,6 +10,7 @@ import json
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import nbformat
@@ -54,18 +55,19 @@ class InProcessChannel:
 class AnswerInProcess:
     """A runner subject: the release filled in with one answer, graded in this process."""
 
-    def __init__(self, answer: Answer, lesson: Lesson, seed: int) -> None:
+    def __init__(self, answer: Answer, lesson: Lesson, seed: int, release: Path) -> None:
         self.id = answer.name
         self.answer = answer
         self.lesson = lesson
-        self.notebook = json.loads(nbformat.writes(notebook_for(self.answer)))
+        self.release = release
+        self.notebook = json.loads(nbformat.writes(notebook_for(self.answer, release)))
         self.seed = submission_seed(seed, json.dumps(self.notebook, sort_keys=True))
         self.student: RemoteSession | None = None
 
     @contextmanager
     def open(self) -> Iterator[RemoteSession]:
         """The notebook runs in a working directory of its own, as in its sandbox."""
-        plan = plan_cells(self.notebook, load_release(release_notebook()))
+        plan = plan_cells(self.notebook, load_release(self.release))
         self.student = RemoteSession(InProcessChannel())  # type: ignore[arg-type]
         with (
             tempfile.TemporaryDirectory(prefix="in-process-") as folder,
@@ -81,19 +83,21 @@ class AnswerInProcess:
 
 
 def reports_for(
-    answers: list[Answer], seed: int = SEED, lesson: Lesson | None = None
+    answers: list[Answer], seed: int = SEED, release: Path | None = None
 ) -> dict[str, SubjectReport]:
-    lesson = lesson or lesson_in_process()
-    subjects = [AnswerInProcess(answer, lesson, seed) for answer in answers]
+    """The answers filled into `release` (the shipped one by default), graded on its lesson."""
+    release = release or release_notebook()
+    lesson = lesson_in_process(release)
+    subjects = [AnswerInProcess(answer, lesson, seed, release) for answer in answers]
     return run_checks(subjects, reference_for(lesson))
 
 
 def records_for(
-    answers: list[Answer], seed: int = SEED, lesson: Lesson | None = None
+    answers: list[Answer], seed: int = SEED, release: Path | None = None
 ) -> list[Record]:
     """Records as the batch grader makes them, observations included."""
     most = max_score(hidden_checks())
     return [
         record_of(report, Limits(), notes=[], output="", max_score=most)
-        for report in reports_for(answers, seed, lesson).values()
+        for report in reports_for(answers, seed, release).values()
     ]

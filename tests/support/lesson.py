@@ -16,10 +16,14 @@ from autograder.lesson import Lesson
 from autograder.sandbox.protocol import decode, encode
 
 
-@functools.cache
 def lesson_in_process(release: Path | None = None) -> Lesson:
     """The lesson of `release` (the shipped one by default), read without a sandbox."""
-    trusted = load_release(release or release_notebook())
+    return _lesson_of(release or release_notebook())
+
+
+@functools.cache
+def _lesson_of(release: Path) -> Lesson:
+    trusted = load_release(release)
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         reply = Responder().handle(decode(encode(probe_request(trusted))))
     return lesson_from_facts(trusted, decode(encode(reply)))

@@ -1,0 +1,158 @@
+"""Lessons an instructor edits, each regenerated with the real `nbgrader generate_assignment`:
+the kit grades what the edited notebook says, and refuses an edit that cannot be graded.
+
+For each well-posed edit (`tests.support.edits.WELL_POSED`): `selftest` passes with the
+catalogue's expected matrix (which holds a correct answer with `lr` written inside `update()`
+with the lesson's value), every catalogue mistake loses the same categories as on the shipped
+lesson, and `check` and the feedback page quote the edited values. For each ill-posed edit,
+`selftest`, `check`, `grade` and `gradescope` refuse it with its one sentence, before any
+student is graded.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder.batch.catalogue import catalogue
+from autograder.judge.reference import reference_for
+from autograder.lesson import Lesson
+from tests.corpus.answers import REFERENCE
+from tests.support.course import ASSIGNMENT, NOTEBOOK, kernel_env
+from tests.support.edits import ILL_POSED, WELL_POSED, Edit, edited_course
+from tests.support.inprocess import records_for
+from tests.support.lesson import lesson_in_process, shipped_reference
+
+pytestmark = pytest.mark.slow
+
+
+def autograder(course: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
+    """`python -m autograder ...` run by an instructor in the course directory."""
+    return subprocess.run(
+        [sys.executable, "-m", "autograder", *arguments],
+        cwd=course,
+        env=kernel_env(),
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+
+
+def release_of(course: Path) -> Path:
+    return course / "release" / ASSIGNMENT / NOTEBOOK
+
+
+@pytest.fixture(scope="module", params=WELL_POSED, ids=lambda edit: edit.name)
+def edited(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return edited_course(tmp_path_factory.mktemp(request.param.name), request.param)
+
+
+def lesson_line(lesson: Lesson) -> str:
+    guess = ", ".join(f"{value:g}" for value in lesson.first_guess)
+    return f"lesson: {lesson.n} points, first guess ({guess}), lr = {lesson.lr:g}, {lesson.epochs}"
+
+
+def test_the_edit_changes_the_lesson(edited):
+    assert lesson_in_process(release_of(edited)) != lesson_in_process()
+
+
+def test_every_mistake_loses_what_it_loses_on_the_shipped_lesson(edited):
+    shipped = {answer.name: answer.loses for answer in catalogue(shipped_reference())}
+    mine = catalogue(reference_for(lesson_in_process(release_of(edited))))
+    assert {answer.name: answer.loses for answer in mine} == shipped
+
+
+def test_selftest_passes_on_the_edited_lesson(edited):
+    done = autograder(edited, "selftest")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "every one as expected" in done.stdout
+    assert "run top to bottom as nbgrader validate runs it: every cell passes" in done.stdout
+    assert lesson_line(lesson_in_process(release_of(edited))) in done.stdout
+    assert "\nlearning_rate_written_inside_update " in done.stdout
+
+
+def test_check_quotes_the_edited_lesson(edited, tmp_path):
+    lesson = lesson_in_process(release_of(edited))
+    [too_small] = [
+        a for a in catalogue(reference_for(lesson)) if a.name == "learning_rate_too_small"
+    ]
+    notebook = tmp_path / NOTEBOOK
+    nbformat.write(too_small.notebook(release_of(edited), REFERENCE), notebook)
+    done = autograder(edited, "check", str(notebook))
+    assert done.returncode == 0, done.stderr
+    assert lesson_line(lesson) in done.stdout
+    assert f"learning rate of {lesson.lr / 10:.3g}" in done.stdout
+    assert f"step with lr = {lesson.lr:.3g}" in done.stdout
+    assert "score: 8/12" in done.stdout
+
+
+def test_the_feedback_page_quotes_the_edited_lesson(edited, tmp_path):
+    from autograder.feedback.pages import write_feedback_pages
+
+    release = release_of(edited)
+    lesson = lesson_in_process(release)
+    answers = [a for a in catalogue(reference_for(lesson)) if a.name in ("loss_sum", "wrong_sign")]
+    records = records_for(answers, release=release)
+    paths = write_feedback_pages(records, lesson, tmp_path)
+    pages = {path.stem: as_read(path.read_text(encoding="utf-8")) for path in paths}
+    reference = reference_for(lesson)
+    guess = "(" + ", ".join(f"{value:.4g}" for value in lesson.first_guess) + ")"
+    assert f"Training: {lesson.epochs} calls of update()" in pages["wrong_sign"]
+    assert f"a −= {lesson.lr:g}·∇loss" in pages["wrong_sign"]
+    assert f"after {lesson.epochs} calls of" in pages["wrong_sign"]
+    assert f"with a = {guess}, your mean_squared_error returned" in pages["loss_sum"]
+    summed = float(((reference.prediction(reference.first_guess) - reference.y) ** 2).sum())
+    assert f"returned {summed:.6g}" in pages["loss_sum"]
+
+
+def as_read(page: str) -> str:
+    """A page's text as a reader sees it: tags gone, entities decoded."""
+    return html.unescape(re.sub(r"<[^>]+>", "", page))
+
+
+@pytest.fixture(scope="module", params=ILL_POSED, ids=lambda edit: edit.name)
+def ill_posed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    edit: Edit = request.param
+    return edit, edited_course(tmp_path_factory.mktemp(edit.name), edit)
+
+
+COMMANDS = {
+    "selftest": ["selftest"],
+    "check": ["check", f"source/{ASSIGNMENT}/{NOTEBOOK}"],
+    "grade": ["grade", "submitted", "--out", "grading", "--workers", "1"],
+    "gradescope": ["gradescope", "--out", "autograder.zip"],
+}
+
+
+def test_an_ill_posed_edit_is_refused_by_every_command_before_any_student_is_graded(ill_posed):
+    """The four commands run side by side, as four instructors would run them."""
+    edit, course = ill_posed
+    student = course / "submitted" / "ana" / ASSIGNMENT
+    student.mkdir(parents=True)
+    (student / NOTEBOOK).write_bytes(release_of(course).read_bytes())
+    running = {
+        name: subprocess.Popen(
+            [sys.executable, "-m", "autograder", *arguments],
+            cwd=course,
+            env=kernel_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name, arguments in COMMANDS.items()
+    }
+    for name, process in running.items():
+        stdout, stderr = process.communicate(timeout=900)
+        assert process.returncode == 2, f"{name}: {stdout}{stderr}"
+        line = stderr.strip().splitlines()[-1]
+        assert line.startswith("error: the lesson cannot be graded: "), f"{name}: {stderr}"
+        assert edit.says in line, f"{name}: {line}"
+        assert "cell " in line or "the release" in line, f"{name}: {line}"  # names the cell
+        assert "answers graded" not in stdout, name
+    assert not (course / "grading").exists() and not (course / "autograder.zip").exists()
