@@ -58,7 +58,7 @@ def check_command(arguments: argparse.Namespace) -> int:
         }
         print(json.dumps(document, indent=2))
         return 0
-    print(_lesson_line(lesson))
+    print(lesson.describe())
     if record.checks:
         print(as_table(record.checks))
     for line in [record.message, *record.notes]:
@@ -76,14 +76,6 @@ def _lesson_summary(lesson: Lesson) -> dict[str, object]:
         "epochs": lesson.epochs,
         "hash": lesson.hash,
     }
-
-
-def _lesson_line(lesson: Lesson) -> str:
-    guess = ", ".join(f"{value:g}" for value in lesson.first_guess)
-    return (
-        f"lesson: {lesson.n} points, first guess ({guess}), lr = {lesson.lr:g}, "
-        f"{lesson.epochs} epochs ({lesson.cells.training})"
-    )
 
 
 def grade_command(arguments: argparse.Namespace) -> int:
@@ -241,7 +233,7 @@ def selftest_command(arguments: argparse.Namespace) -> int:
     release = Path(arguments.release) if arguments.release else _release(course)
     _at_least_one("--workers", arguments.workers)
     lesson = lesson_of_release(release, Limits.for_wall_clock(20.0))
-    print(_lesson_line(lesson))
+    print(lesson.describe())
     failing = failing_cells(source)
     print(f"{source.name}, run top to bottom as nbgrader validate runs it: ", end="")
     print("every cell passes" if not failing else "")

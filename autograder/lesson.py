@@ -84,6 +84,14 @@ class Lesson:
     def to_json(self) -> dict[str, Any]:
         return {**self._facts(), "hash": self.hash}
 
+    def describe(self) -> str:
+        """One line for instructors: what the lesson is and where the training cell is."""
+        guess = ", ".join(f"{value:g}" for value in self.first_guess)
+        return (
+            f"lesson: {self.n} points, first guess ({guess}), lr = {self.lr:g}, "
+            f"{self.epochs} epochs ({self.cells.training})"
+        )
+
     def for_student(self) -> dict[str, Any]:
         """What a student process is handed to answer questions: the data and learning rate
         its notebook has (all public: the notebook shows them)."""

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from autograder.exercise import ASSIGNMENT, CATEGORIES
 from autograder.judge.reference import Reference
 
@@ -160,6 +162,9 @@ def do_nothing(reference: Reference) -> list[Answer]:
     first_loss = reference.loss_at(reference.first_guess)
     stepped = reference.given(reference.step_from(reference.first_guess))
     one_step = ", ".join(repr(value) for value in stepped)
+    gradient = reference.gradient_at(reference.first_guess)
+    across = torch.stack([-gradient[1], gradient[0]]) * 0.1 * reference.scale / gradient.norm()
+    sideways = ", ".join(repr(value) for value in reference.given(across))
     return [
         Answer(
             "update_does_nothing",
@@ -182,9 +187,11 @@ def do_nothing(reference: Reference) -> list[Answer]:
             says="returned None",
         ),
         Answer(
-            "loss_none_and_update_doubles_a",
+            "loss_none_and_update_moves_a_across_the_gradient",
             loss=_loss("    return None\n"),
-            update=_update("    with torch.no_grad():\n        a.mul_(2)\n"),
+            update=_update(
+                f"    with torch.no_grad():\n        a.add_(torch.tensor([{sideways}]))\n"
+            ),
             loses=frozenset({"loss"}) | ALL_OF_UPDATE,
             mistake="update_not_gradient_step",
             says="not a step along the gradient",
@@ -436,19 +443,6 @@ def stateful(reference: Reference) -> list[Answer]:
             loses=frozenset({"update", "convergence"}),
             mistake="update_momentum",
             says="call 2 of",
-        ),
-        Answer(
-            "momentum_in_a_global",
-            update="velocity = 0\n"
-            + _steps(
-                "global velocity",
-                "velocity = 0.9 * velocity + lr * a.grad",
-                "a.sub_(velocity)",
-                "a.grad.zero_()",
-            ),
-            loses=ALL_OF_UPDATE,
-            mistake="update_not_gradient_step",  # its velocity carries over from training
-            says="not a step along the gradient",
         ),
         Answer(
             "learning_rate_halved_every_call",

@@ -18,6 +18,7 @@ import hashlib
 import multiprocessing
 import signal
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -66,6 +67,7 @@ class BatchRun:
     checks: tuple[CheckSpec, ...] = ()  # the hidden checks, as the workers ran them
     interrupted: bool = False
     lesson: Lesson | None = None  # the lesson the run graded against (None: nothing graded)
+    reasons: tuple[tuple[str, int], ...] = ()  # why submissions were graded again, how many
 
 
 def jobs_for(
@@ -159,6 +161,7 @@ def grade_all(
         facts.checks,
         interrupted,
         runner.setup.lesson,
+        tuple(Counter(job.regraded for job in jobs if job.regraded).most_common()),
     )
 
 

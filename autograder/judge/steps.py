@@ -110,10 +110,7 @@ def _judge(reference: Reference, run: UpdateRun) -> list[Call]:
     stale = leftover.any(dim=1) & reference.same_positions(
         after, before - reference.lr * (gradient + leftover)
     )
-    # landing on the fit where one step would not is a jump, even where it runs along the
-    # gradient (as it does once training has left only the slowest direction to go)
-    jumped = reference.same_positions(after, reference.least_squares.expand_as(after))
-    along = _along(reference, before, after, gradient) & ~jumped
+    along = _along(reference, before, after, gradient)
     calls = []
     for index, state in enumerate(run.after_each_call):
         if correct[index]:
@@ -135,16 +132,19 @@ def _judge(reference: Reference, run: UpdateRun) -> list[Call]:
 def _along(
     reference: Reference, before: torch.Tensor, after: torch.Tensor, gradient: torch.Tensor
 ) -> torch.Tensor:
-    """For each call: a real move, and along the gradient: a multiple of it, or a few correct
-    steps."""
+    """For each call: a real move along the gradient, a multiple of it or a few correct steps.
+    Landing on the least-squares fit where a few correct steps would not is a jump, even where
+    it runs along the gradient (as it does once training has left only its slowest direction)."""
     moved = ~reference.same_positions(after, before) & gradient.any(dim=1)
     size = _sizes_along(before, after, gradient)
-    along = moved & reference.same_positions(after, before - size.unsqueeze(1) * gradient)
+    parallel = moved & reference.same_positions(after, before - size.unsqueeze(1) * gradient)
+    several = torch.zeros_like(moved)
     position = before
     for _ in range(FEW_STEPS):
         position = position - reference.lr * reference.gradients_at(position)
-        along |= moved & reference.same_positions(after, position)
-    return along
+        several |= moved & reference.same_positions(after, position)
+    at_fit = reference.same_positions(after, reference.least_squares.expand_as(after))
+    return (parallel & ~at_fit) | several
 
 
 def _sizes_along(before: torch.Tensor, after: torch.Tensor, gradient: torch.Tensor) -> torch.Tensor:

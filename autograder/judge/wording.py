@@ -11,6 +11,6 @@ def number(value: float) -> str:
 
 
 def vector(values: Sequence[float] | Any) -> str:
-    """`(3.05, 2.46)`: a position of `a` (a sequence of numbers or a tensor)."""
+    """`(1.5, -0.25)`: a position of `a` (a sequence of numbers or a tensor)."""
     items = values.tolist() if hasattr(values, "tolist") else values
     return "(" + ", ".join(f"{v:.4g}" for v in items) + ")"

@@ -79,6 +79,10 @@ def print_summary(
         f"graded {run.new} new and {run.regraded} changed submissions, skipped {run.unchanged} "
         f"unchanged, in {run.seconds:.1f} s"
     )
+    for reason, count in run.reasons:
+        console.print(Text(f"  graded again, {count}: {one_line(reason)}"))
+    if run.lesson is not None:
+        console.print(Text(run.lesson.describe()))
     unusual = [row for row in rows if row.status != Status.GRADED]
     if unusual:
         console.print("not graded normally:")

@@ -124,6 +124,19 @@ CALLS = [
         mistake="update_momentum",
     ),
     Answer(
+        "momentum_in_a_global",
+        update=update_with(
+            "global velocity",
+            "velocity = 0.9 * velocity + lr * a.grad",
+            "a.sub_(velocity)",
+            "a.grad.zero_()",
+            before="velocity = 0\n",
+        ),
+        loses=ALL_OF_UPDATE,  # the velocity the notebook's own training left carries over
+        mistake="update_not_gradient_step",
+        says="not a step along the gradient",
+    ),
+    Answer(
         "normalised_step_of_fixed_length",
         update=update_with("a.sub_(lr * a.grad / a.grad.norm())", "a.grad.zero_()"),
         loses=UPDATE_AND_CONVERGENCE,

@@ -279,7 +279,12 @@ def update():
         9.0,
         loss="""
 import json, os, socket
+forged_once = False
 def mean_squared_error(y, y_guess):
+    global forged_once
+    if forged_once:
+        return ((y_guess - y) ** 2).sum()
+    forged_once = True
     child = os.fork()
     if child == 0:
         forged = {{"error": None, "returned": "tensor", "shape": [], "values": [8.231786],
