@@ -192,7 +192,7 @@ def test_distinct_ids_get_distinct_file_names():
 def test_in_a_course_pages_go_to_nbgraders_feedback_folder(records, tmp_path):
     course = tmp_path / "course"
     paths = write_feedback_pages([records["reference"]], tmp_path / "out", course)
-    assert paths == [course / "feedback" / "reference" / ASSIGNMENT / "feedback.html"]
+    assert paths == [course / "feedback" / "reference" / ASSIGNMENT / f"{ASSIGNMENT}.html"]
     assert paths[0].is_file()
 
 

@@ -183,8 +183,13 @@ def test_moodle_worksheet_has_identifier_grade_and_feedback(tmp_path):
         record("1023", Status.GRADER_ERROR, message="the judge failed", name="Cleo Li"),
     ]
     store, run = published(tmp_path, records, moodle=True)
+    worksheet = tmp_path / "out" / "moodle.csv"
     assert write_moodle(store, run) == [
-        ("Moodle grading worksheet", tmp_path / "out" / "moodle.csv")
+        ("Moodle grading worksheet", worksheet),
+        (
+            "1 students the grader failed on are left out (1023), so Moodle keeps their grades",
+            worksheet,
+        ),
     ]
     header, *rows = parsed(tmp_path / "out" / "moodle.csv")
     assert header == [
