@@ -28,7 +28,7 @@ from autograder.judge.results import as_table
 from autograder.judge.seeds import new_seed
 from autograder.outputs.gradebook import check_course
 from autograder.outputs.publish import Published, publish, rows
-from autograder.outputs.summary import print_summary, progress
+from autograder.outputs.summary import print_rebuilt, print_summary, progress
 from autograder.sandbox import Limits
 from autograder.text import one_line
 
@@ -85,7 +85,10 @@ def grade_command(arguments: argparse.Namespace) -> int:
         seed = new_seed() if seed is None else seed
         course = str(batch.course_root) if batch.course_root else None
         canvas = str(roster.path) if roster else None
-        info = RunInfo(seed, course, canvas_roster=canvas, moodle=arguments.moodle)
+        students = tuple(submission.student for submission in batch.submissions)
+        info = RunInfo(
+            seed, course, canvas_roster=canvas, moodle=arguments.moodle, students=students
+        )
         store.save_run(info)
         hidden = [out, Path(scratch), *(Path(p) for p in arguments.submissions)]
         if batch.course_root:
@@ -108,7 +111,7 @@ def grade_command(arguments: argparse.Namespace) -> int:
                 advance,
                 arguments.scheduler,
             )
-    students = [submission.student for submission in batch.submissions]
+    students = list(info.students or ())
     if run.interrupted:
         done = sum(1 for student in students if store.has(student))
         print(
@@ -162,24 +165,31 @@ def _release(course_root: Path | None) -> Path:
 
 def feedback_command(arguments: argparse.Namespace) -> int:
     """Rebuild feedback pages and the class report from the records of an earlier `grade`,
-    in the places that `grade` wrote them, with its recorded grading time."""
+    in the places that `grade` wrote them, with its recorded grading time, for the class it
+    graded: a student whose record is missing or cannot be read gets a grader error row."""
     out = Path(arguments.out)
     if not (out / "records").is_dir():
         raise UsageError(f"{out} holds no graded records; run `grade --out {out}` first")
     store = RecordStore(out)
-    students = list(store.students())
+    earlier = store.run()
+    unknown: list[str] = []
+    if earlier is not None and earlier.students is not None:
+        students = list(earlier.students)
+    else:  # a folder graded before runs kept their class
+        students, unknown = list(store.students()), store.unreadable()
     if not students:
         raise UsageError(f"{out} holds no graded records; run `grade --out {out}` first")
-    earlier = store.run()
     course = arguments.course or (earlier.course_root if earlier else None)
     seconds = earlier.seconds if earlier else None
     course_root = Path(course) if course else None
     roster = _canvas_roster(earlier.canvas_roster if earlier else None)
     moodle = earlier.moodle if earlier else False
     published = Published(out, course_root, students, seconds, _hidden_checks(), roster, moodle)
-    for label, path in publish(store, published, pages=True):
-        print(f"{label}: {path}")
-    return 0
+    written = publish(store, published, pages=True)
+    found = rows(store, published)
+    print_rebuilt(found, unknown, written)
+    failed = unknown or any(row.status == Status.GRADER_ERROR for row in found)
+    return 1 if failed else 0
 
 
 def selftest_command(arguments: argparse.Namespace) -> int:
