@@ -99,7 +99,10 @@ def choose(files: Sequence[HandedIn]) -> Choice:
     best = min(rank(each.file_name) for each in candidates)
     chosen = [each for each in candidates if rank(each.file_name) == best]
     if len(chosen) > 1:
-        return Choice(None, _several(chosen, best), tuple(passed))
+        names = listed(each.name for each in chosen)
+        reason = f"several notebooks are more clearly the assignment's: {names}"
+        others = [(each, reason) for each in candidates if each not in chosen]
+        return Choice(None, _several(chosen, best), tuple(others + passed))
     [notebook] = chosen
     reason = f"{notebook.name} is graded instead, being {BECAUSE[best]}"
     others = [(each, reason) for each in candidates if each is not notebook]

@@ -160,7 +160,11 @@ def _folder_of_notebooks(place: Place, paths: list[Path]) -> Batch:
     (`ana-Copy1.ipynb` beside `ana.ipynb`), which is ana's and is listed as skipped."""
     found, skipped = [], []
     handed = [entry(path, path.name) for path in paths]
-    stems = {Path(each.name).stem for each in handed if is_notebook(each.name)}
+    stems = {  # the students: every notebook's but a hidden one's
+        Path(each.name).stem
+        for each in handed
+        if is_notebook(each.name) and not each.hidden and not is_folder(each.path)
+    }
     for each in handed:
         stem = Path(each.name).stem
         if is_folder(each.path):
