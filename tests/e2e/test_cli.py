@@ -73,7 +73,7 @@ def test_bad_inputs_get_one_sentence_exit_2_and_leave_nothing(tmp_path):
             f"error: {empty} holds no notebooks and is not an nbgrader submitted/ folder",
         ),
         (text_file, f"error: {text_file} is not a notebook, a folder or a .zip"),
-        (broken_zip, f"error: {broken_zip} is not a readable zip file"),
+        (broken_zip, f"error: {broken_zip} is not a readable zip file (File is not a zip file)"),
     ]:
         done = autograder("grade", str(argument), "--out", str(out))
         assert (done.returncode, done.stderr.strip()) == (2, message)
