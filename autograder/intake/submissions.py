@@ -178,10 +178,6 @@ def _folder_of_notebooks(place: Place, paths: list[Path]) -> Batch:
             skipped.append(place.skipped(each.path, f"a copy of {original}, which is graded"))
         else:
             found.append(Found(stem, (each,), each.path))
-    if not found:
-        raise UsageError(
-            f"{place.root} holds no notebooks and is not an nbgrader submitted/ folder"
-        )
     return _batch(place, found, skipped)
 
 
@@ -217,8 +213,11 @@ def collect(arguments: list[str], scratch: Path | None = None) -> Batch:
         submissions.extend(found.submissions)
         skipped.extend(found.skipped)
     if not submissions:
-        first = f": {skipped[0]}" if skipped else ""
-        raise UsageError(f"no submission to grade in {', '.join(arguments)}{first}")
+        first = f"; skipped {skipped[0]}" if skipped else ""
+        raise UsageError(
+            f"{', '.join(arguments)} holds no submission to grade (no notebook, no nbgrader "
+            f"submitted/ folder, no LMS download){first}"
+        )
     _refuse_repeated_students(submissions)
     return Batch(submissions=submissions, course_root=course_root, skipped=skipped)
 

@@ -156,10 +156,8 @@ def test_usage_errors_exit_2_without_grading(tmp_path: Path):
         bundle.writestr("../escape.ipynb", "{}")
     escaped = grade(str(evil), "--out", str(tmp_path / "out"))
     assert escaped.returncode == 2, escaped.stderr
-    assert (
-        f"error: no submission to grade in {evil}: evil.zip/../escape.ipynb: its path leaves"
-        in (escaped.stderr)
-    )
+    assert "holds no submission to grade" in escaped.stderr
+    assert "skipped evil.zip/../escape.ipynb: its path leaves" in escaped.stderr
     assert not (tmp_path / "escape.ipynb").exists() and not (tmp_path / "out").exists()
 
 
