@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.corpus.answers import CORRECT, WRONG
-from tests.support.course import ASSIGNMENT, NOTEBOOK, ROOT, copy_course, generate_release, nbgrader
+from tests.support.course import ASSIGNMENT, NOTEBOOK, ROOT, copy_released, nbgrader
 from tests.support.notebooks import notebook_for, write_submission
 
 pytestmark = pytest.mark.slow
@@ -40,9 +40,9 @@ def scores(out: Path) -> dict[str, float]:
 
 
 @pytest.fixture(scope="module")
-def course(tmp_path_factory) -> Path:
-    root = copy_course(tmp_path_factory.mktemp("batch") / "course")
-    release = generate_release(root)
+def course(tmp_path_factory, released_course) -> Path:
+    root = tmp_path_factory.mktemp("batch") / "course"
+    release = copy_released(released_course, root)
     for number, answer in enumerate(ANSWERS):
         notebook = notebook_for(answer, release)
         folder = root / "submitted" / answer.name / ASSIGNMENT

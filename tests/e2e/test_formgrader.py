@@ -38,8 +38,7 @@ from tests.support.course import (
     ASSIGNMENT,
     NOTEBOOK,
     ROOT,
-    copy_course,
-    generate_release,
+    copy_released,
     kernel_env,
     run,
 )
@@ -118,9 +117,9 @@ def hostile_submission(release: Path) -> nbformat.NotebookNode:
     return notebook
 
 
-def _course_with_submissions(root: Path) -> None:
+def _course_with_submissions(root: Path, released: Path) -> None:
     """A course copy with its release, and the four submissions."""
-    release = generate_release(copy_course(root))
+    release = copy_released(released, root)
     answers = {"correct": CORRECT[0], "wrong": WRONG_ANSWER}
     for number, student in enumerate(STUDENTS):
         folder = root / "submitted" / student / ASSIGNMENT
@@ -158,9 +157,11 @@ def _wait_until_serving(url: str, token: str, server: subprocess.Popen[bytes], l
 
 
 @pytest.fixture(scope="module")
-def formgrader(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Formgrader]:
+def formgrader(
+    tmp_path_factory: pytest.TempPathFactory, released_course: Path
+) -> Iterator[Formgrader]:
     course = tmp_path_factory.mktemp("formgrader") / "course"
-    _course_with_submissions(course)
+    _course_with_submissions(course, released_course)
     jupyter = tmp_path_factory.mktemp("jupyter")
     env = kernel_env() | {
         "JUPYTER_CONFIG_DIR": str(jupyter / "config"),

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,18 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from autograder.intake.ids import course_folder
-from tests.support.course import ROOT, copy_course, generate_release, kernel_env
+from tests.support.course import ROOT, copy_released, kernel_env
 from tests.support.trees import TREES, Tree, unlock
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A course with its release and gradebook, copied under each nbgrader tree."""
-    root = copy_course(tmp_path_factory.mktemp("template") / "course")
-    generate_release(root)
-    return root
 
 
 def grade(top: Path, out: Path) -> subprocess.CompletedProcess[str]:
@@ -66,13 +57,13 @@ def check_outputs(tree: Tree, top: Path, out: Path) -> None:
 )
 @given(data=st.data())
 def test_grade_gives_every_student_of_any_tree_a_row_and_exits_0(
-    tmp_path_factory, course, layout, data
+    tmp_path_factory, released_course, layout, data
 ):
     tree = data.draw(TREES[layout])
     root = tmp_path_factory.mktemp(layout)
     try:
         if layout == "nbgrader":
-            shutil.copytree(course, root / "course")
+            copy_released(released_course, root / "course")
         top = tree.write(root)
         out = root / "out"
         done = grade(top, out)
