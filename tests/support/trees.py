@@ -28,6 +28,7 @@ from tests.support.layouts import NOTEBOOK
 ASSIGNMENT = b"gradient_descent"
 CANVAS_NAME = re.compile(rb"^[^_]+(_LATE)?_\d+_\d+_.+$", re.DOTALL)  # Canvas's documented naming
 FILE, FOLDER, LINK, PIPE = "file", "folder", "link", "pipe"
+MAX_NAME = 255  # bytes of one file name
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,8 @@ class Tree:
 
     def write(self, root: Path) -> Path:
         """Write the tree under `root`; returns the folder `grade` is given. An entry whose
-        place another entry already took (a file where a folder must be) is left out."""
+        place another entry already took (a file where a folder must be, or the same name)
+        is left out."""
         base = os.fsencode(root)
         os.makedirs(os.path.join(base, self.top), exist_ok=True)
         locked = []
@@ -64,7 +66,7 @@ class Tree:
                 else:
                     with open(path, "xb") as stream:
                         stream.write(entry.content)
-            except OSError:
+            except (FileExistsError, NotADirectoryError, IsADirectoryError):
                 continue
             if entry.locked and entry.kind != LINK:  # chmod would change the link's target
                 locked.append(path)
@@ -213,10 +215,13 @@ def canvas_trees(draw: st.DrawFn) -> Tree:
     for number, user in enumerate(users):
         person = draw(people.filter(lambda name: b"_" not in name))
         late = b"_LATE" if draw(st.booleans()) else b""
-        files = draw(handed_in(flat=True)) or (Entry(b"gradient_descent.ipynb"),)
-        for index, entry in enumerate(files):
-            prefix = b"%s%s_%d_%d_" % (person, late, user, 1000 * number + index)
-            entries.append(Entry(prefix + entry.path, entry.kind, entry.content, entry.locked))
+        prefix = b"%s%s_%d_%d_" % (person, late, user, number)
+        files = [  # a longer name no file system takes
+            entry for entry in draw(handed_in(flat=True)) if len(prefix + entry.path) <= MAX_NAME
+        ] or [Entry(b"gradient_descent.ipynb")]
+        entries += [
+            Entry(prefix + entry.path, entry.kind, entry.content, entry.locked) for entry in files
+        ]
     strangers = draw(st.lists(names.filter(lambda name: not CANVAS_NAME.match(name)), max_size=2))
     entries += [Entry(name, content=b"{}") for name in strangers]
     entries += draw(st.lists(st.sampled_from(_STRAYS), max_size=2, unique=True))

@@ -16,7 +16,7 @@ from autograder.text import one_line
 from tests.support.trees import TREES, Tree, unlock
 
 SETTINGS = settings(
-    max_examples=60,
+    max_examples=50,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
