@@ -63,7 +63,7 @@ def course(tmp_path_factory: pytest.TempPathFactory, released_course: Path) -> P
     nbgrader("collect", ASSIGNMENT, *exchange(root), cwd=course)
     by_hand = course / "submitted" / BY_HAND / ASSIGNMENT / NOTEBOOK
     write_submission(by_hand, notebook_for(CORRECT[0], release))
-    done = run(["autograder", "grade", "submitted", "--out", "grading"], course)
+    done = run(["autograder", "grade", "submitted", "--out", "grading", "--workers", "1"], course)
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"without nbgrader's submission_secret.txt ({BY_HAND})" in done.stdout
     return course
