@@ -29,7 +29,7 @@ from autograder.judge.seeds import new_seed
 from autograder.lesson import IllPosedLesson, Lesson
 from autograder.outputs.gradebook import check_course
 from autograder.outputs.publish import Published, publish, rows
-from autograder.outputs.summary import print_summary, progress
+from autograder.outputs.summary import print_rebuilt, print_summary, progress
 from autograder.sandbox import Limits
 from autograder.text import one_line
 
@@ -101,7 +101,15 @@ def grade_command(arguments: argparse.Namespace) -> int:
         course = str(batch.course_root) if batch.course_root else None
         canvas = str(roster.path) if roster else None
         known = earlier.lesson_of(release_hash(release)) if earlier else None
-        info = RunInfo(seed, course, canvas_roster=canvas, moodle=arguments.moodle, lesson=known)
+        students = tuple(submission.student for submission in batch.submissions)
+        info = RunInfo(
+            seed,
+            course,
+            canvas_roster=canvas,
+            moodle=arguments.moodle,
+            students=students,
+            lesson=known,
+        )
         hidden = [out, Path(scratch), *(Path(p) for p in arguments.submissions)]
         if batch.course_root:
             hidden.append(batch.course_root)
@@ -126,7 +134,7 @@ def grade_command(arguments: argparse.Namespace) -> int:
                 on_lesson=lambda lesson: store.save_run(replace(info, lesson=lesson)),
             )
     info = replace(info, lesson=run.lesson or known)
-    students = [submission.student for submission in batch.submissions]
+    students = list(info.students or ())
     if run.interrupted:
         done = sum(1 for student in students if store.has(student))
         print(
@@ -180,15 +188,20 @@ def _release(course_root: Path | None) -> Path:
 
 def feedback_command(arguments: argparse.Namespace) -> int:
     """Rebuild feedback pages and the class report from the records of an earlier `grade`,
-    in the places that `grade` wrote them, with its recorded grading time."""
+    in the places that `grade` wrote them, with its recorded grading time, for the class it
+    graded: a student whose record is missing or cannot be read gets a grader error row."""
     out = Path(arguments.out)
     if not (out / "records").is_dir():
         raise UsageError(f"{out} holds no graded records; run `grade --out {out}` first")
     store = RecordStore(out)
-    students = list(store.students())
+    earlier = store.run()
+    unknown: list[str] = []
+    if earlier is not None and earlier.students is not None:
+        students = list(earlier.students)
+    else:  # a folder graded before runs kept their class
+        students, unknown = list(store.students()), store.unreadable()
     if not students:
         raise UsageError(f"{out} holds no graded records; run `grade --out {out}` first")
-    earlier = store.run()
     if earlier is None or earlier.lesson is None:
         raise UsageError(
             f"{out} records no lesson (it was graded by an older version of the kit): run "
@@ -207,9 +220,11 @@ def feedback_command(arguments: argparse.Namespace) -> int:
         earlier.moodle,
         earlier.lesson,
     )
-    for label, path in publish(store, published, pages=True):
-        print(f"{label}: {path}")
-    return 0
+    written = publish(store, published, pages=True)
+    found = rows(store, published)
+    print_rebuilt(found, unknown, written)
+    failed = unknown or any(row.status == Status.GRADER_ERROR for row in found)
+    return 1 if failed else 0
 
 
 def _course_here() -> Path | None:

@@ -48,6 +48,14 @@ def one_line(text: str, limit: int | None = None) -> str:
     return printable(text, limit).replace("\n", " ").replace("\t", " ")
 
 
+def listed(names: Iterable[str], separator: str = ", ", limit: int = 10) -> str:
+    """A few names for one line (a summary's, a row's message): the first `limit`, each as
+    `one_line`, then how many more there are."""
+    shown = [one_line(name) for name in names]
+    more = len(shown) - limit
+    return separator.join(shown[:limit]) + (f"{separator}and {more} more" if more > 0 else "")
+
+
 def spreadsheet_cell(value: object) -> object:
     """A CSV cell that a spreadsheet shows as text and never evaluates; numbers stay numbers."""
     if not isinstance(value, str):

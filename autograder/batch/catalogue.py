@@ -163,7 +163,7 @@ def do_nothing(reference: Reference) -> list[Answer]:
     stepped = reference.given(reference.step_from(reference.first_guess))
     one_step = ", ".join(repr(value) for value in stepped)
     gradient = reference.gradient_at(reference.first_guess)
-    across = torch.stack([-gradient[1], gradient[0]]) * 0.1 * reference.scale / gradient.norm()
+    across = torch.stack([-gradient[1], gradient[0]]) * reference.scale / (5 * gradient.norm())
     sideways = ", ".join(repr(value) for value in reference.given(across))
     return [
         Answer(

@@ -31,12 +31,15 @@ class RunInfo:
     graded: int = 0  # how many submissions it graded (not counting unchanged ones)
     canvas_roster: str | None = None  # the Canvas roster asked for, so rebuilds write it too
     moodle: bool = False  # whether Moodle's grading worksheet was asked for
+    # the class it graded, in order: a rebuild gives each of them a row, record or not
+    students: tuple[str, ...] | None = None
     lesson: Lesson | None = None  # read from the release; reused while the release is the same
 
     def to_json(self) -> dict[str, Any]:
-        facts = asdict(self)
-        facts["lesson"] = self.lesson.to_json() if self.lesson else None
-        return facts
+        return asdict(self) | {
+            "students": list(self.students) if self.students else None,
+            "lesson": self.lesson.to_json() if self.lesson else None,
+        }
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> RunInfo:
@@ -51,6 +54,7 @@ class RunInfo:
             graded=int(raw.get("graded") or 0),
             canvas_roster=_text_or_none(raw.get("canvas_roster")),
             moodle=raw.get("moodle") is True,
+            students=_students_or_none(raw.get("students")),
             lesson=_lesson_or_none(raw.get("lesson")),
         )
 
@@ -69,6 +73,12 @@ def _lesson_or_none(raw: Any) -> Lesson | None:
 
 def _text_or_none(value: Any) -> str | None:
     return value if isinstance(value, str) else None
+
+
+def _students_or_none(value: Any) -> tuple[str, ...] | None:
+    if isinstance(value, list) and all(isinstance(student, str) for student in value):
+        return tuple(value)
+    return None
 
 
 class RecordStore:
@@ -113,9 +123,25 @@ class RecordStore:
             yield self.read(student)
 
     def students(self) -> Iterator[str]:
-        """Every student with a readable record, in file-name order."""
+        """Every student with a readable record stored in its own place, in file-name order:
+        the class of a folder whose run did not keep its class list (see `unreadable`)."""
+        for _, found in self._filed():
+            if isinstance(found, str):
+                yield found
+
+    def unreadable(self) -> list[str]:
+        """Each record file that cannot be read back, or holds a record that is not its own,
+        with why: in a folder whose run did not keep its class list, whose it is is unknown."""
+        return [f"{path}: {found}" for path, found in self._filed() if isinstance(found, Exception)]
+
+    def _filed(self) -> Iterator[tuple[Path, str | RecordError]]:
         for path in sorted(self.folder.glob("*.json")):
             try:
-                yield Record.from_json(json.loads(path.read_bytes())).student
-            except (OSError, ValueError, RecursionError):
+                student = Record.from_json(json.loads(path.read_bytes())).student
+            except (OSError, ValueError, RecursionError) as error:
+                yield path, RecordError(f"cannot be read back ({str(error)[:200]})")
                 continue
+            if self._path(student) != path:
+                yield path, RecordError(f"holds the record of {student!r}, kept elsewhere")
+                continue
+            yield path, student

@@ -1,4 +1,4 @@
-"""Where each student's page goes, with a file name that is safe whatever the student id is."""
+"""Where each student's page goes: nbgrader's own place in a course, else the kit's own."""
 
 from __future__ import annotations
 
@@ -6,15 +6,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.exercise import ASSIGNMENT
-from autograder.intake.ids import file_name
+from autograder.intake.ids import course_folder, file_name
 from autograder.judge.record import Record
 from autograder.lesson import Lesson
 
 
 def feedback_path(student: str, out_dir: Path, course_root: Path | None) -> Path:
-    """nbgrader's feedback folder in a course, else one flat folder of pages."""
+    """In a course, where `nbgrader release_feedback` looks for a page: the student's own
+    folder in `feedback/`, the page named after the notebook it is about. Else one flat folder
+    of pages named after the students."""
     if course_root is not None:
-        return course_root / "feedback" / file_name(student) / ASSIGNMENT / "feedback.html"
+        folder = course_root / "feedback" / course_folder(student) / ASSIGNMENT
+        return folder / f"{ASSIGNMENT}.html"
     return out_dir / "feedback" / f"{file_name(student)}.html"
 
 

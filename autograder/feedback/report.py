@@ -9,6 +9,7 @@ import warnings
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
+from urllib.parse import quote
 
 from matplotlib.figure import Figure
 
@@ -149,16 +150,23 @@ document.querySelectorAll("table.sortable th").forEach((header, column) => {
 """
 
 
+def page_link(page: Path, out_dir: Path) -> str:
+    """The address of `page` relative to the report in `out_dir`: every byte of its path
+    that a URL would read as something else (`%`, `#`, `?`, a space) or that is not ASCII
+    percent-encoded, which the browser decodes back into the file's own name."""
+    return quote(os.fsencode(Path(os.path.relpath(page, out_dir)).as_posix()), safe="/")
+
+
 def _students(
     records: list[Record], found: list[list[Mistake]], out_dir: Path, course_root: Path | None
 ) -> str:
     """Every student with score, status and likely mistake, linked to their page; sortable."""
     rows = []
     for record, mistakes in zip(records, found, strict=True):
-        link = os.path.relpath(feedback_path(record.student, out_dir, course_root), out_dir)
+        link = page_link(feedback_path(record.student, out_dir, course_root), out_dir)
         mistake = mistakes[0].title if mistakes else ""
         rows.append(
-            f"<tr><td><a href='{text(Path(link).as_posix())}'>{text(record.student)}</a></td>"
+            f"<tr><td><a href='{text(link)}'>{text(record.student)}</a></td>"
             f"<td class='number' data-value='{record.score:g}'>{record.score:g}</td>"
             f"<td>{text(record.status)}</td><td>{text(mistake)}</td></tr>"
         )

@@ -3,156 +3,153 @@
 - Canvas's bulk download names each file `<lastfirst>_<user id>_<submission id>_<file>`, with
   `_LATE` after the name when the submission was late. The id is Canvas's user id, which its
   gradebook import matches.
-- Moodle's assignment download makes a folder per participant,
-  `<Full Name>_<participant id>_assignsubmission_file_`. The id is the participant id.
+- Moodle's assignment download makes a folder per participant and plugin,
+  `<Full Name>_<participant id>_assignsubmission_<plugin>_`: a participant who handed in a
+  file and online text has two. The id is the participant id.
 - Gradescope's submission export holds `submission_metadata.yml` and a folder
   `submission_<id>/` per submission; the metadata names each submitter (`:sid:`, `:email:`,
   `:name:`) and when they submitted. Every submitter of a group submission gets a row.
 
-A name that does not follow its layout is reported, never guessed.
+Each layout gives each student's files (`Found`) and the lines of what belongs to no student
+(a name that breaks its layout's pattern, a submission whose metadata names nobody): nothing
+is graded under a guessed id, and nothing in a download stops the others being graded. Only
+metadata that cannot be read at all is refused (`LayoutError`).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from autograder.intake.handed_in import Found, Place, entry, is_folder, walk
+from autograder.intake.times import parse_time
+
 CANVAS_NAME = re.compile(
-    r"^(?P<name>[^_]+)(?P<late>_LATE)?_(?P<user>\d+)_(?P<submission>\d+)_(?P<file>.+)$"
+    r"^(?P<name>[^_]+)(?P<late>_LATE)?_(?P<user>\d+)_(?P<submission>\d+)_(?P<file>.+)$", re.DOTALL
 )
-MOODLE_FOLDER = re.compile(r"^(?P<name>.+)_(?P<participant>\d+)_assign(?:submission|feedback)_\w+$")
+MOODLE_FOLDER = re.compile(
+    r"^(?P<name>.+)_(?P<participant>\d+)_assign(?P<kind>submission|feedback)_\w+$", re.DOTALL
+)
 GRADESCOPE_METADATA = "submission_metadata.yml"
 MAX_METADATA_BYTES = 5 * 1024 * 1024
 
 
 class LayoutError(ValueError):
-    """A download claims a layout but does not keep to it; the message says where."""
+    """A download's description of itself cannot be read; the message says where."""
 
 
-@dataclass(frozen=True)
-class Found:
-    """One student's files in a download, before the notebook among them is chosen."""
-
-    student: str
-    files: tuple[Path, ...]
-    name: str = ""
-    submitted_at: str | None = None
-    late: bool = False
+def is_canvas(paths: list[Path]) -> bool:
+    return any(CANVAS_NAME.match(path.name) for path in paths)
 
 
-def canvas(files: list[Path]) -> tuple[list[Found], list[Path]]:
-    """(students found, files whose names are not Canvas's) in a Canvas bulk download."""
-    by_user: dict[str, list[tuple[Path, re.Match[str]]]] = {}
-    strangers = []
-    for path in files:
+def canvas(place: Place, paths: list[Path]) -> tuple[list[Found], list[str]]:
+    """(students found, skipped lines) in a Canvas bulk download's top-level `paths`."""
+    found: list[Found] = []
+    skipped = []
+    for path in paths:
         match = CANVAS_NAME.match(path.name)
-        if match:
-            by_user.setdefault(match["user"], []).append((path, match))
+        if is_folder(path):
+            skipped.append(place.skipped(path, "a folder in a Canvas download"))
+        elif match is None:
+            skipped.append(place.skipped(path, "its name does not follow Canvas's naming"))
         else:
-            strangers.append(path)
-    found = [
-        Found(
-            student=user,
-            files=tuple(path for path, _ in matches),
-            name=matches[0][1]["name"],
-            late=any(match["late"] for _, match in matches),
-        )
-        for user, matches in sorted(by_user.items())
-    ]
-    return found, strangers
+            handed = entry(path, match["file"])
+            late = match["late"] is not None
+            found.append(Found(match["user"], (handed,), path, match["name"], late=late))
+    return found, skipped
 
 
-def is_canvas(files: list[Path]) -> bool:
-    return any(CANVAS_NAME.match(path.name) for path in files)
+def is_moodle(paths: list[Path]) -> bool:
+    return any(MOODLE_FOLDER.match(path.name) for path in paths)
 
 
-def moodle(folders: list[Path]) -> tuple[list[Found], list[Path]]:
-    """(students found, folders whose names are not Moodle's) in a Moodle download."""
-    found, strangers = [], []
-    for folder in sorted(folders):
-        match = MOODLE_FOLDER.match(folder.name)
-        if not match:
-            strangers.append(folder)
+def moodle(place: Place, paths: list[Path]) -> tuple[list[Found], list[str]]:
+    """(students found, skipped lines) in a Moodle download's top-level `paths`: one Found
+    per participant folder (`submissions` joins a participant's folders)."""
+    found, skipped = [], []
+    for path in paths:
+        match = MOODLE_FOLDER.match(path.name)
+        if match is None:
+            skipped.append(place.skipped(path, "not a Moodle participant folder"))
+        elif not is_folder(path):
+            skipped.append(place.skipped(path, entry(path, path.name).unusable))
+        elif match["kind"] == "feedback":
+            skipped.append(place.skipped(path, "a Moodle feedback folder, not a submission"))
+        else:
+            found.append(Found(match["participant"], tuple(walk(path)), path, match["name"]))
+    return found, skipped
+
+
+def gradescope(place: Place, paths: list[Path]) -> tuple[list[Found], list[str]]:
+    """(students found, skipped lines) in a Gradescope export; `LayoutError` when its
+    metadata cannot be read."""
+    metadata = _metadata(place.root / GRADESCOPE_METADATA)
+    folders = {path.name: path for path in paths if is_folder(path)}
+    found, skipped = [], []
+    described = set()
+    for key, submission in metadata.items():
+        folder = folders.get(str(key))
+        where = f"{GRADESCOPE_METADATA}: {str(key)[:80]!r}"
+        if not isinstance(submission, dict):
+            skipped.append(place.skipped(place.root, f"{where} is not a submission's description"))
             continue
-        files = tuple(sorted(path for path in folder.rglob("*") if path.is_file()))
-        found.append(Found(student=match["participant"], files=files, name=match["name"]))
-    return found, strangers
+        submitters, problems = _submitters(submission.get(":submitters"))
+        skipped += [place.skipped(place.root, f"{where}: {problem}") for problem in problems]
+        if folder is None:
+            skipped.append(place.skipped(place.root, f"{where} names no folder of the export"))
+            continue
+        described.add(folder.name)
+        if not submitters:
+            skipped.append(place.skipped(folder, "its metadata names no submitter"))
+            continue
+        files = tuple(walk(folder))
+        submitted_at = _time(submission.get(":created_at"))
+        if submitted_at is None and submission.get(":created_at") is not None:
+            skipped.append(place.skipped(place.root, f"{where}: its :created_at is not a time"))
+        found += [Found(sid, files, folder, name, submitted_at) for sid, name in submitters]
+    for path in paths:
+        if path.name == GRADESCOPE_METADATA or path.name in described:
+            continue
+        skipped.append(place.skipped(path, "not described by the export's metadata"))
+    return found, skipped
 
 
-def is_moodle(folders: list[Path]) -> bool:
-    return any(MOODLE_FOLDER.match(folder.name) for folder in folders)
-
-
-def gradescope(folder: Path) -> tuple[list[Found], list[Path]]:
-    """(students found, submission folders the metadata does not describe)."""
+def _metadata(path: Path) -> dict[Any, Any]:
     import yaml
 
-    path = folder / GRADESCOPE_METADATA
-    if path.stat().st_size > MAX_METADATA_BYTES:
-        raise LayoutError(f"{path} is larger than a submission export's metadata can be")
+    class TimesAsText(yaml.SafeLoader):
+        """YAML without its dates: a submission time is read by `parse_time`, so that a
+        date Python cannot hold (year 0) is one submission's problem, not the file's."""
+
+    TimesAsText.yaml_implicit_resolvers = {
+        first: [(tag, pattern) for tag, pattern in resolvers if not tag.endswith(":timestamp")]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
     try:
-        metadata = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        if path.stat().st_size > MAX_METADATA_BYTES:
+            raise LayoutError(f"{path} is larger than a submission export's metadata can be")
+        metadata = yaml.load(path.read_text(encoding="utf-8"), Loader=TimesAsText)
+    except (yaml.YAMLError, UnicodeDecodeError, OSError, RecursionError) as error:
         raise LayoutError(f"{path} is not readable YAML ({str(error)[:200]})") from None
     if not isinstance(metadata, dict):
         raise LayoutError(f"{path} does not map submissions to their submitters")
-    found = []
-    described = set()
-    for key, entry in metadata.items():
-        submission = folder / str(key)
-        if not submission.is_dir() or not isinstance(entry, dict):
-            raise LayoutError(f"{path} describes {key!s:.80}, which is not a submission folder")
-        described.add(submission)
-        files = tuple(sorted(p for p in submission.rglob("*") if p.is_file()))
-        for submitter in _submitters(entry, path, key):
-            found.append(
-                Found(
-                    student=submitter["id"],
-                    files=files,
-                    name=submitter["name"],
-                    submitted_at=_time(entry.get(":created_at")),
-                )
-            )
-    strangers = [p for p in folder.iterdir() if p.is_dir() and p not in described]
-    return found, sorted(strangers)
+    return metadata
 
 
-def _submitters(entry: dict[str, Any], path: Path, key: Any) -> list[dict[str, str]]:
-    people = entry.get(":submitters")
-    if not isinstance(people, list) or not people:
-        raise LayoutError(f"{path}: {key!s:.80} names no submitters")
-    found = []
-    for person in people:
-        if not isinstance(person, dict):
-            raise LayoutError(f"{path}: a submitter of {key!s:.80} is not described")
-        identity = person.get(":sid") or person.get(":email")
-        if identity is None or str(identity).strip() == "":
-            raise LayoutError(f"{path}: a submitter of {key!s:.80} has neither sid nor email")
-        found.append({"id": str(identity).strip(), "name": str(person.get(":name") or "")})
-    return found
+def _submitters(people: Any) -> tuple[list[tuple[str, str]], list[str]]:
+    """((id, name) of each submitter who has an id, problems with the others)."""
+    if not isinstance(people, list):
+        return [], ["its :submitters is not a list"]
+    found, problems = [], []
+    for number, person in enumerate(people, start=1):
+        identity = person.get(":sid") or person.get(":email") if isinstance(person, dict) else None
+        if identity is None or isinstance(identity, (dict, list)) or not str(identity).strip():
+            problems.append(f"submitter {number} has neither sid nor email")
+            continue
+        found.append((str(identity).strip(), str(person.get(":name") or "")))
+    return found, problems
 
 
 def _time(raw: Any) -> str | None:
-    return parse_time(str(raw)) if raw is not None else None
-
-
-def parse_time(text: str) -> str | None:
-    """An ISO 8601 time from the ways nbgrader and the LMSs write one (`2026-11-20
-    10:22:11.123456 UTC`, `2026-11-20 10:22:11 -0800`, ...); None when it is not a time."""
-    import dateutil.parser
-    import dateutil.tz
-
-    parts = text.strip().split(" ")
-    try:
-        if len(parts) == 3 and not parts[2].lstrip("+-").isdigit():
-            zone = dateutil.tz.gettz(parts[2])
-            moment = dateutil.parser.parse(" ".join(parts[:2])).replace(tzinfo=zone)
-        else:
-            moment = dateutil.parser.parse(text)
-    except (ValueError, OverflowError):
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dateutil.tz.UTC)
-    return moment.astimezone(dateutil.tz.UTC).isoformat()
+    return parse_time(str(raw)) if isinstance(raw, (str, int, float)) else None

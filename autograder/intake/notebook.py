@@ -29,6 +29,7 @@ from typing import Any
 from autograder.exercise import ANSWER_CELLS, TRAINING_CELL, category_of, graded_cell
 
 MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
+MAX_CELLS = 2000  # of every kind, in every format: counted before anything else is done
 MAX_CODE_CELLS = 400
 MAX_CODE_BYTES = 150_000  # everything one student process is given to run
 MAX_MAGIC_LINES = 200
@@ -181,15 +182,19 @@ def _refuse_size(size: int) -> None:
 
 def read_notebook(source: Path | bytes) -> dict[str, Any]:
     """The notebook as nbformat 4 JSON; older formats are upgraded with nbformat itself.
-    `source` is the file, or the bytes `notebook_bytes` read from it."""
+    `source` is the file, or the bytes `notebook_bytes` read from it. Cells are counted
+    before the file is parsed and again before it is upgraded, so a notebook of hundreds of
+    thousands of cells is refused in the time it takes to count them."""
     data = source if isinstance(source, bytes) else notebook_bytes(source)
     _refuse_size(len(data))
+    _refuse_cells(data.count(CELL_TYPE_KEY))  # every cell of every format has this key
     try:
         raw = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as error:
         raise InvalidNotebook(f"the file is not valid JSON ({_short(error)})") from None
     if not isinstance(raw, dict) or ("cells" not in raw and "worksheets" not in raw):
         raise InvalidNotebook("the file is JSON but not a Jupyter notebook")
+    _refuse_cells(_cell_count(raw))
     if raw.get("nbformat") != 4:
         raw = _upgraded(raw)
     cells = raw.get("cells")
@@ -198,17 +203,66 @@ def read_notebook(source: Path | bytes) -> dict[str, Any]:
     return raw
 
 
+# A JSON key as the file holds it: inside a JSON string a quote is escaped, so the bytes
+# `"cell_type"` stand only for a key (or a value) of exactly that text.
+CELL_TYPE_KEY = b'"cell_type"'
+
+
+def _cell_count(raw: dict[str, Any]) -> int:
+    """The cells (and old formats' worksheets) of a parsed notebook, whatever its format."""
+    count = len(raw["cells"]) if isinstance(raw.get("cells"), list) else 0
+    worksheets = raw.get("worksheets")
+    if isinstance(worksheets, list):
+        count += len(worksheets)
+        for sheet in worksheets:
+            cells = sheet.get("cells") if isinstance(sheet, dict) else None
+            count += len(cells) if isinstance(cells, list) else 0
+    return count
+
+
+def _refuse_cells(count: int) -> None:
+    if count > MAX_CELLS:
+        raise InvalidNotebook(
+            f"the notebook has more than {MAX_CELLS} cells, more than this exercise could need"
+        )
+
+
 def _short(error: BaseException) -> str:
     return str(error)[:200]
 
 
 def _upgraded(raw: dict[str, Any]) -> dict[str, Any]:
+    """An older notebook format upgraded by nbformat, without the outputs grading never
+    reads, so that nbformat's work is bounded by the cells and their code."""
     import nbformat
 
     try:
-        return json.loads(nbformat.writes(nbformat.reads(json.dumps(raw), as_version=4)))
+        upgraded = nbformat.reads(json.dumps(_without_outputs(raw)), as_version=4)
+        return json.loads(json.dumps(upgraded))  # plain JSON values, as a version 4 file gives
     except Exception as error:
         raise InvalidNotebook(f"the notebook format is not readable ({_short(error)})") from None
+
+
+def _without_outputs(raw: dict[str, Any]) -> dict[str, Any]:
+    """A notebook of any format with every code cell's outputs emptied."""
+    copy = dict(raw)
+    if isinstance(raw.get("cells"), list):
+        copy["cells"] = _cells_without_outputs(raw["cells"])
+    if isinstance(raw.get("worksheets"), list):
+        copy["worksheets"] = [
+            sheet | {"cells": _cells_without_outputs(sheet["cells"])}
+            if isinstance(sheet, dict) and isinstance(sheet.get("cells"), list)
+            else sheet
+            for sheet in raw["worksheets"]
+        ]
+    return copy
+
+
+def _cells_without_outputs(cells: list[Any]) -> list[Any]:
+    return [
+        cell | {"outputs": []} if isinstance(cell, dict) and "outputs" in cell else cell
+        for cell in cells
+    ]
 
 
 def plan_notebook(source: Path | bytes, release: Release) -> NotebookPlan:

@@ -1,29 +1,30 @@
 """Finding who submitted what: nbgrader courses, LMS downloads, folders, zips and notebooks.
 
-Student ids come from where a notebook sits: nbgrader's `submitted/<student>/<assignment>/`,
-an LMS download's own naming (see `lms`), or a plain `<student>.ipynb`. Every id passes through
-`ids.student_id`, so any bytes a name holds give a safe, distinct id. A student whose
-files hold no notebook still gets a row, so nobody silently disappears; a file that belongs to
-no student (a `.py` beside the notebooks, a name that breaks its LMS's pattern) is listed as
-skipped with the reason, never graded under a guessed id.
+A folder given to `grade` is recognised by its own layout, tried in this order: a Gradescope
+export (its `submission_metadata.yml`), a Moodle download (participant folders), nbgrader's
+`submitted/` (student folders holding the assignment's folder), a Canvas download (its file
+names), else a folder of `<student>.ipynb`. Each layout says whose files are whose
+(`lms`, `course_tree`); one rule then picks each student's notebook (`choice`), and every id
+passes through `ids.student_id`. A student whose files hold no notebook still gets a row, so
+nobody silently disappears; whatever belongs to no student, or is not graded, is listed as
+skipped with the reason, never graded under a guessed id. Nothing a student handed in stops
+the class being graded: only a command line naming something that cannot be graded at all is
+refused (`UsageError`).
 """
 
 from __future__ import annotations
 
 import hashlib
-import shutil
 import tempfile
-import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
-from autograder.exercise import ASSIGNMENT
-from autograder.intake import lms
+from autograder.intake import course_tree, lms
+from autograder.intake.archive import ArchiveError, unpack
+from autograder.intake.choice import HIDDEN, choose, copy_of, is_notebook
+from autograder.intake.handed_in import Found, Place, entry, is_folder, listing, walk
 from autograder.intake.ids import student_id
-
-MAX_ZIP_MEMBER_BYTES = 20 * 1024 * 1024
-MAX_ZIP_TOTAL_BYTES = 2 * 1024**3
-MAX_TIMESTAMP_BYTES = 200
 
 
 class UsageError(Exception):
@@ -43,16 +44,20 @@ class Submission:
     late: bool = False  # the LMS marked the submission late
 
     def content_hash(self) -> str:
-        """What was handed in, as a hash: grading again is needed only when it changes."""
+        """What was handed in, as a hash: grading again is needed only when it changes. A
+        file that cannot be read hashes as what its reading said (its row will say it too)."""
         digest = hashlib.sha256()
         if self.notebook is None:
             digest.update(b"no notebook: " + self.problem.encode("utf-8", "replace"))
         elif isinstance(self.notebook, bytes):
             digest.update(self.notebook)
         else:
-            with self.notebook.open("rb") as stream:
-                for chunk in iter(lambda: stream.read(1 << 20), b""):
-                    digest.update(chunk)
+            try:
+                with self.notebook.open("rb") as stream:
+                    for chunk in iter(lambda: stream.read(1 << 20), b""):
+                        digest.update(chunk)
+            except OSError as error:
+                return hashlib.sha256(f"unreadable: {error.strerror}".encode()).hexdigest()
         return digest.hexdigest()
 
 
@@ -60,162 +65,125 @@ class Submission:
 class Batch:
     submissions: list[Submission]
     course_root: Path | None  # set when the input is an nbgrader course's submitted/ tree
-    skipped: list[str] = field(default_factory=list)  # files that are no submission, and why
+    skipped: list[str] = field(default_factory=list)  # what is no submission, and why
 
 
-def _notebooks(files: list[Path]) -> list[Path]:
-    return sorted(p for p in files if p.suffix == ".ipynb" and p.is_file())
-
-
-def _chosen(student: str, files: list[Path], original: Path, **details: object) -> Submission:
-    """The one notebook among a student's files: the only one, or the one named after the
-    assignment; several others are a problem the student's row reports."""
-    notebooks = _notebooks(files)
-    preferred = [p for p in notebooks if _plain_stem(p).startswith(ASSIGNMENT)]
-    if len(notebooks) == 1 or len(preferred) == 1:
-        notebook = notebooks[0] if len(notebooks) == 1 else preferred[0]
-        return Submission(student, notebook, original=_shown(original, notebook), **details)
-    if notebooks:
-        names = ", ".join(p.name for p in notebooks)
-        problem = f"several notebooks and none clearly {ASSIGNMENT}.ipynb: {names}"
-    else:
-        problem = "no notebook was submitted"
-    return Submission(student, None, problem, original=str(original), **details)
+def submission_of(found: Found, place: Place) -> tuple[Submission, list[str]]:
+    """One student's submission, with the notebook `choice` picks, and the skipped lines
+    for what was not graded."""
+    choice = choose(found.files)
+    skipped = [place.skipped(each.path, f"not graded: {why}") for each, why in choice.passed_over]
+    notebook = choice.notebook.path if choice.notebook else None
+    return (
+        Submission(
+            student_id(found.student),
+            notebook,
+            choice.problem,
+            original=place.shown(notebook or found.where),
+            name=found.name,
+            submitted_at=found.submitted_at,
+            late=found.late,
+        ),
+        skipped,
+    )
 
 
 def submission_in(folder: Path, student: str) -> Submission:
     """The submission of one student whose files are all in `folder` (a Gradescope
-    autograder's `submission/`, subfolders included), chosen as for every student of a class;
-    hidden files and folders (`.ipynb_checkpoints`) and macOS's `__MACOSX` are not theirs."""
-    files = [
-        path
-        for path in folder.rglob("*")
-        if path.is_file()
-        and not any(
-            part.startswith(".") or part == "__MACOSX" for part in path.relative_to(folder).parts
-        )
-    ]
-    return _chosen(student, files, folder)
+    autograder's `submission/`, subfolders included), chosen as for every student of a
+    class."""
+    submission, _ = submission_of(Found(student, tuple(walk(folder)), folder), _place(folder))
+    return submission
 
 
-def _plain_stem(path: Path) -> str:
-    """The stem an LMS started from: `smith_12_34_gradient_descent-1.ipynb` -> the last part."""
-    match = lms.CANVAS_NAME.match(path.name)
-    return Path(match["file"]).stem if match else path.stem
+def _place(folder: Path) -> Place:
+    return Place(folder, folder.name or str(folder))
 
 
-def _shown(root: Path, path: Path) -> str:
-    try:
-        return str(path.relative_to(root.parent))
-    except ValueError:
-        return path.name
-
-
-def _is_submitted_tree(folder: Path) -> bool:
-    students = [p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")]
-    return bool(students) and all((p / ASSIGNMENT).is_dir() for p in students)
-
-
-def _from_submitted_tree(folder: Path) -> Batch:
-    found = []
-    for student_dir in sorted(p for p in folder.iterdir() if p.is_dir()):
-        if student_dir.name.startswith("."):
+def _joined(found: Iterable[Found]) -> list[Found]:
+    """One Found per student id: a student the layout lists twice (a Moodle participant's
+    file and online-text folders, a Gradescope submitter of two submissions) hands in the
+    files of both, and the choice among them is made once."""
+    joined: dict[str, Found] = {}
+    for each in found:
+        key = student_id(each.student)
+        earlier = joined.get(key)
+        if earlier is None:
+            joined[key] = each
             continue
-        assignment = student_dir / ASSIGNMENT
-        files = list(assignment.iterdir())
-        found.append(
-            _chosen(
-                student_id(student_dir.name),
-                files,
-                folder,
-                submitted_at=_timestamp(assignment / "timestamp.txt"),
-            )
+        times = [t for t in (earlier.submitted_at, each.submitted_at) if t is not None]
+        joined[key] = Found(
+            earlier.student,
+            earlier.files + each.files,
+            earlier.where,
+            earlier.name or each.name,
+            max(times) if times else None,
+            earlier.late or each.late,
         )
-    return Batch(found, course_root=None)
+    return list(joined.values())
 
 
-def _timestamp(path: Path) -> str | None:
-    """nbgrader's record of when the student submitted, if it is there and a time."""
+def _batch(
+    place: Place, found: list[Found], skipped: list[str], course_root: Path | None = None
+) -> Batch:
+    submissions = []
+    for each in sorted(_joined(found), key=lambda each: student_id(each.student)):
+        submission, passed_over = submission_of(each, place)
+        submissions.append(submission)
+        skipped = skipped + passed_over
+    return Batch(submissions, course_root, skipped)
+
+
+def _from_folder(place: Place) -> Batch:
     try:
-        with path.open("rb") as stream:
-            text = stream.read(MAX_TIMESTAMP_BYTES).decode("utf-8", errors="replace")
-    except OSError:
-        return None
-    return lms.parse_time(text)
+        paths = listing(place.root)
+    except OSError as error:
+        raise UsageError(f"{place.root} cannot be read ({error.strerror})") from None
+    if any(path.name == lms.GRADESCOPE_METADATA for path in paths):
+        try:
+            return _batch(place, *lms.gradescope(place, paths))
+        except lms.LayoutError as error:
+            raise UsageError(str(error)) from None
+    if lms.is_moodle(paths):
+        return _batch(place, *lms.moodle(place, paths))
+    if course_tree.is_submitted_tree(paths):
+        found, skipped = course_tree.students(place, paths)
+        course = place.root.resolve()
+        return _batch(place, found, skipped, course.parent if course.name == "submitted" else None)
+    if lms.is_canvas(paths):
+        return _batch(place, *lms.canvas(place, paths))
+    return _folder_of_notebooks(place, paths)
 
 
-def _from_lms(found: list[lms.Found], root: Path, strangers: list[Path], why: str) -> Batch:
-    submissions = [
-        _chosen(
-            student_id(each.student),
-            list(each.files),
-            root,
-            name=each.name,
-            submitted_at=each.submitted_at,
-            late=each.late,
-        )
-        for each in found
-    ]
-    skipped = [f"{_shown(root, path)}: {why}" for path in strangers]
-    return Batch(submissions, None, skipped)
+def _folder_of_notebooks(place: Place, paths: list[Path]) -> Batch:
+    """A folder of `<student>.ipynb`: each notebook is a student, but for a copy of another
+    (`ana-Copy1.ipynb` beside `ana.ipynb`), which is ana's and is listed as skipped."""
+    found, skipped = [], []
+    handed = [entry(path, path.name) for path in paths]
+    stems = {  # the students: every notebook's but a hidden one's
+        Path(each.name).stem
+        for each in handed
+        if is_notebook(each.name) and not each.hidden and not is_folder(each.path)
+    }
+    for each in handed:
+        stem = Path(each.name).stem
+        if is_folder(each.path):
+            skipped.append(place.skipped(each.path, "a folder inside a folder of notebooks"))
+        elif not is_notebook(each.name):
+            skipped.append(place.skipped(each.path, "not a notebook"))
+        elif each.hidden:
+            skipped.append(place.skipped(each.path, f"not graded: {HIDDEN}"))
+        elif copy_of(stem) != stem and copy_of(stem) in stems:
+            original = f"{copy_of(stem)}{Path(each.name).suffix}"
+            skipped.append(place.skipped(each.path, f"a copy of {original}, which is graded"))
+        else:
+            found.append(Found(stem, (each,), each.path))
+    return _batch(place, found, skipped)
 
 
-def _from_folder(folder: Path) -> Batch:
-    if _is_submitted_tree(folder):
-        return _from_submitted_tree(folder)
-    entries = sorted(folder.iterdir())
-    folders = [p for p in entries if p.is_dir() and p.name != "__MACOSX"]
-    files = [p for p in entries if p.is_file() and not p.name.startswith(".")]
-    try:
-        if (folder / lms.GRADESCOPE_METADATA).is_file():
-            found, strangers = lms.gradescope(folder)
-            return _from_lms(found, folder, strangers, "not described by the export's metadata")
-    except lms.LayoutError as error:
-        raise UsageError(str(error)) from None
-    if lms.is_moodle(folders):
-        found, strangers = lms.moodle(folders)
-        batch = _from_lms(found, folder, strangers, "not a Moodle participant folder")
-        return Batch(batch.submissions, None, batch.skipped + _not_notebooks(folder, files))
-    if lms.is_canvas(files):
-        found, strangers = lms.canvas(files)
-        return _from_lms(found, folder, strangers, "its name does not follow Canvas's naming")
-    notebooks = _notebooks(files)
-    if not notebooks:
-        raise UsageError(f"{folder} holds no notebooks and is not an nbgrader submitted/ folder")
-    submissions = [Submission(student_id(p.stem), p, original=_shown(folder, p)) for p in notebooks]
-    others = [p for p in files if p.suffix != ".ipynb"]
-    skipped = _not_notebooks(folder, others)
-    skipped += [f"{_shown(folder, p)}: a folder inside a folder of notebooks" for p in folders]
-    return Batch(submissions, None, skipped)
-
-
-def _not_notebooks(root: Path, files: list[Path]) -> list[str]:
-    return [f"{_shown(root, p)}: not a notebook" for p in files if p.suffix != ".ipynb"]
-
-
-def _safe_extract(archive: Path, into: Path) -> Path:
-    """Unpack a zip, refusing members that escape the folder or that are absurdly large."""
-    try:
-        with zipfile.ZipFile(archive) as bundle:
-            members = bundle.infolist()
-            if sum(member.file_size for member in members) > MAX_ZIP_TOTAL_BYTES:
-                raise UsageError(f"{archive} unpacks to more than {MAX_ZIP_TOTAL_BYTES} bytes")
-            for member in members:
-                name = PurePosixPath(member.filename)
-                if name.is_absolute() or ".." in name.parts or member.filename.startswith("\\"):
-                    raise UsageError(f"{archive} has an unsafe member name {member.filename!r}")
-                if member.is_dir() or name.parts[0] == "__MACOSX":
-                    continue
-                if member.file_size > MAX_ZIP_MEMBER_BYTES:
-                    raise UsageError(f"{archive}: {member.filename} is too large")
-                target = into.joinpath(*name.parts)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                with bundle.open(member) as source, target.open("wb") as sink:
-                    shutil.copyfileobj(source, sink)
-    except zipfile.BadZipFile:
-        raise UsageError(f"{archive} is not a readable zip file") from None
-    entries = [p for p in into.iterdir() if p.name != "__MACOSX"]
-    return entries[0] if len(entries) == 1 and entries[0].is_dir() else into
+def _single(path: Path) -> Batch:
+    """A notebook named on the command line: graded whatever its name, since it was named."""
+    return Batch([Submission(student_id(path.stem), path, original=path.name)], None)
 
 
 def collect(arguments: list[str], scratch: Path | None = None) -> Batch:
@@ -228,18 +196,34 @@ def collect(arguments: list[str], scratch: Path | None = None) -> Batch:
         if not path.exists():
             raise UsageError(f"{path} does not exist")
         if path.is_dir():
-            found = _from_folder(path)
-            if _is_submitted_tree(path) and path.name == "submitted":
-                course_root = path.resolve().parent
+            found = _from_folder(_place(path))
+            course_root = course_root or found.course_root
         elif path.suffix == ".zip":
             unpacked = Path(tempfile.mkdtemp(prefix="unzipped-", dir=scratch))
-            found = _from_folder(_safe_extract(path, unpacked))
+            try:
+                root, unpacking = unpack(path, unpacked)
+            except ArchiveError as error:
+                raise UsageError(str(error)) from None
+            found = _from_folder(Place(root, path.name))
+            found = Batch(found.submissions, None, unpacking + found.skipped)
         elif path.suffix == ".ipynb":
-            found = Batch([Submission(student_id(path.stem), path, original=path.name)], None)
+            found = _single(path)
         else:
             raise UsageError(f"{path} is not a notebook, a folder or a .zip")
         submissions.extend(found.submissions)
         skipped.extend(found.skipped)
+    if not submissions:
+        first = f"; skipped {skipped[0]}" if skipped else ""
+        raise UsageError(
+            f"{', '.join(arguments)} holds no submission to grade (no notebook, no nbgrader "
+            f"submitted/ folder, no LMS download){first}"
+        )
+    _refuse_repeated_students(submissions)
+    return Batch(submissions=submissions, course_root=course_root, skipped=skipped)
+
+
+def _refuse_repeated_students(submissions: list[Submission]) -> None:
+    """Two inputs on one command line that hold the same student: the grader must say which."""
     seen: dict[str, Submission] = {}
     for submission in submissions:
         if submission.student in seen:
@@ -248,4 +232,3 @@ def collect(arguments: list[str], scratch: Path | None = None) -> Batch:
                 f"{seen[submission.student].original} and {submission.original}"
             )
         seen[submission.student] = submission
-    return Batch(submissions=submissions, course_root=course_root, skipped=skipped)

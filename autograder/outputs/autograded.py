@@ -7,9 +7,11 @@ release's read-only cells (graded cells without their hidden part, which nbgrade
 from the release), the student's own cells, and under each graded cell the results of its
 category's checks. Nothing else comes from the submission: no outputs (what a student saved
 there was never produced by grading, and HTML or JavaScript in it would run in the
-instructor's Jupyter server), no metadata (a student cannot turn a cell of theirs into a grade
-cell), and the student's markdown is shown as plain text, never as HTML or links. Student
-text passes through `printable`, so the file is a valid notebook whatever the submission held.
+instructor's Jupyter server), no attachments, no metadata (a student cannot turn a cell of
+theirs into a grade cell), and every cell of the student's that is not code (markdown, raw,
+or a type nbformat does not know) is shown as plain text, never as HTML, links or images: raw
+cells are rendered as HTML by nbconvert too. Student text passes through `printable`, so the
+file is a valid notebook whatever the submission held.
 A submission with no readable notebook gets a minimal one: a note that says why, and the
 graded cells with the reason as their result.
 """
@@ -23,7 +25,7 @@ from typing import Any
 
 from autograder.atomic import write_atomically
 from autograder.exercise import ASSIGNMENT, category_of
-from autograder.intake.ids import file_name
+from autograder.intake.ids import course_folder
 from autograder.intake.notebook import (
     InvalidNotebook,
     cell_source,
@@ -39,8 +41,9 @@ Notebook = dict[str, Any]
 
 
 def autograded_path(course_root: Path, student: str) -> Path:
-    """Where nbgrader keeps a student's autograded notebook, with a safe folder name."""
-    return course_root / "autograded" / file_name(student) / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    """Where nbgrader's formgrader looks for a student's autograded notebook."""
+    folder = course_root / "autograded" / course_folder(student) / ASSIGNMENT
+    return folder / f"{ASSIGNMENT}.ipynb"
 
 
 def results_text(record: Record, category: str) -> str:
@@ -69,7 +72,7 @@ def autograded_notebook(submitted: Notebook | str, release: Notebook, record: Re
                 placed.add(grade_id)
                 cells.append(_from_release(original, cell, record))
             else:
-                cells.extend(_student_cell(cell))
+                cells.append(_student_cell(cell))
     cells += [  # graded cells the student deleted: their points are still shown
         _from_release(original, original, record)
         for grade_id, original in trusted.items()
@@ -122,10 +125,10 @@ def _from_release(original: Notebook, submitted: Notebook, record: Record) -> No
         source = printable(cell_source(submitted.get("source", "")))
     else:
         source = cell_source(original.get("source", ""))
-    if kind == "markdown":
-        return _cell(kind, _verbatim(source) if answer else source, metadata)
+    if kind != "code" and answer:
+        return _cell("markdown", _verbatim(source), metadata)
     if kind != "code":
-        return _cell("raw", source, metadata)
+        return _cell("markdown" if kind == "markdown" else "raw", source, metadata)
     category = _graded_category(original)
     outputs = []
     if category:
@@ -134,17 +137,12 @@ def _from_release(original: Notebook, submitted: Notebook, record: Record) -> No
     return _cell("code", source, metadata, outputs)
 
 
-def _student_cell(cell: Notebook) -> list[Notebook]:
-    """A cell the student wrote, as text only: code without outputs, markdown verbatim."""
+def _student_cell(cell: Notebook) -> Notebook:
+    """A cell the student wrote, as text only: code without outputs, any other cell verbatim."""
     source = printable(cell_source(cell.get("source", "")))
-    kind = cell.get("cell_type")
-    if kind == "code":
-        return [_cell("code", source)]
-    if kind == "markdown":
-        return [_cell("markdown", _verbatim(source))]
-    if kind == "raw":
-        return [_cell("raw", source)]
-    return []
+    if cell.get("cell_type") == "code":
+        return _cell("code", source)
+    return _cell("markdown", _verbatim(source))
 
 
 def _verbatim(text: str) -> str:

@@ -15,14 +15,13 @@ from dataclasses import dataclass
 from autograder.intake.roster import IDENTITY, CanvasRoster, RosterRow
 from autograder.judge.record import Record
 from autograder.outputs.tables import lms_score
-from autograder.text import csv_text, one_line
+from autograder.text import csv_text, listed
 
 POINTS_POSSIBLE = "    Points Possible"
 UNMATCHED_HEADER = ("problem", "student id", "name", "section")
 NOT_ON_ROSTER = "graded, but matches no roster row"
 ROW_TAKEN = "graded, but its roster row matches another student id too"
 NO_SUBMISSION = "on the roster, but no submission"
-SHOWN_IN_SUMMARY = 10  # students named in one line of the summary; the file lists them all
 
 
 @dataclass(frozen=True)
@@ -58,13 +57,13 @@ class CanvasGrades:
         if self.not_on_roster:
             lines.append(
                 f"{len(self.not_on_roster)} graded students match no Canvas roster row ("
-                + _some(record.student for record, _ in self.not_on_roster)
+                + listed((record.student for record, _ in self.not_on_roster), "; ")
                 + "), listed in"
             )
         if self.not_submitted:
             lines.append(
                 f"{len(self.not_submitted)} Canvas roster students have no submission ("
-                + _some(f"{row.student}, {row.id}" for row in self.not_submitted)
+                + listed((f"{row.student}, {row.id}" for row in self.not_submitted), "; ")
                 + "), listed in"
             )
         return lines
@@ -83,10 +82,3 @@ def canvas_grades(roster: CanvasRoster, records: Iterable[Record]) -> CanvasGrad
         else:
             scores[row] = record
     return CanvasGrades(roster, scores, not_on_roster)
-
-
-def _some(names: Iterable[str]) -> str:
-    names = [one_line(name) for name in names]
-    shown = "; ".join(names[:SHOWN_IN_SUMMARY])
-    more = len(names) - SHOWN_IN_SUMMARY
-    return shown + (f"; and {more} more" if more > 0 else "")

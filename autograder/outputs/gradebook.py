@@ -3,21 +3,27 @@
 Each category's points go to the grade cell named `<category>_checks` in the notebook
 `gradient_descent`, the same cells nbgrader's own autograde fills, marked as needing no manual
 grading unless a grader already scored them by hand (so the formgrader lists the submission
-as graded, not waiting for review). Writes go through nbgrader's
-`Gradebook` API, never straight into its database. nbgrader is imported only when a course is
-graded: importing it takes seconds, which a plain folder of notebooks should not pay.
+as graded, not waiting for review). A student the grader failed on (`grader_error`) gets no
+points and every cell marked as needing manual grading, so the formgrader lists them for
+review instead of showing a zero they did not earn. Each student is nbgrader's own: the name
+of their folder in `submitted/` (`ids.course_folder`); one whose folder name is not text
+(bytes that are not UTF-8) cannot be kept in nbgrader's database, and is named instead.
+Writes go through nbgrader's `Gradebook` API, never straight into its database. nbgrader is
+imported only when a course is graded: importing it takes seconds, which a plain folder of
+notebooks should not pay.
 """
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from pathlib import Path
 
 from autograder.exercise import ASSIGNMENT, graded_cell
+from autograder.intake.ids import course_folder
 from autograder.intake.submissions import UsageError
-from autograder.judge.record import Record
+from autograder.intake.times import naive_utc
+from autograder.judge.record import Record, Status
 from autograder.judge.status import points_by_category
 
 
@@ -41,34 +47,42 @@ def check_course(course_root: Path) -> None:
             ) from None
 
 
-def record_scores(course_root: Path, records: Iterable[Record]) -> int:
+def nbgrader_student(student: str) -> str | None:
+    """The student id nbgrader keeps for a kit id, or None when nbgrader cannot keep one."""
+    folder = course_folder(student)
+    try:
+        folder.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    return folder
+
+
+def record_scores(course_root: Path, records: Iterable[Record]) -> list[Record]:
     """Write every record's per-category points, and when the student submitted (so that
-    nbgrader's late penalties apply); returns how many students were written."""
+    nbgrader's late penalties apply); returns the records nbgrader cannot keep."""
     from nbgrader.api import Gradebook
     from sqlalchemy.exc import SAWarning
 
-    written = 0
+    refused = []
     with (
         warnings.catch_warnings(),
         Gradebook(f"sqlite:///{course_root / 'gradebook.db'}") as gradebook,
     ):
         warnings.simplefilter("ignore", SAWarning)  # nbgrader's own ORM chatter
         for record in records:
-            gradebook.update_or_create_student(record.student)
-            submitted = {"timestamp": _utc(record.submitted_at)} if record.submitted_at else {}
-            gradebook.update_or_create_submission(ASSIGNMENT, record.student, **submitted)
+            student = nbgrader_student(record.student)
+            if student is None:
+                refused.append(record)
+                continue
+            gradebook.update_or_create_student(student)
+            moment = naive_utc(record.submitted_at)
+            submitted = {"timestamp": moment} if moment else {}
+            gradebook.update_or_create_submission(ASSIGNMENT, student, **submitted)
+            failed = record.status == Status.GRADER_ERROR
             for category, earned in points_by_category(record.checks).items():
-                grade = gradebook.find_grade(
-                    graded_cell(category), ASSIGNMENT, ASSIGNMENT, record.student
-                )
-                grade.auto_score = earned
+                grade = gradebook.find_grade(graded_cell(category), ASSIGNMENT, ASSIGNMENT, student)
+                grade.auto_score = None if failed else earned
                 # as nbgrader's own autograde: only a grader's earlier manual score needs review
-                grade.needs_manual_grade = grade.manual_score is not None
-            written += 1
+                grade.needs_manual_grade = failed or grade.manual_score is not None
         gradebook.db.commit()
-    return written
-
-
-def _utc(moment: str) -> datetime:
-    """nbgrader keeps times as naive UTC."""
-    return datetime.fromisoformat(moment).astimezone(UTC).replace(tzinfo=None)
+    return refused

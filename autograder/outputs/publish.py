@@ -22,9 +22,11 @@ from autograder.judge.record import CheckSpec, Record, RecordError, Status, max_
 from autograder.lesson import Lesson
 from autograder.outputs.autograded import write_autograded_notebooks
 from autograder.outputs.canvas import canvas_grades
+from autograder.outputs.feedback_release import write_release_files
 from autograder.outputs.gradebook import record_scores
 from autograder.outputs.moodle import moodle_csv
-from autograder.outputs.tables import grades_csv, results_json
+from autograder.outputs.tables import grades_csv, lms_score, results_json
+from autograder.text import listed, one_line
 
 
 @dataclass(frozen=True)
@@ -46,31 +48,29 @@ class Published:
         return self.out_dir / "feedback"
 
 
+def kept(store: RecordStore, run: Published, student: str) -> Record:
+    """A student's stored record; one that is missing, damaged, truncated or another
+    student's is their grader error row, with why, so that every output still has them."""
+    try:
+        return store.read(student)
+    except RecordError as error:
+        return Record(
+            student=student,
+            status=Status.GRADER_ERROR,
+            max_score=max_score(run.checks),
+            message=f"the stored record cannot be used ({error}): regrade with --force",
+        )
+
+
 def rows(store: RecordStore, run: Published) -> list[Record]:
-    """Each student's record without what their code produced; a damaged record file becomes
-    a grader error row instead of stopping the outputs."""
-    found = []
+    """Each student's record (see `kept`) without what their code produced."""
+    return [kept(store, run, student).with_(observations=(), output="") for student in run.students]
+
+
+def whole_records(store: RecordStore, run: Published) -> Iterator[Record]:
+    """Each student's full record (see `kept`), one at a time."""
     for student in run.students:
-        try:
-            record = store.read(student)
-        except RecordError as error:
-            record = Record(
-                student=student,
-                status=Status.GRADER_ERROR,
-                max_score=max_score(run.checks),
-                message=f"the stored record is damaged ({error}): regrade with --force",
-            )
-        found.append(record.with_(observations=(), output=""))
-    return found
-
-
-def whole_records(store: RecordStore, students: list[str]) -> Iterator[Record]:
-    """The full records, one at a time, of the students whose records can be read."""
-    for student in students:
-        try:
-            yield store.read(student)
-        except RecordError:
-            continue
+        yield kept(store, run, student)
 
 
 Writer = Callable[[RecordStore, Published], list[tuple[str, Path]]]
@@ -87,8 +87,12 @@ def write_results(store: RecordStore, run: Published) -> list[tuple[str, Path]]:
 def write_gradebook(store: RecordStore, run: Published) -> list[tuple[str, Path]]:
     if run.course_root is None:
         return []
-    record_scores(run.course_root, rows(store, run))
-    return [("nbgrader gradebook", run.course_root / "gradebook.db")]
+    database = run.course_root / "gradebook.db"
+    refused = record_scores(run.course_root, rows(store, run))
+    refusal = "not in nbgrader's gradebook, which keeps only ids that are text"
+    return [("nbgrader gradebook", database)] + [
+        (f"{one_line(record.student)}: {refusal}", database) for record in refused
+    ]
 
 
 def write_autograded(store: RecordStore, run: Published) -> list[tuple[str, Path]]:
@@ -106,14 +110,30 @@ def write_pages(store: RecordStore, run: Published) -> list[tuple[str, Path]]:
     if run.lesson is None:
         raise ValueError("feedback pages need the lesson the records were graded against")
     writer = FeedbackWriter(run.lesson, run.out_dir, run.course_root)
-    for record in whole_records(store, run.students):
+    for record in whole_records(store, run):
         writer.write(record)
     return []
 
 
+def write_release_feedback(store: RecordStore, run: Published) -> list[tuple[str, Path]]:
+    """What `nbgrader release_feedback` needs beside each page of a course."""
+    if run.course_root is None:
+        return []
+    without = write_release_files(run.course_root, rows(store, run))
+    if not without:
+        return []
+    line = (
+        f"{len(without)} submissions came into submitted/ without nbgrader's "
+        f"submission_secret.txt ({listed(record.student for record in without)}): "
+        "release_feedback releases their pages, but fetch_feedback cannot find them; hand "
+        "them over yourself, from"
+    )
+    return [(line, run.feedback_folder())]
+
+
 def write_report(store: RecordStore, run: Published) -> list[tuple[str, Path]]:
     report = write_class_report(
-        whole_records(store, run.students), run.out_dir, run.seconds, run.course_root
+        whole_records(store, run), run.out_dir, run.seconds, run.course_root
     )
     return [("feedback pages", run.feedback_folder()), ("class report", report)] + [
         ("mistakes", run.out_dir / "mistakes.csv")
@@ -136,8 +156,21 @@ def write_moodle(store: RecordStore, run: Published) -> list[tuple[str, Path]]:
         return []
     moodle = run.out_dir / "moodle.csv"
     written_at = datetime.now(UTC)
-    write_atomically(moodle, moodle_csv(rows(store, run), max_score(run.checks), written_at))
-    return [("Moodle grading worksheet", moodle)]
+    found = rows(store, run)
+    write_atomically(moodle, moodle_csv(found, max_score(run.checks), written_at))
+    failed = [record.student for record in found if lms_score(record) is None]
+    left_out = (
+        [
+            (
+                f"{len(failed)} students the grader failed on are left out ({listed(failed)}), so "
+                "Moodle keeps their grades",
+                moodle,
+            )
+        ]
+        if failed
+        else []
+    )
+    return [("Moodle grading worksheet", moodle), *left_out]
 
 
 WRITERS: list[Writer] = [
@@ -145,6 +178,7 @@ WRITERS: list[Writer] = [
     write_gradebook,
     write_autograded,
     write_pages,
+    write_release_feedback,
     write_report,
     write_canvas,
     write_moodle,

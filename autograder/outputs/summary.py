@@ -63,7 +63,43 @@ def progress(total: int, what: str = "grading") -> Iterator[Callable[[int], None
 def print_summary(
     rows: list[Record], run: BatchRun, skipped: list[str], outputs: list[tuple[str, Path]]
 ) -> None:
+    """After `grade`: the rows, what this run graded, what it skipped, where it all is."""
     console = Console(highlight=False, soft_wrap=True)
+    _print_rows(console, rows)
+    console.print(
+        f"graded {run.new} new and {run.regraded} changed submissions, skipped {run.unchanged} "
+        f"unchanged, in {run.seconds:.1f} s"
+    )
+    for reason, count in run.reasons:
+        console.print(Text(f"  graded again, {count}: {one_line(reason)}"))
+    if run.lesson is not None:
+        console.print(Text(run.lesson.describe()))
+    _print_unusual(console, rows)
+    if skipped:
+        console.print(f"skipped {len(skipped)} files that are not a student's submission:")
+        for line in skipped:
+            console.print(Text(f"  {one_line(line)}"))
+    if run.isolation:
+        console.print(f"isolation: {', '.join(run.isolation)}")
+    _print_outputs(console, outputs)
+
+
+def print_rebuilt(
+    rows: list[Record], unreadable: list[str], outputs: list[tuple[str, Path]]
+) -> None:
+    """After `feedback`: the rows rebuilt, the record files whose student is unknown, and
+    where everything is."""
+    console = Console(highlight=False, soft_wrap=True)
+    _print_rows(console, rows)
+    _print_unusual(console, rows)
+    if unreadable:
+        console.print(f"{len(unreadable)} record files whose student is unknown:")
+        for line in unreadable:
+            console.print(Text(f"  {one_line(line)}"))
+    _print_outputs(console, outputs)
+
+
+def _print_rows(console: Console, rows: list[Record]) -> None:
     counts = Counter(row.status for row in rows)
     table = Table(title=f"{len(rows)} submissions", show_header=True)
     table.add_column("status")
@@ -75,24 +111,16 @@ def print_summary(
     scores = [row.score for row in rows]
     mean = sum(scores) / len(scores) if scores else 0.0
     console.print(f"mean score {mean:.2f} of {rows[0].max_score if rows else 0:g}")
-    console.print(
-        f"graded {run.new} new and {run.regraded} changed submissions, skipped {run.unchanged} "
-        f"unchanged, in {run.seconds:.1f} s"
-    )
-    for reason, count in run.reasons:
-        console.print(Text(f"  graded again, {count}: {one_line(reason)}"))
-    if run.lesson is not None:
-        console.print(Text(run.lesson.describe()))
+
+
+def _print_unusual(console: Console, rows: list[Record]) -> None:
     unusual = [row for row in rows if row.status != Status.GRADED]
     if unusual:
         console.print("not graded normally:")
         for row in unusual:
             console.print(Text(f"  {one_line(row.student)}: {row.status}: {one_line(row.message)}"))
-    if skipped:
-        console.print(f"skipped {len(skipped)} files that are not a student's submission:")
-        for line in skipped:
-            console.print(Text(f"  {one_line(line)}"))
-    if run.isolation:
-        console.print(f"isolation: {', '.join(run.isolation)}")
+
+
+def _print_outputs(console: Console, outputs: list[tuple[str, Path]]) -> None:
     for label, path in outputs:
-        console.print(Text(f"{label}: {path}"))
+        console.print(Text(f"{one_line(label)}: {one_line(str(path))}"))

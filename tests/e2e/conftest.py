@@ -8,6 +8,16 @@ from pathlib import Path
 import pytest
 
 from tests.support.browser import Tab, browser_tab
+from tests.support.course import copy_course, generate_release
+
+
+@pytest.fixture(scope="session")
+def released_course(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The course with its release generated, once for the whole run: a test that needs a
+    course of its own copies it (`copy_released`)."""
+    course = copy_course(tmp_path_factory.mktemp("released") / "course")
+    generate_release(course)
+    return course
 
 
 @pytest.fixture

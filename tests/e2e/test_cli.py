@@ -70,10 +70,11 @@ def test_bad_inputs_get_one_sentence_exit_2_and_leave_nothing(tmp_path):
         (tmp_path / "nowhere", f"error: {tmp_path / 'nowhere'} does not exist"),
         (
             empty,
-            f"error: {empty} holds no notebooks and is not an nbgrader submitted/ folder",
+            f"error: {empty} holds no submission to grade (no notebook, no nbgrader "
+            "submitted/ folder, no LMS download); skipped empty/notes.txt: not a notebook",
         ),
         (text_file, f"error: {text_file} is not a notebook, a folder or a .zip"),
-        (broken_zip, f"error: {broken_zip} is not a readable zip file"),
+        (broken_zip, f"error: {broken_zip} is not a readable zip file (File is not a zip file)"),
     ]:
         done = autograder("grade", str(argument), "--out", str(out))
         assert (done.returncode, done.stderr.strip()) == (2, message)

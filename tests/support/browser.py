@@ -33,20 +33,34 @@ class Tab:
         self.socket = websocket.create_connection(url, timeout=30, suppress_origin=True)
         self.last_id = 0
         self.events: list[dict[str, Any]] = []
+        self.dialogs: list[str] = []  # every alert, confirm or prompt a page opened
 
-    def call(self, method: str, **params: Any) -> dict[str, Any]:
+    def _send(self, method: str, params: dict[str, Any]) -> int:
         self.last_id += 1
         self.socket.send(json.dumps({"id": self.last_id, "method": method, "params": params}))
+        return self.last_id
+
+    def _receive(self) -> dict[str, Any]:
+        """The next message; a dialog a page opens is noted and dismissed, so that it can
+        neither block the page nor go unseen."""
+        message = json.loads(self.socket.recv())
+        if message.get("method") == "Page.javascriptDialogOpening":
+            self.dialogs.append(message["params"].get("message", ""))
+            self._send("Page.handleJavaScriptDialog", {"accept": False})
+        return message
+
+    def call(self, method: str, **params: Any) -> dict[str, Any]:
+        sent = self._send(method, params)
         while True:
-            message = json.loads(self.socket.recv())
-            if message.get("id") == self.last_id:
+            message = self._receive()
+            if message.get("id") == sent:
                 assert "error" not in message, message["error"]
                 return message["result"]
             self.events.append(message)
 
     def wait_for(self, event: str) -> None:
         while not any(message.get("method") == event for message in self.events):
-            self.events.append(json.loads(self.socket.recv()))
+            self.events.append(self._receive())
 
     def evaluate(self, expression: str) -> Any:
         result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)

@@ -56,6 +56,13 @@ def nbgrader(*args: str, cwd: Path, timeout: float = 600) -> subprocess.Complete
     return result
 
 
+def copy_released(released: Path, destination: Path) -> Path:
+    """A copy of a course whose release is generated (the e2e `released_course`): a course
+    of its own for a test, without `generate_assignment`'s seconds; returns its release."""
+    shutil.copytree(released, destination)
+    return destination / "release" / ASSIGNMENT / NOTEBOOK
+
+
 def generate_release(course: Path) -> Path:
     """Run generate_assignment in `course` and return the release notebook it wrote."""
     nbgrader("generate_assignment", ASSIGNMENT, "--force", cwd=course)

@@ -72,7 +72,9 @@ def test_nothing_the_student_saved_beyond_their_code_and_text_is_kept():
     notebook = filled_release(SUM_LOSS, UPDATE)
     notebook.cells[0].source = "edited introduction <img src=x onerror=alert(1)>"
     answer = cell(notebook, "mean_squared_error")
-    answer.outputs = [nbformat.v4.new_output("display_data", {"text/html": "<script>x()</script>"})]
+    answer.outputs = [
+        nbformat.v4.new_output("display_data", {"text/html": "<script>savedOutput()</script>"})
+    ]
     forged = nbformat.v4.new_code_cell("print('my own cell')")
     forged.metadata["nbgrader"] = {"grade": True, "grade_id": "loss_checks", "points": 99}
     notebook.cells.append(forged)
@@ -80,7 +82,7 @@ def test_nothing_the_student_saved_beyond_their_code_and_text_is_kept():
     cell(notebook, "data").source = "y = 'edited read-only cell'"
     written = autograded_notebook(submitted(notebook), TRUSTED, wrong_loss_record())
     document = json.dumps(written)
-    assert "<img" not in document and "x()" not in document  # nor the saved HTML output
+    assert "<img" not in document and "savedOutput" not in document  # nor the saved output
     assert by_grade_id(written)["intro"]["source"] == cell(TRUSTED_NOTEBOOK, "intro").source
     markdown = [c["source"] for c in written["cells"] if c["cell_type"] == "markdown"]
     assert "    <script>alert('hi')</script>" in markdown  # shown as code, never run
@@ -155,3 +157,68 @@ def test_a_notebook_changed_since_grading_is_not_shown_as_graded(course: Path):
     shown = nbformat.read(autograded_path(course, "ana"), as_version=4)
     assert "changed after it was graded" in shown.cells[0].source
     assert SUM_LOSS not in nbformat.writes(shown)
+
+
+HOSTILE_HTML = (
+    '<a href="javascript:alert(1)">click</a><div class="alert alert-success">All checks passed'
+    "</div><img src=x onerror=alert(2)><script>alert(3)</script>"
+)
+
+
+def student_cells(written: dict[str, Any]) -> list[dict[str, Any]]:
+    return [c for c in written["cells"] if not c["metadata"]]
+
+
+def test_every_student_cell_that_is_not_code_is_shown_as_text():
+    notebook = submitted(filled_release(SUM_LOSS, UPDATE))
+    notebook["cells"] += [
+        {"cell_type": "raw", "metadata": {}, "source": HOSTILE_HTML},
+        {"cell_type": "raw", "metadata": {"format": "text/html"}, "source": HOSTILE_HTML},
+        {
+            "cell_type": "markdown",
+            "metadata": {},
+            "source": "![x](attachment:x.svg) [link](javascript:alert(4))",
+            "attachments": {"x.svg": {"image/svg+xml": "<svg onload=alert(5)></svg>"}},
+        },
+        {"cell_type": "heading", "metadata": {}, "source": HOSTILE_HTML, "level": 1},
+    ]
+    written = autograded_notebook(notebook, TRUSTED, wrong_loss_record())
+    added = student_cells(written)[-4:]
+    assert [c["cell_type"] for c in added] == ["markdown"] * 4
+    assert all(
+        line.startswith("    ") for c in added for line in c["source"].splitlines()
+    )  # an indented block: code, shown as written
+    assert "attachments" not in json.dumps(written) and "onload" not in json.dumps(written)
+    assert [c for c in written["cells"] if c["cell_type"] == "raw"] == []
+    nbformat.validate(nbformat.from_dict(written))
+
+
+@pytest.mark.parametrize("kind", ["markdown", "raw"])
+def test_an_answer_cell_of_text_is_shown_as_text(kind):
+    """A release whose answer is written in a text cell (not this one's, but any course's)."""
+    release = json.loads(json.dumps(TRUSTED))
+    intro = next(c for c in release["cells"] if c["id"] == "intro")
+    intro["cell_type"] = kind
+    intro["metadata"]["nbgrader"] |= {"solution": True, "locked": False}
+    notebook = submitted(filled_release(SUM_LOSS, UPDATE))
+    answer = next(c for c in notebook["cells"] if c["id"] == "intro")
+    answer["cell_type"], answer["source"] = kind, HOSTILE_HTML
+    shown = by_grade_id(autograded_notebook(notebook, release, wrong_loss_record()))["intro"]
+    assert shown["cell_type"] == "markdown" and shown["source"] == f"    {HOSTILE_HTML}"
+    assert shown["metadata"]["nbgrader"]["solution"] is True
+
+
+@pytest.mark.parametrize(
+    ("student", "folder"),
+    [
+        ("ana.smith@uni.edu", "ana.smith@uni.edu"),
+        ("José Núñez 50% #1?", "José Núñez 50% #1?"),
+        ("caf\\xe9", "caf\udce9"),  # nbgrader's folder held a byte that is not UTF-8
+        ("a\\\\b", "a\\b"),
+        ("a/b", "a%2Fb"),  # no folder has this name: the kit names it
+    ],
+)
+def test_the_autograded_notebook_is_in_the_folder_nbgrader_gave_the_student(student, folder):
+    course = Path("/course")
+    expected = course / "autograded" / folder / "gradient_descent" / "gradient_descent.ipynb"
+    assert autograded_path(course, student) == expected

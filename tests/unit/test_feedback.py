@@ -198,7 +198,7 @@ def test_in_a_course_pages_go_to_nbgraders_feedback_folder(records, tmp_path):
     paths = write_feedback_pages(
         [records["reference"]], lesson_in_process(), tmp_path / "out", course
     )
-    assert paths == [course / "feedback" / "reference" / ASSIGNMENT / "feedback.html"]
+    assert paths == [course / "feedback" / "reference" / ASSIGNMENT / f"{ASSIGNMENT}.html"]
     assert paths[0].is_file()
 
 

@@ -184,8 +184,13 @@ def test_moodle_worksheet_has_identifier_grade_and_feedback(tmp_path):
         record("1023", Status.GRADER_ERROR, message="the judge failed", name="Cleo Li"),
     ]
     store, run = published(tmp_path, records, moodle=True)
+    worksheet = tmp_path / "out" / "moodle.csv"
     assert write_moodle(store, run) == [
-        ("Moodle grading worksheet", tmp_path / "out" / "moodle.csv")
+        ("Moodle grading worksheet", worksheet),
+        (
+            "1 students the grader failed on are left out (1023), so Moodle keeps their grades",
+            worksheet,
+        ),
     ]
     header, *rows = parsed(tmp_path / "out" / "moodle.csv")
     assert header == [
@@ -220,7 +225,7 @@ def test_feedback_rewrites_the_lms_files_the_grading_run_asked_for(tmp_path, ros
     store, _ = published(tmp_path, [record("12345"), record("34567", lost=1.0)])
     lesson = lesson_in_process()
     store.save_run(RunInfo(seed=1, canvas_roster=str(roster.path), moodle=True, lesson=lesson))
-    expected = RunInfo(1, None, None, 0, str(roster.path), True, lesson)
+    expected = RunInfo(1, canvas_roster=str(roster.path), moodle=True, lesson=lesson)
     assert RecordStore(tmp_path / "out").run() == expected
     assert main(["feedback", "--out", str(tmp_path / "out")]) == 0
     printed = capsys.readouterr().out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import nbformat
@@ -10,12 +11,14 @@ import pytest
 
 from autograder.exercise import release_notebook
 from autograder.intake.notebook import (
+    MAX_CELLS,
     MAX_CODE_CELLS,
     MAX_MAGIC_LINES,
     Cell,
     Checkpoint,
     InvalidNotebook,
     load_release,
+    notebook_bytes,
     plan_notebook,
 )
 from tests.support.notebooks import filled_release
@@ -189,3 +192,53 @@ def test_an_old_nbformat_3_notebook_is_upgraded_and_read(tmp_path: Path):
     sources = [step.source for step in plan.steps if isinstance(step, Cell)]
     assert sources[0] == LOSS  # no anchor: before every release cell
     assert any("mean_squared_error is missing" in note for note in plan.notes)
+
+
+def old_notebook(cells: list[dict]) -> dict:
+    return {
+        "nbformat": 3,
+        "nbformat_minor": 0,
+        "metadata": {"name": "old"},
+        "worksheets": [{"cells": cells, "metadata": {}}],
+    }
+
+
+def old_code_cell(source: str, outputs: int = 0) -> dict:
+    stream = {"output_type": "stream", "stream": "stdout", "text": "printed\n"}
+    return {
+        "cell_type": "code",
+        "input": source,
+        "language": "python",
+        "outputs": [stream] * outputs,
+        "metadata": {},
+    }
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        [old_code_cell("x = 1") for _ in range(200_000)],  # each with its cell_type
+        [{} for _ in range(300_000)],  # no cell_type to count before parsing
+    ],
+    ids=["cells", "cells without a type"],
+)
+def test_an_oversized_old_format_notebook_is_refused_in_well_under_a_second(tmp_path, cells):
+    """Before the cap, nbformat's upgrade of such a file took the judge about a minute."""
+    path = tmp_path / "old.ipynb"
+    path.write_bytes(json.dumps(old_notebook(cells), separators=(",", ":")).encode())
+    started = time.perf_counter()
+    with pytest.raises(InvalidNotebook, match=f"more than {MAX_CELLS} cells"):
+        plan_notebook(path, RELEASE)
+    assert time.perf_counter() - started < 0.5
+
+
+def test_an_old_format_notebook_at_the_cap_upgrades_in_bounded_time(tmp_path):
+    """Every cell as large as the caps allow: nbformat never sees the outputs."""
+    cells = [old_code_cell(f"x{n} = {n}", outputs=50) for n in range(MAX_CELLS - 10)]
+    path = tmp_path / "old.ipynb"
+    path.write_text(json.dumps(old_notebook(cells)))
+    notebook_bytes(path)  # the file read once: time the work, not the disk
+    started = time.perf_counter()
+    with pytest.raises(InvalidNotebook, match="code cells"):
+        plan_notebook(path, RELEASE)
+    assert time.perf_counter() - started < 3.0

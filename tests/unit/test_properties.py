@@ -30,7 +30,7 @@ from autograder.inside.observations import (
     answer_from_json,
     question_from_json,
 )
-from autograder.intake.ids import MAX_FILE_NAME, file_name, student_id
+from autograder.intake.ids import MAX_FILE_NAME, course_folder, file_name, name_of, student_id
 from autograder.intake.notebook import InvalidNotebook, load_release, plan_notebook
 from autograder.judge.record import CheckResult, Mistake, Record, RecordError, Status
 from autograder.judge.session import RemoteSession
@@ -335,11 +335,57 @@ def test_distinct_file_names_give_distinct_printable_ids_and_valid_record_names(
     ids = [student_id(name) for name in names]
     assert len(set(ids)) == len(ids)
     assert [student_id(name) for name in names] == ids  # stable
+    assert len({file_name(student) for student in ids}) == len(ids)
     for student in ids:
         assert student.isprintable()
         name = file_name(student)
-        assert "/" not in name and name not in (".", "..") and name
-        assert len(name) <= MAX_FILE_NAME and len(os.fsencode(name)) <= 255
+        assert "/" not in name and name not in (".", "..") and name and not name.startswith(".")
+        assert len(name.encode("utf-8")) <= MAX_FILE_NAME
+
+
+@SETTINGS
+@given(file_names.filter(lambda name: b"\0" not in name))
+def test_an_id_gives_back_the_name_it_came_from(name: bytes):
+    student = student_id(name)
+    assert name_of(student) == os.fsdecode(name)
+    if name not in (b".", b".."):
+        assert course_folder(student) == os.fsdecode(name)  # nbgrader's folder, exactly
+
+
+@SETTINGS
+@given(hostile_text)
+def test_any_text_is_an_id_with_a_name_or_none(text: str):
+    name = name_of(text)
+    assert name is None or student_id(name) == text
+    folder = course_folder(text)
+    assert "/" not in folder and folder not in ("", ".", "..") and "\0" not in folder
+    assert len(os.fsencode(folder)) <= 255
+
+
+@pytest.mark.parametrize(
+    ("student", "name"),
+    [
+        ("ana smith", "ana smith"),
+        ("José Núñez", "José Núñez"),
+        ("ana.smith@uni.edu", "ana.smith@uni.edu"),
+        ("50% #1?", "50%25 #1?"),
+        ("a/b", "a%2Fb"),
+        (".hidden", "%2Ehidden"),
+        ("..", "%2E."),
+        ("", "%"),
+        ("a\\b", "a\\b"),
+        ("名前 😀", "名前 😀"),
+    ],
+)
+def test_the_kits_file_names_escape_only_what_a_file_system_refuses(student, name):
+    assert file_name(student) == name
+
+
+def test_characters_beyond_the_first_plane_get_escapes_of_their_own():
+    tag = "\U000e0001".encode()  # a format character, not printable
+    private = "\ue000".encode() + b"1"  # a private-use character, then a 1
+    assert student_id(tag) != student_id(private)
+    assert [name_of(student_id(name)) for name in (tag, private)] == ["\U000e0001", "\ue0001"]
 
 
 @SETTINGS
