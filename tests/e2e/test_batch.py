@@ -14,9 +14,12 @@ from pathlib import Path
 
 import pytest
 
+from autograder.judge.hidden_inputs import draw
 from tests.corpus.answers import CORRECT, WRONG
 from tests.support.course import ASSIGNMENT, NOTEBOOK, ROOT, copy_released, nbgrader
+from tests.support.lesson import shipped_reference
 from tests.support.notebooks import notebook_for, write_submission
+from tests.support.secrets import leaked
 
 pytestmark = pytest.mark.slow
 ANSWERS = CORRECT + WRONG
@@ -245,6 +248,7 @@ def test_a_changed_notebook_is_graded_again_and_nothing_else(course, graded_cour
     unchanged = grade(str(course / "submitted"), "--out", str(graded_course))
     assert f"graded 0 new and 0 changed submissions, skipped {len(ANSWERS)}" in unchanged.stdout
     changed = WRONG[0]
+    before = json.loads((graded_course / "records" / f"{changed.name}.json").read_text())
     notebook = notebook_for(next(a for a in ANSWERS if a.name == "reference"))
     write_submission(course / "submitted" / changed.name / ASSIGNMENT / NOTEBOOK, notebook)
     again = grade(str(course / "submitted"), "--out", str(graded_course))
@@ -255,6 +259,22 @@ def test_a_changed_notebook_is_graded_again_and_nothing_else(course, graded_cour
     )
     record = json.loads((graded_course / "records" / f"{changed.name}.json").read_text())
     assert record["regraded"] == "the notebook changed since it was last graded"
+    assert record["seed"] != before["seed"]  # a changed notebook is asked new questions
     assert scores(graded_course)[changed.name] == 12.0
     page = course / "feedback" / changed.name / ASSIGNMENT / NOTEBOOK_PAGE
     assert "Graded again: the notebook changed since it was last graded." in page.read_text()
+
+
+def test_what_the_code_prints_while_it_answers_hidden_questions_reaches_no_page(
+    course, graded_course
+):
+    """The loss prints what it is asked: in the notebook's own cells (the lesson's points)
+    that is shown; while it answers the hidden questions, nothing of it is kept."""
+    record = json.loads(
+        (graded_course / "records" / "loss_prints_what_it_is_asked.json").read_text()
+    )
+    assert f"asked about {shipped_reference().lesson.n} " in record["output"]
+    hidden = {len(y) for y, _ in draw(record["seed"], shipped_reference()).loss_pairs}
+    assert not [length for length in hidden if f"asked about {length} " in record["output"]]
+    page = course / "feedback" / "loss_prints_what_it_is_asked" / ASSIGNMENT / NOTEBOOK_PAGE
+    assert leaked(page.read_text(encoding="utf-8"), record["seed"]) == []

@@ -131,7 +131,7 @@ def invalid(student: str) -> Record:
 
 def test_class_report_links_open_each_students_page_whatever_the_id(tab, tmp_path):
     records = [invalid(student) for student in LINKED_IDS]
-    write_feedback_pages(records, tmp_path, None)
+    write_feedback_pages(records, lesson_in_process(), tmp_path, None)
     report = write_class_report(records, tmp_path, seconds=1.0)
     report_links_open_their_pages(tab, report, LINKED_IDS)
 
@@ -139,7 +139,7 @@ def test_class_report_links_open_each_students_page_whatever_the_id(tab, tmp_pat
 def test_in_a_course_report_links_open_the_pages_in_nbgraders_folders(tab, tmp_path):
     course, out = tmp_path / "course", tmp_path / "course" / "grading"
     records = [invalid(student_id(folder)) for folder in COURSE_FOLDERS]
-    write_feedback_pages(records, out, course)
+    write_feedback_pages(records, lesson_in_process(), out, course)
     report = write_class_report(records, out, seconds=1.0, course_root=course)
     on_disk = sorted(os.listdir(os.fsencode(course / "feedback")))
     assert on_disk == sorted(COURSE_FOLDERS)

@@ -11,6 +11,7 @@ student is graded.
 
 from __future__ import annotations
 
+import csv
 import html
 import re
 import subprocess
@@ -20,11 +21,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.batch.catalogue import catalogue
+from autograder.batch.catalogue import Answer, catalogue
 from autograder.judge.reference import reference_for
 from autograder.lesson import Lesson
 from tests.corpus.answers import REFERENCE
-from tests.support.course import ASSIGNMENT, NOTEBOOK, kernel_env
+from tests.support.course import ASSIGNMENT, NOTEBOOK, kernel_env, nbgrader
 from tests.support.edits import ILL_POSED, WELL_POSED, Edit, edited_course
 from tests.support.inprocess import records_for
 from tests.support.lesson import lesson_in_process, shipped_reference
@@ -156,3 +157,26 @@ def test_an_ill_posed_edit_is_refused_by_every_command_before_any_student_is_gra
         assert "cell " in line or "the release" in line, f"{name}: {line}"  # names the cell
         assert "answers graded" not in stdout, name
     assert not (course / "grading").exists() and not (course / "autograder.zip").exists()
+
+
+def test_nbgraders_own_autograde_grades_the_edited_lesson(tmp_path):
+    """The graded cells' hidden tests read the lesson from the course's release too: in
+    `nbgrader autograde`, a student following the edited notebook gets every point, and one
+    following the shipped lesson does not."""
+    edit = next(edit for edit in WELL_POSED if edit.name == "smaller_learning_rate_and_more_epochs")
+    course = edited_course(tmp_path / "course", edit)
+    edited_lr, shipped_lr = lesson_in_process(release_of(course)).lr, shipped_reference().lr
+    for name, rate in (("follows_the_edit", edited_lr), ("follows_the_shipped", shipped_lr)):
+        answers = catalogue(shipped_reference())
+        [answer] = [a for a in answers if a.name == "learning_rate_written_inside_update"]
+        update = answer.update.replace(f"lr = {shipped_lr!r}", f"lr = {rate!r}")
+        notebook = Answer(name, update=update).notebook(release_of(course), REFERENCE)
+        folder = course / "submitted" / name / ASSIGNMENT
+        folder.mkdir(parents=True)
+        nbformat.write(notebook, folder / NOTEBOOK)
+    nbgrader("autograde", ASSIGNMENT, "--force", cwd=course, timeout=1200)
+    nbgrader("export", "--to", "grades.csv", cwd=course)
+    with (course / "grades.csv").open(newline="") as stream:
+        scores = {row["student_id"]: float(row["raw_score"]) for row in csv.DictReader(stream)}
+    assert scores["follows_the_edit"] == 12.0
+    assert scores["follows_the_shipped"] < 12.0

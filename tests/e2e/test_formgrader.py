@@ -42,6 +42,7 @@ from tests.support.course import (
     kernel_env,
     run,
 )
+from tests.support.lesson import lesson_in_process
 from tests.support.notebooks import notebook_for, write_submission
 from tests.support.processes import stop
 
@@ -313,7 +314,9 @@ def test_the_hostile_students_feedback_page_and_the_report_are_inert(formgrader,
     )
     assert "MARK-printed" in record.output
     gradescope = tmp_path / "gradescope.html"
-    gradescope.write_text(gradescope_results(record, 1.0, feedback_html(record))["output"])
+    gradescope.write_text(
+        gradescope_results(record, 1.0, feedback_html(record, lesson_in_process()))["output"]
+    )
     for shown in (page, report, gradescope):
         tab.open(shown.as_uri(), DESKTOP)
         assert tab.evaluate(LIVE.format(root="document.body")) == [], shown

@@ -17,12 +17,13 @@ from autograder.sandbox.protocol import decode, encode
 
 
 def lesson_in_process(release: Path | None = None) -> Lesson:
-    """The lesson of `release` (the shipped one by default), read without a sandbox."""
-    return _lesson_of(release or release_notebook())
+    """The lesson of `release` (the shipped one by default), read without a sandbox, once
+    per release content (a regenerated release is read again)."""
+    return _lesson_of((release or release_notebook()).read_bytes())
 
 
 @functools.cache
-def _lesson_of(release: Path) -> Lesson:
+def _lesson_of(release: bytes) -> Lesson:
     trusted = load_release(release)
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         reply = Responder().handle(decode(encode(probe_request(trusted))))
