@@ -29,7 +29,7 @@ from typing import Any
 
 from autograder.inside.observations import UpdateRun, question_from_json
 from autograder.inside.reporter import LessonData, Reporter, describe_error
-from autograder.inside.shell import MAX_NOTES, StudentShell
+from autograder.inside.shell import MAX_NOTES, StudentShell, working_directory_importable
 from autograder.inside.watch import LessonWatch, TrainingWatch
 from autograder.sandbox.protocol import ProtocolError, receive_message, send_message
 
@@ -85,8 +85,9 @@ class NotebookRun:
         self.steps = steps
         self.position = 0
         self.notes: list[str] = []
-        self.shell = StudentShell(self.notes)
+        self.shell = _fresh_shell(self.notes)
         self.namespace = self.shell.user_ns
+        working_directory_importable()
         self.printed = _Printed()
         self._sent = 0  # characters of `printed` already reported
         self.training: UpdateRun | None = None
@@ -176,6 +177,22 @@ class NotebookRun:
 @contextlib.contextmanager
 def _nothing() -> Iterator[None]:
     yield
+
+
+_prepared: list[StudentShell] = []  # made by the fork server, used once by each child
+
+
+def prepare() -> None:
+    """Make the notebook's shell in the fork server, before any student is forked: each
+    student process then starts with its own copy of a shell that has run nothing."""
+    _prepared.append(StudentShell([]))
+
+
+def _fresh_shell(notes: list[str]) -> StudentShell:
+    """The prepared shell the first time in a process, else a new one."""
+    shell = _prepared.pop() if _prepared else StudentShell(notes)
+    shell.grading_notes = notes
+    return shell
 
 
 def _forget_the_kit() -> None:

@@ -49,7 +49,6 @@ class StudentShell(InteractiveShell):
     def __init__(self, notes: list[str]) -> None:
         self.grading_notes = notes
         super().__init__(config=_config(), compiler_class=CellNames)
-        _working_directory_importable()
         self.display_formatter.active_types = ["text/plain"]  # never render figures as images
         for kind, names in _process_magics(self).items():
             for name in names:
@@ -87,7 +86,7 @@ class StudentShell(InteractiveShell):
         return result.error_before_exec or result.error_in_exec
 
 
-def _working_directory_importable() -> None:
+def working_directory_importable() -> None:
     """Put the working directory on `sys.path` where a kernel puts it (IPython's
     `InteractiveShellApp.init_path`): before the first site-packages directory, after the
     standard library, so that a module a cell writes there can be imported."""

@@ -59,7 +59,8 @@ def main(argv: list[str]) -> None:
 
 
 def _warm_up(entry: str) -> process.Entry:
-    """Import what every student needs, so that each fork starts with it loaded."""
+    """Import what every student needs, so that each fork starts with it loaded; an entry
+    module's own `prepare()`, if it has one, makes what every student process shares."""
     import matplotlib
     import torch
 
@@ -68,7 +69,11 @@ def _warm_up(entry: str) -> process.Entry:
     importlib.import_module("matplotlib.pyplot")
     importlib.import_module("IPython.core.inputtransformer2")
     module, _, function = entry.partition(":")
-    target = getattr(importlib.import_module(module), function)
+    loaded = importlib.import_module(module)
+    prepare = getattr(loaded, "prepare", None)
+    if callable(prepare):
+        prepare()
+    target = getattr(loaded, function)
     gc.collect()
     gc.freeze()  # keeps the collector from touching, and so copying, inherited pages
     collapse_anonymous_memory()
