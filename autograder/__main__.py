@@ -12,6 +12,7 @@ import json
 import os
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -249,14 +250,16 @@ def selftest_command(arguments: argparse.Namespace) -> int:
     _at_least_one("--workers", arguments.workers)
     lesson = lesson_of_release(release, Limits.for_wall_clock(20.0))
     print(lesson.describe())
-    failing = failing_cells(source)
+    total = len(catalogue(reference_for(lesson))) + 2
+    with ThreadPoolExecutor(1) as kernel:  # the source notebook runs while the answers grade
+        source_run = kernel.submit(failing_cells, source)
+        with progress(total, "self-test") as advance:
+            rows = run_selftest(source, release, lesson, arguments.workers, advance)
+        failing = source_run.result()
     print(f"{source.name}, run top to bottom as nbgrader validate runs it: ", end="")
     print("every cell passes" if not failing else "")
     for line in failing:
         print(f"  ! {line}")
-    total = len(catalogue(reference_for(lesson))) + 2
-    with progress(total, "self-test") as advance:
-        rows = run_selftest(source, release, lesson, arguments.workers, advance)
     print(matrix(rows))
     return 1 if failing or any(row.surprises for row in rows) else 0
 

@@ -43,7 +43,7 @@ def unseen_runs(student) -> Iterator[tuple[LossRun, list, list, bool]]:
 
 def training_calls(student, reference: Reference):
     """(call number, position, answer) of the loss of `x @ a` along a correct training run."""
-    path = reference.training_path()
+    path = reference.training_path
     answer = student.loss_training(path)
     return [
         (i, as_tensor(p), run) for i, (p, run) in enumerate(zip(path, answer.calls, strict=True), 1)

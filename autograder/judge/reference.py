@@ -138,6 +138,7 @@ class Reference:
         guess = self.lesson.first_guess if a is None else a
         return (x @ torch.tensor(guess, dtype=self.dtype)).tolist()
 
+    @cached_property
     def training_path(self) -> list[tuple[float, ...]]:
         """Where correct training puts `a` before each of its calls, as the notebook holds it:
         the positions at which training asks the loss."""

@@ -1,0 +1,257 @@
+"""Where the slack is: each stage's irreducible cost beside what the kit spends on it.
+
+In one run, on this machine, it measures the floor of every stage in isolation and the kit's
+cost for the same stage, and prints the ratio:
+
+  start-up   `import torch` in a fresh interpreter   vs  `check` of one notebook, end to end
+  launch     a fork of a warm process (torch loaded)  vs  a confined student process, empty
+  cells      the lesson's training run in a warm      vs  the notebook's cells in the student
+             process (update() and the loss per           process (the `cells` stage of the
+             epoch, plain Python)                         records)
+  questions  the calls the checks make, plain Python  vs  the `questions` stage
+             (every epoch's update() from three
+             starts, the loss along training)
+  checks     one pytest test with no plugins, times   vs  the `checks` stage (pytest, the
+             the number of hidden checks                  judge's maths, the record)
+
+The kit's stages are the medians of the records of a class of correct answers graded by one
+judge worker (`grade --workers 1`), which also gives the CPU one submission costs.
+
+Usage: python benchmarks/floor.py [--students 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from autograder.sandbox import Limits, Sandbox  # noqa: E402
+from tests.corpus.answers import CORRECT  # noqa: E402
+from tests.support.lesson import shipped_reference  # noqa: E402
+from tests.support.notebooks import notebook_for  # noqa: E402
+
+FORKS = 200
+LAUNCHES = 50
+EMPTY_ENTRY = "tests.support.sandbox_targets:serve"
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed_command(command: list[str], cwd: Path) -> tuple[float, float]:
+    """(wall, CPU of the command and everything it started) of one command."""
+    cpu, started = children_cpu(), time.perf_counter()
+    subprocess.run(command, cwd=cwd, check=True, capture_output=True)
+    return time.perf_counter() - started, children_cpu() - cpu
+
+
+def best(function, repeat: int = 5) -> float:
+    """The fastest of a few runs, in seconds: the floor, not the noise."""
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def fork_of_a_warm_process() -> float:
+    """Mean seconds to fork a process that imported torch, and reap the child."""
+    import torch  # noqa: F401
+
+    started = time.perf_counter()
+    for _ in range(FORKS):
+        child = os.fork()
+        if child == 0:
+            os._exit(0)
+        os.waitpid(child, 0)
+    return (time.perf_counter() - started) / FORKS
+
+
+def empty_confined_child() -> float:
+    """Mean seconds to launch a confined process, ask it nothing, and finish it."""
+    with Sandbox(Limits(), [], entry=EMPTY_ENTRY) as sandbox:
+        sandbox.started()
+        started = time.perf_counter()
+        for _ in range(LAUNCHES):
+            sandbox.launch({}).finish()
+        return (time.perf_counter() - started) / LAUNCHES
+
+
+LESSON_WORK = """
+import torch
+from torch import nn
+torch.set_num_threads(1)
+{data}
+lr = {lr!r}
+def mean_squared_error(y, y_guess):
+    return ((y_guess - y) ** 2).mean()
+def update():
+    loss = mean_squared_error(y, x @ a)
+    loss.backward()
+    with torch.no_grad():
+        a.sub_(lr * a.grad)
+        a.grad.zero_()
+def training(start):
+    global a
+    a = nn.Parameter(torch.tensor(start))
+    losses = []
+    for _ in range({epochs}):
+        update()
+        with torch.no_grad():
+            losses.append(mean_squared_error(y, x @ a).item())
+def run(start):
+    global a
+    a = nn.Parameter(torch.tensor(start))
+    for _ in range({epochs}):
+        update()
+        a.detach().tolist(), a.grad.tolist()
+def losses_along(path):
+    for position in path:
+        p = nn.Parameter(torch.tensor(position))
+        mean_squared_error(y, x @ p).backward()
+"""
+
+
+def lesson_floors() -> tuple[float, float]:
+    """(the training run, the checks' calls) of the shipped lesson, in a warm process."""
+    reference = shipped_reference()
+    data = f"x = torch.tensor({list(map(list, reference.lesson.x))})\n"
+    data += f"y = torch.tensor({list(reference.lesson.y)})"
+    namespace: dict = {}
+    exec(
+        LESSON_WORK.format(data=data, lr=reference.lr, epochs=reference.epochs),
+        namespace,
+    )
+    start = list(reference.lesson.first_guess)
+    namespace["training"](start)  # warm
+    training = best(lambda: namespace["training"](start))
+    path = [list(position) for position in reference.training_path]
+
+    def questions() -> None:
+        for each in (start, path[len(path) // 2], path[-1]):
+            namespace["run"](list(each))
+        namespace["losses_along"](path)
+
+    return training, best(questions)
+
+
+class _PerTest:
+    """Times pytest's whole protocol (set-up, call, report, tear-down) around each test."""
+
+    def __init__(self) -> None:
+        self.seconds: list[float] = []
+
+    @staticmethod
+    def _now() -> float:
+        return time.perf_counter()
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_protocol(self, item, nextitem):  # noqa: ANN001 - pytest's hook
+        started = self._now()
+        yield
+        self.seconds.append(self._now() - started)
+
+
+def one_plain_pytest_test(checks: int) -> float:
+    """Seconds pytest's own machinery takes for `checks` trivial tests, plugins off."""
+    with tempfile.TemporaryDirectory() as folder:
+        tests = Path(folder) / "test_floor.py"
+        tests.write_text(
+            "".join(f"def test_{number}():\n    assert True\n" for number in range(checks))
+        )
+        os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+        timings = []
+        for _ in range(5):
+            timer = _PerTest()
+            pytest.main([str(tests), "-p", "no:cacheprovider", "-p", "no:terminal"], [timer])
+            timings.append(sum(timer.seconds))
+        return min(timings)
+
+
+def kit_stages(students: int, folder: Path) -> tuple[dict[str, float], float, float]:
+    """(median seconds per stage, CPU per submission, wall of `check`) from real runs."""
+    import nbformat
+
+    klass = folder / "class"
+    klass.mkdir()
+    for number in range(students):
+        answer = CORRECT[number % len(CORRECT)]
+        nbformat.write(notebook_for(answer), klass / f"s{number:03d}.ipynb")
+    grade = [sys.executable, "-m", "autograder", "grade", str(klass), "--workers", "1"]
+    few = folder / "few"
+    few.mkdir()
+    for number in range(2):
+        nbformat.write(notebook_for(CORRECT[0]), few / f"s{number}.ipynb")
+    _, start_cpu = timed_command(
+        [*grade[:4], str(few), "--workers", "1", "--out", str(folder / "o1")], ROOT
+    )
+    _, class_cpu = timed_command([*grade, "--out", str(folder / "o2")], ROOT)
+    per_submission = (class_cpu - start_cpu) / (students - 2)
+    records = [json.loads(path.read_text()) for path in (folder / "o2" / "records").glob("*.json")]
+    stages = {
+        stage: statistics.median(record["timings"][stage] for record in records)
+        for stage in ("launch", "cells", "questions", "checks", "page")
+    }
+    check = [sys.executable, "-m", "autograder", "check", str(klass / "s000.ipynb")]
+    check_wall = min(timed_command(check, ROOT)[0] for _ in range(3))
+    return stages, per_submission, check_wall
+
+
+def row(stage: str, floor_label: str, floor: float, kit_label: str, kit: float) -> str:
+    return (
+        f"{stage:<10} {floor_label:<40} {floor * 1000:9.1f} ms   {kit_label:<34} "
+        f"{kit * 1000:9.1f} ms   {kit / floor:6.1f}x"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=40)
+    students = parser.parse_args().students
+    torch_wall = min(
+        timed_command([sys.executable, "-c", "import torch"], ROOT)[0] for _ in range(3)
+    )
+    fork = fork_of_a_warm_process()
+    confined = empty_confined_child()
+    training, questions = lesson_floors()
+    checks_floor = one_plain_pytest_test(11)
+    with tempfile.TemporaryDirectory(prefix="floor-") as scratch:
+        stages, per_submission, check_wall = kit_stages(students, Path(scratch))
+    print(f"machine: {os.cpu_count()} cores; {students} correct answers graded by one worker")
+    print(f"{'stage':<10} {'floor':<53} {'kit':<47} ratio")
+    lines = [
+        ("start-up", "import torch, fresh interpreter", torch_wall, "check, command to summary",
+         check_wall),
+        ("launch", "fork of a warm process", fork, "empty confined child", confined),
+        ("", "empty confined child", confined, "launch stage", stages["launch"]),
+        ("cells", "training run, warm process", training, "cells stage", stages["cells"]),
+        ("questions", "the checks' calls, warm process", questions, "questions stage",
+         stages["questions"]),
+        ("checks", "11 pytest tests, no plugins", checks_floor, "checks stage", stages["checks"]),
+    ]  # fmt: skip
+    for line in lines:
+        print(row(*line))
+    print(
+        f"page stage {stages['page'] * 1000:.1f} ms; CPU per submission "
+        f"{per_submission * 1000:.0f} ms"
+    )
+
+
+if __name__ == "__main__":
+    main()
