@@ -37,7 +37,7 @@ class CellNames(CachingCompiler):
 def _config() -> Config:
     config = Config()
     config.HistoryManager.enabled = False  # no history database inside the sandbox
-    config.InteractiveShell.colors = "NoColor"
+    config.InteractiveShell.colors = "nocolor"
     config.InteractiveShell.xmode = "Plain"
     config.InteractiveShell.autocall = 0
     return config

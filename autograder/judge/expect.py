@@ -45,6 +45,20 @@ def close(
     )
 
 
+def first_far(
+    observed: Sequence[Sequence[float] | None], expected: torch.Tensor, tolerance: float = 1e-4
+) -> int | None:
+    """The index of the first row of `observed` that is missing or not `close` to its row of
+    `expected` (one row per call), all rows compared at once."""
+    width = expected.shape[1]
+    missing = [index for index, row in enumerate(observed) if row is None or len(row) != width]
+    rows = [row if row is not None and len(row) == width else [0.0] * width for row in observed]
+    values = torch.tensor(rows, dtype=torch.float64).reshape(len(rows), width)
+    near = torch.isclose(values, expected, rtol=tolerance, atol=tolerance / 10).all(dim=1)
+    far = [int(index) for index in (~near).nonzero().flatten()]
+    return min([*missing, *far], default=None)
+
+
 def raised(function: str, error: str) -> str:
     if error.startswith("NotImplementedError"):
         return f"{function} is not implemented yet"

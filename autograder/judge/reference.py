@@ -145,6 +145,22 @@ class Reference:
         path = [self.first_guess, *self.descend(self.first_guess, self.epochs - 1)]
         return [tuple(self.given(position)) for position in path]
 
+    @cached_property
+    def training_positions(self) -> torch.Tensor:
+        """`training_path` as one float64 tensor, a row per call."""
+        return torch.tensor(self.training_path, dtype=torch.float64)
+
+    @cached_property
+    def training_losses(self) -> torch.Tensor:
+        """The loss at each position of `training_path`, a one-value row per call."""
+        residuals = self.training_positions @ self.x.T - self.y
+        return (residuals**2).mean(dim=1, keepdim=True)
+
+    @cached_property
+    def training_gradients(self) -> torch.Tensor:
+        """The gradient at each position of `training_path`, a row per call."""
+        return self.gradients_at(self.training_positions)
+
 
 _references: dict[str, Reference] = {}
 

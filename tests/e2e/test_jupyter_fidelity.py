@@ -106,8 +106,13 @@ def test_a_captured_cell_runs_and_binds_its_capture(kernel, workspace):
     assert seen["captured"] == "IPython.utils.capture.CapturedIO object"
 
 
-def test_a_timed_line_that_raises_does_not_stop_its_cell(kernel, workspace):
-    [seen] = seen_by_both(kernel, workspace, ["%time 1 / 0\nx = 1", GRADED])
+def test_a_timed_line_that_raises_stops_its_cell(kernel, workspace):
+    [seen] = seen_by_both(kernel, workspace, ["x = 0", "%time 1 / 0\nx = 1", GRADED])
+    assert seen["x"] == "0"
+
+
+def test_a_timed_line_told_not_to_raise_lets_its_cell_go_on(kernel, workspace):
+    [seen] = seen_by_both(kernel, workspace, ["%time --no-raise-error 1 / 0\nx = 1", GRADED])
     assert seen["x"] == "1"
 
 
