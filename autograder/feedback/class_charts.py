@@ -8,6 +8,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 BAR_COLOUR = "#1c7ed6"
+MAX_LABEL = 40  # characters of a check's id beside its bar; a longer one leaves no room for it
 
 
 def score_histogram(scores: Sequence[float], max_score: float) -> Figure:
@@ -27,9 +28,15 @@ def pass_rates(rates: dict[str, float]) -> Figure:
     figure = Figure(figsize=(6.0, 0.9 + 0.32 * len(rates)), layout="constrained")
     axes = figure.add_subplot()
     names = list(rates)[::-1]
-    axes.barh(names, [rates[name] for name in names], color=BAR_COLOUR)
+    places = range(len(names))
+    axes.barh(places, [rates[name] for name in names], color=BAR_COLOUR)
+    axes.set_yticks(places, labels=[_label(name) for name in names])
     axes.set_xlim(0, 1)
     axes.xaxis.set_major_formatter(PercentFormatter(1.0))
     axes.set_xlabel("share of submissions that passed")
     axes.tick_params(axis="y", labelsize="small")
     return figure
+
+
+def _label(name: str) -> str:
+    return name if len(name) <= MAX_LABEL else name[: MAX_LABEL - 1] + "…"

@@ -326,6 +326,50 @@ def test_a_damaged_record_file_is_refused_with_a_reason(tmp_path_factory, data: 
     list(store.students())
 
 
+def _stored(read, student: str) -> str:
+    """What `read` gives for `student`, as text to compare; a refusal as its kind."""
+    try:
+        return json.dumps(read(student).with_(observations=(), output="").to_json())
+    except RecordError:
+        return "refused"
+
+
+record_file_changes = st.lists(
+    st.one_of(
+        records.map(lambda record: ("write", record)),
+        st.binary(max_size=300).map(lambda data: ("replace", data)),
+        st.just(("delete", None)),
+    ),
+    min_size=1,
+    max_size=6,
+)
+
+
+@SETTINGS
+@given(record_file_changes)
+def test_a_row_is_always_its_record_without_what_the_code_produced(tmp_path_factory, changes):
+    """Whatever happens to a record file between reads (written again, replaced by other
+    bytes or another student's record, deleted), the student's row says what the record says,
+    read by this store or by a new one."""
+    out = tmp_path_factory.mktemp("out")
+    store, student = RecordStore(out), "someone"
+    record_file = store.folder / f"{file_name(student)}.json"
+    for action, value in changes:
+        if action == "write":
+            store.write(value.with_(student=student) if len(value.student) % 2 else value)
+            if value.student != student and len(value.student) % 2 == 0:  # another's record
+                os.replace(store.folder / f"{file_name(value.student)}.json", record_file)
+        elif action == "replace":
+            record_file.parent.mkdir(parents=True, exist_ok=True)
+            (out / "new").write_bytes(value)
+            os.replace(out / "new", record_file)
+        else:
+            record_file.unlink(missing_ok=True)
+        expected = _stored(store.read, student)
+        assert _stored(store.row, student) == expected
+        assert _stored(RecordStore(out).row, student) == expected
+
+
 file_names = st.binary(min_size=1, max_size=255).filter(lambda name: b"/" not in name)
 
 
