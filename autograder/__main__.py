@@ -146,8 +146,14 @@ def grade_command(arguments: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 130
-    store.save_run(replace(info, seconds=run.seconds, graded=run.new + run.regraded))
-    checks = run.checks or _hidden_checks()
+    recorded = earlier.checks_of(setup.grader_hash) if earlier else None
+    checks = run.checks or recorded or _hidden_checks()
+    graded = run.new + run.regraded
+    store.save_run(
+        replace(
+            info, seconds=run.seconds, graded=graded, checks=checks, grader_hash=setup.grader_hash
+        )
+    )
     published = Published(
         out, batch.course_root, students, run.seconds, checks, roster, arguments.moodle, info.lesson
     )
@@ -220,7 +226,7 @@ def feedback_command(arguments: argparse.Namespace) -> int:
         course_root,
         students,
         earlier.seconds,
-        _hidden_checks(),
+        earlier.checks or _hidden_checks(),
         roster,
         earlier.moodle,
         earlier.lesson,

@@ -15,7 +15,7 @@ from typing import Any
 
 from autograder.atomic import write_atomically
 from autograder.intake.ids import file_name
-from autograder.judge.record import Record, RecordError
+from autograder.judge.record import CheckSpec, Record, RecordError
 from autograder.lesson import Lesson
 
 RUN_FILE = "run.json"
@@ -35,11 +35,16 @@ class RunInfo:
     # the class it graded, in order: a rebuild gives each of them a row, record or not
     students: tuple[str, ...] | None = None
     lesson: Lesson | None = None  # read from the release; reused while the release is the same
+    # the hidden checks and the grader that has them: a run that grades nobody lists the same
+    # checks without loading the judge, while the grader is the same
+    checks: tuple[CheckSpec, ...] | None = None
+    grader_hash: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self) | {
             "students": list(self.students) if self.students else None,
             "lesson": self.lesson.to_json() if self.lesson else None,
+            "checks": [asdict(check) for check in self.checks] if self.checks else None,
         }
 
     @classmethod
@@ -57,11 +62,17 @@ class RunInfo:
             moodle=raw.get("moodle") is True,
             students=_students_or_none(raw.get("students")),
             lesson=_lesson_or_none(raw.get("lesson")),
+            checks=_checks_or_none(raw.get("checks")),
+            grader_hash=_text_or_none(raw.get("grader_hash")),
         )
 
     def lesson_of(self, release: str) -> Lesson | None:
         """The recorded lesson, if it was read from the release whose hash is `release`."""
         return self.lesson if self.lesson and self.lesson.release_hash == release else None
+
+    def checks_of(self, grader: str) -> tuple[CheckSpec, ...] | None:
+        """The recorded hidden checks, if the grader whose hash is `grader` has them."""
+        return self.checks if self.grader_hash == grader else None
 
 
 def _lesson_or_none(raw: Any) -> Lesson | None:
@@ -77,6 +88,23 @@ def _stamp(record_file: Path) -> list[int]:
     (a new inode), and a file changed in place has a new modification time or size."""
     found = record_file.stat()
     return [found.st_ino, found.st_mtime_ns, found.st_size]
+
+
+def _checks_or_none(raw: Any) -> tuple[CheckSpec, ...] | None:
+    """The recorded hidden checks; damaged ones are collected from the grader instead."""
+    if not isinstance(raw, list) or not raw:
+        return None
+    checks = []
+    for item in raw:
+        if not isinstance(item, dict):
+            return None
+        check_id, category, points = item.get("id"), item.get("category"), item.get("points")
+        if not (isinstance(check_id, str) and isinstance(category, str)):
+            return None
+        if isinstance(points, bool) or not isinstance(points, (int, float)):
+            return None
+        checks.append(CheckSpec(check_id, category, float(points)))
+    return tuple(checks)
 
 
 def _text_or_none(value: Any) -> str | None:
