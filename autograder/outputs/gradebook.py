@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
 
 from autograder.exercise import ASSIGNMENT, graded_cell
@@ -86,3 +87,15 @@ def record_scores(course_root: Path, records: Iterable[Record]) -> list[Record]:
                 grade.needs_manual_grade = failed or grade.manual_score is not None
         gradebook.db.commit()
     return refused
+
+
+def due_date(course_root: Path) -> datetime | None:
+    """The assignment's due date in the course's gradebook, naive in UTC as nbgrader keeps
+    it; None when it has none (nothing is late)."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(f"sqlite:///{course_root / 'gradebook.db'}") as gradebook:
+        try:
+            return gradebook.find_assignment(ASSIGNMENT).duedate
+        except MissingEntry:
+            return None

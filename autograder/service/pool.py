@@ -1,0 +1,75 @@
+"""The judge workers of the service: started once and kept warm for as long as it runs.
+
+They are `grade`'s own judge workers (`batch.worker`: a fork server each, the same sandbox and
+checks), held in one process pool for the life of the service instead of one per batch, since
+starting one costs seconds. A worker that dies breaks the pool: a new one is started, and the
+chunks it held are graded again one student at a time; a student whose grading kills a worker
+twice gets a `grader_error` record (`grading.worker_died`).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import replace
+
+from autograder.batch import worker
+from autograder.batch.grading import SandboxSettings, sigint_held, stop_pool
+from autograder.batch.worker import GradingSetup, Job, WorkerFacts
+from autograder.judge.fault import GraderFault
+from autograder.judge.record import Record
+
+
+class JudgePool:
+    """A pool of warm judge workers that grades chunks of jobs as they are handed to it."""
+
+    def __init__(self, setup: GradingSetup, sandbox: SandboxSettings, workers: int) -> None:
+        self.setup = setup
+        self.sandbox = sandbox
+        self.workers = workers
+        self.facts: WorkerFacts | None = None
+        self._pool: ProcessPoolExecutor | None = None
+
+    def start(self) -> None:
+        """Start the workers and wait until one has its sandbox; the lesson is read from the
+        release there unless `setup` holds it (`IllPosedLesson` when it cannot be graded)."""
+        pool = self._fresh()
+        try:
+            with sigint_held():
+                facts = pool.submit(worker.facts)
+                lesson = (
+                    None if self.setup.lesson else pool.submit(worker.lesson_of, self.setup.release)
+                )
+            if lesson is not None:
+                self.setup = replace(self.setup, lesson=lesson.result())
+            self.facts = facts.result()
+        except BrokenProcessPool:
+            raise GraderFault("a judge worker died while starting its sandbox") from None
+
+    def grade(self, jobs: list[Job]) -> Future[list[Record]]:
+        """Grade `jobs` in one worker; the future's records are in the jobs' order."""
+        with sigint_held():  # a submit may start a worker
+            return self._current().submit(worker.grade_chunk, self.setup, jobs)
+
+    def restart(self) -> None:
+        """Replace a pool a dead worker broke (its other chunks failed with it)."""
+        if self._pool is not None:
+            stop_pool(self._pool)
+        self._pool = None
+        self._fresh()
+
+    def close(self) -> None:
+        """End every worker now; each one's fork server kills its students and exits."""
+        if self._pool is not None:
+            stop_pool(self._pool)
+            self._pool = None
+
+    def _current(self) -> ProcessPoolExecutor:
+        return self._pool or self._fresh()
+
+    def _fresh(self) -> ProcessPoolExecutor:
+        context = multiprocessing.get_context("spawn")
+        settings = (self.sandbox.limits, self.sandbox.hidden)
+        self._pool = ProcessPoolExecutor(self.workers, context, worker.start, settings)
+        return self._pool
