@@ -4,21 +4,34 @@ They are `grade`'s own judge workers (`batch.worker`: a fork server each, the sa
 checks), held in one process pool for the life of the service instead of one per batch, since
 starting one costs seconds. A worker that dies breaks the pool: a new one is started, and the
 chunks it held are graded again one student at a time; a student whose grading kills a worker
-twice gets a `grader_error` record (`grading.worker_died`).
+twice gets a `grader_error` record (`grading.worker_died`). SIGKILL gives the service no
+chance to end its workers, so each asks the kernel to kill it when the service dies.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
+import signal
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
+from pathlib import Path
 
 from autograder.batch import worker
 from autograder.batch.grading import SandboxSettings, sigint_held, stop_pool
 from autograder.batch.worker import GradingSetup, Job, WorkerFacts
 from autograder.judge.fault import GraderFault
 from autograder.judge.record import Record
+from autograder.sandbox import Limits, linux
+
+
+def start_worker(limits: Limits, hidden: tuple[Path, ...], service: int) -> None:
+    """Start a judge worker (`worker.start`) that dies with the service's process."""
+    linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != service:  # the service died before the kernel was asked
+        os._exit(1)
+    worker.start(limits, hidden)
 
 
 class JudgePool:
@@ -70,6 +83,6 @@ class JudgePool:
 
     def _fresh(self) -> ProcessPoolExecutor:
         context = multiprocessing.get_context("spawn")
-        settings = (self.sandbox.limits, self.sandbox.hidden)
-        self._pool = ProcessPoolExecutor(self.workers, context, worker.start, settings)
+        settings = (self.sandbox.limits, self.sandbox.hidden, os.getpid())
+        self._pool = ProcessPoolExecutor(self.workers, context, start_worker, settings)
         return self._pool
