@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from autograder.exercise import ASSIGNMENT
@@ -23,6 +24,7 @@ from autograder.intake.ids import student_id
 from autograder.intake.times import parse_time
 
 SETTLE_SECONDS = 30.0  # a folder still without its secret after this is taken as it is
+RESCAN_SECONDS = 2.0  # an unchanged inbound is listed again at least this often
 
 
 @dataclass(frozen=True)
@@ -47,11 +49,16 @@ class Arrival:
 
     student: str  # the kit's id for the name the folder gives
     folder: Path
-    submitted_at: str  # ISO 8601 in UTC, from the folder's name
+    moment: datetime  # in UTC, from the folder's name
 
     @property
-    def key(self) -> tuple[str, str]:
-        return self.student, self.submitted_at
+    def submitted_at(self) -> str:
+        """As records keep it: ISO 8601."""
+        return self.moment.isoformat()
+
+    @property
+    def key(self) -> tuple[str, datetime]:
+        return self.student, self.moment
 
 
 def exchange_place(course_root: Path, root: str | None, course_id: str | None) -> ExchangePlace:
@@ -82,29 +89,69 @@ def parse_name(name: str) -> tuple[str, str] | None:
     return None
 
 
-def latest_arrivals(place: ExchangePlace, now: float | None = None) -> list[Arrival]:
-    """Each student's latest complete submission, oldest first. A student whose latest is
-    still arriving is left out until it has arrived (their earlier one would be replaced)."""
-    now = time.time() if now is None else now
-    latest: dict[str, tuple[str, str, Path]] = {}
-    try:
-        entries = list(os.scandir(place.inbound))
-    except OSError:
-        return []
-    for each in entries:
-        parsed = parse_name(each.name)
-        if parsed is None:
-            continue
-        student = student_id(parsed[0])
-        order = (parsed[1], each.name)
-        if student not in latest or order > latest[student][:2]:
-            latest[student] = (*order, Path(each.path))
-    found = [
-        Arrival(student, folder, moment)
-        for student, (moment, _, folder) in latest.items()
-        if is_folder(folder) and arrived(folder, now)
-    ]
-    return sorted(found, key=lambda arrival: (arrival.submitted_at, arrival.student))
+class Inbound:
+    """The inbound folder, listed again on every look. What a folder's name says, and that a
+    folder has arrived, never change, so each is worked out once per folder: a look at an
+    inbound of thousands of submissions costs one listing and a lookup per name."""
+
+    def __init__(self, place: ExchangePlace) -> None:
+        self.place = place
+        self._names: dict[str, tuple[str, datetime] | None] = {}
+        self._last: tuple[tuple[int, int], float, list[Arrival]] | None = None
+        self._arrived: dict[str, Arrival] = {}
+
+    def latest(self, now: float | None = None) -> list[Arrival]:
+        """Each student's latest complete submission, oldest first. A student whose latest
+        is still arriving is left out until it has arrived (it replaces the earlier one)."""
+        now = time.time() if now is None else now
+        try:
+            folder = os.stat(self.place.inbound)
+            stamp = (folder.st_mtime_ns, folder.st_nlink)  # a new folder changes both
+            if self._last and self._last[0] == stamp and now - self._last[1] < RESCAN_SECONDS:
+                return self._last[2]
+            names = os.listdir(self.place.inbound)
+        except OSError:
+            return []
+        if len(self._names) > len(names):  # folders were removed: forget them
+            self._forget(set(names))
+        latest: dict[str, tuple[datetime, str]] = {}
+        for name in names:
+            parsed = self._parsed(name)
+            if parsed is None:
+                continue
+            student, moment = parsed
+            if student not in latest or (moment, name) > latest[student]:
+                latest[student] = (moment, name)
+        found = [self._arrival(name, now) for _, name in latest.values()]
+        arrivals = sorted(
+            (arrival for arrival in found if arrival is not None),
+            key=lambda arrival: (arrival.moment, arrival.student),
+        )
+        complete = len(arrivals) == len(found)  # else one is still arriving: look again
+        self._last = (stamp, now, arrivals) if complete else None
+        return arrivals
+
+    def _parsed(self, name: str) -> tuple[str, datetime] | None:
+        if name not in self._names:
+            parsed = parse_name(name)
+            self._names[name] = (
+                (student_id(parsed[0]), datetime.fromisoformat(parsed[1])) if parsed else None
+            )
+        return self._names[name]
+
+    def _arrival(self, name: str, now: float) -> Arrival | None:
+        """The arrival in folder `name`, once it has arrived."""
+        if name not in self._arrived:
+            folder = self.place.inbound / name
+            parsed = self._names[name]
+            if parsed is None or not (is_folder(folder) and arrived(folder, now)):
+                return None
+            self._arrived[name] = Arrival(parsed[0], folder, parsed[1])
+        return self._arrived[name]
+
+    def _forget(self, names: set[str]) -> None:
+        self._names = {name: kept for name, kept in self._names.items() if name in names}
+        self._arrived = {name: kept for name, kept in self._arrived.items() if name in names}
 
 
 def arrived(folder: Path, now: float) -> bool:

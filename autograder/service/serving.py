@@ -33,7 +33,7 @@ from autograder.outputs.gradebook import due_date
 from autograder.service.class_files import ClassFiles
 from autograder.service.collecting import collect_arrival
 from autograder.service.delivery import Delivery
-from autograder.service.exchange import Arrival, ExchangePlace, latest_arrivals
+from autograder.service.exchange import Arrival, ExchangePlace, Inbound
 from autograder.service.health import HealthFile, now_text
 from autograder.service.pool import JudgePool
 from autograder.text import one_line
@@ -73,9 +73,10 @@ class Service:
         self.log = log
         self.delivery = Delivery(settings.course_root, settings.out_dir, settings.place)
         self.health = HealthFile(settings.out_dir)
-        self.recorded: dict[str, datetime | None] = {}  # what each student's record says
+        self.inbound = Inbound(settings.place)
+        self.recorded: dict[str, datetime | None] = {}  # when each one's record was submitted
         self.running: dict[Future[list[Record]], _Chunk] = {}
-        self.deaths: dict[tuple[str, str], int] = {}  # workers each submission has broken
+        self.deaths: dict[tuple[str, datetime], int] = {}  # workers each submission has broken
         self.rebuilding: Future[None] | None = None
         self.stopping = False
         self.graded = 0
@@ -110,19 +111,19 @@ class Service:
 
     def _waiting(self) -> list[Arrival]:
         """Each student's latest arrival that their record does not yet hold, oldest first."""
-        return [arrival for arrival in latest_arrivals(self.settings.place) if self._new(arrival)]
+        return [arrival for arrival in self.inbound.latest() if self._new(arrival)]
 
     def _new(self, arrival: Arrival) -> bool:
         if arrival.student not in self.recorded:
             self.recorded[arrival.student] = self._recorded_time(arrival.student)
         graded = self.recorded[arrival.student]
-        return graded is None or naive_utc(arrival.submitted_at) > graded  # type: ignore[operator]
+        return graded is None or arrival.moment > graded
 
     def _recorded_time(self, student: str) -> datetime | None:
         if not self.store.has(student):
             return None
         try:
-            return naive_utc(self.store.read(student).submitted_at)
+            return _utc(self.store.read(student).submitted_at)
         except RecordError:
             return None
 
@@ -166,8 +167,7 @@ class Service:
         course = self.settings.course_root
         feedback_path(arrival.student, self.settings.out_dir, course).unlink(missing_ok=True)
         submission = collect_arrival(course, arrival)
-        moment = naive_utc(arrival.submitted_at)
-        late = due is not None and moment is not None and moment > due
+        late = due is not None and arrival.moment.replace(tzinfo=None) > due
         submission = replace(submission, late=late)
         regraded = (
             "a newer submission replaced the one graded before"
@@ -222,7 +222,7 @@ class Service:
             self.health.error(f"{record.student}: {record.message}")
             delivered = None
         self.store.write(record)
-        self.recorded[record.student] = naive_utc(record.submitted_at)
+        self.recorded[record.student] = _utc(record.submitted_at)
         self.deaths.pop(arrival.key, None)
         self.class_files.changed(record.student)
         self.graded += 1
@@ -230,8 +230,7 @@ class Service:
         self._log(record, arrival, delivered is not None and delivered.released is not None)
 
     def _log(self, record: Record, arrival: Arrival, released: bool) -> None:
-        moment = datetime.fromisoformat(arrival.submitted_at)
-        seconds = (datetime.now(UTC) - moment).total_seconds()
+        seconds = (datetime.now(UTC) - arrival.moment).total_seconds()
         where = "released" if released else "NOT released (no submission secret)"
         late = " late" if record.late else ""
         self.log(
@@ -252,3 +251,9 @@ class Service:
 def print_line(line: str) -> None:
     """The log: one line per graded submission, on standard output as soon as it is known."""
     print(line, flush=True)
+
+
+def _utc(moment: str | None) -> datetime | None:
+    """A record's submission time, in UTC, to compare with an arrival's."""
+    naive = naive_utc(moment)
+    return naive.replace(tzinfo=UTC) if naive else None

@@ -148,9 +148,13 @@ def latest_in_inbound(root: Path) -> dict[str, tuple[str, Path]]:
     latest: dict[str, tuple[str, Path]] = {}
     for folder in (root / "exchange" / "gradient-descent" / "inbound").iterdir():
         student, moment = parse_name(folder.name)
-        if student not in latest or moment > latest[student][0]:
+        if student not in latest or _when(moment) > _when(latest[student][0]):
             latest[student] = (moment, folder)
     return latest
+
+
+def _when(moment: str) -> datetime:
+    return datetime.fromisoformat(moment)
 
 
 def recorded_times(course: Path) -> dict[str, str]:
