@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from autograder.exercise import release_notebook
@@ -19,7 +20,7 @@ from autograder.judge.record import Record
 from autograder.lesson import Lesson
 from autograder.outputs.autograded import Notebook, write_autograded_notebook
 from autograder.outputs.feedback_release import write_release_files
-from autograder.outputs.gradebook import record_scores
+from autograder.outputs.gradebook import due_date_in, open_gradebook, record_scores_in
 from autograder.service.exchange import ExchangePlace
 from autograder.service.releasing import release_page
 
@@ -40,11 +41,19 @@ class Delivery:
         self.out_dir = out_dir
         self.place = place
         self.release: Notebook = json.loads(release_notebook(course_root).read_text("utf-8"))
+        self.gradebook = open_gradebook(course_root)  # opening it costs more than a write
+
+    def due_date(self) -> datetime | None:
+        """The assignment's due date in the gradebook now (naive, in UTC)."""
+        return due_date_in(self.gradebook)
+
+    def close(self) -> None:
+        self.gradebook.close()
 
     def deliver(self, record: Record, submission: Submission | None, lesson: Lesson) -> Delivered:
         """Write the student's row, notebook and release files, then release their page
         (written by the judge worker; written here when the worker died before it could)."""
-        refused = record_scores(self.course_root, [record])
+        refused = record_scores_in(self.gradebook, [record])
         write_autograded_notebook(self.course_root, self.release, record, submission)
         write_release_files(self.course_root, [record])
         page = feedback_path(record.student, self.out_dir, self.course_root)

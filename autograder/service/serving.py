@@ -29,7 +29,6 @@ from autograder.intake.times import naive_utc
 from autograder.judge.fault import GraderFault
 from autograder.judge.record import Record, RecordError
 from autograder.judge.status import grader_error
-from autograder.outputs.gradebook import due_date
 from autograder.service.class_files import ClassFiles
 from autograder.service.collecting import collect_arrival
 from autograder.service.delivery import Delivery
@@ -101,6 +100,7 @@ class Service:
                 self._rebuild()
         finally:
             self.pool.close()
+            self.delivery.close()
             self.class_files.close()
             self.health.update(state="stopped", grading=0)
             for number, handler in previous.items():
@@ -134,7 +134,7 @@ class Service:
         ready = [arrival for arrival in waiting if arrival.student not in busy]
         if not ready or any(self._suspect(chunk) for chunk in self.running.values()):
             return
-        due = due_date(self.settings.course_root)
+        due = self.delivery.due_date()
         workers = self.pool.workers
         suspects = [arrival for arrival in ready if arrival.key in self.deaths]
         if suspects:
