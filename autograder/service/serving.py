@@ -52,6 +52,7 @@ class ServeSettings:
 class _Chunk:
     jobs: list[Job]
     arrivals: list[Arrival]
+    started: float  # time.monotonic() when it was handed to the workers
 
 
 class Service:
@@ -154,12 +155,13 @@ class Service:
         for arrival in arrivals:
             if self.deaths.get(arrival.key, 0) >= 2:
                 job = self._job(arrival, due)
-                self._complete(job, arrival, worker_died(job, self.pool.setup, self.pool.facts, 2))
+                died = worker_died(job, self.pool.setup, self.pool.facts, 2)
+                self._complete(job, arrival, died, time.monotonic())
                 continue
             jobs.append(self._job(arrival, due))
         if jobs:
             taken = [arrival for arrival in arrivals if self.deaths.get(arrival.key, 0) < 2]
-            self.running[self.pool.grade(jobs)] = _Chunk(jobs, taken)
+            self.running[self.pool.grade(jobs)] = _Chunk(jobs, taken, time.monotonic())
 
     def _job(self, arrival: Arrival, due: datetime | None) -> Job:
         """Collect the arrival into `submitted/` and make its job; the student's earlier page
@@ -196,7 +198,7 @@ class Service:
                 self.health.error(str(fault))
                 raise
             for job, arrival, record in zip(chunk.jobs, chunk.arrivals, records, strict=True):
-                self._complete(job, arrival, record)
+                self._complete(job, arrival, record, chunk.started)
         if broken:
             self._after_a_worker_died()
 
@@ -210,7 +212,7 @@ class Service:
         self.health.error("a judge worker died; its submissions are graded again one by one")
         self.pool.restart()
 
-    def _complete(self, job: Job, arrival: Arrival, record: Record) -> None:
+    def _complete(self, job: Job, arrival: Arrival, record: Record, started: float) -> None:
         """Deliver one record's outputs, then store it; a failure to deliver is its grader
         error, stored all the same, so that the service goes on."""
         lesson = self.pool.setup.lesson
@@ -227,15 +229,19 @@ class Service:
         self.class_files.changed(record.student)
         self.graded += 1
         self.health.update(graded=self.graded, last_graded_at=now_text())
-        self._log(record, arrival, delivered is not None and delivered.released is not None)
+        released = delivered is not None and delivered.released is not None
+        self._log(record, arrival, released, time.monotonic() - started)
 
-    def _log(self, record: Record, arrival: Arrival, released: bool) -> None:
+    def _log(self, record: Record, arrival: Arrival, released: bool, handled: float) -> None:
+        """student: score status [late]; how long they waited, and how much of it was the
+        service's own (grading and delivering) rather than waiting for a worker."""
         seconds = (datetime.now(UTC) - arrival.moment).total_seconds()
         where = "released" if released else "NOT released (no submission secret)"
         late = " late" if record.late else ""
         self.log(
             f"{one_line(record.student)}: {record.score:g}/{record.max_score:g} "
-            f"{record.status}{late}; feedback {where} {seconds:.2f} s after submission"
+            f"{record.status}{late}; feedback {where} {seconds:.2f} s after submission "
+            f"(graded and delivered in {handled:.2f} s)"
         )
 
     def _rebuild(self) -> None:

@@ -138,7 +138,7 @@ class Service:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
     def graded_lines(self) -> list[str]:
-        return [line for line in self.log().splitlines() if line.endswith(" s after submission")]
+        return [line for line in self.log().splitlines() if " s after submission " in line]
 
     def children(self) -> list[int]:
         """The service's child processes (its judge workers), by /proc."""
