@@ -1,14 +1,18 @@
 """The class-wide files kept current while the service runs: `results.json`, `grades.csv`,
 `report.html`, `mistakes.csv`, the LMS files when asked for, and `run.json`'s class.
 
-Each is made from every record, so each rebuild costs in proportion to the class. They are
-rebuilt in a thread of their own, never in the way of a student's feedback, and at most once
-every `every` seconds, and once more when the service stops; a student's own outputs
-(gradebook row, notebook, page) never wait for them.
+Each is made from every record, so each rebuild costs in proportion to the class (about 3 s
+of CPU for 300 students). They are rebuilt in a thread of their own, at a low scheduling
+priority so that the judge workers go first, and a student's own outputs (gradebook row,
+notebook, page) never wait for them: when nothing waits to be graded, at most once every
+`every` seconds; in a rush, only once every `RUSH_SECONDS`; and once more when the service
+stops.
 """
 
 from __future__ import annotations
 
+import os
+import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
@@ -26,6 +30,8 @@ from autograder.outputs.publish import (
 )
 
 CLASS_WRITERS = (write_results, write_report, write_canvas, write_moodle)
+RUSH_SECONDS = 60.0  # at least between two rebuilds while submissions wait to be graded
+LOW_PRIORITY = 10  # the rebuilding thread's nice value
 
 
 class ClassFiles:
@@ -54,11 +60,13 @@ class ClassFiles:
         self.students.add(student)
         self._dirty = True
 
-    def maybe_rebuild(self) -> Future[None] | None:
-        """Start a rebuild if something changed, none is running and the last one started
-        `every` seconds ago or more; the rebuild's future, to learn of its errors."""
+    def maybe_rebuild(self, waiting: int) -> Future[None] | None:
+        """Start a rebuild if something changed, none is running, and the last one started
+        `every` seconds ago when nothing is `waiting` to be graded (`RUSH_SECONDS` when
+        something is); the rebuild's future, to learn of its errors."""
         idle = self._running is None or self._running.done()
-        if not (self._dirty and idle and time.monotonic() - self._started >= self.every):
+        since = time.monotonic() - self._started
+        if not (self._dirty and idle and since >= (RUSH_SECONDS if waiting else self.every)):
             return None
         self._dirty, self._started = False, time.monotonic()
         info = replace(self.info, students=tuple(sorted(self.students)))
@@ -74,6 +82,8 @@ class ClassFiles:
 
     def _rebuild(self, info: RunInfo) -> None:
         self.store.save_run(info)
+        if threading.current_thread() is not threading.main_thread():
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), LOW_PRIORITY)
         published = Published(
             self.store.out_dir,
             Path(info.course_root) if info.course_root else None,

@@ -98,7 +98,7 @@ class Service:
                 waiting = self._waiting()
                 self._dispatch(waiting)
                 self.health.update(queue=len(waiting), grading=self._grading())
-                self._rebuild()
+                self._rebuild(len(waiting))
         finally:
             self.pool.close()
             self.delivery.close()
@@ -244,14 +244,14 @@ class Service:
             f"(graded and delivered in {handled:.2f} s)"
         )
 
-    def _rebuild(self) -> None:
+    def _rebuild(self, waiting: int) -> None:
         """Start a rebuild of the class files when due; report the last one's error."""
         if self.rebuilding is not None and self.rebuilding.done():
             error = self.rebuilding.exception()
             if error is not None:
                 self.health.error(f"rebuilding the class files: {type(error).__name__}: {error}")
             self.rebuilding = None
-        self.rebuilding = self.class_files.maybe_rebuild() or self.rebuilding
+        self.rebuilding = self.class_files.maybe_rebuild(waiting) or self.rebuilding
 
 
 def print_line(line: str) -> None:
