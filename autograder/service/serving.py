@@ -21,14 +21,18 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from autograder.atomic import write_atomically
 from autograder.batch.grading import worker_died
 from autograder.batch.store import RecordStore
-from autograder.batch.worker import Job
+from autograder.batch.worker import Job, stamped
 from autograder.feedback.paths import feedback_path
+from autograder.intake.course_tree import SECRET
+from autograder.intake.handed_in import read_small
+from autograder.intake.submissions import Submission
 from autograder.intake.times import naive_utc
 from autograder.judge.fault import GraderFault
-from autograder.judge.record import Record, RecordError
-from autograder.judge.status import grader_error
+from autograder.judge.record import Record, RecordError, max_score
+from autograder.judge.status import grader_error, unscored
 from autograder.service.class_files import ClassFiles
 from autograder.service.collecting import collect_arrival
 from autograder.service.delivery import Delivery
@@ -151,17 +155,38 @@ class Service:
         return any(arrival.key in self.deaths for arrival in chunk.arrivals)
 
     def _start(self, arrivals: list[Arrival], due: datetime | None) -> None:
-        jobs = []
+        """Collect `arrivals` and hand them to a worker as one chunk; one that cannot be
+        collected, or that killed a worker twice, gets its grader error row instead."""
+        jobs, taken = [], []
         for arrival in arrivals:
-            if self.deaths.get(arrival.key, 0) >= 2:
+            try:
                 job = self._job(arrival, due)
+            except OSError as error:
+                self._failed(arrival, error)
+                continue
+            if self.deaths.get(arrival.key, 0) >= 2:
                 died = worker_died(job, self.pool.setup, self.pool.facts, 2)
                 self._complete(job, arrival, died, time.monotonic())
                 continue
-            jobs.append(self._job(arrival, due))
+            jobs.append(job)
+            taken.append(arrival)
         if jobs:
-            taken = [arrival for arrival in arrivals if self.deaths.get(arrival.key, 0) < 2]
             self.running[self.pool.grade(jobs)] = _Chunk(jobs, taken, time.monotonic())
+
+    def _failed(self, arrival: Arrival, error: OSError) -> None:
+        """The grader error row of a submission that could not be copied into `submitted/`."""
+        why = f"it could not be copied into submitted/ ({error.strerror or error})"
+        submission = Submission(arrival.student, None, why, submitted_at=arrival.submitted_at)
+        job = Job(submission, submission.content_hash())
+        most = max_score(self.pool.facts.checks) if self.pool.facts else 0.0
+        failed = grader_error(unscored(arrival.student, most), "collecting the submission", error)
+        page = feedback_path(arrival.student, self.settings.out_dir, self.settings.course_root)
+        secret = read_small(arrival.folder / SECRET)  # so that their fetch_feedback finds it
+        if secret:
+            write_atomically(page.parent / SECRET, secret, durable=False)
+        record = stamped(failed, job, self.pool.setup.grader_hash)
+        self.health.error(f"{record.student}: {record.message}")
+        self._complete(job, arrival, record, time.monotonic())
 
     def _job(self, arrival: Arrival, due: datetime | None) -> Job:
         """Collect the arrival into `submitted/` and make its job; the student's earlier page

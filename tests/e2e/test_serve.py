@@ -1,7 +1,8 @@
 """The grading service on a real nbgrader exchange in a temporary root: students run the real
 `nbgrader submit`, the service runs as a real subprocess, and their real `nbgrader
 fetch_feedback` brings back the kit's page with their score, seconds later; a resubmission
-replaces the score (a grader's manual score stays), a late one is marked late. A service
+replaces the score (a grader's manual score stays), a late one is marked late, one the
+grader fails on gets a page that says so while the service goes on. A service
 killed with SIGKILL in the middle of a burst and started again leaves every student exactly
 one grade: their latest notebook's, as grading it alone gives.
 """
@@ -38,6 +39,7 @@ pytestmark = pytest.mark.slow
 
 STUDENT = "José.Núñez@uni.edu 50% #1?"
 LATE = "Zoë Late"
+BLOCKED = "blocked"
 LOSS_SUM = next(answer for answer in WRONG if answer.name == "loss_sum")
 FEEDBACK_SECONDS = 60  # generous: the log line gives the real figure
 MANUAL = 1.5  # points a grader gives one cell by hand in the formgrader
@@ -114,12 +116,22 @@ def test_a_students_fetch_feedback_shows_the_kits_page_seconds_after_submit(
         assert record(course, LATE)["late"] is True and record(course, STUDENT)["late"] is False
         with gradebook_of(course) as gradebook:
             assert gradebook.find_submission(ASSIGNMENT, LATE).total_seconds_late > 0
+
+        # a submission the grader cannot collect: a grader error, and the service goes on
+        (course / "submitted" / BLOCKED).write_text("a file where the student's folder goes")
+        submit(tmp_path, BLOCKED, notebook_for(CORRECT[0], release))
+        [failed] = wait_for(lambda: fetched_pages(tmp_path, BLOCKED), FEEDBACK_SECONDS).values()
+        assert "The grader itself failed" in failed.read_text(encoding="utf-8")
+        assert record(course, BLOCKED)["status"] == "grader_error"
+        assert "collecting the submission" in health(course / "grading")["last_error"]
+        assert served.process.poll() is None
         assert served.stop() == 0
     assert health(course / "grading")["state"] == "stopped"
     rows = json.loads((course / "grading" / "results.json").read_text())["submissions"]
     assert {row["student"]: (row["score"], row["late"]) for row in rows} == {
         STUDENT: (again["score"], False),
         LATE: (12, True),
+        BLOCKED: (0, False),
     }
 
 
