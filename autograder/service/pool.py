@@ -66,11 +66,12 @@ class JudgePool:
             return self._current().submit(worker.grade_chunk, self.setup, jobs)
 
     def restart(self) -> None:
-        """Replace a pool a dead worker broke (its other chunks failed with it)."""
+        """Replace a pool a dead worker broke (its other chunks failed with it); the new
+        workers start warming up now, not when the next submission arrives."""
         if self._pool is not None:
             stop_pool(self._pool)
-        self._pool = None
-        self._fresh()
+        with sigint_held():
+            self._fresh().submit(worker.facts)
 
     def close(self) -> None:
         """End every worker now; each one's fork server kills its students and exits."""

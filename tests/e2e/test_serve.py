@@ -10,7 +10,9 @@ one grade: their latest notebook's, as grading it alone gives.
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 import time
 from datetime import datetime
 from pathlib import Path
@@ -236,3 +238,38 @@ def _results(out: Path) -> dict[str, tuple[float, list[bool]]]:
     return {
         row["student"]: (row["score"], [check["passed"] for check in row["checks"]]) for row in rows
     }
+
+
+def looping(release: Path) -> dict:
+    """A correct notebook with a cell that never ends, early, so it holds a worker."""
+    import nbformat
+
+    notebook = notebook_for(CORRECT[0], release)
+    notebook.cells.insert(3, nbformat.v4.new_code_cell("while True:\n    pass\n"))
+    return notebook
+
+
+def test_a_submission_that_kills_judge_workers_is_graded_alone_then_recorded_as_an_error(
+    tmp_path: Path, released_course: Path
+):
+    """A worker killed while grading a submission: it is graded again on its own in a new
+    worker; killed again, the student gets a grader error; the service goes on either way."""
+    course = released_with_exchange(released_course, tmp_path)
+    release = course / "release" / ASSIGNMENT / NOTEBOOK
+    with service(course, tmp_path, 1, "--timeout=5") as served:
+        submit_in_process(tmp_path, "loops", looping(release))
+        wait_for(lambda: health(served.out).get("grading") == 1, 30)
+        [first] = served.workers()
+        os.kill(first, signal.SIGKILL)
+        second = wait_for(lambda: [pid for pid in served.workers() if pid != first], 60)
+        wait_for(lambda: health(served.out).get("grading") == 1, 30)
+        os.kill(second[0], signal.SIGKILL)
+        wait_for(lambda: (served.out / "records" / "loops.json").is_file(), 60)
+        died = record(course, "loops")
+        assert died["status"] == "grader_error" and "died, 2 times" in died["message"]
+        assert "a judge worker died" in health(served.out)["last_error"]
+
+        submit_in_process(tmp_path, "after", notebook_for(CORRECT[0], release))
+        wait_for(lambda: (served.out / "records" / "after.json").is_file(), 120)
+        assert record(course, "after")["score"] == 12
+        assert served.stop() == 0

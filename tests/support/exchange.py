@@ -106,7 +106,7 @@ def wait_for(what: Callable[[], object], seconds: float, step: float = 0.05) -> 
 class Service:
     """`python -m autograder serve` on a course, as a subprocess logging to a file."""
 
-    def __init__(self, course: Path, root: Path, workers: int = 2) -> None:
+    def __init__(self, course: Path, root: Path, workers: int = 2, *options: str) -> None:
         self.course = course
         self.out = course / "grading"
         self.log_path = root / f"serve-{time.monotonic_ns()}.log"
@@ -120,6 +120,7 @@ class Service:
             f"--workers={workers}",
             "--poll=0.1",
             "--class-every=1",
+            *options,
         ]
         self.log_file = self.log_path.open("w")
         self.process = subprocess.Popen(
@@ -147,6 +148,10 @@ class Service:
             found += [int(pid) for pid in (task / "children").read_text().split()]
         return found
 
+    def workers(self) -> list[int]:
+        """The judge workers among its children (not multiprocessing's resource tracker)."""
+        return [pid for pid in self.children() if b"spawn_main" in _cmdline(pid)]
+
     def stop(self) -> int:
         """SIGTERM, as systemd stops it; its exit status."""
         self.process.terminate()
@@ -162,8 +167,8 @@ class Service:
 
 
 @contextmanager
-def service(course: Path, root: Path, workers: int = 2) -> Iterator[Service]:
-    running = Service(course, root, workers)
+def service(course: Path, root: Path, workers: int = 2, *options: str) -> Iterator[Service]:
+    running = Service(course, root, workers, *options)
     try:
         yield running
     finally:
@@ -171,6 +176,13 @@ def service(course: Path, root: Path, workers: int = 2) -> Iterator[Service]:
             running.process.kill()
             running.process.wait()
         running.log_file.close()
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
 
 
 def alive(pid: int) -> bool:
