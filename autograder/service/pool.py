@@ -61,9 +61,14 @@ class JudgePool:
             raise GraderFault("a judge worker died while starting its sandbox") from None
 
     def grade(self, jobs: list[Job]) -> Future[list[Record]]:
-        """Grade `jobs` in one worker; the future's records are in the jobs' order."""
+        """Grade `jobs` in one worker; the future's records are in the jobs' order. A pool
+        whose worker died while it had nothing to grade is replaced first."""
         with sigint_held():  # a submit may start a worker
-            return self._current().submit(worker.grade_chunk, self.setup, jobs)
+            try:
+                return self._current().submit(worker.grade_chunk, self.setup, jobs)
+            except BrokenProcessPool:
+                self.restart()
+                return self._current().submit(worker.grade_chunk, self.setup, jobs)
 
     def restart(self) -> None:
         """Replace a pool a dead worker broke (its other chunks failed with it); the new

@@ -38,6 +38,7 @@ from autograder.service.collecting import collect_arrival
 from autograder.service.delivery import Delivery
 from autograder.service.exchange import Arrival, ExchangePlace, Inbound
 from autograder.service.health import HealthFile, now_text
+from autograder.service.notes import GradedNotes
 from autograder.service.pool import JudgePool
 from autograder.text import one_line
 
@@ -78,6 +79,7 @@ class Service:
         self.delivery = Delivery(settings.course_root, settings.out_dir, settings.place)
         self.health = HealthFile(settings.out_dir)
         self.inbound = Inbound(settings.place)
+        self.notes = GradedNotes(settings.out_dir)
         self.recorded: dict[str, datetime | None] = {}  # when each one's record was submitted
         self.running: dict[Future[list[Record]], _Chunk] = {}
         self.deaths: dict[tuple[str, datetime], int] = {}  # workers each submission has broken
@@ -119,9 +121,17 @@ class Service:
         return [arrival for arrival in self.inbound.latest() if self._new(arrival)]
 
     def _new(self, arrival: Arrival) -> bool:
-        if arrival.student not in self.recorded:
-            self.recorded[arrival.student] = self._recorded_time(arrival.student)
-        graded = self.recorded[arrival.student]
+        """Whether the student's record does not yet hold `arrival` (their note says it does,
+        or else their record is read)."""
+        student = arrival.student
+        if student not in self.recorded:
+            noted = self.notes.read(student) if self.store.has(student) else None
+            if noted is not None and noted >= arrival.moment:
+                self.recorded[student] = noted
+            else:
+                self.recorded[student] = self._recorded_time(student)
+                self.notes.write(student, self.recorded[student])
+        graded = self.recorded[student]
         return graded is None or arrival.moment > graded
 
     def _recorded_time(self, student: str) -> datetime | None:
@@ -250,6 +260,7 @@ class Service:
             delivered = None
         self.store.write(record)
         self.recorded[record.student] = _utc(record.submitted_at)
+        self.notes.write(record.student, self.recorded[record.student])
         self.deaths.pop(arrival.key, None)
         self.class_files.changed(record.student)
         self.graded += 1

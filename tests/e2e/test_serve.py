@@ -258,12 +258,10 @@ def test_a_submission_that_kills_judge_workers_is_graded_alone_then_recorded_as_
     release = course / "release" / ASSIGNMENT / NOTEBOOK
     with service(course, tmp_path, 1, "--timeout=5") as served:
         submit_in_process(tmp_path, "loops", looping(release))
-        wait_for(lambda: health(served.out).get("grading") == 1, 30)
-        [first] = served.workers()
+        [first] = wait_for(served.grading, 60)
         os.kill(first, signal.SIGKILL)
-        second = wait_for(lambda: [pid for pid in served.workers() if pid != first], 60)
-        wait_for(lambda: health(served.out).get("grading") == 1, 30)
-        os.kill(second[0], signal.SIGKILL)
+        [second] = wait_for(lambda: [pid for pid in served.grading() if pid != first], 60)
+        os.kill(second, signal.SIGKILL)
         wait_for(lambda: (served.out / "records" / "loops.json").is_file(), 60)
         died = record(course, "loops")
         assert died["status"] == "grader_error" and "died, 2 times" in died["message"]

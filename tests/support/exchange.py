@@ -143,14 +143,17 @@ class Service:
 
     def children(self) -> list[int]:
         """The service's child processes (its judge workers), by /proc."""
-        found = []
-        for task in Path(f"/proc/{self.process.pid}/task").iterdir():
-            found += [int(pid) for pid in (task / "children").read_text().split()]
-        return found
+        return _children(self.process.pid)
 
     def workers(self) -> list[int]:
         """The judge workers among its children (not multiprocessing's resource tracker)."""
         return [pid for pid in self.children() if b"spawn_main" in _cmdline(pid)]
+
+    def grading(self) -> list[int]:
+        """The judge workers running a student process now (through their fork server)."""
+        return [
+            pid for pid in self.workers() if any(_children(server) for server in _children(pid))
+        ]
 
     def stop(self) -> int:
         """SIGTERM, as systemd stops it; its exit status."""
@@ -176,6 +179,16 @@ def service(course: Path, root: Path, workers: int = 2, *options: str) -> Iterat
             running.process.kill()
             running.process.wait()
         running.log_file.close()
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            found += [int(child) for child in (task / "children").read_text().split()]
+    except OSError:
+        pass
+    return found
 
 
 def _cmdline(pid: int) -> bytes:
