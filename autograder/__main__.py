@@ -1,8 +1,9 @@
 """Command line: `check` one notebook, `grade` a class, rebuild its `feedback`, `serve` a
 course as its students submit, `selftest`, or build a `gradescope` autograder.
 
-The judge (torch, pytest, the checks) is imported only by the commands that run it in this
-process: `grade` leaves it to its worker processes, so that they start at once.
+The judge (torch, pytest, the checks) and the class outputs (matplotlib) are imported only by
+the commands that use them in this process: `grade` leaves the judge to its worker processes,
+so that they start at once, and `check` loads it while its fork server starts.
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ from autograder.judge.results import as_table
 from autograder.judge.seeds import new_seed
 from autograder.lesson import IllPosedLesson, Lesson
 from autograder.outputs.gradebook import check_course
-from autograder.outputs.publish import Published, publish, rows
 from autograder.outputs.summary import print_rebuilt, print_summary, progress
 from autograder.sandbox import Limits
 from autograder.text import one_line
@@ -38,7 +38,7 @@ KIT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def check_command(arguments: argparse.Namespace) -> int:
-    from autograder.judge.sandboxed import check_notebook
+    from autograder.judge.one_notebook import check_notebook
 
     path = Path(arguments.notebook)
     if not path.is_file():
@@ -82,6 +82,8 @@ def _lesson_summary(lesson: Lesson) -> dict[str, object]:
 def grade_command(arguments: argparse.Namespace) -> int:
     """Grade what is new or changed; nothing is written before the command line is known to
     be good, and a run stopped with Ctrl-C keeps every record it finished."""
+    from autograder.outputs.publish import Published, publish, rows
+
     limits = _limits(arguments.timeout)
     _at_least_one("--workers", arguments.workers)
     roster = _canvas_roster(arguments.canvas)
@@ -191,6 +193,8 @@ def feedback_command(arguments: argparse.Namespace) -> int:
     """Rebuild feedback pages and the class report from the records of an earlier `grade`,
     in the places that `grade` wrote them, with its recorded grading time, for the class it
     graded: a student whose record is missing or cannot be read gets a grader error row."""
+    from autograder.outputs.publish import Published, publish, rows
+
     out = Path(arguments.out)
     if not (out / "records").is_dir():
         raise UsageError(f"{out} holds no graded records; run `grade --out {out}` first")
@@ -270,8 +274,8 @@ def selftest_command(arguments: argparse.Namespace) -> int:
     from autograder.batch.catalogue import catalogue, source_notebook
     from autograder.batch.selftest import matrix, run_selftest
     from autograder.batch.source_run import failing_cells
+    from autograder.judge.one_notebook import lesson_of_release
     from autograder.judge.reference import reference_for
-    from autograder.judge.sandboxed import lesson_of_release
 
     course = _course_here()
     source = Path(arguments.source) if arguments.source else source_notebook(course or KIT_ROOT)

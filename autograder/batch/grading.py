@@ -83,7 +83,7 @@ def jobs_for(
             jobs.append(Job(submission, notebook))
             continue
         try:
-            earlier = store.read(submission.student)
+            earlier = store.row(submission.student)
         except RecordError:
             jobs.append(Job(submission, notebook, "its earlier record could not be read back"))
             continue

@@ -19,6 +19,7 @@ from autograder.judge.record import Record, RecordError
 from autograder.lesson import Lesson
 
 RUN_FILE = "run.json"
+ROWS_FOLDER = "rows"
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,13 @@ def _lesson_or_none(raw: Any) -> Lesson | None:
         return None
 
 
+def _stamp(record_file: Path) -> list[int]:
+    """What tells one version of a record file from another: each write replaces the file
+    (a new inode), and a file changed in place has a new modification time or size."""
+    found = record_file.stat()
+    return [found.st_ino, found.st_mtime_ns, found.st_size]
+
+
 def _text_or_none(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
@@ -86,6 +94,7 @@ class RecordStore:
         """Nothing is made on disk until the first record or run is written."""
         self.out_dir = out_dir
         self.folder = out_dir / "records"
+        self._rows: dict[str, tuple[list[int], Record]] = {}  # what `row` has read, by student
 
     def _path(self, student: str) -> Path:
         return self.folder / f"{file_name(student)}.json"
@@ -104,7 +113,43 @@ class RecordStore:
         return self._path(student).is_file()
 
     def write(self, record: Record) -> None:
-        write_atomically(self._path(record.student), json.dumps(record.to_json()))
+        path = self._path(record.student)
+        write_atomically(path, json.dumps(record.to_json()))
+        self._write_row(record.with_(observations=(), output=""), path)
+
+    def row(self, student: str) -> Record:
+        """The stored record of `student` without what their code produced (observations and
+        output, nearly all of a record's bytes): what the class files and the next run's
+        choice of what to grade need. It is kept in a small file of its own, stamped with the
+        record file it was made from; one that is missing, damaged or made from another
+        version of the record file is made again from the record. Each version is read once
+        per store, however many outputs ask for it. `RecordError` as `read`."""
+        path = self._path(student)
+        try:
+            stamp = _stamp(path)
+            remembered = self._rows.get(student)
+            if remembered and remembered[0] == stamp:
+                return remembered[1]
+            raw = json.loads(self._row_path(student).read_bytes())
+            if raw["stamp"] == stamp:
+                row = Record.from_json(raw["record"])
+                if row.student == student:
+                    self._rows[student] = (stamp, row)
+                    return row
+        except (OSError, ValueError, KeyError, TypeError, RecursionError):
+            pass  # made again below, from the record itself
+        row = self.read(student).with_(observations=(), output="")
+        self._write_row(row, path)
+        return row
+
+    def _row_path(self, student: str) -> Path:
+        return self.out_dir / ROWS_FOLDER / f"{file_name(student)}.json"
+
+    def _write_row(self, row: Record, record_file: Path) -> None:
+        stamp = _stamp(record_file)
+        self._rows[row.student] = (stamp, row)
+        document = {"stamp": stamp, "record": row.to_json()}
+        write_atomically(self._row_path(row.student), json.dumps(document), durable=False)
 
     def read(self, student: str) -> Record:
         """The stored record of `student`; `RecordError` when it is missing or damaged."""

@@ -7,7 +7,6 @@ import os
 import statistics
 import warnings
 from collections import Counter
-from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import quote
 
@@ -179,22 +178,14 @@ def _students(
 
 
 def write_class_report(
-    records: Iterable[Record],
+    records: list[Record],
     out_dir: Path,
     seconds: float | None,
     course_root: Path | None = None,
 ) -> Path:
     """Write report.html (charts in report/) and mistakes.csv into `out_dir`; returns the page.
-
-    Records are read one at a time and only their results kept, so a large class does not
-    hold every student's observations in memory at once.
-    """
-    found: list[list[Mistake]] = []
-    kept: list[Record] = []
-    for record in records:
-        found.append([mistake for _, mistake in record.mistakes])
-        kept.append(record.with_(observations=(), output="", notes=()))
-    records = kept
+    Only the checks' results are used, so each record may come without its observations."""
+    found = [[mistake for _, mistake in record.mistakes] for record in records]
     write_atomically(out_dir / "mistakes.csv", mistakes_csv(records, found), durable=False)
     body = "\n".join(
         [

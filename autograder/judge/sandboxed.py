@@ -1,17 +1,14 @@
-"""Judging submissions whose code runs in a sandbox: one (the `check` command) or a chunk of
-a class (each batch worker)."""
+"""Judging submissions whose code runs in a sandbox: a chunk of a class (each batch worker),
+or one notebook (`autograder.judge.one_notebook`)."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Sequence
 from dataclasses import replace
-from pathlib import Path
 
-from autograder.intake.notebook import InvalidNotebook, Release, load_release, plan_notebook
+from autograder.intake.notebook import InvalidNotebook, Release, plan_notebook
 from autograder.intake.submissions import Submission
-from autograder.judge.confinement import student_sandbox
-from autograder.judge.lesson_reading import probe_request, read_lesson
 from autograder.judge.record import Record, max_score
 from autograder.judge.reference import reference_for
 from autograder.judge.runner import SubjectReport, hidden_checks, run_checks
@@ -75,38 +72,3 @@ def judge_submissions(
             )
     stamp = {"lesson_hash": lesson.hash, "release_hash": lesson.release_hash}
     return [records[submission.student].with_(**stamp) for submission in submissions]
-
-
-def check_submission(
-    submission: Submission,
-    limits: Limits,
-    release: Path,
-    seed: int,
-    hidden: Sequence[Path],
-    lesson: Lesson | None = None,
-) -> tuple[Record, Lesson]:
-    """Run every hidden check against one submission, in a sandbox of its own that hides
-    `hidden` (where the submission and the grader's files lie); the lesson is read from the
-    release in that sandbox first, unless given (`IllPosedLesson` refuses it)."""
-    trusted = load_release(release)
-    if lesson is None:
-        probe_request(trusted)  # a release whose cells cannot make a lesson: refused at once
-    with student_sandbox(limits, hidden) as sandbox:
-        lesson = lesson or read_lesson(sandbox, trusted)
-        [record] = judge_submissions([submission], sandbox, trusted, lesson, limits, seed)
-    return record, lesson
-
-
-def check_notebook(path: Path, limits: Limits, release: Path, seed: int) -> tuple[Record, Lesson]:
-    """Run every hidden check against the notebook at `path`: the `check` command."""
-    notebook = Submission(student="notebook", notebook=path, original=path.name)
-    return check_submission(notebook, limits, release, seed, [path.parent])
-
-
-def lesson_of_release(release: Path, limits: Limits) -> Lesson:
-    """The lesson of the release at `release`, read in a sandbox of its own (for commands
-    that need it before anything is graded: `selftest`, `gradescope`)."""
-    trusted = load_release(release)
-    probe_request(trusted)  # a release whose cells cannot make a lesson: refused at once
-    with student_sandbox(limits, []) as sandbox:
-        return read_lesson(sandbox, trusted)

@@ -110,7 +110,7 @@ def write_bundle(out: Path, settings: BundleSettings, release: Path) -> Path:
     """The bundle for `release`, its lesson read (or refused) first."""
     if out.is_dir():
         raise UsageError(f"{out} is a folder: --out names the zip to write")
-    from autograder.judge.sandboxed import lesson_of_release
+    from autograder.judge.one_notebook import lesson_of_release
     from autograder.sandbox import Limits
 
     lesson = lesson_of_release(release, Limits.for_wall_clock(settings.timeout))

@@ -101,7 +101,7 @@ def bundled_lesson(source: Path, release: Path) -> Lesson:
 
 def grade(layout: Layout) -> tuple[Record, Lesson]:
     """The record of the submission, graded as `check` grades a notebook."""
-    from autograder.judge.sandboxed import check_submission
+    from autograder.judge.one_notebook import check_submission
 
     settings = BundleSettings.read(layout.source / SETTINGS_FILE)
     release = release_notebook(layout.source)

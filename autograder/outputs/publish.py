@@ -48,11 +48,12 @@ class Published:
         return self.out_dir / "feedback"
 
 
-def kept(store: RecordStore, run: Published, student: str) -> Record:
-    """A student's stored record; one that is missing, damaged, truncated or another
-    student's is their grader error row, with why, so that every output still has them."""
+def kept(read: Callable[[str], Record], run: Published, student: str) -> Record:
+    """A student's stored record, as `read` reads it; one that is missing, damaged, truncated
+    or another student's is their grader error row, with why, so that every output still has
+    them."""
     try:
-        return store.read(student)
+        return read(student)
     except RecordError as error:
         return Record(
             student=student,
@@ -64,13 +65,13 @@ def kept(store: RecordStore, run: Published, student: str) -> Record:
 
 def rows(store: RecordStore, run: Published) -> list[Record]:
     """Each student's record (see `kept`) without what their code produced."""
-    return [kept(store, run, student).with_(observations=(), output="") for student in run.students]
+    return [kept(store.row, run, student) for student in run.students]
 
 
 def whole_records(store: RecordStore, run: Published) -> Iterator[Record]:
-    """Each student's full record (see `kept`), one at a time."""
+    """Each student's full record (see `kept`), one at a time: only pages need them."""
     for student in run.students:
-        yield kept(store, run, student)
+        yield kept(store.read, run, student)
 
 
 Writer = Callable[[RecordStore, Published], list[tuple[str, Path]]]
@@ -132,9 +133,7 @@ def write_release_feedback(store: RecordStore, run: Published) -> list[tuple[str
 
 
 def write_report(store: RecordStore, run: Published) -> list[tuple[str, Path]]:
-    report = write_class_report(
-        whole_records(store, run), run.out_dir, run.seconds, run.course_root
-    )
+    report = write_class_report(rows(store, run), run.out_dir, run.seconds, run.course_root)
     return [("feedback pages", run.feedback_folder()), ("class report", report)] + [
         ("mistakes", run.out_dir / "mistakes.csv")
     ]
