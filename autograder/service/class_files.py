@@ -1,10 +1,10 @@
 """The class-wide files kept current while the service runs: `results.json`, `grades.csv`,
 `report.html`, `mistakes.csv`, the LMS files when asked for, and `run.json`'s class.
 
-Each is made from every record, so each rebuild costs in proportion to the class (about 3 s
-of CPU for 300 students). They are rebuilt in a thread of their own, at a low scheduling
-priority so that the judge workers go first, and a student's own outputs (gradebook row,
-notebook, page) never wait for them: when nothing waits to be graded, at most once every
+Each is made from every record's row, so each rebuild costs in proportion to the class
+(about 0.3 s of CPU for 300 students). They are rebuilt in a thread of their own, at a low
+scheduling priority so that the judge workers go first, and a student's own outputs (gradebook
+row, notebook, page) never wait for them: when nothing waits to be graded, at most once every
 `every` seconds; in a rush, only once every `RUSH_SECONDS`; and once more when the service
 stops.
 """

@@ -38,7 +38,6 @@ from autograder.service.collecting import collect_arrival
 from autograder.service.delivery import Delivery
 from autograder.service.exchange import Arrival, ExchangePlace, Inbound
 from autograder.service.health import HealthFile, now_text
-from autograder.service.notes import GradedNotes
 from autograder.service.pool import JudgePool
 from autograder.text import one_line
 
@@ -79,7 +78,6 @@ class Service:
         self.delivery = Delivery(settings.course_root, settings.out_dir, settings.place)
         self.health = HealthFile(settings.out_dir)
         self.inbound = Inbound(settings.place)
-        self.notes = GradedNotes(settings.out_dir)
         self.recorded: dict[str, datetime | None] = {}  # when each one's record was submitted
         self.running: dict[Future[list[Record]], _Chunk] = {}
         self.deaths: dict[tuple[str, datetime], int] = {}  # workers each submission has broken
@@ -121,24 +119,19 @@ class Service:
         return [arrival for arrival in self.inbound.latest() if self._new(arrival)]
 
     def _new(self, arrival: Arrival) -> bool:
-        """Whether the student's record does not yet hold `arrival` (their note says it does,
-        or else their record is read)."""
-        student = arrival.student
-        if student not in self.recorded:
-            noted = self.notes.read(student) if self.store.has(student) else None
-            if noted is not None and noted >= arrival.moment:
-                self.recorded[student] = noted
-            else:
-                self.recorded[student] = self._recorded_time(student)
-                self.notes.write(student, self.recorded[student])
-        graded = self.recorded[student]
+        """Whether the student's record does not yet hold `arrival`."""
+        if arrival.student not in self.recorded:
+            self.recorded[arrival.student] = self._recorded_time(arrival.student)
+        graded = self.recorded[arrival.student]
         return graded is None or arrival.moment > graded
 
     def _recorded_time(self, student: str) -> datetime | None:
+        """When the submission in the student's record was made, from the record's small
+        row (a record is about 200 KB: a restart over thousands reads only their rows)."""
         if not self.store.has(student):
             return None
         try:
-            return _utc(self.store.read(student).submitted_at)
+            return _utc(self.store.row(student).submitted_at)
         except RecordError:
             return None
 
@@ -260,7 +253,6 @@ class Service:
             delivered = None
         self.store.write(record)
         self.recorded[record.student] = _utc(record.submitted_at)
-        self.notes.write(record.student, self.recorded[record.student])
         self.deaths.pop(arrival.key, None)
         self.class_files.changed(record.student)
         self.graded += 1
