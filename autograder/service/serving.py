@@ -68,6 +68,7 @@ class Service:
         store: RecordStore,
         pool: JudgePool,
         class_files: ClassFiles,
+        health: HealthFile,
         log: Callable[[str], None],
     ) -> None:
         self.settings = settings
@@ -76,7 +77,7 @@ class Service:
         self.class_files = class_files
         self.log = log
         self.delivery = Delivery(settings.course_root, settings.out_dir, settings.place)
-        self.health = HealthFile(settings.out_dir)
+        self.health = health
         self.inbound = Inbound(settings.place)
         self.recorded: dict[str, datetime | None] = {}  # when each one's record was submitted
         self.running: dict[Future[list[Record]], _Chunk] = {}
@@ -107,7 +108,6 @@ class Service:
             self.pool.close()
             self.delivery.close()
             self.class_files.close()
-            self.health.update(state="stopped", grading=0)
             for number, handler in previous.items():
                 signal.signal(number, handler)
 

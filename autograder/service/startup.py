@@ -20,6 +20,7 @@ from autograder.outputs.gradebook import check_course
 from autograder.sandbox import Limits
 from autograder.service.class_files import ClassFiles
 from autograder.service.exchange import ExchangePlace
+from autograder.service.health import HealthFile
 from autograder.service.pool import JudgePool
 from autograder.service.serving import ServeSettings, Service
 
@@ -66,11 +67,17 @@ def serve(options: ServeOptions, log: Callable[[str], None]) -> None:
     hidden = (options.out_dir, course, options.place.root)
     pool = JudgePool(setup, SandboxSettings(options.limits, hidden), options.workers)
     log(f"starting {options.workers} judge workers for {course}")
+    health = HealthFile(options.out_dir)
+    health.update(state="starting")
     try:
         pool.start()
-        _serve_with(options, store, pool, earlier, log)
+        _serve_with(options, store, pool, earlier, health, log)
+    except Exception as error:
+        health.error(f"{type(error).__name__}: {error}")
+        raise
     finally:
         pool.close()
+        health.update(state="stopped", grading=0)
 
 
 def _serve_with(
@@ -78,6 +85,7 @@ def _serve_with(
     store: RecordStore,
     pool: JudgePool,
     earlier: RunInfo | None,
+    health: HealthFile,
     log: Callable[[str], None],
 ) -> None:
     course = options.course_root
@@ -96,4 +104,4 @@ def _serve_with(
     class_files = ClassFiles(store, info, checks, options.roster, options.class_every)
     settings = ServeSettings(course, options.out_dir, options.place, options.poll)
     log(f"serving {options.place.inbound}: feedback released to {options.place.feedback}")
-    Service(settings, store, pool, class_files, log).run()
+    Service(settings, store, pool, class_files, health, log).run()

@@ -24,7 +24,7 @@ from autograder.intake.ids import file_name
 from autograder.intake.times import parse_time
 from autograder.service.exchange import parse_name
 from tests.corpus.answers import CORRECT, WRONG
-from tests.support.course import ASSIGNMENT, NOTEBOOK, run
+from tests.support.course import ASSIGNMENT, NOTEBOOK, copy_released, run
 from tests.support.exchange import (
     alive,
     fetched_pages,
@@ -271,3 +271,14 @@ def test_a_submission_that_kills_judge_workers_is_graded_alone_then_recorded_as_
         wait_for(lambda: (served.out / "records" / "after.json").is_file(), 120)
         assert record(course, "after")["score"] == 12
         assert served.stop() == 0
+
+
+def test_a_course_without_its_exchange_is_refused_in_one_sentence(
+    tmp_path: Path, released_course: Path
+):
+    course = tmp_path / "course"
+    copy_released(released_course, course)
+    done = run(["autograder", "serve", str(course), f"--exchange-root={tmp_path / 'none'}"], course)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "inbound does not exist: run `nbgrader release_assignment`" in done.stderr
+    assert not (course / "grading").exists()
