@@ -1,5 +1,5 @@
-"""Command line: `check` one notebook, `grade` a class, rebuild its `feedback`, `selftest`,
-or build a `gradescope` autograder.
+"""Command line: `check` one notebook, `grade` a class, rebuild its `feedback`, `serve` a
+course as its students submit, `selftest`, or build a `gradescope` autograder.
 
 The judge (torch, pytest, the checks) and the class outputs (matplotlib) are imported only by
 the commands that use them in this process: `grade` leaves the judge to its worker processes,
@@ -238,6 +238,37 @@ def feedback_command(arguments: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def serve_command(arguments: argparse.Namespace) -> int:
+    """Grade an nbgrader course's submissions as they arrive in its exchange, until stopped."""
+    from autograder.service.exchange import exchange_place
+    from autograder.service.serving import print_line
+    from autograder.service.startup import ServeOptions, serve
+
+    course = Path(arguments.course).resolve()
+    if not (course / "source").is_dir():
+        raise UsageError(f"{course} is not an nbgrader course (it has no source/ folder)")
+    _at_least_one("--workers", arguments.workers)
+    if arguments.poll <= 0 or arguments.class_every < 0:
+        raise UsageError("--poll must be above 0 seconds and --class-every at least 0")
+    place = exchange_place(course, arguments.exchange_root, arguments.course_id)
+    if not place.course_id:
+        raise UsageError(f"{course}/nbgrader_config.py names no course id: pass --course-id")
+    options = ServeOptions(
+        course_root=course,
+        out_dir=Path(arguments.out).resolve() if arguments.out else course / "grading",
+        place=place,
+        limits=_limits(arguments.timeout),
+        workers=arguments.workers,
+        poll=arguments.poll,
+        class_every=arguments.class_every,
+        seed=arguments.seed,
+        roster=_canvas_roster(arguments.canvas),
+        moodle=arguments.moodle,
+    )
+    serve(options, print_line)
+    return 0
+
+
 def _course_here() -> Path | None:
     """The working directory, when it is an nbgrader course (it has a source/ folder)."""
     return Path.cwd() if (Path.cwd() / "source").is_dir() else None
@@ -339,6 +370,43 @@ def parser() -> argparse.ArgumentParser:
         help="also write moodle.csv, the Moodle assignment's grading worksheet",
     )
     grade.set_defaults(run=grade_command)
+
+    serve = commands.add_parser(
+        "serve", help="grade an nbgrader course's submissions as they arrive, until stopped"
+    )
+    serve.add_argument("course", help="the nbgrader course folder (with nbgrader_config.py)")
+    serve.add_argument(
+        "--out", help="folder for the records and class files (default: COURSE/grading)"
+    )
+    serve.add_argument(
+        "--exchange-root",
+        help="nbgrader's exchange root (default: Exchange.root in nbgrader_config.py)",
+    )
+    serve.add_argument(
+        "--course-id", help="the course id (default: CourseDirectory.course_id in its config)"
+    )
+    serve.add_argument(
+        "--timeout", type=float, default=10.0, help="seconds each submission's code may run"
+    )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="judge processes (default: one per core)",
+    )
+    serve.add_argument(
+        "--poll", type=float, default=0.25, help="seconds between looks at the exchange"
+    )
+    serve.add_argument(
+        "--class-every",
+        type=float,
+        default=5.0,
+        help="seconds at least between rebuilds of results.json, grades.csv, report.html",
+    )
+    serve.add_argument("--seed", type=int, help="seed of the hidden inputs (default: as grade)")
+    serve.add_argument("--canvas", metavar="ROSTER.csv", help="also keep canvas.csv current")
+    serve.add_argument("--moodle", action="store_true", help="also keep moodle.csv current")
+    serve.set_defaults(run=serve_command)
 
     selftest = commands.add_parser(
         "selftest", help="check that every typical mistake loses exactly the right points"

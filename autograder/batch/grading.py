@@ -243,7 +243,7 @@ class _Pools:
             except BrokenProcessPool:
                 raise GraderFault("a judge worker died while starting its sandbox") from None
             except KeyboardInterrupt:
-                _stop(pool)
+                stop_pool(pool)
                 raise
         return broken
 
@@ -285,7 +285,7 @@ def sigint_held() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
-def _stop(pool: ProcessPoolExecutor) -> None:
+def stop_pool(pool: ProcessPoolExecutor) -> None:
     """End the judge workers now; each one's fork server then kills its students and exits.
     (The executor keeps its processes private; nothing public ends them at once.)"""
     processes = list((getattr(pool, "_processes", None) or {}).values())

@@ -41,9 +41,10 @@ def _score(record: Record) -> str:
         if record.regraded
         else ""
     )
+    late = "<p class='late'>Submitted late: after the due date.</p>" if record.late else ""
     return (
         f'<section><h2>Score</h2><p class="score">{record.score:g} / '
-        f"{record.max_score:g}</p><p>{text(record.message)}</p>{again}</section>"
+        f"{record.max_score:g}</p>{late}<p>{text(record.message)}</p>{again}</section>"
     )
 
 

@@ -178,16 +178,25 @@ def _submissions(course_root: Path) -> dict[str, Submission]:
 
 def write_autograded_notebooks(course_root: Path, release: Path, records: Iterable[Record]) -> int:
     """Write each record's autograded notebook in the course; returns how many were written."""
-    from nbformat import from_dict  # seconds to import: only when a course is graded
-    from nbformat.v4 import writes_json
-
     trusted = json.loads(release.read_text(encoding="utf-8"))
     submissions = _submissions(course_root)
     written = 0
     for record in records:
-        submitted = _submitted_notebook(submissions.get(record.student), record)
-        notebook = autograded_notebook(submitted, trusted, record)
-        path = autograded_path(course_root, record.student)
-        write_atomically(path, writes_json(from_dict(notebook)), durable=False)
+        write_autograded_notebook(course_root, trusted, record, submissions.get(record.student))
         written += 1
     return written
+
+
+def write_autograded_notebook(
+    course_root: Path, release: Notebook, record: Record, submission: Submission | None
+) -> Path:
+    """Write one record's autograded notebook from its `submission` (None: no longer in
+    `submitted/`), without reading anyone else's; `release` is the release notebook's JSON."""
+    from nbformat import from_dict  # seconds to import: only when a course is graded
+    from nbformat.v4 import writes_json
+
+    submitted = _submitted_notebook(submission, record)
+    notebook = autograded_notebook(submitted, release, record)
+    path = autograded_path(course_root, record.student)
+    write_atomically(path, writes_json(from_dict(notebook)), durable=False)
+    return path

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from autograder.exercise import ASSIGNMENT, graded_cell
 from autograder.intake.ids import course_folder
@@ -25,6 +27,9 @@ from autograder.intake.submissions import UsageError
 from autograder.intake.times import naive_utc
 from autograder.judge.record import Record, Status
 from autograder.judge.status import points_by_category
+
+if TYPE_CHECKING:
+    from nbgrader.api import Gradebook
 
 
 def check_course(course_root: Path) -> None:
@@ -60,14 +65,24 @@ def nbgrader_student(student: str) -> str | None:
 def record_scores(course_root: Path, records: Iterable[Record]) -> list[Record]:
     """Write every record's per-category points, and when the student submitted (so that
     nbgrader's late penalties apply); returns the records nbgrader cannot keep."""
+    with open_gradebook(course_root) as gradebook:
+        return record_scores_in(gradebook, records)
+
+
+def open_gradebook(course_root: Path) -> Gradebook:
+    """The course's gradebook, through nbgrader's API (close it when done)."""
     from nbgrader.api import Gradebook
+
+    return Gradebook(f"sqlite:///{course_root / 'gradebook.db'}")
+
+
+def record_scores_in(gradebook: Gradebook, records: Iterable[Record]) -> list[Record]:
+    """`record_scores` in an open gradebook, committed once; what is read (a grader's manual
+    score) is read afresh, as every commit expires what the session held."""
     from sqlalchemy.exc import SAWarning
 
     refused = []
-    with (
-        warnings.catch_warnings(),
-        Gradebook(f"sqlite:///{course_root / 'gradebook.db'}") as gradebook,
-    ):
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore", SAWarning)  # nbgrader's own ORM chatter
         for record in records:
             student = nbgrader_student(record.student)
@@ -86,3 +101,16 @@ def record_scores(course_root: Path, records: Iterable[Record]) -> list[Record]:
                 grade.needs_manual_grade = failed or grade.manual_score is not None
         gradebook.db.commit()
     return refused
+
+
+def due_date_in(gradebook: Gradebook) -> datetime | None:
+    """The assignment's due date, naive in UTC as nbgrader keeps it; None when it has none.
+    Each call reads it afresh: the formgrader may set it at any time."""
+    from nbgrader.api import MissingEntry
+
+    try:
+        return gradebook.find_assignment(ASSIGNMENT).duedate
+    except MissingEntry:
+        return None
+    finally:  # a read left open would hold SQLite's lock against the formgrader's writes
+        gradebook.db.commit()

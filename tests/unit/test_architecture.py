@@ -22,6 +22,7 @@ STAGES = [
     ("autograder.batch",),
     ("autograder.feedback",),
     ("autograder.outputs",),
+    ("autograder.service",),
     ("autograder.__main__",),
 ]
 JUDGE_SIDE = ("autograder.judge", "autograder.checks", "autograder.batch", "autograder.feedback")
