@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from tests.corpus.answers import CORRECT, WRONG
@@ -117,8 +118,11 @@ def test_ctrl_c_stops_cleanly_keeps_the_records_and_says_how_to_resume(tmp_path)
     folder = tmp_path / "class"
     answers = CORRECT + WRONG
     for number in range(40):
-        answer = answers[number % len(answers)]
-        write_submission(folder / f"s{number:02d}.ipynb", notebook_for(answer))
+        notebook = notebook_for(answers[number % len(answers)])
+        # a second of the student's own time each, so that the class takes longer to grade
+        # than the first records take to appear, however fast the machine
+        notebook.cells.insert(1, nbformat.v4.new_code_cell("import time\ntime.sleep(1)"))
+        write_submission(folder / f"s{number:02d}.ipynb", notebook)
     out = tmp_path / "out"
     batch = subprocess.Popen(
         [sys.executable, "-m", "autograder", "grade", str(folder), "--out", str(out)],
