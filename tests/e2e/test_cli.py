@@ -131,6 +131,9 @@ def test_ctrl_c_stops_cleanly_keeps_the_records_and_says_how_to_resume(tmp_path)
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        # as a shell starts a foreground command: Ctrl-C at its default, even when the suite
+        # itself runs where it is ignored (a background job of a script ignores it)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     records = out / "records"
     deadline = time.monotonic() + 120
