@@ -83,6 +83,11 @@ def _lesson_or_none(raw: Any) -> Lesson | None:
         return None
 
 
+def _row_of(record: Record) -> Record:
+    """A record's row: the record without what the student's code produced."""
+    return record.with_(observations=(), output="")
+
+
 def _stamp(record_file: Path) -> list[int]:
     """What tells one version of a record file from another: each write replaces the file
     (a new inode), and a file changed in place has a new modification time or size."""
@@ -143,7 +148,7 @@ class RecordStore:
     def write(self, record: Record) -> None:
         path = self._path(record.student)
         write_atomically(path, json.dumps(record.to_json()))
-        self._write_row(record.with_(observations=(), output=""), path)
+        self._write_row(_row_of(record), path)
 
     def row(self, student: str) -> Record:
         """The stored record of `student` without what their code produced (observations and
@@ -166,7 +171,7 @@ class RecordStore:
                     return row
         except (OSError, ValueError, KeyError, TypeError, RecursionError):
             pass  # made again below, from the record itself
-        row = self.read(student).with_(observations=(), output="")
+        row = _row_of(self.read(student))
         self._write_row(row, path)
         return row
 
