@@ -11,6 +11,10 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from autograder.intake.ids import student_id
 from autograder.service.collecting import collect_arrival, submitted_folder
 from autograder.service.exchange import SETTLE_SECONDS, ExchangePlace, Inbound, parse_name
 from autograder.service.releasing import release_page
@@ -133,3 +137,27 @@ def test_a_page_is_released_under_the_name_fetch_feedback_computes_readable_by_a
     assert released.read_text() == "<p>12 / 12</p>"
     assert stat.S_IMODE(released.stat().st_mode) == 0o644
     assert [path.name for path in place.feedback.iterdir()] == [f"{name}.html"]
+
+
+folder_texts = st.text(
+    alphabet=st.characters(blacklist_characters="/\x00", blacklist_categories=("Cs",)), max_size=80
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(folder_texts)
+def test_any_inbound_folder_name_parses_to_a_student_and_time_or_is_passed_over(name):
+    parsed = parse_name(name)
+    if parsed is not None:
+        student, moment = parsed
+        student_id(student)
+        datetime.fromisoformat(moment)
+
+
+@settings(max_examples=300, deadline=None)
+@given(folder_texts, st.text(alphabet="abcXYZ019_-", min_size=1, max_size=12))
+def test_whatever_the_student_name_the_submission_is_theirs(student, random):
+    assert parse_name(f"{student}+gradient_descent+{TIME}+{random}") == (
+        student,
+        "2026-12-02T10:00:00.123456+00:00",
+    )
