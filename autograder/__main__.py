@@ -87,10 +87,7 @@ def grade_command(arguments: argparse.Namespace) -> int:
     limits = _limits(arguments.timeout)
     _at_least_one("--workers", arguments.workers)
     roster = _canvas_roster(arguments.canvas)
-    if arguments.scheduler is not None:
-        from autograder.batch.cluster import local_workers
-
-        local_workers(arguments.scheduler)
+    _scheduler(arguments.scheduler)
     out = Path(arguments.out)
     with tempfile.TemporaryDirectory(prefix="unzipped-") as scratch:
         batch = collect(arguments.submissions, Path(scratch))
@@ -177,6 +174,14 @@ def _limits(timeout: float) -> Limits:
         raise UsageError(f"--timeout {error}") from None
 
 
+def _scheduler(scheduler: str | None) -> None:
+    """Refuse a `--scheduler local:N` without a good N before anything starts."""
+    if scheduler is not None:
+        from autograder.batch.cluster import local_workers
+
+        local_workers(scheduler)
+
+
 def _at_least_one(option: str, value: int) -> None:
     if value < 1:
         raise UsageError(f"{option} must be at least 1, not {value}")
@@ -248,6 +253,7 @@ def serve_command(arguments: argparse.Namespace) -> int:
     if not (course / "source").is_dir():
         raise UsageError(f"{course} is not an nbgrader course (it has no source/ folder)")
     _at_least_one("--workers", arguments.workers)
+    _scheduler(arguments.scheduler)
     if arguments.poll <= 0 or arguments.class_every < 0:
         raise UsageError("--poll must be above 0 seconds and --class-every at least 0")
     place = exchange_place(course, arguments.exchange_root, arguments.course_id)
@@ -264,6 +270,7 @@ def serve_command(arguments: argparse.Namespace) -> int:
         seed=arguments.seed,
         roster=_canvas_roster(arguments.canvas),
         moodle=arguments.moodle,
+        scheduler=arguments.scheduler,
     )
     serve(options, print_line)
     return 0
@@ -402,6 +409,11 @@ def parser() -> argparse.ArgumentParser:
         type=float,
         default=5.0,
         help="seconds at least between rebuilds of results.json, grades.csv, report.html",
+    )
+    serve.add_argument(
+        "--scheduler",
+        help="grade on a Dask cluster: a scheduler's address (tcp://host:8786), or local:N "
+        "for N workers on this machine (--workers is then unused)",
     )
     serve.add_argument("--seed", type=int, help="seed of the hidden inputs (default: as grade)")
     serve.add_argument("--canvas", metavar="ROSTER.csv", help="also keep canvas.csv current")

@@ -49,7 +49,7 @@ from autograder.judge.confinement import student_sandbox
 from autograder.judge.fault import GraderFault
 from autograder.judge.record import Record
 from autograder.lesson import Lesson
-from autograder.sandbox import Sandbox, SandboxError
+from autograder.sandbox import SandboxError
 
 LOCAL = "local:"  # `--scheduler local:N`: a LocalCluster of N worker processes on this machine
 ALLOWED_FAILURES = 1  # worker deaths a task survives on a cluster this process starts
@@ -172,19 +172,12 @@ class ClusterRun:
     facts: WorkerFacts | None = field(default=None)  # from the first worker that started
 
     def run(self, jobs: list[Job]) -> None:
-        probe = student_sandbox(self.sandbox.limits, self.sandbox.hidden)
-        with probe, connected(self.scheduler) as client:
-            required = self.required if self.required is not None else _layers_of(probe)
-            probe.close()
-            client.register_plugin(SandboxPlugin(self.sandbox, required))
-            _wait_for_workers(client, self.scheduler)
-            first = client.submit(worker.facts, pure=False)
-            release = release_bytes(self.setup.release)
-            if self.setup.lesson is None:
-                lesson = client.submit(worker.lesson_of, release, pure=False).result()
-                self.setup = replace(self.setup, lesson=lesson)
+        required = self.required if self.required is not None else local_layers(self.sandbox)
+        with connected(self.scheduler) as client:
+            self.setup, remote, first = start_workers(
+                client, self.scheduler, self.setup, self.sandbox, required
+            )
             self.on_lesson(self.setup.lesson)
-            remote = replace(self.setup, release=release, after_each=None)
             slots = sum(client.nthreads().values())
             running = {
                 client.submit(
@@ -193,7 +186,7 @@ class ClusterRun:
                 for chunk in chunks_for(jobs, slots)
             }
             self.facts = first.result()
-            deaths = client.run_on_scheduler(_allowed_failures) + 1
+            deaths = deaths_to_give_up(client)
             self._collect(client, remote, running, deaths)
 
     def _collect(
@@ -225,15 +218,37 @@ class ClusterRun:
             self.advance(len(raw))
 
 
-def _layers_of(probe: Sandbox) -> tuple[str, ...]:
+def local_layers(sandbox: SandboxSettings) -> tuple[str, ...]:
     """The layers this machine's own sandbox gets: what every worker's must have."""
-    try:
-        return tuple(probe.started())
-    except SandboxError as error:
-        raise GraderFault(
-            f"this machine's own sandbox did not start, so the isolation workers need is "
-            f"unknown: {error}"
-        ) from None
+    with student_sandbox(sandbox.limits, sandbox.hidden) as probe:
+        try:
+            return tuple(probe.started())
+        except SandboxError as error:
+            raise GraderFault(
+                f"this machine's own sandbox did not start, so the isolation workers need is "
+                f"unknown: {error}"
+            ) from None
+
+
+def start_workers(
+    client: Client,
+    scheduler: str,
+    setup: GradingSetup,
+    sandbox: SandboxSettings,
+    required: tuple[str, ...],
+) -> tuple[GradingSetup, GradingSetup, Future]:
+    """Have every worker start its sandbox with the layers in `required`, wait for the first
+    one, and read the lesson there unless `setup` holds it. Returns the setup with its
+    lesson, the setup a task carries (the release as bytes, no page writing: this process
+    writes the pages) and the future of the first worker's `WorkerFacts`."""
+    client.register_plugin(SandboxPlugin(sandbox, required))
+    _wait_for_workers(client, scheduler)
+    facts = client.submit(worker.facts, pure=False)
+    release = release_bytes(setup.release)
+    if setup.lesson is None:
+        lesson = client.submit(worker.lesson_of, release, pure=False).result()
+        setup = replace(setup, lesson=lesson)
+    return setup, replace(setup, release=release, after_each=None), facts
 
 
 def _wait_for_workers(client: Client, scheduler: str) -> None:
@@ -245,6 +260,11 @@ def _wait_for_workers(client: Client, scheduler: str) -> None:
         ) from None
 
 
+def deaths_to_give_up(client: Client) -> int:
+    """How many worker deaths make the scheduler give up on a task (`KilledWorker`): one
+    more than its `allowed-failures`."""
+    return client.run_on_scheduler(_allowed_failures) + 1
+
+
 def _allowed_failures(dask_scheduler: Any) -> int:
-    """How many worker deaths the scheduler lets a task survive (its `allowed-failures`)."""
     return int(dask_scheduler.allowed_failures)

@@ -17,6 +17,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from pathlib import Path
+from typing import Protocol
 
 from autograder.batch import worker
 from autograder.batch.grading import SandboxSettings, sigint_held, stop_pool
@@ -34,8 +35,39 @@ def start_worker(limits: Limits, hidden: tuple[Path, ...], service: int) -> None
     worker.start(limits, hidden)
 
 
+class WorkerDied(BrokenProcessPool):
+    """The workers grading one chunk died `deaths` times, and their pool gave up on it."""
+
+    def __init__(self, message: str, deaths: int) -> None:
+        super().__init__(message)
+        self.deaths = deaths
+
+
+class Judges(Protocol):
+    """What the service grades with: this machine's `JudgePool`, or a Dask cluster's
+    (`dask_pool.DaskJudgePool`). A chunk whose worker died fails with `BrokenProcessPool`
+    (`WorkerDied` when it stands for more than one death)."""
+
+    setup: GradingSetup
+    facts: WorkerFacts | None
+    one_death_ends_all: bool  # whether every other running chunk failed with it
+
+    @property
+    def workers(self) -> int: ...  # how many chunks are graded at once
+
+    def start(self) -> None: ...
+
+    def grade(self, jobs: list[Job]) -> Future[list[Record]]: ...
+
+    def restart(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
 class JudgePool:
     """A pool of warm judge workers that grades chunks of jobs as they are handed to it."""
+
+    one_death_ends_all = True  # a worker that dies breaks the whole pool
 
     def __init__(self, setup: GradingSetup, sandbox: SandboxSettings, workers: int) -> None:
         self.setup = setup

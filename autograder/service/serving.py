@@ -38,7 +38,7 @@ from autograder.service.collecting import collect_arrival
 from autograder.service.delivery import Delivery
 from autograder.service.exchange import Arrival, ExchangePlace, Inbound
 from autograder.service.health import HealthFile, now_text
-from autograder.service.pool import JudgePool
+from autograder.service.pool import Judges, WorkerDied
 from autograder.text import one_line
 
 MAX_CHUNK = 8  # submissions a worker takes at once in a rush: latency stays a few seconds
@@ -66,7 +66,7 @@ class Service:
         self,
         settings: ServeSettings,
         store: RecordStore,
-        pool: JudgePool,
+        pool: Judges,
         class_files: ClassFiles,
         health: HealthFile,
         log: Callable[[str], None],
@@ -168,7 +168,8 @@ class Service:
                 self._failed(arrival, error)
                 continue
             if self.deaths.get(arrival.key, 0) >= 2:
-                died = worker_died(job, self.pool.setup, self.pool.facts, 2)
+                deaths = self.deaths[arrival.key]
+                died = worker_died(job, self.pool.setup, self.pool.facts, deaths)
                 self._complete(job, arrival, died, time.monotonic())
                 continue
             jobs.append(job)
@@ -217,18 +218,22 @@ class Service:
             chunk = self.running.pop(future)
             try:
                 records = future.result()
-            except BrokenProcessPool:
+            except BrokenProcessPool as died:
                 broken = True
-                for arrival in chunk.arrivals:
-                    self.deaths[arrival.key] = self.deaths.get(arrival.key, 0) + 1
+                alone = len(chunk.arrivals) == 1 and isinstance(died, WorkerDied)
+                for arrival in chunk.arrivals:  # each one a suspect; one alone, the culprit
+                    times = died.deaths if alone else 1
+                    self.deaths[arrival.key] = self.deaths.get(arrival.key, 0) + times
                 continue
             except GraderFault as fault:
                 self.health.error(str(fault))
                 raise
             for job, arrival, record in zip(chunk.jobs, chunk.arrivals, records, strict=True):
                 self._complete(job, arrival, record, chunk.started)
-        if broken:
+        if broken and self.pool.one_death_ends_all:
             self._after_a_worker_died()
+        elif broken:
+            self.health.error("a worker died; its chunk's submissions are graded again one by one")
 
     def _after_a_worker_died(self) -> None:
         """Every chunk still running went down with the pool: all are suspects now."""

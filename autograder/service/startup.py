@@ -21,7 +21,7 @@ from autograder.sandbox import Limits
 from autograder.service.class_files import ClassFiles
 from autograder.service.exchange import ExchangePlace
 from autograder.service.health import HealthFile
-from autograder.service.pool import JudgePool
+from autograder.service.pool import JudgePool, Judges
 from autograder.service.serving import ServeSettings, Service
 
 
@@ -37,6 +37,7 @@ class ServeOptions:
     seed: int | None = None
     roster: CanvasRoster | None = None
     moodle: bool = False
+    scheduler: str | None = None  # grade on this Dask cluster instead of local workers
 
 
 def serve(options: ServeOptions, log: Callable[[str], None]) -> None:
@@ -65,12 +66,12 @@ def serve(options: ServeOptions, log: Callable[[str], None]) -> None:
         lesson=known,
     )
     hidden = (options.out_dir, course, options.place.root)
-    pool = JudgePool(setup, SandboxSettings(options.limits, hidden), options.workers)
-    log(f"starting {options.workers} judge workers for {course}")
+    pool = _judges(options, setup, SandboxSettings(options.limits, hidden))
     health = HealthFile(options.out_dir)
     health.update(state="starting")
     try:
         pool.start()
+        log(f"{pool.workers} judge workers started for {course}")
         _serve_with(options, store, pool, earlier, health, log)
     except Exception as error:
         health.error(f"{type(error).__name__}: {error}")
@@ -80,10 +81,19 @@ def serve(options: ServeOptions, log: Callable[[str], None]) -> None:
         health.update(state="stopped", grading=0)
 
 
+def _judges(options: ServeOptions, setup: GradingSetup, sandbox: SandboxSettings) -> Judges:
+    """The Dask cluster's workers with `--scheduler`, this machine's own otherwise."""
+    if options.scheduler is None:
+        return JudgePool(setup, sandbox, options.workers)
+    from autograder.service.dask_pool import DaskJudgePool  # Dask: only when asked for
+
+    return DaskJudgePool(setup, sandbox, options.scheduler)
+
+
 def _serve_with(
     options: ServeOptions,
     store: RecordStore,
-    pool: JudgePool,
+    pool: Judges,
     earlier: RunInfo | None,
     health: HealthFile,
     log: Callable[[str], None],

@@ -4,7 +4,8 @@ fetch_feedback` brings back the kit's page with their score, seconds later; a re
 replaces the score (a grader's manual score stays), a late one is marked late, one the
 grader fails on gets a page that says so while the service goes on. A service
 killed with SIGKILL in the middle of a burst and started again leaves every student exactly
-one grade: their latest notebook's, as grading it alone gives.
+one grade: their latest notebook's, as grading it alone gives. A service grading on a real
+Dask cluster does the same, and gives up on a student whose grading kills its workers.
 """
 
 from __future__ import annotations
@@ -18,13 +19,16 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from distributed import Client
 
 from autograder.exercise import graded_cell
 from autograder.intake.ids import file_name
 from autograder.intake.times import parse_time
 from autograder.service.exchange import parse_name
 from tests.corpus.answers import CORRECT, WRONG
+from tests.e2e.test_cluster import local_cluster
 from tests.support.course import ASSIGNMENT, NOTEBOOK, copy_released, run
+from tests.support.dask_faults import ExitOnStudent
 from tests.support.exchange import (
     alive,
     fetched_pages,
@@ -271,6 +275,32 @@ def test_a_submission_that_kills_judge_workers_is_graded_alone_then_recorded_as_
         wait_for(lambda: (served.out / "records" / "after.json").is_file(), 120)
         assert record(course, "after")["score"] == 12
         assert served.stop() == 0
+
+
+def test_a_service_on_a_dask_cluster_grades_as_it_arrives_and_gives_up_on_a_worker_killer(
+    tmp_path: Path, released_course: Path
+):
+    """`serve --scheduler`: pages come back with their scores; a student whose grading kills
+    every worker that takes it gets a grader error once Dask gives up on them alone, and the
+    other students are graded all the same."""
+    course = released_with_exchange(released_course, tmp_path)
+    release = course / "release" / ASSIGNMENT / NOTEBOOK
+    killer = "worker killer"
+    with local_cluster(2) as cluster, Client(cluster) as client:
+        client.register_plugin(ExitOnStudent(killer))
+        with service(course, tmp_path, 1, f"--scheduler={cluster.scheduler_address}") as served:
+            submit_in_process(tmp_path, killer, notebook_for(CORRECT[0], release))
+            submit(tmp_path, STUDENT, notebook_for(CORRECT[1], release))
+            submit_in_process(tmp_path, "wrong", notebook_for(LOSS_SUM, release))
+            [page] = wait_for(lambda: fetched_pages(tmp_path, STUDENT), 120).values()
+            assert score_on(page) == "12 / 12"
+            wait_for(lambda: (served.out / "records" / f"{file_name(killer)}.json").is_file(), 240)
+            wait_for(lambda: (served.out / "records" / "wrong.json").is_file(), 60)
+            assert served.stop() == 0
+    died = record(course, killer)
+    assert died["status"] == "grader_error" and "died, 2 times" in died["message"]
+    assert 0 < record(course, "wrong")["score"] < 12
+    assert [line.split(":")[0] for line in served.graded_lines()].count(killer) == 1
 
 
 def test_a_course_without_its_exchange_is_refused_in_one_sentence(
