@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,6 +31,8 @@ from autograder.judge.status import points_by_category
 
 if TYPE_CHECKING:
     from nbgrader.api import Gradebook
+
+_QUERY_STUDENTS = 500  # ids per query: well under SQLite's limit on a query's parameters
 
 
 def check_course(course_root: Path) -> None:
@@ -78,29 +81,110 @@ def open_gradebook(course_root: Path) -> Gradebook:
 
 def record_scores_in(gradebook: Gradebook, records: Iterable[Record]) -> list[Record]:
     """`record_scores` in an open gradebook, committed once; what is read (a grader's manual
-    score) is read afresh, as every commit expires what the session held."""
+    score) is read afresh, as every commit expires what the session held. A student whose
+    row the gradebook already holds is left alone, so a run costs what changed."""
     from sqlalchemy.exc import SAWarning
 
-    refused = []
+    refused, kept = [], []
+    for record in records:
+        student = nbgrader_student(record.student)
+        if student is None:
+            refused.append(record)
+        else:
+            kept.append((student, record))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SAWarning)  # nbgrader's own ORM chatter
-        for record in records:
-            student = nbgrader_student(record.student)
-            if student is None:
-                refused.append(record)
+        held = _rows_held(gradebook, [student for student, _ in kept])
+        for student, record in kept:
+            if _holds(held.get(student), record):
                 continue
             gradebook.update_or_create_student(student)
             moment = naive_utc(record.submitted_at)
             submitted = {"timestamp": moment} if moment else {}
             gradebook.update_or_create_submission(ASSIGNMENT, student, **submitted)
-            failed = record.status == Status.GRADER_ERROR
-            for category, earned in points_by_category(record.checks).items():
-                grade = gradebook.find_grade(graded_cell(category), ASSIGNMENT, ASSIGNMENT, student)
-                grade.auto_score = None if failed else earned
-                # as nbgrader's own autograde: only a grader's earlier manual score needs review
-                grade.needs_manual_grade = failed or grade.manual_score is not None
+            for cell, auto in _auto_scores(record).items():
+                grade = gradebook.find_grade(cell, ASSIGNMENT, ASSIGNMENT, student)
+                grade.auto_score = auto
+                grade.needs_manual_grade = _needs_manual_grade(auto, grade.manual_score)
         gradebook.db.commit()
     return refused
+
+
+@dataclass(frozen=True)
+class _HeldRow:
+    """What the gradebook holds of one student's submission: when, and each grade cell's
+    (automatic score, manual score, needs manual grading)."""
+
+    timestamp: datetime | None
+    cells: dict[str, tuple[float | None, float | None, bool]]
+
+
+def _rows_held(gradebook: Gradebook, students: list[str]) -> dict[str, _HeldRow]:
+    """What the gradebook holds now for each of `students` who submitted, read in a few
+    queries rather than a few per student."""
+    from nbgrader.api import (
+        Assignment,
+        BaseCell,
+        Grade,
+        Notebook,
+        SubmittedAssignment,
+        SubmittedNotebook,
+    )
+
+    held: dict[str, _HeldRow] = {}
+    for start in range(0, len(students), _QUERY_STUDENTS):
+        found = (
+            gradebook.db.query(
+                SubmittedAssignment.student_id,
+                SubmittedAssignment.timestamp,
+                BaseCell.name,
+                Grade.auto_score,
+                Grade.manual_score,
+                Grade.needs_manual_grade,
+            )
+            .join(Assignment, SubmittedAssignment.assignment_id == Assignment.id)
+            .join(SubmittedNotebook, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
+            .join(Notebook, SubmittedNotebook.notebook_id == Notebook.id)
+            .join(Grade, Grade.notebook_id == SubmittedNotebook.id)
+            .join(BaseCell, Grade.cell_id == BaseCell.id)
+            .filter(Assignment.name == ASSIGNMENT, Notebook.name == ASSIGNMENT)
+            .filter(SubmittedAssignment.student_id.in_(students[start : start + _QUERY_STUDENTS]))
+        )
+        for student, timestamp, cell, auto, manual, needs in found:
+            row = held.setdefault(student, _HeldRow(timestamp, {}))
+            row.cells[cell] = (auto, manual, needs)
+    return held
+
+
+def _holds(held: _HeldRow | None, record: Record) -> bool:
+    """Whether the gradebook already holds what `record_scores_in` would write for `record`."""
+    if held is None:
+        return False
+    moment = naive_utc(record.submitted_at)
+    if moment is not None and held.timestamp != moment:
+        return False
+    for cell, auto in _auto_scores(record).items():
+        if cell not in held.cells:
+            return False
+        held_auto, manual, needs = held.cells[cell]
+        if held_auto != auto or needs != _needs_manual_grade(auto, manual):
+            return False
+    return True
+
+
+def _auto_scores(record: Record) -> dict[str, float | None]:
+    """Each grade cell's automatic score for `record`; none when the grader failed on it."""
+    failed = record.status == Status.GRADER_ERROR
+    earned = points_by_category(record.checks)
+    return {
+        graded_cell(category): None if failed else points for category, points in earned.items()
+    }
+
+
+def _needs_manual_grade(auto: float | None, manual: float | None) -> bool:
+    """As nbgrader's own autograde: a cell with a grader's earlier manual score needs review,
+    and so does every cell of a student the grader failed on (no automatic score)."""
+    return auto is None or manual is not None
 
 
 def due_date_in(gradebook: Gradebook) -> datetime | None:

@@ -1,0 +1,154 @@
+"""Scores into a real nbgrader gradebook (made by the real `nbgrader generate_assignment`):
+whatever records arrive in whatever order, with a grader scoring cells by hand in between,
+the gradebook holds what each student's latest record says, as nbgrader's own autograde would
+write it; and writing records it already holds writes nothing at all."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from autograder.exercise import ASSIGNMENT, CATEGORIES, graded_cell
+from autograder.judge.record import CheckResult, Record, Status
+from autograder.outputs.gradebook import open_gradebook, record_scores
+
+pytestmark = pytest.mark.slow
+
+STUDENTS = ("ana", "bo", "Zoë N 50%")
+START = datetime(2026, 12, 1, 9, 0, 0)
+
+
+def a_record(student: str, failed: bool, points: list[float], minutes: int | None) -> Record:
+    checks = [
+        CheckResult(f"{category}.check", category, earned, 3.0, earned == 3.0, "")
+        for category, earned in zip(CATEGORIES, points, strict=True)
+    ]
+    moment = START + timedelta(minutes=minutes) if minutes is not None else None
+    return Record(
+        student=student,
+        status=Status.GRADER_ERROR if failed else Status.GRADED,
+        max_score=12.0,
+        message="the grader failed" if failed else "",
+        checks=tuple(checks),
+        submitted_at=moment.isoformat() + "+00:00" if moment else None,
+    )
+
+
+records = st.builds(
+    a_record,
+    st.sampled_from(STUDENTS),
+    st.booleans(),
+    st.lists(st.sampled_from([0.0, 1.5, 3.0]), min_size=4, max_size=4),
+    st.one_of(st.none(), st.integers(0, 3)),
+)
+manual_scores = st.tuples(
+    st.sampled_from(STUDENTS),
+    st.sampled_from(CATEGORIES),
+    st.one_of(st.none(), st.sampled_from([0.0, 2.0])),
+)
+
+
+@st.composite
+def steps(draw) -> list[tuple[str, object]]:
+    """Writes of a few records, each often written again, and a grader's hand in between."""
+    pool = draw(st.lists(records, min_size=1, max_size=3))
+    write = st.tuples(st.just("write"), st.sampled_from(pool))
+    return draw(
+        st.lists(st.one_of(write, st.tuples(st.just("manual"), manual_scores)), max_size=10)
+    )
+
+
+def held(course: Path, student: str) -> tuple[datetime | None, dict[str, tuple]]:
+    with open_gradebook(course) as gradebook:
+        submission = gradebook.find_submission(ASSIGNMENT, student)
+        cells = {}
+        for category in CATEGORIES:
+            grade = gradebook.find_grade(graded_cell(category), ASSIGNMENT, ASSIGNMENT, student)
+            cells[category] = (grade.auto_score, grade.manual_score, grade.needs_manual_grade)
+        return submission.timestamp, cells
+
+
+def assert_holds(course: Path, record: Record, before: datetime | None) -> None:
+    """The gradebook holds what nbgrader's autograde would write for `record`: its time
+    (the time held `before` when it has none), and each cell's automatic score, which needs
+    manual grading when the grader failed or a grader scored the cell by hand."""
+    timestamp, cells = held(course, record.student)
+    if record.submitted_at:
+        assert timestamp == datetime.fromisoformat(record.submitted_at).replace(tzinfo=None)
+    elif before is not None:
+        assert timestamp == before
+    failed = record.status == Status.GRADER_ERROR
+    for check in record.checks:
+        auto, manual, needs = cells[check.category]
+        assert auto == (None if failed else check.points)
+        assert needs == (failed or manual is not None)
+
+
+def set_manual(course: Path, student: str, category: str, score: float | None) -> None:
+    with open_gradebook(course) as gradebook:
+        grade = gradebook.find_grade(graded_cell(category), ASSIGNMENT, ASSIGNMENT, student)
+        grade.manual_score = score
+        gradebook.db.commit()
+
+
+def writes_while(course: Path, records: list[Record]) -> list[str]:
+    """The statements that change the database while `records` are recorded."""
+    changing: list[str] = []
+
+    def seen(_conn, _cursor, statement: str, *_: object) -> None:
+        if statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")):
+            changing.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", seen)
+    try:
+        record_scores(course, records)
+    finally:
+        event.remove(Engine, "before_cursor_execute", seen)
+    return changing
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(steps())
+def test_the_gradebook_holds_each_students_latest_record_however_they_arrive(
+    released_course: Path, tmp_path: Path, steps
+):
+    course = tmp_path / f"course-{len(list(tmp_path.iterdir()))}"
+    course.mkdir()
+    shutil.copyfile(released_course / "gradebook.db", course / "gradebook.db")
+    latest: dict[str, Record] = {}
+    for kind, step in steps:
+        if kind == "manual":
+            student, category, score = step
+            if student in latest:
+                set_manual(course, student, category, score)
+            continue
+        before = held(course, step.student)[0] if step.student in latest else None
+        record_scores(course, [step])
+        latest[step.student] = step
+        assert_holds(course, step, before)
+    record_scores(course, list(latest.values()))
+    for record in latest.values():
+        assert_holds(course, record, None)
+    assert writes_while(course, list(latest.values())) == []
+
+
+def test_a_changed_record_writes_only_its_own_student(released_course: Path, tmp_path: Path):
+    shutil.copyfile(released_course / "gradebook.db", tmp_path / "gradebook.db")
+    first = [a_record(student, False, [3.0, 3.0, 3.0, 3.0], 0) for student in STUDENTS]
+    assert writes_while(tmp_path, first)
+    changed = [*first[:2], a_record(STUDENTS[2], False, [0.0, 3.0, 3.0, 3.0], 1)]
+    assert writes_while(tmp_path, changed)
+    assert held(tmp_path, STUDENTS[2])[1]["loss"][0] == 0.0
+    assert writes_while(tmp_path, changed) == []
+    assert writes_while(tmp_path, first[:2]) == []
