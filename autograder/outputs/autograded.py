@@ -18,6 +18,7 @@ graded cells with the reason as their result.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable
 from pathlib import Path
@@ -38,6 +39,7 @@ from autograder.judge.results import as_table
 from autograder.text import printable
 
 Notebook = dict[str, Any]
+MADE_FROM = "gd_autograder_made_from"  # the notebook metadata key of `AutogradedNotebooks`
 
 
 def autograded_path(course_root: Path, student: str) -> Path:
@@ -177,26 +179,54 @@ def _submissions(course_root: Path) -> dict[str, Submission]:
 
 
 def write_autograded_notebooks(course_root: Path, release: Path, records: Iterable[Record]) -> int:
-    """Write each record's autograded notebook in the course; returns how many were written."""
-    trusted = json.loads(release.read_text(encoding="utf-8"))
+    """Write each record's autograded notebook in the course; returns how many were written
+    (see `AutogradedNotebooks.write`)."""
+    notebooks = AutogradedNotebooks(course_root, release)
     submissions = _submissions(course_root)
-    written = 0
-    for record in records:
-        write_autograded_notebook(course_root, trusted, record, submissions.get(record.student))
-        written += 1
-    return written
+    return sum(notebooks.write(record, submissions.get(record.student)) for record in records)
 
 
-def write_autograded_notebook(
-    course_root: Path, release: Notebook, record: Record, submission: Submission | None
-) -> Path:
-    """Write one record's autograded notebook from its `submission` (None: no longer in
-    `submitted/`), without reading anyone else's; `release` is the release notebook's JSON."""
-    from nbformat import from_dict  # seconds to import: only when a course is graded
-    from nbformat.v4 import writes_json
+class AutogradedNotebooks:
+    """Writes a course's autograded notebooks from its release, one student at a time."""
 
-    submitted = _submitted_notebook(submission, record)
-    notebook = autograded_notebook(submitted, release, record)
-    path = autograded_path(course_root, record.student)
-    write_atomically(path, writes_json(from_dict(notebook)), durable=False)
-    return path
+    def __init__(self, course_root: Path, release: Path) -> None:
+        self.course_root = course_root
+        data = release.read_bytes()
+        self.release: Notebook = json.loads(data)
+        self._release_hash = hashlib.sha256(data).hexdigest()
+
+    def write(self, record: Record, submission: Submission | None) -> bool:
+        """Write one record's notebook from its `submission` (None: no longer in
+        `submitted/`), reading no one else's. Each notebook carries a hash of what it was
+        made from; one already made from the same record, submission and release is left
+        as it is, so a run costs what changed. Whether it was written."""
+        from nbformat import from_dict  # seconds to import: only when a course is graded
+        from nbformat.v4 import writes_json
+
+        path = autograded_path(self.course_root, record.student)
+        made_from = self._made_from(record, submission)
+        if _made_from_in(path) == made_from:
+            return False
+        notebook = autograded_notebook(
+            _submitted_notebook(submission, record), self.release, record
+        )
+        notebook["metadata"] = notebook["metadata"] | {MADE_FROM: made_from}
+        write_atomically(path, writes_json(from_dict(notebook)), durable=False)
+        return True
+
+    def _made_from(self, record: Record, submission: Submission | None) -> str:
+        """A hash of what a record's notebook shows: the release, the graded submission as
+        it is now, and what the record says of it (not what the student's code produced)."""
+        handed_in = submission.content_hash() if submission is not None else None
+        shown = record.with_(observations=(), output="", timings=None).to_json()
+        parts = [self._release_hash, handed_in, shown]
+        return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def _made_from_in(path: Path) -> str | None:
+    """The hash of what the notebook at `path` was made from, if it is one of ours."""
+    try:
+        found = json.loads(path.read_bytes())["metadata"][MADE_FROM]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return found if isinstance(found, str) else None

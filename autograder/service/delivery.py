@@ -8,7 +8,6 @@ record in the store means everything it feeds has been written.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -18,7 +17,7 @@ from autograder.feedback.paths import feedback_path
 from autograder.intake.submissions import Submission
 from autograder.judge.record import Record
 from autograder.lesson import Lesson
-from autograder.outputs.autograded import Notebook, write_autograded_notebook
+from autograder.outputs.autograded import AutogradedNotebooks
 from autograder.outputs.feedback_release import write_release_files
 from autograder.outputs.gradebook import due_date_in, open_gradebook, record_scores_in
 from autograder.service.exchange import ExchangePlace
@@ -40,7 +39,7 @@ class Delivery:
         self.course_root = course_root
         self.out_dir = out_dir
         self.place = place
-        self.release: Notebook = json.loads(release_notebook(course_root).read_text("utf-8"))
+        self.notebooks = AutogradedNotebooks(course_root, release_notebook(course_root))
         self.gradebook = open_gradebook(course_root)  # opening it costs more than a write
 
     def due_date(self) -> datetime | None:
@@ -54,7 +53,7 @@ class Delivery:
         """Write the student's row, notebook and release files, then release their page
         (written by the judge worker; written here when the worker died before it could)."""
         refused = record_scores_in(self.gradebook, [record])
-        write_autograded_notebook(self.course_root, self.release, record, submission)
+        self.notebooks.write(record, submission)
         write_release_files(self.course_root, [record])
         page = feedback_path(record.student, self.out_dir, self.course_root)
         if not page.is_file():

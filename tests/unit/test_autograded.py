@@ -222,3 +222,35 @@ def test_the_autograded_notebook_is_in_the_folder_nbgrader_gave_the_student(stud
     course = Path("/course")
     expected = course / "autograded" / folder / "gradient_descent" / "gradient_descent.ipynb"
     assert autograded_path(course, student) == expected
+
+
+def test_a_notebook_is_written_again_only_when_what_it_shows_changed(course: Path):
+    """Rewriting a class's notebooks costs what changed: one made from the same record,
+    submission and release stays as it is (the same file); a change to any of the three,
+    or a notebook edited since, writes it again."""
+    folder = course / "submitted" / "ana" / "gradient_descent"
+    submission = folder / "gradient_descent.ipynb"
+    write_submission(submission, filled_release(SUM_LOSS, UPDATE))
+    release = course / "release" / "gradient_descent" / "gradient_descent.ipynb"
+    record = wrong_loss_record("ana")
+    target = autograded_path(course, "ana")
+    assert write_autograded_notebooks(course, release, [record]) == 1
+    first = target.stat().st_ino
+    same = record.with_(output="printed", timings=None)  # what the student's code produced
+    assert write_autograded_notebooks(course, release, [same]) == 0
+    assert target.stat().st_ino == first
+
+    regraded = record.with_(message="4 of 12 points")
+    assert write_autograded_notebooks(course, release, [regraded]) == 1
+    assert write_autograded_notebooks(course, release, [regraded]) == 0
+
+    write_submission(submission, filled_release(SUM_LOSS + "# again\n", UPDATE))
+    assert write_autograded_notebooks(course, release, [regraded]) == 1
+    assert "changed after it was graded" not in target.read_text()  # no hash: shown as is
+
+    release.write_text(release.read_text() + "\n")
+    assert write_autograded_notebooks(course, release, [regraded]) == 1
+
+    target.write_text("{}")
+    assert write_autograded_notebooks(course, release, [regraded]) == 1
+    assert write_autograded_notebooks(course, release, [regraded]) == 0
