@@ -9,7 +9,13 @@ their submission carries) and notes when it appears; the wait is counted from th
 submission's own name, the time nbgrader gives it. Prints the median, 95th percentile and
 maximum wait, and checks that every submission got exactly one record.
 
+`--on-record N` first puts N earlier students on record, as a class that has been submitting
+for a while: each with a submission in the inbound, a record of it, its row in nbgrader's
+gradebook and a place in the class files. What one more submission waits for should not grow
+with N.
+
 Usage: python benchmarks/serve_burst.py [--students 300] [--over 60] [--workers N]
+       [--on-record 10000]
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -28,6 +35,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from autograder.batch.store import RecordStore, RunInfo  # noqa: E402
+from autograder.judge.record import CheckResult, Record, Status  # noqa: E402
+from autograder.outputs.gradebook import record_scores  # noqa: E402
 from autograder.service.exchange import parse_name  # noqa: E402
 from tests.corpus.answers import CORRECT, WRONG  # noqa: E402
 from tests.support.course import ASSIGNMENT, NOTEBOOK, copy_course, generate_release  # noqa: E402
@@ -73,6 +83,33 @@ class Watcher(threading.Thread):
             time.sleep(0.02)
 
 
+def put_on_record(rush: Path, course: Path, notebook: dict, count: int) -> None:
+    """`count` earlier students, each with a submission in the inbound (a copy of one made by
+    nbgrader's `ExchangeSubmit`, under the student's own name and time), a full-marks record
+    of it, their gradebook row and their place in `run.json`'s class."""
+    inbound = rush / "exchange" / COURSE_ID / "inbound"
+    submit_in_process(rush, "earlier", notebook)
+    [model] = inbound.glob("earlier+*")
+    _, assignment, moment, *rest = model.name.split("+")
+    checks = tuple(
+        CheckResult(f"{category}.all", category, 3.0, 3.0, True, "")
+        for category in ("loss", "update", "zero_grad", "convergence")
+    )
+    store = RecordStore(course / "grading")
+    records = []
+    for number in range(count):
+        student = f"earlier{number:05d}"
+        shutil.copytree(model, inbound / "+".join([student, assignment, moment, *rest]))
+        _, iso = parse_name(model.name)
+        record = Record(student, Status.GRADED, 12.0, "", checks, submitted_at=iso)
+        store.write(record)
+        records.append(record)
+    shutil.rmtree(model)
+    record_scores(course, records)
+    students = tuple(record.student for record in records)
+    store.save_run(RunInfo(0, str(course), students=students))
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
@@ -83,6 +120,7 @@ def main() -> int:
     options.add_argument("--students", type=int, default=300)
     options.add_argument("--over", type=float, default=60.0, help="seconds the rush lasts")
     options.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    options.add_argument("--on-record", type=int, default=0, help="students graded before")
     arguments = options.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="serve-burst-") as scratch:
@@ -95,6 +133,9 @@ def main() -> int:
         release = course / "release" / ASSIGNMENT / NOTEBOOK
         answers = CORRECT + WRONG
         notebooks = [notebook_for(answer, release) for answer in answers]
+        if arguments.on_record:
+            print(f"putting {arguments.on_record} earlier students on record ...", flush=True)
+            put_on_record(rush, course, notebooks[0], arguments.on_record)
         print(f"starting the service with {arguments.workers} workers ...", flush=True)
         with service(course, rush, arguments.workers) as served:
             watcher = Watcher(rush / "exchange")
@@ -118,7 +159,8 @@ def main() -> int:
         statuses = sorted({json.loads(path.read_text())["status"] for path in records})
     waits = list(watcher.waits.values())
     print(
-        f"{arguments.students} submissions in {submitting:.1f} s, {arguments.workers} workers: "
+        f"{arguments.students} submissions in {submitting:.1f} s, {arguments.workers} workers, "
+        f"{arguments.on_record} students on record before: "
         f"submission to fetchable feedback, median {statistics.median(waits):.2f} s, "
         f"95th percentile {percentile(waits, 0.95):.2f} s, maximum {max(waits):.2f} s"
     )
@@ -126,7 +168,8 @@ def main() -> int:
         f"records: {len(records)}, graded lines in the log: {len(lines)}, statuses: "
         f"{', '.join(statuses)}, last error: {last_error}"
     )
-    return 0 if len(records) == len(lines) == arguments.students else 1
+    graded_once = len(lines) == arguments.students
+    return 0 if graded_once and len(records) == arguments.students + arguments.on_record else 1
 
 
 if __name__ == "__main__":
