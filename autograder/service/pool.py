@@ -27,11 +27,16 @@ from autograder.judge.record import Record
 from autograder.sandbox import Limits, linux
 
 
-def start_worker(limits: Limits, hidden: tuple[Path, ...], service: int) -> None:
-    """Start a judge worker (`worker.start`) that dies with the service's process."""
+def die_with(service: int) -> None:
+    """Have the kernel kill this child of the service's process when the service dies."""
     linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != service:  # the service died before the kernel was asked
         os._exit(1)
+
+
+def start_worker(limits: Limits, hidden: tuple[Path, ...], service: int) -> None:
+    """Start a judge worker (`worker.start`) that dies with the service's process."""
+    die_with(service)
     worker.start(limits, hidden)
 
 

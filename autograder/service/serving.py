@@ -82,7 +82,7 @@ class Service:
         self.recorded: dict[str, datetime | None] = {}  # when each one's record was submitted
         self.running: dict[Future[list[Record]], _Chunk] = {}
         self.deaths: dict[tuple[str, datetime], int] = {}  # workers each submission has broken
-        self.rebuilding: Future[None] | None = None
+        self.rebuilding: Future[float] | None = None
         self.stopping = False
         self.graded = 0
 
