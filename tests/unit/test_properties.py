@@ -18,6 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from autograder.atomic import write_atomically
 from autograder.batch.store import RecordStore
 from autograder.exercise import release_notebook
 from autograder.feedback.pages import write_feedback_pages
@@ -451,3 +452,39 @@ def test_escapes_never_collide_with_names_that_look_like_them(name):
     others = [b"caf\xe9", b"caf\\xe9", b"a\\b", b"a\\\\b"]
     assert len({student_id(other) for other in others}) == len(others)
     assert Path(file_name(student_id(name))).name == file_name(student_id(name))
+
+
+@SETTINGS
+@given(
+    st.lists(records, min_size=2, max_size=4, unique_by=lambda record: record.student),
+    st.sampled_from(["another's record", "damaged", "a row that names another"]),
+)
+def test_whose_record_each_file_holds_is_what_the_file_itself_says(
+    tmp_path_factory, batch, tampering: str
+):
+    """The class of a folder is named from each record's small row only while the row was
+    made from that very version of the file: a record file replaced since, or a row that
+    names someone else, is read from the record itself."""
+    store = RecordStore(tmp_path_factory.mktemp("out"))
+    for record in batch:
+        store.write(record)
+    victim, other = batch[0].student, batch[1].student
+    victim_file = store.folder / f"{file_name(victim)}.json"
+    if tampering == "another's record":
+        write_atomically(victim_file, (store.folder / f"{file_name(other)}.json").read_text())
+    elif tampering == "damaged":
+        write_atomically(victim_file, "{")
+    else:
+        row = store.out_dir / "rows" / f"{file_name(victim)}.json"
+        raw = json.loads(row.read_text())
+        raw["record"]["student"] = other
+        row.write_text(json.dumps(raw))
+    fresh = RecordStore(store.out_dir)
+    named = sorted(fresh.students())
+    expected = sorted(record.student for record in batch)
+    if tampering == "a row that names another":
+        assert named == expected and fresh.unreadable() == []
+    else:
+        assert named == sorted(set(expected) - {victim})
+        [refused] = fresh.unreadable()
+        assert refused.startswith(str(victim_file))
