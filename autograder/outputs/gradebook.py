@@ -30,9 +30,9 @@ from autograder.judge.record import Record, Status
 from autograder.judge.status import points_by_category
 
 if TYPE_CHECKING:
-    from nbgrader.api import Gradebook
+    from nbgrader.api import Grade, Gradebook, SubmittedAssignment
 
-_QUERY_STUDENTS = 500  # ids per query: well under SQLite's limit on a query's parameters
+_ONE_PASS_FROM = 50  # students whose rows are read in one pass rather than one by one
 
 
 def check_course(course_root: Path) -> None:
@@ -96,18 +96,31 @@ def record_scores_in(gradebook: Gradebook, records: Iterable[Record]) -> list[Re
         warnings.simplefilter("ignore", SAWarning)  # nbgrader's own ORM chatter
         held = _rows_held(gradebook, [student for student, _ in kept])
         for student, record in kept:
-            if _holds(held.get(student), record):
-                continue
-            gradebook.update_or_create_student(student)
-            moment = naive_utc(record.submitted_at)
-            submitted = {"timestamp": moment} if moment else {}
-            gradebook.update_or_create_submission(ASSIGNMENT, student, **submitted)
-            for cell, auto in _auto_scores(record).items():
-                grade = gradebook.find_grade(cell, ASSIGNMENT, ASSIGNMENT, student)
-                grade.auto_score = auto
-                grade.needs_manual_grade = _needs_manual_grade(auto, grade.manual_score)
+            if not _holds(held.get(student), record):
+                _write_row(gradebook, student, record)
         gradebook.db.commit()
     return refused
+
+
+def _write_row(gradebook: Gradebook, student: str, record: Record) -> None:
+    """Write one student's submission time and each grade cell's automatic score, on the
+    objects nbgrader's API made: a first submission is made by `update_or_create_submission`,
+    with every grade cell."""
+    found = _submission_of(gradebook, student)
+    if found is None:
+        gradebook.update_or_create_student(student)
+        gradebook.update_or_create_submission(ASSIGNMENT, student)
+        found = _submission_of(gradebook, student)
+    if found is None:
+        raise RuntimeError(f"nbgrader made no submission of {ASSIGNMENT} for {student!r}")
+    submission, grades = found
+    moment = naive_utc(record.submitted_at)
+    if moment is not None:
+        submission.timestamp = moment
+    for cell, auto in _auto_scores(record).items():
+        grade = grades.get(cell) or gradebook.find_grade(cell, ASSIGNMENT, ASSIGNMENT, student)
+        grade.auto_score = auto
+        grade.needs_manual_grade = _needs_manual_grade(auto, grade.manual_score)
 
 
 @dataclass(frozen=True)
@@ -120,8 +133,24 @@ class _HeldRow:
 
 
 def _rows_held(gradebook: Gradebook, students: list[str]) -> dict[str, _HeldRow]:
-    """What the gradebook holds now for each of `students` who submitted, read in a few
-    queries rather than a few per student."""
+    """What the gradebook holds now for each of `students` who submitted: for a few, by
+    each one's own indexed lookups (what one submission costs does not grow with the class);
+    for many, in one pass over the assignment's grades."""
+    if len(students) < _ONE_PASS_FROM:
+        held = {}
+        for student in students:
+            if (found := _submission_of(gradebook, student)) is not None:
+                submission, grades = found
+                cells = {
+                    cell: (grade.auto_score, grade.manual_score, grade.needs_manual_grade)
+                    for cell, grade in grades.items()
+                }
+                held[student] = _HeldRow(submission.timestamp, cells)
+        return held
+    return _rows_held_in_one_pass(gradebook, set(students))
+
+
+def _rows_held_in_one_pass(gradebook: Gradebook, students: set[str]) -> dict[str, _HeldRow]:
     from nbgrader.api import (
         Assignment,
         BaseCell,
@@ -131,29 +160,65 @@ def _rows_held(gradebook: Gradebook, students: list[str]) -> dict[str, _HeldRow]
         SubmittedNotebook,
     )
 
-    held: dict[str, _HeldRow] = {}
-    for start in range(0, len(students), _QUERY_STUDENTS):
-        found = (
-            gradebook.db.query(
-                SubmittedAssignment.student_id,
-                SubmittedAssignment.timestamp,
-                BaseCell.name,
-                Grade.auto_score,
-                Grade.manual_score,
-                Grade.needs_manual_grade,
-            )
-            .join(Assignment, SubmittedAssignment.assignment_id == Assignment.id)
-            .join(SubmittedNotebook, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
-            .join(Notebook, SubmittedNotebook.notebook_id == Notebook.id)
-            .join(Grade, Grade.notebook_id == SubmittedNotebook.id)
-            .join(BaseCell, Grade.cell_id == BaseCell.id)
-            .filter(Assignment.name == ASSIGNMENT, Notebook.name == ASSIGNMENT)
-            .filter(SubmittedAssignment.student_id.in_(students[start : start + _QUERY_STUDENTS]))
+    found = (
+        gradebook.db.query(
+            SubmittedAssignment.student_id,
+            SubmittedAssignment.timestamp,
+            BaseCell.name,
+            Grade.auto_score,
+            Grade.manual_score,
+            Grade.needs_manual_grade,
         )
-        for student, timestamp, cell, auto, manual, needs in found:
+        .join(Assignment, SubmittedAssignment.assignment_id == Assignment.id)
+        .join(SubmittedNotebook, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
+        .join(Notebook, SubmittedNotebook.notebook_id == Notebook.id)
+        .join(Grade, Grade.notebook_id == SubmittedNotebook.id)
+        .join(BaseCell, Grade.cell_id == BaseCell.id)
+        .filter(Assignment.name == ASSIGNMENT, Notebook.name == ASSIGNMENT)
+    )
+    held: dict[str, _HeldRow] = {}
+    for student, timestamp, cell, auto, manual, needs in found:
+        if student in students:
             row = held.setdefault(student, _HeldRow(timestamp, {}))
             row.cells[cell] = (auto, manual, needs)
     return held
+
+
+def _submission_of(
+    gradebook: Gradebook, student: str
+) -> tuple[SubmittedAssignment, dict[str, Grade]] | None:
+    """The student's submission of the assignment and its grades by cell name, each found
+    through one of the unique indexes nbgrader's tables have (a query joining them all
+    scans every grade: tens of milliseconds at 10,000 students); None if they have none."""
+    from nbgrader.api import Assignment, BaseCell, Grade, Notebook, SubmittedNotebook
+    from nbgrader.api import SubmittedAssignment as Submitted
+
+    submission = (
+        gradebook.db.query(Submitted)
+        .join(Assignment, Submitted.assignment_id == Assignment.id)
+        .filter(Assignment.name == ASSIGNMENT, Submitted.student_id == student)
+        .one_or_none()
+    )
+    if submission is None:
+        return None
+    notebook = (
+        gradebook.db.query(SubmittedNotebook)
+        .join(Notebook, SubmittedNotebook.notebook_id == Notebook.id)
+        .filter(
+            Notebook.name == ASSIGNMENT,
+            Notebook.assignment_id == submission.assignment_id,
+            SubmittedNotebook.assignment_id == submission.id,
+        )
+        .one_or_none()
+    )
+    if notebook is None:
+        return submission, {}
+    grades = (
+        gradebook.db.query(BaseCell.name, Grade)
+        .join(Grade, Grade.cell_id == BaseCell.id)
+        .filter(BaseCell.notebook_id == notebook.notebook_id, Grade.notebook_id == notebook.id)
+    )
+    return submission, dict(grades.all())
 
 
 def _holds(held: _HeldRow | None, record: Record) -> bool:

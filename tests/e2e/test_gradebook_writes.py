@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 
 from autograder.exercise import ASSIGNMENT, CATEGORIES, graded_cell
 from autograder.judge.record import CheckResult, Record, Status
+from autograder.outputs import gradebook as gradebook_module
 from autograder.outputs.gradebook import open_gradebook, record_scores
 
 pytestmark = pytest.mark.slow
@@ -119,10 +120,17 @@ def writes_while(course: Path, records: list[Record]) -> list[str]:
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(steps())
+@given(steps(), st.sampled_from([1, 10**9]))
 def test_the_gradebook_holds_each_students_latest_record_however_they_arrive(
-    released_course: Path, tmp_path: Path, steps
+    released_course: Path, tmp_path: Path, steps, one_pass_from: int
 ):
+    """Whether what the gradebook holds is read student by student or in one pass."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(gradebook_module, "_ONE_PASS_FROM", one_pass_from)
+        check_the_gradebook_holds(released_course, tmp_path, steps)
+
+
+def check_the_gradebook_holds(released_course: Path, tmp_path: Path, steps) -> None:
     course = tmp_path / f"course-{len(list(tmp_path.iterdir()))}"
     course.mkdir()
     shutil.copyfile(released_course / "gradebook.db", course / "gradebook.db")
