@@ -90,53 +90,61 @@ def parse_name(name: str) -> tuple[str, str] | None:
 
 
 class Inbound:
-    """The inbound folder, listed again on every look. What a folder's name says, and that a
-    folder has arrived, never change, so each is worked out once per folder: a look at an
-    inbound of thousands of submissions costs one listing and a lookup per name."""
+    """The inbound folder, listed again when it changes. What a folder's name says, and that a
+    folder has arrived, never change, so each is worked out once per folder, and each look
+    works on the folders new since the last: what a look costs does not grow with the number
+    of submissions already there (beyond listing the folder)."""
 
     def __init__(self, place: ExchangePlace) -> None:
         self.place = place
         self._names: dict[str, tuple[str, datetime] | None] = {}
-        self._last: tuple[tuple[int, int], float, list[Arrival]] | None = None
+        self._latest: dict[str, tuple[datetime, str]] = {}  # each student's latest folder
+        self._waiting: set[str] = set()  # students whose latest folder is still arriving
+        self._last: tuple[tuple[int, int], float] | None = None
         self._arrived: dict[str, Arrival] = {}
 
-    def latest(self, now: float | None = None) -> list[Arrival]:
-        """Each student's latest complete submission, oldest first. A student whose latest
-        is still arriving is left out until it has arrived (it replaces the earlier one)."""
+    def news(self, now: float | None = None) -> list[Arrival]:
+        """Each student's latest complete submission that no earlier call returned (every
+        student's, the first time), oldest first. A student whose latest is still arriving
+        is left out until it has arrived (it replaces the earlier one). When folders were
+        removed, every student's latest is returned again."""
         now = time.time() if now is None else now
         try:
             folder = os.stat(self.place.inbound)
             stamp = (folder.st_mtime_ns, folder.st_nlink)  # a new folder changes both
-            if self._last and self._last[0] == stamp and now - self._last[1] < RESCAN_SECONDS:
-                return self._last[2]
-            names = os.listdir(self.place.inbound)
+            fresh = self._last is None or self._last[0] != stamp
+            if not fresh and not self._waiting and now - self._last[1] < RESCAN_SECONDS:
+                return []
+            listed = set(os.listdir(self.place.inbound))
         except OSError:
             return []
-        if len(self._names) > len(names):  # folders were removed: forget them
-            self._forget(set(names))
-        latest: dict[str, tuple[datetime, str]] = {}
-        for name in names:
+        self._last = (stamp, now)
+        if self._names.keys() - listed:  # folders were removed: start again from what is left
+            self._names, self._latest, self._waiting = {}, {}, set()
+            self._arrived = {n: kept for n, kept in self._arrived.items() if n in listed}
+        changed = set(self._waiting)
+        for name in listed - self._names.keys():
             parsed = self._parsed(name)
             if parsed is None:
                 continue
             student, moment = parsed
-            if student not in latest or (moment, name) > latest[student]:
-                latest[student] = (moment, name)
-        found = [self._arrival(name, now) for _, name in latest.values()]
-        arrivals = sorted(
-            (arrival for arrival in found if arrival is not None),
-            key=lambda arrival: (arrival.moment, arrival.student),
-        )
-        complete = len(arrivals) == len(found)  # else one is still arriving: look again
-        self._last = (stamp, now, arrivals) if complete else None
-        return arrivals
+            if student not in self._latest or (moment, name) > self._latest[student]:
+                self._latest[student] = (moment, name)
+                changed.add(student)
+        news, self._waiting = [], set()
+        for student in changed:
+            arrival = self._arrival(self._latest[student][1], now)
+            if arrival is None:
+                self._waiting.add(student)
+            else:
+                news.append(arrival)
+        return sorted(news, key=lambda arrival: (arrival.moment, arrival.student))
 
     def _parsed(self, name: str) -> tuple[str, datetime] | None:
-        if name not in self._names:
-            parsed = parse_name(name)
-            self._names[name] = (
-                (student_id(parsed[0]), datetime.fromisoformat(parsed[1])) if parsed else None
-            )
+        parsed = parse_name(name)
+        self._names[name] = (
+            (student_id(parsed[0]), datetime.fromisoformat(parsed[1])) if parsed else None
+        )
         return self._names[name]
 
     def _arrival(self, name: str, now: float) -> Arrival | None:
@@ -148,10 +156,6 @@ class Inbound:
                 return None
             self._arrived[name] = Arrival(parsed[0], folder, parsed[1])
         return self._arrived[name]
-
-    def _forget(self, names: set[str]) -> None:
-        self._names = {name: kept for name, kept in self._names.items() if name in names}
-        self._arrived = {name: kept for name, kept in self._arrived.items() if name in names}
 
 
 def arrived(folder: Path, now: float) -> bool:

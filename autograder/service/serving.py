@@ -1,9 +1,10 @@
 """The service's loop: what has arrived and is not yet recorded is graded, oldest first.
 
-What waits is worked out from disk on every poll — each student's latest submission in the
-exchange against the time their record says was graded — never from memory alone, so a
-service killed at any moment (SIGKILL included) and started again grades every submission
-whose record it had not yet stored, and none twice. A record is stored last, after the
+What waits is worked out from disk — each student's latest submission in the exchange against
+the time their record says was graded — when the service starts, and then for each folder new
+in the inbound; never from a queue kept in memory alone, so a service killed at any moment
+(SIGKILL included) and started again grades every submission whose record it had not yet
+stored, and none twice. A record is stored last, after the
 student's gradebook row, notebook and released page, so a stored record means a delivered
 page. A student's newer submission waits until the one being graded is recorded, and then
 replaces it: their latest wins. Ctrl-C or SIGTERM stops the loop between two steps; the judge
@@ -80,6 +81,7 @@ class Service:
         self.health = health
         self.inbound = Inbound(settings.place)
         self.recorded: dict[str, datetime | None] = {}  # when each one's record was submitted
+        self.pending: dict[str, Arrival] = {}  # each student's latest arrival not yet recorded
         self.running: dict[Future[list[Record]], _Chunk] = {}
         self.deaths: dict[tuple[str, datetime], int] = {}  # workers each submission has broken
         self.rebuilding: Future[float] | None = None
@@ -115,8 +117,12 @@ class Service:
         return sum(len(chunk.jobs) for chunk in self.running.values())
 
     def _waiting(self) -> list[Arrival]:
-        """Each student's latest arrival that their record does not yet hold, oldest first."""
-        return [arrival for arrival in self.inbound.latest() if self._new(arrival)]
+        """Each student's latest arrival that their record does not yet hold, oldest first:
+        those the inbound reported before and still wait, and what it reports new."""
+        for arrival in self.inbound.news():
+            self.pending[arrival.student] = arrival
+        self.pending = {s: arrival for s, arrival in self.pending.items() if self._new(arrival)}
+        return sorted(self.pending.values(), key=lambda arrival: (arrival.moment, arrival.student))
 
     def _new(self, arrival: Arrival) -> bool:
         """Whether the student's record does not yet hold `arrival`."""

@@ -57,7 +57,7 @@ def test_each_students_latest_complete_submission_oldest_first(tmp_path):
     arrive(place, f"ana+gradient_descent+{LATER}+b")
     arrive(place, f"caf\udce9+gradient_descent+{TIME}+a")  # a name that is not UTF-8
     (place.inbound / f"file+gradient_descent+{TIME}+a").write_text("not a folder")
-    latest = Inbound(place).latest()
+    latest = Inbound(place).news()
     assert [(arrival.student, arrival.folder.name[-1]) for arrival in latest] == [
         ("caf\\xe9", "a"),
         ("ana", "b"),
@@ -71,9 +71,9 @@ def test_a_submission_still_arriving_holds_its_student_back_until_it_has_arrived
     arrive(place, f"ana+gradient_descent+{TIME}+a")
     arriving = arrive(place, f"ana+gradient_descent+{LATER}+b", secret=None)
     inbound = Inbound(place)
-    assert inbound.latest() == []  # the earlier one would be replaced at once
+    assert inbound.news() == []  # the earlier one would be replaced at once
     (arriving / "submission_secret.txt").write_text(SECRET)
-    [arrival] = inbound.latest(time.time() + 3)  # the unchanged folder is looked at again
+    [arrival] = inbound.news(time.time() + 3)  # the unchanged folder is looked at again
     assert arrival.folder == arriving
 
 
@@ -81,8 +81,8 @@ def test_a_submission_that_never_gets_its_secret_is_taken_once_it_has_settled(tm
     place = ExchangePlace(tmp_path, "course")
     folder = arrive(place, f"ana+gradient_descent+{TIME}+a", secret=None)
     inbound = Inbound(place)
-    assert inbound.latest() == []
-    [arrival] = inbound.latest(folder.stat().st_mtime + SETTLE_SECONDS + 1)
+    assert inbound.news() == []
+    [arrival] = inbound.news(folder.stat().st_mtime + SETTLE_SECONDS + 1)
     assert arrival.folder == folder
 
 
@@ -95,7 +95,7 @@ def test_collecting_copies_folders_and_regular_files_only_and_times_it_by_its_na
     (folder / "data" / "points.csv").write_text("1,2\n")
     (folder / "link.ipynb").symlink_to("/etc/passwd")
     os.mkfifo(folder / "pipe.ipynb")  # never opened: reading it would wait for ever
-    [arrival] = Inbound(place).latest()
+    [arrival] = Inbound(place).news()
     submission = collect_arrival(course, arrival)
     target = submitted_folder(course, "..")
     assert target == course / "submitted" / "%2E." / "gradient_descent"
@@ -116,9 +116,9 @@ def test_collecting_again_replaces_the_earlier_submission(tmp_path):
     course = tmp_path / "course"
     first = arrive(place, f"ana+gradient_descent+{TIME}+a")
     (first / "old.txt").write_text("from the first submission")
-    collect_arrival(course, Inbound(place).latest()[0])
+    collect_arrival(course, Inbound(place).news()[0])
     arrive(place, f"ana+gradient_descent+{LATER}+b")
-    collect_arrival(course, Inbound(place).latest()[0])
+    collect_arrival(course, Inbound(place).news()[0])
     target = submitted_folder(course, "ana")
     assert not (target / "old.txt").exists()
     assert sorted(path.name for path in target.parent.iterdir()) == ["gradient_descent"]
@@ -161,3 +161,59 @@ def test_whatever_the_student_name_the_submission_is_theirs(student, random):
         student,
         "2026-12-02T10:00:00.123456+00:00",
     )
+
+
+inbound_steps = st.lists(
+    st.one_of(
+        st.tuples(
+            st.just("arrive"),
+            st.sampled_from(["ana", "bo", "cy"]),
+            st.integers(0, 3),
+            st.sampled_from(["a", "b"]),
+            st.booleans(),
+        ),
+        st.tuples(st.just("complete"), st.integers(0, 20)),
+        st.tuples(st.just("remove"), st.integers(0, 20)),
+    ),
+    max_size=12,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(inbound_steps)
+def test_what_the_inbound_reports_is_each_students_latest_complete_submission(
+    tmp_path_factory, steps
+):
+    """Whatever arrives, completes or is removed between two looks, the last arrival each
+    look reported for a student is their latest folder once it is complete, and a student
+    whose latest is still arriving is not reported."""
+    place = ExchangePlace(tmp_path_factory.mktemp("exchange"), "course")
+    place.inbound.mkdir(parents=True)
+    inbound = Inbound(place)
+    reported: dict[str, str] = {}
+    for step in steps:
+        folders = sorted(place.inbound.iterdir())
+        if step[0] == "arrive":
+            _, student, minute, suffix, complete = step
+            name = f"{student}+gradient_descent+2026-12-02 10:0{minute}:00.000000 UTC+{suffix}"
+            if not (place.inbound / name).exists():
+                arrive(place, name, SECRET if complete else None)
+        elif folders and step[0] == "complete":
+            (folders[step[1] % len(folders)] / "submission_secret.txt").write_text(SECRET)
+        elif folders:
+            for path in (folders[step[1] % len(folders)]).iterdir():
+                path.unlink()
+            (folders[step[1] % len(folders)]).rmdir()
+        news = inbound.news()
+        assert news == sorted(news, key=lambda arrival: (arrival.moment, arrival.student))
+        assert len({arrival.student for arrival in news}) == len(news)
+        reported |= {arrival.student: arrival.folder.name for arrival in news}
+        latest: dict[str, tuple[str, str]] = {}
+        for folder in place.inbound.iterdir():
+            student, moment = parse_name(folder.name)
+            latest[student] = max(latest.get(student, ("", "")), (moment, folder.name))
+        for student, (_, name) in latest.items():
+            if (place.inbound / name / "submission_secret.txt").is_file():
+                assert reported.get(student) == name
+            else:
+                assert student not in {arrival.student for arrival in news}
