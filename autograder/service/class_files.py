@@ -4,11 +4,11 @@
 Each is made from every student's row, so a rebuild costs in proportion to the class (about
 1.2 s of CPU at 10,000 students). So that no student's feedback waits for one, rebuilds run in
 a process of their own, at a low scheduling priority (the judge workers go first), never in
-the service's loop; and they are spaced by their own cost, so that however large the class,
-they take at most a `SHARE` of the time: when nothing waits to be graded, at most once every
-`every` seconds; in a rush, at most once every `RUSH_SECONDS`; and once more when the service
-stops. The rebuilding process keeps the rows it has read, and reads again only those whose
-record changed.
+the service's loop; and they are spaced by their own cost (`SPACING`), so that however large
+the class they take at most a tenth of the time: when nothing waits to be graded, at most once
+every `every` seconds; in a rush, at most once every `RUSH_SECONDS`; and once more when the
+service stops. The rebuilding process keeps the rows it has read, and reads again only those
+whose record changed.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from autograder.service.pool import die_with
 
 CLASS_WRITERS = (write_results, write_report, write_canvas, write_moodle)
 RUSH_SECONDS = 60.0  # at least between two rebuilds while submissions wait to be graded
-SHARE = 0.1  # of the time, at most, that rebuilding takes: a 1 s rebuild waits 10 s
+SPACING = 10  # times the last rebuild's cost, at least, from its start to the next one's
 LOW_PRIORITY = 10  # the rebuilding process's nice value
 
 
@@ -74,7 +74,7 @@ class ClassFiles:
             return None
         if self._running is not None and self._running.exception() is None:
             self._cost = self._running.result()
-        gap = max(RUSH_SECONDS if waiting else self.every, self._cost / SHARE)
+        gap = max(RUSH_SECONDS if waiting else self.every, self._cost * SPACING)
         if not (self._dirty and time.monotonic() - self._started >= gap):
             return None
         self._running = self._submit()
