@@ -25,6 +25,7 @@ from autograder.judge.confinement import student_sandbox
 from autograder.judge.fault import GraderFault
 from autograder.judge.record import CheckSpec, Record
 from autograder.lesson import Lesson
+from autograder.loaded import freeze_loaded
 from autograder.sandbox import Limits, Sandbox, SandboxError
 
 
@@ -83,6 +84,8 @@ def start_sandbox(limits: Limits, hidden: tuple[Path, ...], required: Sequence[s
     sandbox = student_sandbox(limits, hidden)
     util.Finalize(None, sandbox.close, exitpriority=10)
     import autograder.judge.sandboxed  # noqa: F401
+
+    freeze_loaded()
 
     try:
         layers = sandbox.started()

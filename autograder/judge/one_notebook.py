@@ -15,6 +15,7 @@ from autograder.intake.submissions import Submission
 from autograder.judge.confinement import student_sandbox
 from autograder.judge.record import Record
 from autograder.lesson import Lesson
+from autograder.loaded import freeze_loaded
 from autograder.sandbox import Limits
 
 
@@ -34,6 +35,7 @@ def check_submission(
         from autograder.judge.lesson_reading import probe_request, read_lesson
         from autograder.judge.sandboxed import judge_submissions
 
+        freeze_loaded()
         if lesson is None:
             probe_request(trusted)  # a release whose cells cannot make a lesson: refused at once
             lesson = read_lesson(sandbox, trusted)
@@ -54,5 +56,6 @@ def lesson_of_release(release: Path, limits: Limits) -> Lesson:
     with student_sandbox(limits, []) as sandbox:
         from autograder.judge.lesson_reading import probe_request, read_lesson
 
+        freeze_loaded()
         probe_request(trusted)  # a release whose cells cannot make a lesson: refused at once
         return read_lesson(sandbox, trusted)

@@ -21,6 +21,7 @@ import selectors
 import signal
 import socket
 import sys
+import threading
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -45,6 +46,9 @@ def main(argv: list[str]) -> None:
     control = socket.socket(fileno=int(argv[1]))
     config = json.loads(argv[2])
     entry = _warm_up(config["entry"])
+    # Huge pages make each fork cheaper but take a second to build: built beside the first
+    # launches (the kernel orders each fork with them), not before them.
+    threading.Thread(target=collapse_anonymous_memory, name="huge-pages", daemon=True).start()
     server = ForkServer(Limits(**config["limits"]), tuple(config["hidden_paths"]), entry)
     try:
         layers = server.probe()
@@ -76,7 +80,6 @@ def _warm_up(entry: str) -> process.Entry:
     target = getattr(loaded, function)
     gc.collect()
     gc.freeze()  # keeps the collector from touching, and so copying, inherited pages
-    collapse_anonymous_memory()
     return target
 
 
@@ -253,3 +256,7 @@ class ForkServer:
 
 if __name__ == "__main__":
     main(sys.argv)
+    # Nothing is left to flush or release; tearing down torch's modules would only keep the
+    # judge, which waits for this process to end, waiting a fifth of a second longer.
+    sys.stderr.flush()
+    os._exit(0)
