@@ -16,6 +16,7 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from autograder.batch.grading import SandboxSettings, grade_all, grader_hash, release_hash
 from autograder.batch.store import RecordStore, RunInfo
@@ -30,9 +31,13 @@ from autograder.judge.results import as_table
 from autograder.judge.seeds import new_seed
 from autograder.lesson import IllPosedLesson, Lesson
 from autograder.outputs.gradebook import check_course
+from autograder.outputs.gradebook_stamp import GradebookStamp
 from autograder.outputs.summary import print_rebuilt, print_summary, progress
 from autograder.sandbox import Limits
 from autograder.text import one_line
+
+if TYPE_CHECKING:
+    from autograder.outputs.publish import WritersLoading
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -82,6 +87,13 @@ def _lesson_summary(lesson: Lesson) -> dict[str, object]:
 def grade_command(arguments: argparse.Namespace) -> int:
     """Grade what is new or changed; nothing is written before the command line is known to
     be good, and a run stopped with Ctrl-C keeps every record it finished."""
+    from autograder.outputs.publish import WritersLoading
+
+    with WritersLoading() as loading:
+        return _grade(arguments, loading)
+
+
+def _grade(arguments: argparse.Namespace, loading: WritersLoading) -> int:
     from autograder.outputs.publish import Published, publish, rows
 
     limits = _limits(arguments.timeout)
@@ -92,7 +104,7 @@ def grade_command(arguments: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="unzipped-") as scratch:
         batch = collect(arguments.submissions, Path(scratch))
         if batch.course_root:
-            check_course(batch.course_root)
+            check_course(batch.course_root, GradebookStamp.of(batch.course_root, out))
         release = _release(batch.course_root or _course_here())
         store = RecordStore(out)
         earlier = store.run()
@@ -132,6 +144,7 @@ def grade_command(arguments: argparse.Namespace) -> int:
                 advance,
                 arguments.scheduler,
                 on_lesson=lambda lesson: store.save_run(replace(info, lesson=lesson)),
+                while_grading=lambda: loading.start(batch.course_root),
             )
     info = replace(info, lesson=run.lesson or known)
     students = list(info.students or ())

@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 from autograder.batch.store import RecordStore, RunInfo  # noqa: E402
 from autograder.judge.record import CheckResult, Record, Status  # noqa: E402
 from autograder.outputs.gradebook import record_scores  # noqa: E402
+from autograder.outputs.gradebook_stamp import GradebookStamp  # noqa: E402
 from autograder.service.exchange import parse_name  # noqa: E402
 from tests.corpus.answers import CORRECT, WRONG  # noqa: E402
 from tests.support.course import ASSIGNMENT, NOTEBOOK, copy_course, generate_release  # noqa: E402
@@ -105,7 +106,7 @@ def put_on_record(rush: Path, course: Path, notebook: dict, count: int) -> None:
         store.write(record)
         records.append(record)
     shutil.rmtree(model)
-    record_scores(course, records)
+    record_scores(course, records, GradebookStamp.of(course, store.out_dir))
     students = tuple(record.student for record in records)
     store.save_run(RunInfo(0, str(course), students=students))
 

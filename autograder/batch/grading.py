@@ -126,12 +126,14 @@ def grade_all(
     advance: Callable[[int], None],
     scheduler: str | None = None,
     on_lesson: Callable[[Lesson], None] | None = None,
+    while_grading: Callable[[], None] | None = None,
 ) -> BatchRun:
     """Grade what is new or changed (everything with `force`), recording as chunks finish,
     in local judge workers or, given a `scheduler`, on a Dask cluster. Before the first
     chunk, the lesson is read from the release (unless `setup` holds it already); a lesson
     that cannot be graded stops the run there (`IllPosedLesson`), before anything is written;
-    `on_lesson` is told the lesson before the first record is.
+    `on_lesson` is told the lesson before the first record is; `while_grading` is called once
+    there is something to grade, before it starts (work for the caller's idle process).
     Ctrl-C stops the workers and their sandboxes; every record written so far is kept."""
     started = time.monotonic()
     jobs, unchanged = jobs_for(submissions, store, setup, force)
@@ -146,6 +148,8 @@ def grade_all(
         runner = ClusterRun(setup, sandbox, store, advance, told, scheduler)
     interrupted = False
     if jobs:
+        if while_grading is not None:
+            while_grading()
         try:
             runner.run(jobs)
         except KeyboardInterrupt:

@@ -1,17 +1,25 @@
-"""The class report's two charts: how scores spread, and how often each check passed."""
+"""The class report's two charts: how scores spread, and how often each check passed.
+
+Matplotlib is imported by each chart as it is drawn: a report whose charts are already drawn
+from the same numbers never loads it (a second of a rerun that changed nothing).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator, PercentFormatter
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 BAR_COLOUR = "#1c7ed6"
 MAX_LABEL = 40  # characters of a check's id beside its bar; a longer one leaves no room for it
 
 
 def score_histogram(scores: Sequence[float], max_score: float) -> Figure:
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
     figure = Figure(figsize=(6.0, 3.4), layout="constrained")
     axes = figure.add_subplot()
     edges = [i - 0.5 for i in range(int(max_score) + 2)]
@@ -25,6 +33,9 @@ def score_histogram(scores: Sequence[float], max_score: float) -> Figure:
 
 def pass_rates(rates: dict[str, float]) -> Figure:
     """One horizontal bar per check, in the checks' order from top to bottom."""
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import PercentFormatter
+
     figure = Figure(figsize=(6.0, 0.9 + 0.32 * len(rates)), layout="constrained")
     axes = figure.add_subplot()
     names = list(rates)[::-1]

@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import os
 import statistics
 import warnings
 from collections import Counter
+from collections.abc import Callable
+from importlib.metadata import version
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from matplotlib.figure import Figure
-
 from autograder.atomic import write_atomically
+from autograder.feedback import class_charts
 from autograder.feedback.class_charts import pass_rates, score_histogram
 from autograder.feedback.markup import linked_png, page, text
 from autograder.feedback.paths import feedback_path
+from autograder.intake.handed_in import read_small
 from autograder.judge.record import Mistake, Record, Status
 from autograder.text import csv_text
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 FIGURES = "report"
 
@@ -112,12 +120,25 @@ def _png(figure: Figure) -> bytes:
     return buffer.getvalue()
 
 
+def _chart(path: Path, data: object, draw: Callable[[], Figure]) -> None:
+    """Draw the chart at `path`, unless it was drawn from the same `data` by the same chart
+    code and matplotlib (their digest is kept beside it): importing matplotlib and drawing
+    cost a rerun that changed nothing a second or more."""
+    made_by = Path(class_charts.__file__).read_bytes() + version("matplotlib").encode()
+    digest = hashlib.sha256(made_by + json.dumps(data).encode()).hexdigest()
+    drawn_from = path.with_name(f".{path.name}.drawn-from")
+    if path.is_file() and read_small(drawn_from) == digest.encode():
+        return
+    write_atomically(path, _png(draw()), durable=False)
+    write_atomically(drawn_from, digest, durable=False)
+
+
 def _charts(records: list[Record], folder: Path) -> str:
     most = records[0].max_score if records else 0.0
-    histogram = score_histogram([record.score for record in records], most)
-    write_atomically(folder / "score_histogram.png", _png(histogram), durable=False)
+    scores = [record.score for record in records]
+    _chart(folder / "score_histogram.png", [scores, most], lambda: score_histogram(scores, most))
     rates = check_pass_rates(records) if records else {}
-    write_atomically(folder / "pass_rates.png", _png(pass_rates(rates)), durable=False)
+    _chart(folder / "pass_rates.png", rates, lambda: pass_rates(rates))
     rows = "".join(
         f"<tr><td><code>{text(check)}</code></td><td class='number'>{rate:.0%}</td></tr>"
         for check, rate in rates.items()

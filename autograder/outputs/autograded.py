@@ -200,13 +200,13 @@ class AutogradedNotebooks:
         `submitted/`), reading no one else's. Each notebook carries a hash of what it was
         made from; one already made from the same record, submission and release is left
         as it is, so a run costs what changed. Whether it was written."""
-        from nbformat import from_dict  # seconds to import: only when a course is graded
-        from nbformat.v4 import writes_json
-
         path = autograded_path(self.course_root, record.student)
         made_from = self._made_from(record, submission)
         if _made_from_in(path) == made_from:
             return False
+        from nbformat import from_dict  # seconds to import: only when one is written
+        from nbformat.v4 import writes_json
+
         notebook = autograded_notebook(
             _submitted_notebook(submission, record), self.release, record
         )

@@ -15,6 +15,8 @@ notebooks should not pay.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -28,6 +30,7 @@ from autograder.intake.submissions import UsageError
 from autograder.intake.times import naive_utc
 from autograder.judge.record import Record, Status
 from autograder.judge.status import points_by_category
+from autograder.outputs.gradebook_stamp import GradebookStamp
 
 if TYPE_CHECKING:
     from nbgrader.api import Grade, Gradebook, SubmittedAssignment
@@ -35,16 +38,19 @@ if TYPE_CHECKING:
 _ONE_PASS_FROM = 50  # students whose rows are read in one pass rather than one by one
 
 
-def check_course(course_root: Path) -> None:
-    """Fail before grading when the course's gradebook does not know the assignment."""
-    from nbgrader.api import Gradebook, MissingEntry
-
+def check_course(course_root: Path, stamp: GradebookStamp) -> None:
+    """Fail before grading when the course's gradebook does not know the assignment (as it
+    did when the kit last wrote it, if nothing has written it since)."""
     database = course_root / "gradebook.db"
     if not database.is_file():
         raise UsageError(
             f"{database} does not exist: run `nbgrader generate_assignment "
             f"{ASSIGNMENT}` in {course_root} first"
         )
+    if stamp.untouched():
+        return
+    from nbgrader.api import Gradebook, MissingEntry
+
     with Gradebook(f"sqlite:///{database}") as gradebook:
         try:
             gradebook.find_assignment(ASSIGNMENT)
@@ -65,11 +71,29 @@ def nbgrader_student(student: str) -> str | None:
     return folder
 
 
-def record_scores(course_root: Path, records: Iterable[Record]) -> list[Record]:
+def record_scores(
+    course_root: Path, records: Iterable[Record], stamp: GradebookStamp
+) -> list[Record]:
     """Write every record's per-category points, and when the student submitted (so that
-    nbgrader's late penalties apply); returns the records nbgrader cannot keep."""
+    nbgrader's late penalties apply); returns the records nbgrader cannot keep. Nothing is
+    opened when `stamp` says the gradebook holds these rows, as the kit left it."""
+    records = list(records)
+    written = _rows_digest(records)
+    if stamp.holds(written):
+        return [record for record in records if nbgrader_student(record.student) is None]
     with open_gradebook(course_root) as gradebook:
-        return record_scores_in(gradebook, records)
+        refused = record_scores_in(gradebook, records)
+    stamp.note(written)
+    return refused
+
+
+def _rows_digest(records: list[Record]) -> str:
+    """A digest of everything `record_scores_in` writes for `records`."""
+    rows = [
+        [record.student, str(naive_utc(record.submitted_at)), _auto_scores(record)]
+        for record in records
+    ]
+    return hashlib.sha256(json.dumps(rows, sort_keys=True).encode()).hexdigest()
 
 
 def open_gradebook(course_root: Path) -> Gradebook:

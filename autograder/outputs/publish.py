@@ -8,6 +8,8 @@ it needs and returns the paths it wrote.
 
 from __future__ import annotations
 
+import importlib
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,6 +26,7 @@ from autograder.outputs.autograded import write_autograded_notebooks
 from autograder.outputs.canvas import canvas_grades
 from autograder.outputs.feedback_release import write_release_files
 from autograder.outputs.gradebook import record_scores
+from autograder.outputs.gradebook_stamp import GradebookStamp
 from autograder.outputs.moodle import moodle_csv
 from autograder.outputs.tables import grades_csv, lms_score, results_json
 from autograder.text import listed, one_line
@@ -46,6 +49,36 @@ class Published:
         if self.course_root is not None:
             return self.course_root / "feedback"
         return self.out_dir / "feedback"
+
+
+class WritersLoading:
+    """What the writers import, loaded in a thread of its own while the workers grade rather
+    than after them: matplotlib for the report's charts and, for a course, nbgrader's API
+    (a second or more each). Leaving the `with` block waits for it."""
+
+    def __init__(self) -> None:
+        self._thread: threading.Thread | None = None
+
+    def start(self, course_root: Path | None) -> None:
+        modules = ["matplotlib.figure", "matplotlib.ticker"]
+        if course_root is not None:
+            modules.append("nbgrader.api")
+        self._thread = threading.Thread(
+            target=_load, args=(modules,), name="load-writers", daemon=True
+        )
+        self._thread.start()
+
+    def __enter__(self) -> WritersLoading:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._thread is not None:
+            self._thread.join()
+
+
+def _load(modules: list[str]) -> None:
+    for module in modules:
+        importlib.import_module(module)
 
 
 def kept(read: Callable[[str], Record], run: Published, student: str) -> Record:
@@ -89,7 +122,8 @@ def write_gradebook(store: RecordStore, run: Published) -> list[tuple[str, Path]
     if run.course_root is None:
         return []
     database = run.course_root / "gradebook.db"
-    refused = record_scores(run.course_root, rows(store, run))
+    stamp = GradebookStamp.of(run.course_root, run.out_dir)
+    refused = record_scores(run.course_root, rows(store, run), stamp)
     refusal = "not in nbgrader's gradebook, which keeps only ids that are text"
     return [("nbgrader gradebook", database)] + [
         (f"{one_line(record.student)}: {refusal}", database) for record in refused

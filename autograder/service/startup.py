@@ -17,6 +17,7 @@ from autograder.intake.roster import CanvasRoster
 from autograder.intake.submissions import UsageError
 from autograder.judge.seeds import new_seed
 from autograder.outputs.gradebook import check_course
+from autograder.outputs.gradebook_stamp import GradebookStamp
 from autograder.sandbox import Limits
 from autograder.service.class_files import ClassFiles
 from autograder.service.exchange import ExchangePlace
@@ -43,7 +44,7 @@ class ServeOptions:
 def serve(options: ServeOptions, log: Callable[[str], None]) -> None:
     """Serve the course until stopped (Ctrl-C, SIGTERM)."""
     course = options.course_root
-    check_course(course)
+    check_course(course, GradebookStamp.of(course, options.out_dir))
     if not options.place.inbound.is_dir():
         raise UsageError(
             f"{options.place.inbound} does not exist: run `nbgrader release_assignment` with "

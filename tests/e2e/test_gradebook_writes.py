@@ -5,6 +5,7 @@ write it; and writing records it already holds writes nothing at all."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -18,7 +19,8 @@ from sqlalchemy.engine import Engine
 from autograder.exercise import ASSIGNMENT, CATEGORIES, graded_cell
 from autograder.judge.record import CheckResult, Record, Status
 from autograder.outputs import gradebook as gradebook_module
-from autograder.outputs.gradebook import open_gradebook, record_scores
+from autograder.outputs.gradebook import open_gradebook, record_scores, record_scores_in
+from autograder.outputs.gradebook_stamp import GradebookStamp
 
 pytestmark = pytest.mark.slow
 
@@ -99,6 +101,12 @@ def set_manual(course: Path, student: str, category: str, score: float | None) -
         gradebook.db.commit()
 
 
+def write_rows(course: Path, records: list[Record]) -> None:
+    """Write `records` the way `record_scores` does once it has opened the gradebook."""
+    with open_gradebook(course) as gradebook:
+        record_scores_in(gradebook, records)
+
+
 def writes_while(course: Path, records: list[Record]) -> list[str]:
     """The statements that change the database while `records` are recorded."""
     changing: list[str] = []
@@ -109,7 +117,7 @@ def writes_while(course: Path, records: list[Record]) -> list[str]:
 
     event.listen(Engine, "before_cursor_execute", seen)
     try:
-        record_scores(course, records)
+        write_rows(course, records)
     finally:
         event.remove(Engine, "before_cursor_execute", seen)
     return changing
@@ -142,10 +150,10 @@ def check_the_gradebook_holds(released_course: Path, tmp_path: Path, steps) -> N
                 set_manual(course, student, category, score)
             continue
         before = held(course, step.student)[0] if step.student in latest else None
-        record_scores(course, [step])
+        write_rows(course, [step])
         latest[step.student] = step
         assert_holds(course, step, before)
-    record_scores(course, list(latest.values()))
+    write_rows(course, list(latest.values()))
     for record in latest.values():
         assert_holds(course, record, None)
     assert writes_while(course, list(latest.values())) == []
@@ -160,3 +168,76 @@ def test_a_changed_record_writes_only_its_own_student(released_course: Path, tmp
     assert held(tmp_path, STUDENTS[2])[1]["loss"][0] == 0.0
     assert writes_while(tmp_path, changed) == []
     assert writes_while(tmp_path, first[:2]) == []
+
+
+def set_auto(course: Path, student: str, category: str, score: float) -> None:
+    """Another writer's automatic score (as `nbgrader autograde` would write one)."""
+    with open_gradebook(course) as gradebook:
+        grade = gradebook.find_grade(graded_cell(category), ASSIGNMENT, ASSIGNMENT, student)
+        grade.auto_score = score
+        gradebook.db.commit()
+
+
+others = st.one_of(
+    st.tuples(st.just("manual"), manual_scores),
+    st.tuples(
+        st.just("auto"),
+        st.tuples(
+            st.sampled_from(STUDENTS), st.sampled_from(CATEGORIES), st.sampled_from([0.5, 2.5])
+        ),
+    ),
+)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(st.lists(st.one_of(st.tuples(st.just("write"), records), others), max_size=10))
+def test_a_gradebook_noted_as_unchanged_holds_what_the_kit_wrote(
+    released_course: Path, tmp_path: Path, steps
+):
+    """Whatever other writers do between the kit's runs (a grader's hand, another
+    autograde), a run that opens nothing because the gradebook looks as the kit left it
+    leaves it holding what every record says; and a run right after the kit's own writes
+    opens nothing."""
+    course = tmp_path / f"course-{len(list(tmp_path.iterdir()))}"
+    course.mkdir()
+    shutil.copyfile(released_course / "gradebook.db", course / "gradebook.db")
+    stamp = GradebookStamp.of(course, course)
+    latest: dict[str, Record] = {}
+    for kind, step in steps:
+        if kind == "write":
+            latest[step.student] = step
+        elif step[0] in latest:
+            (set_manual if kind == "manual" else set_auto)(course, *step)
+        else:
+            continue
+        record_scores(course, list(latest.values()), stamp)
+        for record in latest.values():
+            assert_holds(course, record, held(course, record.student)[0])
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(gradebook_module, "open_gradebook", opened_needlessly)
+            record_scores(course, list(latest.values()), stamp)
+
+
+def opened_needlessly(course: Path) -> None:
+    raise AssertionError(f"the gradebook of {course} was opened though nothing changed")
+
+
+def test_a_write_that_keeps_the_files_size_and_time_is_seen(released_course: Path, tmp_path: Path):
+    """SQLite's change counter tells a write the file's size and modification time miss (a
+    write in the same clock tick as the kit's)."""
+    shutil.copyfile(released_course / "gradebook.db", tmp_path / "gradebook.db")
+    stamp = GradebookStamp.of(tmp_path, tmp_path)
+    record = a_record(STUDENTS[0], False, [3.0, 3.0, 3.0, 3.0], 0)
+    record_scores(tmp_path, [record], stamp)
+    database = tmp_path / "gradebook.db"
+    before = database.stat()
+    set_auto(tmp_path, STUDENTS[0], CATEGORIES[0], 0.5)
+    os.utime(database, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert database.stat().st_size == before.st_size
+    assert not stamp.untouched()
+    record_scores(tmp_path, [record], stamp)
+    assert held(tmp_path, STUDENTS[0])[1][CATEGORIES[0]][0] == 3.0

@@ -316,6 +316,39 @@ def test_any_record_makes_a_feedback_page_and_a_class_report(tmp_path_factory, b
     write_class_report(batch, out, seconds=1.0)
 
 
+@settings(SETTINGS, max_examples=15)
+@given(st.lists(st.lists(records, max_size=3), min_size=1, max_size=3))
+def test_the_class_reports_charts_are_what_a_fresh_draw_of_the_last_batch_gives(
+    tmp_path_factory, batches
+):
+    """Charts kept from an earlier report (drawn again only when what they show changed)
+    are, byte for byte, the charts of the last report written."""
+    out, fresh = tmp_path_factory.mktemp("out"), tmp_path_factory.mktemp("fresh")
+    for batch in batches:
+        write_class_report(batch, out, seconds=1.0)
+    write_class_report(batches[-1], fresh, seconds=1.0)
+    for chart in ("score_histogram.png", "pass_rates.png"):
+        assert (out / "report" / chart).read_bytes() == (fresh / "report" / chart).read_bytes()
+
+
+@SETTINGS
+@given(st.lists(st.binary(max_size=20) | st.text(max_size=20), min_size=1, max_size=6))
+def test_a_file_written_atomically_holds_the_last_content_and_is_left_alone_when_it_has_it(
+    tmp_path_factory, contents
+):
+    path = tmp_path_factory.mktemp("atomic") / "file"
+    held: bytes | None = None
+    for content in contents:
+        before = path.stat() if held is not None else None
+        write_atomically(path, content)
+        data = content if isinstance(content, bytes) else content.encode("utf-8", "replace")
+        assert path.read_bytes() == data
+        if before is not None:
+            assert (before.st_ino == path.stat().st_ino) == (held == data)
+        held = data
+    assert [entry.name for entry in path.parent.iterdir()] == ["file"]
+
+
 @SETTINGS
 @given(st.binary(max_size=300) | json_values.map(lambda v: json.dumps(v).encode()))
 def test_a_damaged_record_file_is_refused_with_a_reason(tmp_path_factory, data: bytes):
