@@ -35,6 +35,8 @@ from autograder.outputs.gradebook_stamp import GradebookStamp
 if TYPE_CHECKING:
     from nbgrader.api import Grade, Gradebook, SubmittedAssignment
 
+    _Submitted = tuple[SubmittedAssignment, dict[str, Grade]]  # a submission, its grades by cell
+
 _ONE_PASS_FROM = 50  # students whose rows are read in one pass rather than one by one
 
 
@@ -120,17 +122,20 @@ def record_scores_in(gradebook: Gradebook, records: Iterable[Record]) -> list[Re
         warnings.simplefilter("ignore", SAWarning)  # nbgrader's own ORM chatter
         held = _rows_held(gradebook, [student for student, _ in kept])
         for student, record in kept:
-            if not _holds(held.get(student), record):
-                _write_row(gradebook, student, record)
+            row = held.get(student)
+            if not _holds(row, record):
+                _write_row(gradebook, student, record, row.found if row else None)
         gradebook.db.commit()
     return refused
 
 
-def _write_row(gradebook: Gradebook, student: str, record: Record) -> None:
+def _write_row(
+    gradebook: Gradebook, student: str, record: Record, found: _Submitted | None
+) -> None:
     """Write one student's submission time and each grade cell's automatic score, on the
-    objects nbgrader's API made: a first submission is made by `update_or_create_submission`,
-    with every grade cell."""
-    found = _submission_of(gradebook, student)
+    objects nbgrader's API made (`found` already, or looked up here): a first submission is
+    made by `update_or_create_submission`, with every grade cell."""
+    found = found or _submission_of(gradebook, student)
     if found is None:
         gradebook.update_or_create_student(student)
         gradebook.update_or_create_submission(ASSIGNMENT, student)
@@ -150,10 +155,12 @@ def _write_row(gradebook: Gradebook, student: str, record: Record) -> None:
 @dataclass(frozen=True)
 class _HeldRow:
     """What the gradebook holds of one student's submission: when, and each grade cell's
-    (automatic score, manual score, needs manual grading)."""
+    (automatic score, manual score, needs manual grading); with nbgrader's objects for them
+    when they were looked up one student at a time."""
 
     timestamp: datetime | None
     cells: dict[str, tuple[float | None, float | None, bool]]
+    found: _Submitted | None = None
 
 
 def _rows_held(gradebook: Gradebook, students: list[str]) -> dict[str, _HeldRow]:
@@ -169,7 +176,7 @@ def _rows_held(gradebook: Gradebook, students: list[str]) -> dict[str, _HeldRow]
                     cell: (grade.auto_score, grade.manual_score, grade.needs_manual_grade)
                     for cell, grade in grades.items()
                 }
-                held[student] = _HeldRow(submission.timestamp, cells)
+                held[student] = _HeldRow(submission.timestamp, cells, found)
         return held
     return _rows_held_in_one_pass(gradebook, set(students))
 
@@ -208,9 +215,7 @@ def _rows_held_in_one_pass(gradebook: Gradebook, students: set[str]) -> dict[str
     return held
 
 
-def _submission_of(
-    gradebook: Gradebook, student: str
-) -> tuple[SubmittedAssignment, dict[str, Grade]] | None:
+def _submission_of(gradebook: Gradebook, student: str) -> _Submitted | None:
     """The student's submission of the assignment and its grades by cell name, each found
     through one of the unique indexes nbgrader's tables have (a query joining them all
     scans every grade: tens of milliseconds at 10,000 students); None if they have none."""
