@@ -163,9 +163,9 @@ class RecordStore:
             remembered = self._rows.get(student)
             if remembered and remembered[0] == stamp:
                 return remembered[1]
-            raw = json.loads(self._row_path(student).read_bytes())
-            if raw["stamp"] == stamp:
-                row = Record.from_json(raw["record"])
+            made = self._row_made_from(path, stamp)
+            if made is not None:
+                row = Record.from_json(made)
                 if row.student == student:
                     self._rows[student] = (stamp, row)
                     return row
@@ -232,8 +232,19 @@ class RecordStore:
         hundred bytes, where the record is mostly what the code produced); None when there is
         no such row, and the record itself must say."""
         try:
-            raw = json.loads((self.out_dir / ROWS_FOLDER / record_file.name).read_bytes())
-            student = raw["record"]["student"] if raw["stamp"] == _stamp(record_file) else None
-        except (OSError, ValueError, KeyError, TypeError, RecursionError):
+            made = self._row_made_from(record_file, _stamp(record_file))
+        except OSError:
             return None
+        student = made.get("student") if made is not None else None
         return student if isinstance(student, str) and self._path(student) == record_file else None
+
+    def _row_made_from(self, record_file: Path, stamp: list[int]) -> dict[str, Any] | None:
+        """The row kept beside `record_file` (as JSON) if it was made from this very version
+        of it (`stamp`); None when there is none, it is damaged, or it was made from another."""
+        try:
+            raw = json.loads((self.out_dir / ROWS_FOLDER / record_file.name).read_bytes())
+            if raw["stamp"] == stamp and isinstance(raw["record"], dict):
+                return raw["record"]
+        except (OSError, ValueError, KeyError, TypeError, RecursionError):
+            pass
+        return None
