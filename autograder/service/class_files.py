@@ -45,13 +45,13 @@ class ClassFiles:
 
     def __init__(
         self,
-        store: RecordStore,
+        out_dir: Path,
         info: RunInfo,
         checks: tuple[CheckSpec, ...],
         roster: CanvasRoster | None,
         every: float,
     ) -> None:
-        self.out_dir = store.out_dir
+        self.out_dir = out_dir
         self.info = info
         self.checks = checks
         self.roster = roster

@@ -112,7 +112,7 @@ def _serve_with(
     )
     store.save_run(info)
     checks = pool.facts.checks if pool.facts else ()
-    class_files = ClassFiles(store, info, checks, options.roster, options.class_every)
+    class_files = ClassFiles(options.out_dir, info, checks, options.roster, options.class_every)
     settings = ServeSettings(course, options.out_dir, options.place, options.poll)
     log(f"serving {options.place.inbound}: feedback released to {options.place.feedback}")
     Service(settings, store, pool, class_files, health, log).run()
