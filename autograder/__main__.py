@@ -165,7 +165,15 @@ def _grade(arguments: argparse.Namespace, loading: WritersLoading) -> int:
         )
     )
     published = Published(
-        out, batch.course_root, students, run.seconds, checks, roster, arguments.moodle, info.lesson
+        out,
+        batch.course_root,
+        students,
+        run.seconds,
+        checks,
+        roster,
+        arguments.moodle,
+        info.lesson,
+        tuple(batch.submissions),
     )
     written = publish(store, published, pages=False)
     found = rows(store, published)

@@ -33,6 +33,14 @@ def write_atomically(path: Path, content: str | bytes, durable: bool = True) -> 
         raise
 
 
+def file_version(path: Path) -> list[int]:
+    """What tells one version of a file written here from another: each write replaces the
+    file (a new inode), and a file changed in place has a new modification time or size.
+    `OSError` when there is no file."""
+    found = path.stat()
+    return [found.st_ino, found.st_mtime_ns, found.st_size]
+
+
 def _holds(path: Path, data: bytes) -> bool:
     """Whether the file at `path` holds exactly `data` (read only when the sizes agree)."""
     try:

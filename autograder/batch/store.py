@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from autograder.atomic import write_atomically
+from autograder.atomic import file_version, write_atomically
 from autograder.intake.ids import file_name
 from autograder.judge.record import CheckSpec, Record, RecordError
 from autograder.lesson import Lesson
@@ -88,13 +88,6 @@ def _row_of(record: Record) -> Record:
     return record.with_(observations=(), output="")
 
 
-def _stamp(record_file: Path) -> list[int]:
-    """What tells one version of a record file from another: each write replaces the file
-    (a new inode), and a file changed in place has a new modification time or size."""
-    found = record_file.stat()
-    return [found.st_ino, found.st_mtime_ns, found.st_size]
-
-
 def _checks_or_none(raw: Any) -> tuple[CheckSpec, ...] | None:
     """The recorded hidden checks; damaged ones are collected from the grader instead."""
     if not isinstance(raw, list) or not raw:
@@ -159,7 +152,7 @@ class RecordStore:
         per store, however many outputs ask for it. `RecordError` as `read`."""
         path = self._path(student)
         try:
-            stamp = _stamp(path)
+            stamp = file_version(path)
             remembered = self._rows.get(student)
             if remembered and remembered[0] == stamp:
                 return remembered[1]
@@ -179,7 +172,7 @@ class RecordStore:
         return self.out_dir / ROWS_FOLDER / f"{file_name(student)}.json"
 
     def _write_row(self, row: Record, record_file: Path) -> None:
-        stamp = _stamp(record_file)
+        stamp = file_version(record_file)
         self._rows[row.student] = (stamp, row)
         document = {"stamp": stamp, "record": row.to_json()}
         write_atomically(self._row_path(row.student), json.dumps(document), durable=False)
@@ -232,7 +225,7 @@ class RecordStore:
         hundred bytes, where the record is mostly what the code produced); None when there is
         no such row, and the record itself must say."""
         try:
-            made = self._row_made_from(record_file, _stamp(record_file))
+            made = self._row_made_from(record_file, file_version(record_file))
         except OSError:
             return None
         student = made.get("student") if made is not None else None

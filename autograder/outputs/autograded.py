@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from autograder.atomic import write_atomically
+from autograder.atomic import file_version, write_atomically
 from autograder.exercise import ASSIGNMENT, category_of
 from autograder.intake.ids import course_folder
 from autograder.intake.notebook import (
@@ -175,22 +175,57 @@ def _submissions(course_root: Path) -> dict[str, Submission]:
         batch = collect([str(course_root / "submitted")])
     except UsageError:
         return {}
-    return {submission.student: submission for submission in batch.submissions}
+    return _by_student(batch.submissions)
 
 
-def write_autograded_notebooks(course_root: Path, release: Path, records: Iterable[Record]) -> int:
-    """Write each record's autograded notebook in the course; returns how many were written
-    (see `AutogradedNotebooks.write`)."""
-    notebooks = AutogradedNotebooks(course_root, release)
-    submissions = _submissions(course_root)
-    return sum(notebooks.write(record, submissions.get(record.student)) for record in records)
+def _by_student(submissions: Iterable[Submission]) -> dict[str, Submission]:
+    return {submission.student: submission for submission in submissions}
+
+
+def write_autograded_notebooks(
+    course_root: Path,
+    release: Path,
+    records: Iterable[Record],
+    collected: Sequence[Submission] | None = None,
+    note: Path | None = None,
+) -> int:
+    """Write each record's autograded notebook in the course, from the submissions in its
+    `submitted/` (as `collected` already, or collected here); returns how many were written
+    (see `AutogradedNotebooks.write`). What each notebook was made from is noted in `note`,
+    so that the next run reads that one file rather than every notebook."""
+    noted = _read_note(note) if note is not None else {}
+    notebooks = AutogradedNotebooks(course_root, release, dict(noted))
+    submissions = _submissions(course_root) if collected is None else _by_student(collected)
+    written = sum(notebooks.write(record, submissions.get(record.student)) for record in records)
+    if note is not None and notebooks.noted != noted:
+        write_atomically(note, json.dumps(notebooks.noted), durable=False)
+    return written
+
+
+def _read_note(note: Path) -> dict[str, list[Any]]:
+    """The note's entries that have its shape (a damaged note is read as noting nothing)."""
+    try:
+        noted = json.loads(note.read_bytes())
+    except (OSError, ValueError, RecursionError):
+        return {}
+    if not isinstance(noted, dict):
+        return {}
+    return {
+        student: entry
+        for student, entry in noted.items()
+        if isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], str)
+    }
 
 
 class AutogradedNotebooks:
     """Writes a course's autograded notebooks from its release, one student at a time."""
 
-    def __init__(self, course_root: Path, release: Path) -> None:
+    def __init__(
+        self, course_root: Path, release: Path, noted: dict[str, list[Any]] | None = None
+    ) -> None:
         self.course_root = course_root
+        # student -> [what their notebook was made from, the file's identity when that was so]
+        self.noted: dict[str, list[Any]] = {} if noted is None else noted
         data = release.read_bytes()
         self.release: Notebook = json.loads(data)
         self._release_hash = hashlib.sha256(data).hexdigest()
@@ -202,7 +237,7 @@ class AutogradedNotebooks:
         as it is, so a run costs what changed. Whether it was written."""
         path = autograded_path(self.course_root, record.student)
         made_from = self._made_from(record, submission)
-        if _made_from_in(path) == made_from:
+        if self._was_made_from(record.student, path) == made_from:
             return False
         from nbformat import from_dict  # seconds to import: only when one is written
         from nbformat.v4 import writes_json
@@ -212,7 +247,25 @@ class AutogradedNotebooks:
         )
         notebook["metadata"] = notebook["metadata"] | {MADE_FROM: made_from}
         write_atomically(path, writes_json(from_dict(notebook)), durable=False)
+        self._note(record.student, path, made_from)
         return True
+
+    def _was_made_from(self, student: str, path: Path) -> str | None:
+        """What the notebook at `path` was made from: as noted, while the file is the one
+        that was noted (same inode, size and modification time), else read from it."""
+        identity = _identity(path)
+        noted = self.noted.get(student)
+        if identity is not None and noted is not None and noted[1:] == [identity]:
+            return noted[0]
+        found = _made_from_in(path)
+        if found is not None:
+            self._note(student, path, found)
+        return found
+
+    def _note(self, student: str, path: Path, made_from: str) -> None:
+        identity = _identity(path)
+        if identity is not None:
+            self.noted[student] = [made_from, identity]
 
     def _made_from(self, record: Record, submission: Submission | None) -> str:
         """A hash of what a record's notebook shows: the release, the graded submission as
@@ -221,6 +274,14 @@ class AutogradedNotebooks:
         shown = record.with_(observations=(), output="", timings=None).to_json()
         parts = [self._release_hash, handed_in, shown]
         return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def _identity(path: Path) -> list[int] | None:
+    """The version of the file at `path` (`file_version`), or None when there is none."""
+    try:
+        return file_version(path)
+    except OSError:
+        return None
 
 
 def _made_from_in(path: Path) -> str | None:

@@ -20,6 +20,7 @@ from autograder.batch.store import RecordStore
 from autograder.exercise import release_notebook
 from autograder.feedback.report import write_class_report
 from autograder.intake.roster import CanvasRoster
+from autograder.intake.submissions import Submission
 from autograder.judge.record import CheckSpec, Record, RecordError, Status, max_score
 from autograder.lesson import Lesson
 from autograder.outputs.autograded import write_autograded_notebooks
@@ -44,6 +45,8 @@ class Published:
     canvas: CanvasRoster | None = None  # write Canvas's import file for this roster
     moodle: bool = False  # write Moodle's grading worksheet
     lesson: Lesson | None = None  # the lesson the records were graded against (for pages)
+    # The course's submissions as this run collected them (None: collected again, for pages).
+    submissions: tuple[Submission, ...] | None = None
 
     def feedback_folder(self) -> Path:
         if self.course_root is not None:
@@ -135,7 +138,8 @@ def write_autograded(store: RecordStore, run: Published) -> list[tuple[str, Path
     if run.course_root is None:
         return []
     release = release_notebook(run.course_root)
-    write_autograded_notebooks(run.course_root, release, rows(store, run))
+    note = run.out_dir / "autograded-made-from.json"
+    write_autograded_notebooks(run.course_root, release, rows(store, run), run.submissions, note)
     return [("autograded notebooks", run.course_root / "autograded")]
 
 

@@ -13,6 +13,7 @@ import pytest
 
 from autograder.exercise import CATEGORIES, graded_cell
 from autograder.judge.record import CheckResult, Record, Status
+from autograder.outputs import autograded as autograded_module
 from autograder.outputs.autograded import (
     autograded_notebook,
     autograded_path,
@@ -224,33 +225,65 @@ def test_the_autograded_notebook_is_in_the_folder_nbgrader_gave_the_student(stud
     assert autograded_path(course, student) == expected
 
 
-def test_a_notebook_is_written_again_only_when_what_it_shows_changed(course: Path):
+@pytest.mark.parametrize("noted", [False, True])
+def test_a_notebook_is_written_again_only_when_what_it_shows_changed(course: Path, noted: bool):
     """Rewriting a class's notebooks costs what changed: one made from the same record,
     submission and release stays as it is (the same file); a change to any of the three,
-    or a notebook edited since, writes it again."""
+    or a notebook edited since, writes it again. The same holds when what each notebook was
+    made from is noted for the next run."""
+    note = course / "made-from.json" if noted else None
+
+    def write(records: list[Record]) -> int:
+        return write_autograded_notebooks(course, release, records, None, note)
+
     folder = course / "submitted" / "ana" / "gradient_descent"
     submission = folder / "gradient_descent.ipynb"
     write_submission(submission, filled_release(SUM_LOSS, UPDATE))
     release = course / "release" / "gradient_descent" / "gradient_descent.ipynb"
     record = wrong_loss_record("ana")
     target = autograded_path(course, "ana")
-    assert write_autograded_notebooks(course, release, [record]) == 1
+    assert write([record]) == 1
     first = target.stat().st_ino
     same = record.with_(output="printed", timings=None)  # what the student's code produced
-    assert write_autograded_notebooks(course, release, [same]) == 0
+    assert write([same]) == 0
     assert target.stat().st_ino == first
 
     regraded = record.with_(message="4 of 12 points")
-    assert write_autograded_notebooks(course, release, [regraded]) == 1
-    assert write_autograded_notebooks(course, release, [regraded]) == 0
+    assert write([regraded]) == 1
+    assert write([regraded]) == 0
 
     write_submission(submission, filled_release(SUM_LOSS + "# again\n", UPDATE))
-    assert write_autograded_notebooks(course, release, [regraded]) == 1
+    assert write([regraded]) == 1
     assert "changed after it was graded" not in target.read_text()  # no hash: shown as is
 
     release.write_text(release.read_text() + "\n")
-    assert write_autograded_notebooks(course, release, [regraded]) == 1
+    assert write([regraded]) == 1
 
     target.write_text("{}")
-    assert write_autograded_notebooks(course, release, [regraded]) == 1
-    assert write_autograded_notebooks(course, release, [regraded]) == 0
+    assert write([regraded]) == 1
+    assert write([regraded]) == 0
+
+
+def test_a_noted_notebook_is_not_read_again_and_a_damaged_note_notes_nothing(
+    course: Path, monkeypatch: pytest.MonkeyPatch
+):
+    write_submission(
+        course / "submitted" / "ana" / "gradient_descent" / "gradient_descent.ipynb",
+        filled_release(SUM_LOSS, UPDATE),
+    )
+    release = course / "release" / "gradient_descent" / "gradient_descent.ipynb"
+    note, record = course / "made-from.json", wrong_loss_record("ana")
+    assert write_autograded_notebooks(course, release, [record], None, note) == 1
+    with monkeypatch.context() as patch:
+        patch.setattr(autograded_module, "_made_from_in", read_needlessly)
+        assert write_autograded_notebooks(course, release, [record], None, note) == 0
+    for damaged in ("[", "[1]", '{"ana": 3}', '{"ana": ["x", [1, 2, 3]]}'):
+        note.write_text(damaged)
+        assert write_autograded_notebooks(course, release, [record], None, note) == 0
+        regraded = record.with_(message=damaged)
+        assert write_autograded_notebooks(course, release, [regraded], None, note) == 1
+        assert write_autograded_notebooks(course, release, [record], None, note) == 1
+
+
+def read_needlessly(path: Path) -> None:
+    raise AssertionError(f"{path} was read though the note says what it was made from")
