@@ -77,25 +77,24 @@ def record_scores(
     course_root: Path, records: Iterable[Record], stamp: GradebookStamp
 ) -> list[Record]:
     """Write every record's per-category points, and when the student submitted (so that
-    nbgrader's late penalties apply); returns the records nbgrader cannot keep. Nothing is
-    opened when `stamp` says the gradebook holds these rows, as the kit left it."""
+    nbgrader's late penalties apply); returns the records nbgrader cannot keep. When `stamp`
+    says the gradebook is as the kit left it, only the students whose rows differ from what
+    it noted are written, and nothing is opened when none do."""
     records = list(records)
-    written = _rows_digest(records)
-    if stamp.holds(written):
-        return [record for record in records if nbgrader_student(record.student) is None]
-    with open_gradebook(course_root) as gradebook:
-        refused = record_scores_in(gradebook, records)
-    stamp.note(written)
-    return refused
+    rows = {record.student: _row_digest(record) for record in records}
+    changed = stamp.changed(rows)
+    if changed != set():
+        to_write = [record for record in records if changed is None or record.student in changed]
+        with open_gradebook(course_root) as gradebook:
+            record_scores_in(gradebook, to_write)
+        stamp.note(rows)
+    return [record for record in records if nbgrader_student(record.student) is None]
 
 
-def _rows_digest(records: list[Record]) -> str:
-    """A digest of everything `record_scores_in` writes for `records`."""
-    rows = [
-        [record.student, str(naive_utc(record.submitted_at)), _auto_scores(record)]
-        for record in records
-    ]
-    return hashlib.sha256(json.dumps(rows, sort_keys=True).encode()).hexdigest()
+def _row_digest(record: Record) -> str:
+    """A digest of everything `record_scores_in` writes for `record`."""
+    row = [record.student, str(naive_utc(record.submitted_at)), _auto_scores(record)]
+    return hashlib.sha256(json.dumps(row, sort_keys=True).encode()).hexdigest()[:32]
 
 
 def open_gradebook(course_root: Path) -> Gradebook:

@@ -2,8 +2,9 @@
 
 Reading the gradebook through nbgrader's API first costs importing nbgrader (about a second
 and a half: its package loads Jupyter's server extensions). So after each write the kit notes
-what it wrote and how the database file looked once written. A later run that would write the
-same rows over a file nobody has touched since has nothing to do. Any other writer (the
+what each student's row holds (a digest) and how the database file looked once written. Over a
+file nobody has touched since, a later run writes only the rows that differ from the note,
+and opens nothing when none do. Any other writer (the
 formgrader, `nbgrader autograde`, a hand edit) changes the file: its size, its modification
 time, or the change counter SQLite keeps in its header and bumps on every write; a database
 in write-ahead-log mode also shows its log file.
@@ -38,12 +39,18 @@ class GradebookStamp:
         file = self._file()
         return file is not None and self._noted().get("file") == file
 
-    def holds(self, rows: str) -> bool:
-        """Whether the database is as the kit left it after writing `rows` (a digest)."""
-        return self.untouched() and self._noted().get("rows") == rows
+    def changed(self, rows: dict[str, str]) -> set[str] | None:
+        """The students whose rows (a digest each) differ from those the gradebook held when
+        the kit last left it; None when it has been written since (all must be read)."""
+        noted = self._noted()
+        file = self._file()
+        held = noted.get("rows")
+        if file is None or noted.get("file") != file or not isinstance(held, dict):
+            return None
+        return {student for student, row in rows.items() if held.get(student) != row}
 
-    def note(self, rows: str) -> None:
-        """Note that the kit has just written `rows` and closed the database."""
+    def note(self, rows: dict[str, str]) -> None:
+        """Note that the gradebook, just written and closed by the kit, holds `rows`."""
         write_atomically(self.path, json.dumps({"rows": rows, "file": self._file()}))
 
     def _noted(self) -> dict[str, object]:
