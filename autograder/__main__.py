@@ -1,9 +1,10 @@
 """Command line: `check` one notebook, `grade` a class, rebuild its `feedback`, `serve` a
 course as its students submit, `selftest`, or build a `gradescope` autograder.
 
-The judge (torch, pytest, the checks) and the class outputs (matplotlib) are imported only by
-the commands that use them in this process: `grade` leaves the judge to its worker processes,
-so that they start at once, and `check` loads it while its fork server starts.
+Each command imports what it alone uses. The judge (torch, pytest, the checks) and the class
+outputs (matplotlib) are imported only by the commands that use them in this process: `grade`
+leaves the judge to its worker processes, so that they start at once, and `check` starts its
+fork server before loading anything a class run needs, then loads the judge while it starts.
 """
 
 from __future__ import annotations
@@ -13,16 +14,11 @@ import json
 import os
 import sys
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from autograder.batch.grading import SandboxSettings, grade_all, grader_hash, release_hash
-from autograder.batch.store import RecordStore, RunInfo
-from autograder.batch.worker import GradingSetup
 from autograder.exercise import release_notebook
-from autograder.feedback.paths import FeedbackPlace
 from autograder.intake.roster import CanvasRoster, read_canvas_roster
 from autograder.intake.submissions import UsageError, collect
 from autograder.judge.fault import GraderFault
@@ -30,9 +26,6 @@ from autograder.judge.record import CheckSpec, Status
 from autograder.judge.results import as_table
 from autograder.judge.seeds import new_seed
 from autograder.lesson import IllPosedLesson, Lesson
-from autograder.outputs.gradebook import check_course
-from autograder.outputs.gradebook_stamp import GradebookStamp
-from autograder.outputs.summary import print_rebuilt, print_summary, progress
 from autograder.sandbox import Limits
 from autograder.text import one_line
 
@@ -94,7 +87,14 @@ def grade_command(arguments: argparse.Namespace) -> int:
 
 
 def _grade(arguments: argparse.Namespace, loading: WritersLoading) -> int:
+    from autograder.batch.grading import SandboxSettings, grade_all, grader_hash, release_hash
+    from autograder.batch.store import RecordStore, RunInfo
+    from autograder.batch.worker import GradingSetup
+    from autograder.feedback.paths import FeedbackPlace
+    from autograder.outputs.gradebook import check_course
+    from autograder.outputs.gradebook_stamp import GradebookStamp
     from autograder.outputs.publish import Published, publish, rows
+    from autograder.outputs.summary import print_summary, progress
 
     limits = _limits(arguments.timeout)
     _at_least_one("--workers", arguments.workers)
@@ -225,7 +225,9 @@ def feedback_command(arguments: argparse.Namespace) -> int:
     """Rebuild feedback pages and the class report from the records of an earlier `grade`,
     in the places that `grade` wrote them, with its recorded grading time, for the class it
     graded: a student whose record is missing or cannot be read gets a grader error row."""
+    from autograder.batch.store import RecordStore
     from autograder.outputs.publish import Published, publish, rows
+    from autograder.outputs.summary import print_rebuilt
 
     out = Path(arguments.out)
     if not (out / "records").is_dir():
@@ -305,11 +307,14 @@ def _course_here() -> Path | None:
 def selftest_command(arguments: argparse.Namespace) -> int:
     """Grade the reference, the release and the catalogue of typical answers; any row that
     is not what the catalogue expects makes the exit status 1."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from autograder.batch.catalogue import catalogue, source_notebook
     from autograder.batch.selftest import matrix, run_selftest
     from autograder.batch.source_run import failing_cells
     from autograder.judge.one_notebook import lesson_of_release
     from autograder.judge.reference import reference_for
+    from autograder.outputs.summary import progress
 
     course = _course_here()
     source = Path(arguments.source) if arguments.source else source_notebook(course or KIT_ROOT)
