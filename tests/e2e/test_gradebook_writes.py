@@ -17,9 +17,15 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from autograder.exercise import ASSIGNMENT, CATEGORIES, graded_cell
+from autograder.intake.ids import student_id
 from autograder.judge.record import CheckResult, Record, Status
 from autograder.outputs import gradebook as gradebook_module
-from autograder.outputs.gradebook import open_gradebook, record_scores, record_scores_in
+from autograder.outputs.gradebook import (
+    nbgrader_student,
+    open_gradebook,
+    record_scores,
+    record_scores_in,
+)
 from autograder.outputs.gradebook_stamp import GradebookStamp
 
 pytestmark = pytest.mark.slow
@@ -44,15 +50,25 @@ def a_record(student: str, failed: bool, points: list[float], minutes: int | Non
     )
 
 
+# Each example's students: some of STUDENTS and ids made from any folder name nbgrader keeps.
+folder_names = st.text(
+    st.characters(blacklist_categories=("Cs",), blacklist_characters="/\0"), min_size=1
+).filter(lambda name: name not in (".", ".."))
+kept_ids = folder_names.map(student_id).filter(lambda student: nbgrader_student(student))
+a_student = st.shared(
+    st.lists(st.sampled_from(STUDENTS) | kept_ids, min_size=1, max_size=3, unique=True),
+    key="students",
+).flatmap(st.sampled_from)
+
 records = st.builds(
     a_record,
-    st.sampled_from(STUDENTS),
+    a_student,
     st.booleans(),
     st.lists(st.sampled_from([0.0, 1.5, 3.0]), min_size=4, max_size=4),
     st.one_of(st.none(), st.integers(0, 3)),
 )
 manual_scores = st.tuples(
-    st.sampled_from(STUDENTS),
+    a_student,
     st.sampled_from(CATEGORIES),
     st.one_of(st.none(), st.sampled_from([0.0, 2.0])),
 )
@@ -69,6 +85,7 @@ def steps(draw) -> list[tuple[str, object]]:
 
 
 def held(course: Path, student: str) -> tuple[datetime | None, dict[str, tuple]]:
+    student = nbgrader_student(student)
     with open_gradebook(course) as gradebook:
         submission = gradebook.find_submission(ASSIGNMENT, student)
         cells = {}
@@ -95,6 +112,7 @@ def assert_holds(course: Path, record: Record, before: datetime | None) -> None:
 
 
 def set_manual(course: Path, student: str, category: str, score: float | None) -> None:
+    student = nbgrader_student(student)
     with open_gradebook(course) as gradebook:
         grade = gradebook.find_grade(graded_cell(category), ASSIGNMENT, ASSIGNMENT, student)
         grade.manual_score = score
@@ -172,6 +190,7 @@ def test_a_changed_record_writes_only_its_own_student(released_course: Path, tmp
 
 def set_auto(course: Path, student: str, category: str, score: float) -> None:
     """Another writer's automatic score (as `nbgrader autograde` would write one)."""
+    student = nbgrader_student(student)
     with open_gradebook(course) as gradebook:
         grade = gradebook.find_grade(graded_cell(category), ASSIGNMENT, ASSIGNMENT, student)
         grade.auto_score = score
@@ -182,9 +201,7 @@ others = st.one_of(
     st.tuples(st.just("manual"), manual_scores),
     st.tuples(
         st.just("auto"),
-        st.tuples(
-            st.sampled_from(STUDENTS), st.sampled_from(CATEGORIES), st.sampled_from([0.5, 2.5])
-        ),
+        st.tuples(a_student, st.sampled_from(CATEGORIES), st.sampled_from([0.5, 2.5])),
     ),
 )
 
