@@ -2,12 +2,12 @@
 
 Reading the gradebook through nbgrader's API first costs importing nbgrader (about a second
 and a half: its package loads Jupyter's server extensions). So after each write the kit notes
-what each student's row holds (a digest) and how the database file looked once written. Over a
-file nobody has touched since, a later run writes only the rows that differ from the note,
-and opens nothing when none do. Any other writer (the
-formgrader, `nbgrader autograde`, a hand edit) changes the file: its size, its modification
-time, or the change counter SQLite keeps in its header and bumps on every write; a database
-in write-ahead-log mode also shows its log file.
+what each student's row holds (a digest) and how the database file looked once written. Over
+a file nobody has touched since, a later run writes only the rows that differ from the note,
+and opens nothing when none do. Any other writer (the formgrader, `nbgrader autograde`, a hand
+edit) changes the file: its size, its modification time, or the change counter SQLite keeps
+in its header and bumps on every write; a database in write-ahead-log mode also shows its log
+file.
 """
 
 from __future__ import annotations
