@@ -100,11 +100,12 @@ def write(course: Path, student: str, text: str) -> None:
 
 
 def first_students(course: Path, names: list[str], count: int, folder: Path) -> Path:
-    """A folder of the first `count` students' notebooks, as `<student>.ipynb`."""
+    """A folder of copies of the first `count` students' notebooks, as `<student>.ipynb`
+    (copies: the kit follows no link a submission holds)."""
     folder.mkdir()
     for student in names[:count]:
         source = course / "submitted" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-        (folder / f"{student}.ipynb").symlink_to(source)
+        shutil.copyfile(source, folder / f"{student}.ipynb")
     return folder
 
 
