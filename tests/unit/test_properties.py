@@ -291,7 +291,9 @@ def test_any_submission_and_record_make_a_valid_autograded_notebook(
         folder = course / "submitted" / "student" / "gradient_descent"
         folder.mkdir(parents=True)
         (folder / "gradient_descent.ipynb").write_bytes(data)
-    assert write_autograded_notebooks(course, RELEASE_PATH, [record]) == 1
+    note = course / "made-from.json"
+    assert write_autograded_notebooks(course, RELEASE_PATH, [record], None, note) == 1
+    assert write_autograded_notebooks(course, RELEASE_PATH, [record], None, note) == 0
     path = autograded_path(course, record.student)
     assert path.parents[2] == course / "autograded"
     written = nbformat.read(path, as_version=4)
