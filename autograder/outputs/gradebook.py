@@ -51,9 +51,9 @@ def check_course(course_root: Path, stamp: GradebookStamp) -> None:
         )
     if stamp.untouched():
         return
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import MissingEntry
 
-    with Gradebook(f"sqlite:///{database}") as gradebook:
+    with open_gradebook(course_root) as gradebook:
         try:
             gradebook.find_assignment(ASSIGNMENT)
         except MissingEntry:
