@@ -13,6 +13,7 @@ Where grading cannot do what a kernel does, it does nothing and says so: shell c
 
 from __future__ import annotations
 
+import atexit
 import os
 import sys
 from typing import Any
@@ -49,6 +50,9 @@ class StudentShell(InteractiveShell):
     def __init__(self, notes: list[str]) -> None:
         self.grading_notes = notes
         super().__init__(config=_config(), compiler_class=CellNames)
+        # IPython resets the namespace at interpreter exit to save history; grading keeps none,
+        # and a process holding many shells would spend its exit resetting each one.
+        atexit.unregister(self.atexit_operations)
         self.display_formatter.active_types = ["text/plain"]  # never render figures as images
         for kind, names in _process_magics(self).items():
             for name in names:
