@@ -26,6 +26,7 @@ from autograder.judge.record import CheckSpec, Status
 from autograder.judge.results import as_table
 from autograder.judge.seeds import new_seed
 from autograder.lesson import IllPosedLesson, Lesson
+from autograder.loaded import leave
 from autograder.sandbox import Limits
 from autograder.text import one_line
 
@@ -475,7 +476,11 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    arguments = parser().parse_args(argv)
+    return run(parser().parse_args(argv))
+
+
+def run(arguments: argparse.Namespace) -> int:
+    """The command's exit code; every refusal and fault becomes one line on stderr."""
     try:
         return arguments.run(arguments)
     except UsageError as error:
@@ -493,4 +498,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    command = parser().parse_args()
+    code = run(command)
+    if command.run is check_command:  # its sandbox closed and its summary printed
+        leave(code)
+    sys.exit(code)

@@ -1,13 +1,19 @@
-"""What a process has loaded lives until it exits: keep the garbage collector off it.
+"""What a process has loaded lives until it exits: keep the garbage collector off it, and let
+a process whose work is done leave without taking it apart.
 
 Torch leaves hundreds of thousands of objects that live as long as the process. Every full
 collection traces them again, and so does the interpreter's shutdown: exiting a process that
-holds torch costs about 0.8 s more than importing it did. Frozen, they are never traced again.
+holds torch costs about 0.8 s more than importing it did. Frozen, they are never traced again;
+the interpreter still takes every module apart at exit (about 0.2 s with torch loaded), which a
+command that has written everything it owes can skip.
 """
 
 from __future__ import annotations
 
 import gc
+import os
+import sys
+from typing import NoReturn
 
 
 def freeze_loaded() -> None:
@@ -15,3 +21,12 @@ def freeze_loaded() -> None:
     collecting what is garbage already so that none of it is kept for good."""
     gc.collect()
     gc.freeze()
+
+
+def leave(code: int) -> NoReturn:
+    """End the process with `code` once its output is flushed, skipping the interpreter's
+    teardown. Only for a process that has closed or written everything it holds (its
+    sandbox, pools and files): nothing registered to run at exit runs."""
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    os._exit(code)

@@ -27,6 +27,7 @@ from autograder.intake.submissions import submission_in
 from autograder.judge.record import Record, Status
 from autograder.judge.seeds import new_seed
 from autograder.lesson import Lesson
+from autograder.loaded import leave
 from autograder.outputs.gradescope import grader_failed, gradescope_results
 from autograder.sandbox import Limits
 
@@ -143,4 +144,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    leave(main())  # results.json written, the sandbox closed
