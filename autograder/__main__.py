@@ -500,6 +500,6 @@ def run(arguments: argparse.Namespace) -> int:
 if __name__ == "__main__":
     command = parser().parse_args()
     code = run(command)
-    if command.run is check_command:  # its sandbox closed and its summary printed
+    if command.run in (check_command, grade_command):  # sandboxes, pools, files: all closed
         leave(code)
     sys.exit(code)

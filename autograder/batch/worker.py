@@ -75,14 +75,19 @@ def ignore_ctrl_c() -> None:
 
 
 def start_sandbox(limits: Limits, hidden: tuple[Path, ...], required: Sequence[str] = ()) -> None:
-    """Start this worker's fork server, and load the judge while it warms up. A sandbox that
-    cannot start, or that lacks a layer in `required`, is reported by every task instead of
-    killing the worker, so that nothing is graded with weaker isolation than required."""
+    """Start this worker's fork server, and load the judge while it warms up, and matplotlib,
+    which each record's feedback page is drawn with (the server takes longer than the judge).
+    A sandbox that cannot start, or that lacks a layer in `required`, is reported by every
+    task instead of killing the worker, so that nothing is graded with weaker isolation than
+    required."""
     global _sandbox, _startup_error
     stop()
     _startup_error = None
     sandbox = student_sandbox(limits, hidden)
     util.Finalize(None, sandbox.close, exitpriority=10)
+    import matplotlib.backends.backend_agg  # noqa: F401
+    import matplotlib.figure  # noqa: F401
+
     import autograder.judge.sandboxed  # noqa: F401
 
     freeze_loaded()
