@@ -61,7 +61,15 @@ def leaked(shown: str, seed: int) -> list[str]:
     """The secrets that `shown` (HTML or text, images aside) gives away, as written or as
     a browser renders them; `seed` is the submission's own (its record's)."""
     numbers = {number for number in hidden_numbers(seed) if len(number) >= MIN_EVIDENCE}
-    secrets = check_source_lines() | numbers | {REFERENCE_SOLUTION}
     visible = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]*", "", shown)
     readable = html.unescape(visible)
-    return sorted(secret for secret in secrets if secret in visible or secret in readable)
+    texts = check_source_lines() | {REFERENCE_SOLUTION}
+    found = {secret for secret in texts if secret in visible or secret in readable}
+    found |= {number for number in numbers if _shows_number(number, visible + "\n" + readable)}
+    return sorted(found)
+
+
+def _shows_number(number: str, shown: str) -> bool:
+    """Whether `number` is shown as a number of its own, not as the start or end of a longer
+    one (the lesson's 4.507280349731445 shows no hidden 4.5072)."""
+    return re.search(rf"(?<![\d.]){re.escape(number)}(?![\d])", shown) is not None
