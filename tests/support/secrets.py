@@ -54,13 +54,22 @@ def hidden_numbers(seed: int) -> set[str]:
     return shown - public_numbers()
 
 
-MIN_EVIDENCE = 5  # characters: a shorter number ("7", "1.5") shows up by coincidence
+MIN_EVIDENCE = 4  # significant digits: a number with fewer ("7", "1.5", "0.0677") shows up by
+# coincidence among the numbers a page or report prints
+
+
+def _evidence(number: str) -> int:
+    """The significant digits `number` shows (a vector's or list's, all of them together)."""
+    mantissa = (
+        re.split(r"[eE]", number)[0] if re.fullmatch(r"-?[\d.]+(e[-+]?\d+)?", number) else number
+    )
+    return len(re.sub(r"\D", "", mantissa).lstrip("0"))
 
 
 def leaked(shown: str, seed: int) -> list[str]:
     """The secrets that `shown` (HTML or text, images aside) gives away, as written or as
     a browser renders them; `seed` is the submission's own (its record's)."""
-    numbers = {number for number in hidden_numbers(seed) if len(number) >= MIN_EVIDENCE}
+    numbers = {number for number in hidden_numbers(seed) if _evidence(number) >= MIN_EVIDENCE}
     visible = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]*", "", shown)
     readable = html.unescape(visible)
     texts = check_source_lines() | {REFERENCE_SOLUTION}
