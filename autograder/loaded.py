@@ -17,9 +17,10 @@ from typing import NoReturn
 
 
 def freeze_loaded() -> None:
-    """Put every object alive now out of the collector's reach (`gc.freeze`), after
-    collecting what is garbage already so that none of it is kept for good."""
-    gc.collect()
+    """Put every object alive now out of the collector's reach (`gc.freeze`). Nothing is
+    collected first: once the stack is imported there is next to no garbage to find (at most
+    a few hundred of some 220,000 objects), and looking for it costs 0.1 s on the way to the
+    first submission."""
     gc.freeze()
 
 

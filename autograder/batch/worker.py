@@ -25,7 +25,6 @@ from autograder.judge.confinement import student_sandbox
 from autograder.judge.fault import GraderFault
 from autograder.judge.record import CheckSpec, Record
 from autograder.lesson import Lesson
-from autograder.loaded import freeze_loaded
 from autograder.sandbox import Limits, Sandbox, SandboxError
 
 
@@ -77,9 +76,9 @@ def ignore_ctrl_c() -> None:
 def start_sandbox(limits: Limits, hidden: tuple[Path, ...], required: Sequence[str] = ()) -> None:
     """Start this worker's fork server, and load the judge while it warms up, and matplotlib,
     which each record's feedback page is drawn with (the server takes longer than the judge).
-    A sandbox that cannot start, or that lacks a layer in `required`, is reported by every
-    task instead of killing the worker, so that nothing is graded with weaker isolation than
-    required."""
+    A sandbox that cannot start, or that lacks a layer in `required`, and a judge with no
+    checks to run, are reported by every task instead of killing the worker, so that nothing
+    is graded with weaker isolation than required."""
     global _sandbox, _startup_error
     stop()
     _startup_error = None
@@ -88,13 +87,13 @@ def start_sandbox(limits: Limits, hidden: tuple[Path, ...], required: Sequence[s
     import matplotlib.backends.backend_agg  # noqa: F401
     import matplotlib.figure  # noqa: F401
 
-    import autograder.judge.sandboxed  # noqa: F401
-
-    freeze_loaded()
+    from autograder.judge.sandboxed import load_judge
 
     try:
+        load_judge()
         layers = sandbox.started()
-    except SandboxError as error:
+    except (GraderFault, SandboxError) as error:
+        sandbox.close()
         _startup_error = str(error)
         return
     if missing := [layer for layer in required if layer not in layers]:

@@ -33,9 +33,9 @@ def check_submission(
     trusted = load_release(release)
     with student_sandbox(limits, hidden) as sandbox:
         from autograder.judge.lesson_reading import probe_request, read_lesson
-        from autograder.judge.sandboxed import judge_submissions
+        from autograder.judge.sandboxed import judge_submissions, load_judge
 
-        freeze_loaded()
+        load_judge()
         if lesson is None:
             probe_request(trusted)  # a release whose cells cannot make a lesson: refused at once
             lesson = read_lesson(sandbox, trusted)

@@ -16,7 +16,16 @@ from autograder.judge.seeds import submission_seed
 from autograder.judge.session import SandboxedNotebook
 from autograder.judge.status import grader_error, invalid, record_of, unscored
 from autograder.lesson import Lesson
+from autograder.loaded import freeze_loaded
 from autograder.sandbox import Limits, Sandbox
+
+
+def load_judge() -> None:
+    """What judging needs before its first submission, done while the fork server warms up
+    (it takes longer): the hidden checks collected by pytest, then everything loaded frozen
+    (`freeze_loaded`). `GraderFault` if there are no checks to run."""
+    hidden_checks()
+    freeze_loaded()
 
 
 def judge_submissions(

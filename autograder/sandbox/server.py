@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import gc
 import importlib
 import itertools
 import json
@@ -26,7 +25,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from autograder.loaded import leave
+from autograder.loaded import freeze_loaded, leave
 from autograder.sandbox import linux, process
 from autograder.sandbox.cgroups import ProcessCgroups, find_controllers
 from autograder.sandbox.filesystem import runtime_paths
@@ -79,8 +78,7 @@ def _warm_up(entry: str) -> process.Entry:
     if callable(prepare):
         prepare()
     target = getattr(loaded, function)
-    gc.collect()
-    gc.freeze()  # keeps the collector from touching, and so copying, inherited pages
+    freeze_loaded()  # keeps the collector from touching, and so copying, inherited pages
     return target
 
 

@@ -1,6 +1,6 @@
 """Grading on real Dask clusters: a LocalCluster of two worker processes, a worker killed
-mid-batch, a student whose grading kills its worker, a worker that refuses weaker isolation,
-and the README's hand-started `dask scheduler` and `dask worker`s."""
+mid-batch, a student whose grading kills its worker, a worker that refuses weaker isolation or
+finds no checks to run, and the README's hand-started `dask scheduler` and `dask worker`s."""
 
 from __future__ import annotations
 
@@ -20,11 +20,13 @@ import psutil
 import pytest
 from distributed import Client, LocalCluster
 
+from autograder.batch import worker
 from autograder.batch.cluster import ALLOWED_FAILURES, LOCAL_CLUSTER_CONFIG, ClusterRun
 from autograder.batch.grading import SandboxSettings, grader_hash, jobs_for
 from autograder.batch.store import RecordStore
 from autograder.batch.worker import GradingSetup
 from autograder.intake.submissions import collect
+from autograder.judge import sandboxed
 from autograder.judge.fault import GraderFault
 from autograder.sandbox import Limits
 from tests.corpus.answers import CORRECT, WRONG
@@ -182,6 +184,23 @@ def test_a_worker_whose_sandbox_lacks_a_required_layer_refuses_and_the_run_stops
         run.run(jobs)
     assert not list(store.students())
     assert no_fork_server_left(out)
+
+
+def test_a_worker_whose_judge_finds_no_checks_says_so_in_every_task_and_closes_its_sandbox(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+):
+    def nothing_found() -> None:
+        raise GraderFault("no hidden checks were found")
+
+    monkeypatch.setattr(sandboxed, "hidden_checks", nothing_found)
+    worker.start_sandbox(Limits.for_wall_clock(10), (tmp_path,))
+    try:
+        for task in (worker.facts, lambda: worker.lesson_of(RELEASE)):
+            with pytest.raises(GraderFault, match="no hidden checks were found"):
+                task()
+        assert no_fork_server_left(tmp_path)
+    finally:
+        worker.stop()
 
 
 def readme_scale_out_commands() -> list[str]:
