@@ -220,7 +220,7 @@ class ClusterRun:
 
 def local_layers(sandbox: SandboxSettings) -> tuple[str, ...]:
     """The layers this machine's own sandbox gets: what every worker's must have."""
-    with student_sandbox(sandbox.limits, sandbox.hidden) as probe:
+    with student_sandbox(sandbox.limits, sandbox.hidden, for_a_class=False) as probe:
         try:
             return tuple(probe.started())
         except SandboxError as error:

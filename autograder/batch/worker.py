@@ -82,7 +82,7 @@ def start_sandbox(limits: Limits, hidden: tuple[Path, ...], required: Sequence[s
     global _sandbox, _startup_error
     stop()
     _startup_error = None
-    sandbox = student_sandbox(limits, hidden)
+    sandbox = student_sandbox(limits, hidden, for_a_class=True)
     util.Finalize(None, sandbox.close, exitpriority=10)
     import matplotlib.backends.backend_agg  # noqa: F401
     import matplotlib.figure  # noqa: F401

@@ -13,9 +13,11 @@ PACKAGE_DIR = Path(__file__).resolve().parent.parent
 STUDENT_ENTRY = "autograder.inside.responder:serve"  # what runs in a student process
 
 
-def student_sandbox(limits: Limits, hidden: Sequence[Path]) -> Sandbox:
-    """A fork server whose confined processes run a submission's notebook (see `inside`)."""
-    return Sandbox(limits, secret_paths(*hidden), entry=STUDENT_ENTRY)
+def student_sandbox(limits: Limits, hidden: Sequence[Path], for_a_class: bool) -> Sandbox:
+    """A fork server whose confined processes run a submission's notebook (see `inside`);
+    one `for_a_class` makes every launch cheaper at a start-up cost (huge pages), one for a
+    single notebook starts as quickly as it can."""
+    return Sandbox(limits, secret_paths(*hidden), entry=STUDENT_ENTRY, huge_pages=for_a_class)
 
 
 def secret_paths(*extra: Path) -> list[Path]:

@@ -46,9 +46,10 @@ def main(argv: list[str]) -> None:
     control = socket.socket(fileno=int(argv[1]))
     config = json.loads(argv[2])
     entry = _warm_up(config["entry"])
-    # Huge pages make each fork cheaper but take a second to build: built beside the first
-    # launches (the kernel orders each fork with them), not before them.
-    threading.Thread(target=collapse_anonymous_memory, name="huge-pages", daemon=True).start()
+    if config["huge_pages"]:
+        # Each fork is cheaper with them, but they take half a second to build: built beside
+        # the first launches (the kernel orders each fork with them), not before them.
+        threading.Thread(target=collapse_anonymous_memory, name="huge-pages", daemon=True).start()
     server = ForkServer(Limits(**config["limits"]), tuple(config["hidden_paths"]), entry)
     try:
         layers = server.probe()

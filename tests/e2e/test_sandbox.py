@@ -6,6 +6,7 @@ when this machine cannot provide it, so a skip here means a layer is missing, no
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -16,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 
 import autograder
@@ -40,7 +42,7 @@ JUDGE_SECRET = ("SANDBOX_TEST_JUDGE_SECRET", "judge-only-" + uuid.uuid4().hex)
 def sandbox() -> Iterator[Sandbox]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(*JUDGE_SECRET)
-        with Sandbox(LIMITS, [HIDDEN_DIR, HIDDEN_FILE], entry=TARGETS) as box:
+        with Sandbox(LIMITS, [HIDDEN_DIR, HIDDEN_FILE], entry=TARGETS, huge_pages=True) as box:
             box.started()  # the fork server has booted: tests time launches, not the boot
             yield box
 
@@ -380,6 +382,36 @@ def test_closing_the_sandbox_ends_running_students() -> None:
     box.close()
     assert student.finish().ended == "killed"
     assert not alive(student.pid)
+
+
+def huge_page_kib(hidden: Path) -> int:
+    """How much of the anonymous memory of the fork server that hides `hidden` lies in huge
+    pages, in KiB."""
+    [server] = [
+        child
+        for child in psutil.Process().children()
+        if "autograder.sandbox.server" in " ".join(child.cmdline())
+        and json.dumps(os.fspath(hidden.resolve())) in " ".join(child.cmdline())
+    ]
+    rollup = Path(f"/proc/{server.pid}/smaps_rollup").read_text()
+    return int(rollup.split("AnonHugePages:", 1)[1].split()[0])
+
+
+def test_only_a_sandbox_for_many_launches_builds_huge_pages(tmp_path: Path) -> None:
+    """Building them costs the server half a second of CPU, which a check's three launches
+    never earn back. (With transparent huge pages set to "always", the kernel backs large
+    mappings with them by itself, so only the sandbox that asks is checked there.)"""
+    with Sandbox(LIMITS, [tmp_path], entry=TARGETS, huge_pages=True) as box:
+        box.started()
+        deadline = time.monotonic() + 30
+        while huge_page_kib(tmp_path) == 0 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert huge_page_kib(tmp_path) > 0
+    with Sandbox(LIMITS, [tmp_path], entry=TARGETS) as box:
+        assert ask(box, "ping")[0] == {"pong": True}
+        time.sleep(1)
+        mode = Path("/sys/kernel/mm/transparent_hugepage/enabled").read_text()
+        assert huge_page_kib(tmp_path) == 0 or "[always]" in mode
 
 
 def test_launch_overhead(sandbox: Sandbox, capsys: pytest.CaptureFixture[str]) -> None:
