@@ -45,7 +45,7 @@ from autograder.batch.worker import (
 )
 from autograder.intake.notebook import InvalidNotebook, notebook_bytes, release_bytes
 from autograder.intake.submissions import UsageError
-from autograder.judge.confinement import student_sandbox
+from autograder.judge.confinement import UNTIL_STOPPED, student_sandbox
 from autograder.judge.fault import GraderFault
 from autograder.judge.record import Record
 from autograder.lesson import Lesson
@@ -88,7 +88,7 @@ class SandboxPlugin(WorkerPlugin):
 
     def setup(self, worker: Any) -> None:
         ignore_ctrl_c()
-        start_sandbox(self.sandbox.limits, self.sandbox.hidden, self.required)
+        start_sandbox(self.sandbox.limits, self.sandbox.hidden, UNTIL_STOPPED, self.required)
 
     def teardown(self, worker: Any) -> None:
         stop()
@@ -220,7 +220,7 @@ class ClusterRun:
 
 def local_layers(sandbox: SandboxSettings) -> tuple[str, ...]:
     """The layers this machine's own sandbox gets: what every worker's must have."""
-    with student_sandbox(sandbox.limits, sandbox.hidden, for_a_class=False) as probe:
+    with student_sandbox(sandbox.limits, sandbox.hidden, launches=0) as probe:
         try:
             return tuple(probe.started())
         except SandboxError as error:

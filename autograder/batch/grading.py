@@ -228,7 +228,8 @@ class _Pools:
         release = self.setup.release
         broken: list[list[Job]] = []
         size = min(workers, len(chunks))
-        settings = (self.sandbox.limits, self.sandbox.hidden)
+        launches = -(-sum(len(chunk) for chunk in chunks) // size)  # each worker's share
+        settings = (self.sandbox.limits, self.sandbox.hidden, launches)
         with ProcessPoolExecutor(size, context, worker.start, settings) as pool:
             try:
                 with sigint_held():  # every submit may spawn a worker

@@ -61,10 +61,10 @@ _sandbox: Sandbox | None = None
 _startup_error: str | None = None
 
 
-def start(limits: Limits, hidden: tuple[Path, ...]) -> None:
+def start(limits: Limits, hidden: tuple[Path, ...], launches: int) -> None:
     """Start a pool worker (see `start_sandbox`)."""
     ignore_ctrl_c()
-    start_sandbox(limits, hidden)
+    start_sandbox(limits, hidden, launches)
 
 
 def ignore_ctrl_c() -> None:
@@ -73,16 +73,19 @@ def ignore_ctrl_c() -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def start_sandbox(limits: Limits, hidden: tuple[Path, ...], required: Sequence[str] = ()) -> None:
-    """Start this worker's fork server, and load the judge while it warms up, and matplotlib,
-    which each record's feedback page is drawn with (the server takes longer than the judge).
+def start_sandbox(
+    limits: Limits, hidden: tuple[Path, ...], launches: int, required: Sequence[str] = ()
+) -> None:
+    """Start this worker's fork server for about `launches` students (`student_sandbox`),
+    and load the judge while it warms up, and matplotlib, which each record's feedback page is
+    drawn with (the server takes longer than the judge).
     A sandbox that cannot start, or that lacks a layer in `required`, and a judge with no
     checks to run, are reported by every task instead of killing the worker, so that nothing
     is graded with weaker isolation than required."""
     global _sandbox, _startup_error
     stop()
     _startup_error = None
-    sandbox = student_sandbox(limits, hidden, for_a_class=True)
+    sandbox = student_sandbox(limits, hidden, launches)
     util.Finalize(None, sandbox.close, exitpriority=10)
     import matplotlib.backends.backend_agg  # noqa: F401
     import matplotlib.figure  # noqa: F401

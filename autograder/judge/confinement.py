@@ -4,20 +4,24 @@ before it loads torch and the checks."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from autograder.sandbox import Limits, Sandbox
+from autograder.sandbox.hugepages import PAY_FROM_LAUNCHES
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 STUDENT_ENTRY = "autograder.inside.responder:serve"  # what runs in a student process
+UNTIL_STOPPED = sys.maxsize  # the launches of a worker that serves until it is stopped
 
 
-def student_sandbox(limits: Limits, hidden: Sequence[Path], for_a_class: bool) -> Sandbox:
-    """A fork server whose confined processes run a submission's notebook (see `inside`);
-    one `for_a_class` makes every launch cheaper at a start-up cost (huge pages), one for a
-    single notebook starts as quickly as it can."""
-    return Sandbox(limits, secret_paths(*hidden), entry=STUDENT_ENTRY, huge_pages=for_a_class)
+def student_sandbox(limits: Limits, hidden: Sequence[Path], launches: int) -> Sandbox:
+    """A fork server whose confined processes run a submission's notebook (see `inside`),
+    for about `launches` of them: one that launches enough to earn back its huge pages'
+    start-up cost builds them, one for a single notebook starts as quickly as it can."""
+    huge_pages = launches >= PAY_FROM_LAUNCHES
+    return Sandbox(limits, secret_paths(*hidden), entry=STUDENT_ENTRY, huge_pages=huge_pages)
 
 
 def secret_paths(*extra: Path) -> list[Path]:

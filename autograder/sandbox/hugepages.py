@@ -15,6 +15,9 @@ from autograder.sandbox import linux
 
 _HUGE = 2 * 1024 * 1024
 _WORTH_IT = 2 * _HUGE
+# Building them takes the server about 0.5 s of CPU; each fork and exit then costs about 8 ms
+# less (12.6 -> 4.8 ms measured on a 2-core virtual machine): worth it from this many launches.
+PAY_FROM_LAUNCHES = 60
 
 
 def collapse_anonymous_memory() -> None:

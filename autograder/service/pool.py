@@ -22,6 +22,7 @@ from typing import Protocol
 from autograder.batch import worker
 from autograder.batch.grading import SandboxSettings, sigint_held, stop_pool
 from autograder.batch.worker import GradingSetup, Job, WorkerFacts
+from autograder.judge.confinement import UNTIL_STOPPED
 from autograder.judge.fault import GraderFault
 from autograder.judge.record import Record
 from autograder.sandbox import Limits, linux
@@ -37,7 +38,7 @@ def die_with(service: int) -> None:
 def start_worker(limits: Limits, hidden: tuple[Path, ...], service: int) -> None:
     """Start a judge worker (`worker.start`) that dies with the service's process."""
     die_with(service)
-    worker.start(limits, hidden)
+    worker.start(limits, hidden, UNTIL_STOPPED)
 
 
 class WorkerDied(BrokenProcessPool):

@@ -193,7 +193,7 @@ def test_a_worker_whose_judge_finds_no_checks_says_so_in_every_task_and_closes_i
         raise GraderFault("no hidden checks were found")
 
     monkeypatch.setattr(sandboxed, "hidden_checks", nothing_found)
-    worker.start_sandbox(Limits.for_wall_clock(10), (tmp_path,))
+    worker.start_sandbox(Limits.for_wall_clock(10), (tmp_path,), launches=1)
     try:
         for task in (worker.facts, lambda: worker.lesson_of(RELEASE)):
             with pytest.raises(GraderFault, match="no hidden checks were found"):
