@@ -48,9 +48,8 @@ class Sandbox:
         self, limits: Limits, hidden_paths: Sequence[Path], entry: str, huge_pages: bool = False
     ) -> None:
         """`entry` (`module:function`) is what each student process runs once confined.
-        `huge_pages`: the server will launch a class's worth of students, so it backs its
-        memory with huge pages (see `hugepages`; about 0.5 s of CPU to build, which a few
-        launches never earn back).
+        `huge_pages`: the server backs its memory with huge pages (`hugepages`, which says
+        from how many launches they pay for themselves).
 
         The fork server warms up in the background: `layers` and `launch` wait for it, so
         the caller can do its own start-up meanwhile. A server that cannot start raises
