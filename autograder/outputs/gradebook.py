@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 import warnings
 from collections.abc import Iterable
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -42,7 +44,10 @@ _ONE_PASS_FROM = 50  # students whose rows are read in one pass rather than one 
 
 def check_course(course_root: Path, stamp: GradebookStamp) -> None:
     """Fail before grading when the course's gradebook does not know the assignment (as it
-    did when the kit last wrote it, if nothing has written it since)."""
+    did when the kit last wrote it, if nothing has written it since). The question is one
+    read-only query of nbgrader's `assignment` table, answered as `Gradebook.find_assignment`
+    answers it, rather than through nbgrader's API: importing that takes a second and 80 MB
+    that a run would hold while its workers grade."""
     database = course_root / "gradebook.db"
     if not database.is_file():
         raise UsageError(
@@ -51,16 +56,27 @@ def check_course(course_root: Path, stamp: GradebookStamp) -> None:
         )
     if stamp.untouched():
         return
-    from nbgrader.api import MissingEntry
+    if not knows_assignment(database):
+        raise UsageError(
+            f"the gradebook in {course_root} has no assignment {ASSIGNMENT}: "
+            f"run `nbgrader generate_assignment {ASSIGNMENT}` first"
+        )
 
-    with open_gradebook(course_root) as gradebook:
-        try:
-            gradebook.find_assignment(ASSIGNMENT)
-        except MissingEntry:
-            raise UsageError(
-                f"the gradebook in {course_root} has no assignment {ASSIGNMENT}: "
-                f"run `nbgrader generate_assignment {ASSIGNMENT}` first"
-            ) from None
+
+def knows_assignment(database: Path) -> bool:
+    """Whether nbgrader's gradebook `database` holds the assignment; `UsageError` if it is
+    not a gradebook that can be read."""
+    address = f"{database.resolve().as_uri()}?mode=ro"
+    try:
+        with closing(sqlite3.connect(address, uri=True, timeout=30)) as connection:
+            found = connection.execute(
+                "SELECT 1 FROM assignment WHERE name = ?", (ASSIGNMENT,)
+            ).fetchone()
+    except sqlite3.Error as error:
+        raise UsageError(
+            f"{database} is not an nbgrader gradebook that can be read: {error}"
+        ) from None
+    return found is not None
 
 
 def nbgrader_student(student: str) -> str | None:

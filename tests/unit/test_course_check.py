@@ -1,0 +1,124 @@
+"""Refusing a course before grading: the kit's own read of nbgrader's gradebook answers, for
+any gradebook nbgrader's API writes, what nbgrader's `find_assignment` answers; and anything
+at `gradebook.db` that is not a readable gradebook is refused with why, never taken as one."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from nbgrader.api import Gradebook, MissingEntry
+
+from autograder.exercise import ASSIGNMENT
+from autograder.intake.submissions import UsageError
+from autograder.outputs.gradebook import check_course, knows_assignment
+from autograder.outputs.gradebook_stamp import GradebookStamp
+
+# Names an instructor may have given assignments: this one, its near misses, anything.
+near_misses = st.sampled_from(
+    [
+        ASSIGNMENT,
+        ASSIGNMENT.upper(),
+        ASSIGNMENT.title(),
+        f" {ASSIGNMENT}",
+        f"{ASSIGNMENT} ",
+        ASSIGNMENT[:-1],
+        f"{ASSIGNMENT}%",
+        ASSIGNMENT.replace("_", "%"),
+    ]
+)
+names = st.lists(near_misses | st.text(min_size=1, max_size=20), max_size=4, unique=True)
+
+
+@pytest.fixture(scope="module")
+def empty_gradebook(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A gradebook as nbgrader makes it (seconds each, so made once and copied)."""
+    database = tmp_path_factory.mktemp("empty") / "gradebook.db"
+    with Gradebook(f"sqlite:///{database}"):
+        pass
+    return database
+
+
+def nbgrader_says(database: Path) -> bool:
+    with Gradebook(f"sqlite:///{database}") as gradebook:
+        try:
+            gradebook.find_assignment(ASSIGNMENT)
+        except MissingEntry:
+            return False
+    return True
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(assignments=names, folder=st.sampled_from(["course", "a course", "cours é"]))
+def test_the_kit_knows_the_assignment_exactly_when_nbgrader_does(
+    tmp_path_factory: pytest.TempPathFactory,
+    empty_gradebook: Path,
+    assignments: list[str],
+    folder: str,
+) -> None:
+    course = tmp_path_factory.mktemp("gradebooks") / folder
+    course.mkdir()
+    database = course / "gradebook.db"
+    shutil.copyfile(empty_gradebook, database)
+    with Gradebook(f"sqlite:///{database}") as gradebook:
+        for name in assignments:
+            gradebook.add_assignment(name)
+    expected = nbgrader_says(database)
+    assert knows_assignment(database) is expected
+    stamp = GradebookStamp.of(course, course / "out")
+    if expected:
+        check_course(course, stamp)
+    else:
+        with pytest.raises(UsageError, match=f"has no assignment {ASSIGNMENT}"):
+            check_course(course, stamp)
+
+
+def not_sqlite(database: Path) -> None:
+    database.write_bytes(b"{}\n")
+
+
+def empty_file(database: Path) -> None:
+    database.write_bytes(b"")
+
+
+def another_database(database: Path) -> None:
+    database.unlink()
+    with sqlite3.connect(database) as connection:
+        connection.execute("CREATE TABLE grades (student TEXT)")
+
+
+def truncated_gradebook(database: Path) -> None:
+    database.write_bytes(database.read_bytes()[:1000])
+
+
+@pytest.mark.parametrize(
+    "make",
+    [not_sqlite, empty_file, another_database, truncated_gradebook],
+    ids=lambda f: f.__name__,
+)
+def test_what_is_not_a_readable_gradebook_is_refused(
+    tmp_path: Path, empty_gradebook: Path, make: Callable[[Path], None]
+) -> None:
+    database = tmp_path / "gradebook.db"
+    shutil.copyfile(empty_gradebook, database)
+    with Gradebook(f"sqlite:///{database}") as gradebook:
+        gradebook.add_assignment(ASSIGNMENT)
+    make(database)
+    before = database.read_bytes()
+    with pytest.raises(UsageError) as refusal:
+        check_course(tmp_path, GradebookStamp.of(tmp_path, tmp_path / "out"))
+    assert str(database) in str(refusal.value)
+    assert database.read_bytes() == before  # read, never written
+
+
+def test_a_course_without_a_gradebook_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "gradebook.db").mkdir()
+    with pytest.raises(UsageError, match="does not exist: run `nbgrader generate_assignment"):
+        check_course(tmp_path, GradebookStamp.of(tmp_path, tmp_path / "out"))
