@@ -171,6 +171,10 @@ class ClusterRun:
     required: tuple[str, ...] | None = None  # None: the layers of this machine's own sandbox
     facts: WorkerFacts | None = field(default=None)  # from the first worker that started
 
+    def local_workers(self, jobs: list[Job]) -> int:
+        """A `local:N` cluster's N (each worker may take a chunk); none for a scheduler's."""
+        return min(local_workers(self.scheduler) or 0, len(jobs))
+
     def run(self, jobs: list[Job]) -> None:
         required = self.required if self.required is not None else local_layers(self.sandbox)
         with connected(self.scheduler) as client:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import multiprocessing
+import os
 import signal
 import time
 from collections import Counter
@@ -133,7 +134,8 @@ def grade_all(
     chunk, the lesson is read from the release (unless `setup` holds it already); a lesson
     that cannot be graded stops the run there (`IllPosedLesson`), before anything is written;
     `on_lesson` is told the lesson before the first record is; `while_grading` is called once
-    there is something to grade, before it starts (work for the caller's idle process).
+    there is something to grade, before it starts, when the grading leaves this machine a
+    core (`leaves_a_core`), so that the caller's work there costs the grading nothing.
     Ctrl-C stops the workers and their sandboxes; every record written so far is kept."""
     started = time.monotonic()
     jobs, unchanged = jobs_for(submissions, store, setup, force)
@@ -148,7 +150,7 @@ def grade_all(
         runner = ClusterRun(setup, sandbox, store, advance, told, scheduler)
     interrupted = False
     if jobs:
-        if while_grading is not None:
+        if while_grading is not None and leaves_a_core(runner.local_workers(jobs)):
             while_grading()
         try:
             runner.run(jobs)
@@ -169,6 +171,13 @@ def grade_all(
     )
 
 
+def leaves_a_core(local_workers: int) -> bool:
+    """Whether `local_workers` judge workers grading on this machine leave a core idle. Each
+    keeps a core busy (its judge and the student processes it waits for take turns); what
+    runs beside them on a busy machine takes their time and adds its memory to theirs."""
+    return local_workers < len(os.sched_getaffinity(0))
+
+
 @dataclass(frozen=True)
 class SandboxSettings:
     """What each worker's fork server is started with."""
@@ -183,6 +192,10 @@ class _Runner(Protocol):
 
     facts: WorkerFacts | None
     setup: GradingSetup
+
+    def local_workers(self, jobs: list[Job]) -> int:
+        """How many judge workers grade `jobs` on this machine."""
+        ...
 
     def run(self, jobs: list[Job]) -> None: ...
 
@@ -206,6 +219,9 @@ class _Pools:
     workers: int
     facts: WorkerFacts | None = field(default=None)  # from the first worker that started
 
+    def local_workers(self, jobs: list[Job]) -> int:
+        return _pool_size(chunks_for(jobs, self.workers), self.workers)
+
     def run(self, jobs: list[Job]) -> None:
         """Run every chunk. When a worker dies, the unfinished chunks run again one student
         per chunk; if a worker dies again, each remaining student runs alone in a fresh
@@ -227,7 +243,7 @@ class _Pools:
         context = multiprocessing.get_context("spawn")
         release = self.setup.release
         broken: list[list[Job]] = []
-        size = min(workers, len(chunks))
+        size = _pool_size(chunks, workers)
         launches = -(-sum(len(chunk) for chunk in chunks) // size)  # each worker's share
         settings = (self.sandbox.limits, self.sandbox.hidden, launches)
         with ProcessPoolExecutor(size, context, worker.start, settings) as pool:
@@ -268,6 +284,11 @@ class _Pools:
                 for finished in records:
                     self.store.write(finished)
                 self.advance(len(records))
+
+
+def _pool_size(chunks: list[list[Job]], workers: int) -> int:
+    """How many of `workers` a pool starts for `chunks`: no more than there are chunks."""
+    return min(workers, len(chunks))
 
 
 class _WorkerDied(RuntimeError):

@@ -56,8 +56,10 @@ class Published:
 
 class WritersLoading:
     """What the writers import, loaded in a thread of its own while the workers grade rather
-    than after them: matplotlib for the report's charts and, for a course, nbgrader's API
-    (a second or more each). Leaving the `with` block waits for it."""
+    than after them, when they leave a core idle (`grading.grade_all` decides): matplotlib
+    for the report's charts and, for a course, nbgrader's API (a second or more and 40-80 MB
+    each). Otherwise the writers import them when they run. Leaving the `with` block waits
+    for the thread."""
 
     def __init__(self) -> None:
         self._thread: threading.Thread | None = None
