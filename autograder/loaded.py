@@ -6,10 +6,15 @@ collection traces them again, and so does the interpreter's shutdown: exiting a 
 holds torch costs about 0.8 s more than importing it did. Frozen, they are never traced again;
 the interpreter still takes every module apart at exit (about 0.2 s with torch loaded), which a
 command that has written everything it owes can skip.
+
+What a piece of work allocates and frees is another matter: the C allocator keeps freed heap
+for the process, so a long-lived worker grows to the most any piece of work needed unless it
+hands the memory back between them.
 """
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import os
 import sys
@@ -22,6 +27,15 @@ def freeze_loaded() -> None:
     a few hundred of some 220,000 objects), and looking for it costs 0.1 s on the way to the
     first submission."""
     gc.freeze()
+
+
+def release_freed() -> None:
+    """Give the system back what finished work freed: its garbage collected (the frozen
+    stack is not traced), then the allocator's free heap returned (glibc's `malloc_trim`;
+    torch's wheels run only on glibc). A judge worker does this between chunks: 20-40 MB
+    each over a class, for a few milliseconds a chunk."""
+    gc.collect()
+    ctypes.CDLL(None).malloc_trim(0)
 
 
 def leave(code: int) -> NoReturn:
