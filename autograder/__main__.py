@@ -19,8 +19,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from autograder.exercise import release_notebook
-from autograder.intake.roster import CanvasRoster, read_canvas_roster
-from autograder.intake.submissions import UsageError, collect
 from autograder.judge.fault import GraderFault
 from autograder.judge.record import CheckSpec, Status
 from autograder.judge.results import as_table
@@ -29,8 +27,10 @@ from autograder.lesson import IllPosedLesson, Lesson
 from autograder.loaded import leave
 from autograder.sandbox import Limits
 from autograder.text import one_line
+from autograder.usage import UsageError
 
 if TYPE_CHECKING:
+    from autograder.intake.roster import CanvasRoster
     from autograder.outputs.publish import WritersLoading
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
@@ -92,6 +92,7 @@ def _grade(arguments: argparse.Namespace, loading: WritersLoading) -> int:
     from autograder.batch.store import RecordStore, RunInfo
     from autograder.batch.worker import GradingSetup
     from autograder.feedback.paths import FeedbackPlace
+    from autograder.intake.submissions import collect
     from autograder.outputs.gradebook import check_course
     from autograder.outputs.gradebook_stamp import GradebookStamp
     from autograder.outputs.publish import Published, publish, rows
@@ -212,6 +213,8 @@ def _at_least_one(option: str, value: int) -> None:
 def _canvas_roster(path: str | None) -> CanvasRoster | None:
     """The Canvas roster a run writes grades for, read (and refused if bad) before anything
     else, by `grade` from its option and by `feedback` from the run it rebuilds."""
+    from autograder.intake.roster import read_canvas_roster
+
     return read_canvas_roster(Path(path)) if path else None
 
 

@@ -44,12 +44,12 @@ from autograder.batch.worker import (
     stop,
 )
 from autograder.intake.notebook import InvalidNotebook, notebook_bytes, release_bytes
-from autograder.intake.submissions import UsageError
 from autograder.judge.confinement import UNTIL_STOPPED, student_sandbox
 from autograder.judge.fault import GraderFault
 from autograder.judge.record import Record
 from autograder.lesson import Lesson
 from autograder.sandbox import SandboxError
+from autograder.usage import UsageError
 
 LOCAL = "local:"  # `--scheduler local:N`: a LocalCluster of N worker processes on this machine
 ALLOWED_FAILURES = 1  # worker deaths a task survives on a cluster this process starts

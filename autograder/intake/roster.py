@@ -17,7 +17,7 @@ from functools import cached_property
 from pathlib import Path
 
 from autograder.exercise import ASSIGNMENT
-from autograder.intake.submissions import UsageError
+from autograder.usage import UsageError
 
 IDENTITY = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 MATCHED_BY = ("ID", "SIS User ID", "SIS Login ID")  # in the order a student id is tried

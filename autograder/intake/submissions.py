@@ -25,10 +25,7 @@ from autograder.intake.archive import ArchiveError, unpack
 from autograder.intake.choice import HIDDEN, choose, copy_of, is_notebook
 from autograder.intake.handed_in import Found, Place, entry, is_folder, listing, walk
 from autograder.intake.ids import student_id
-
-
-class UsageError(Exception):
-    """The command line names something that cannot be graded; nothing was graded."""
+from autograder.usage import UsageError
 
 
 @dataclass(frozen=True)

@@ -33,10 +33,11 @@ from autograder.intake.notebook import (
     nbgrader_metadata,
     read_notebook,
 )
-from autograder.intake.submissions import Submission, UsageError, collect
+from autograder.intake.submissions import Submission, collect
 from autograder.judge.record import Record, Status
 from autograder.judge.results import as_table
 from autograder.text import printable
+from autograder.usage import UsageError
 
 Notebook = dict[str, Any]
 MADE_FROM = "gd_autograder_made_from"  # the notebook metadata key of `AutogradedNotebooks`

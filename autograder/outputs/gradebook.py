@@ -28,11 +28,11 @@ from typing import TYPE_CHECKING
 
 from autograder.exercise import ASSIGNMENT, graded_cell
 from autograder.intake.ids import course_folder
-from autograder.intake.submissions import UsageError
 from autograder.intake.times import naive_utc
 from autograder.judge.record import Record, Status
 from autograder.judge.status import points_by_category
 from autograder.outputs.gradebook_stamp import GradebookStamp
+from autograder.usage import UsageError
 
 if TYPE_CHECKING:
     from nbgrader.api import Grade, Gradebook, SubmittedAssignment

@@ -21,9 +21,9 @@ from pathlib import Path
 
 from autograder.atomic import write_atomically
 from autograder.exercise import ASSIGNMENT
-from autograder.intake.submissions import UsageError
 from autograder.lesson import Lesson
 from autograder.outputs.gradescope_run import LESSON_FILE, SETTINGS_FILE, BundleSettings
+from autograder.usage import UsageError
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 KIT_ROOT = PACKAGE_DIR.parent

@@ -14,7 +14,6 @@ from autograder.batch.worker import GradingSetup
 from autograder.exercise import release_notebook
 from autograder.feedback.paths import FeedbackPlace
 from autograder.intake.roster import CanvasRoster
-from autograder.intake.submissions import UsageError
 from autograder.judge.seeds import new_seed
 from autograder.outputs.gradebook import check_course
 from autograder.outputs.gradebook_stamp import GradebookStamp
@@ -24,6 +23,7 @@ from autograder.service.exchange import ExchangePlace
 from autograder.service.health import HealthFile
 from autograder.service.pool import JudgePool, Judges
 from autograder.service.serving import ServeSettings, Service
+from autograder.usage import UsageError
 
 
 @dataclass(frozen=True)

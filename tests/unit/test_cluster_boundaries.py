@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 from autograder.batch.cluster import carried, local_workers
 from autograder.batch.worker import Job
 from autograder.intake.notebook import MAX_NOTEBOOK_BYTES, InvalidNotebook, plan_notebook
-from autograder.intake.submissions import Submission, UsageError
+from autograder.intake.submissions import Submission
 from autograder.judge.record import Record
+from autograder.usage import UsageError
 from tests.unit.test_properties import RELEASE, SETTINGS, cell_like, hostile_text, records
 
 

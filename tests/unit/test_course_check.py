@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 from nbgrader.api import Gradebook, MissingEntry
 
 from autograder.exercise import ASSIGNMENT
-from autograder.intake.submissions import UsageError
 from autograder.outputs.gradebook import check_course, knows_assignment
 from autograder.outputs.gradebook_stamp import GradebookStamp
+from autograder.usage import UsageError
 
 # Names an instructor may have given assignments: this one, its near misses, anything.
 near_misses = st.sampled_from(

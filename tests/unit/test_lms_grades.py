@@ -16,10 +16,10 @@ from hypothesis import strategies as st
 from autograder.__main__ import main
 from autograder.batch.store import RecordStore, RunInfo
 from autograder.intake.roster import CanvasRoster, RosterRow, read_canvas_roster
-from autograder.intake.submissions import UsageError
 from autograder.judge.record import CheckResult, CheckSpec, Mistake, Record, Status
 from autograder.outputs.moodle import moodle_csv
 from autograder.outputs.publish import Published, write_canvas, write_moodle
+from autograder.usage import UsageError
 from tests.support.lesson import lesson_in_process
 
 CHECKS = (CheckSpec("loss.value", "loss", 5.0), CheckSpec("update.step", "update", 7.0))

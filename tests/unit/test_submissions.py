@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from autograder.intake import choice
-from autograder.intake.submissions import Submission, UsageError, collect, submission_in
+from autograder.intake.submissions import Submission, collect, submission_in
+from autograder.usage import UsageError
 from tests.support.layouts import LAYOUTS, Student, lay_out
 
 NOTEBOOK = b'{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
