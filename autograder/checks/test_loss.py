@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import torch
-
 from autograder.inside.observations import LossRun
 from autograder.judge.check import check, fail
 from autograder.judge.diagnosis import (
@@ -18,7 +16,13 @@ from autograder.judge.diagnosis import (
     diagnose_loss_values,
 )
 from autograder.judge.expect import a_loss_that_computes, close, first_far, loss_ran
-from autograder.judge.reference import Reference, as_tensor, loss_gradient, mean_squared_error
+from autograder.judge.reference import (
+    Floats,
+    Reference,
+    as_floats,
+    loss_gradient,
+    mean_squared_error,
+)
 from autograder.judge.wording import number, vector
 
 CATEGORY = "loss"
@@ -76,14 +80,14 @@ def test_the_loss_is_right_on_the_lesson_data_wherever_training_goes(student, re
     a_loss_that_computes(student, reference)
     for where, run, y, guess in lesson_runs(student, reference):
         loss_ran(run)
-        expected = mean_squared_error(as_tensor(y), as_tensor(guess))
+        expected = mean_squared_error(as_floats(y), as_floats(guess))
         if run.value is None:
             fail(f"{where} it returned {len(run.values or [])} values where one was expected")
-        if not close([run.value], as_tensor([expected])):
+        if not close([run.value], as_floats([expected])):
             fail(
                 f"{where} it returned {number(run.value)} on the lesson data where "
                 f"{number(expected)} was expected",
-                diagnose_loss_values([(run.value, as_tensor(y), as_tensor(guess))]),
+                diagnose_loss_values([(run.value, as_floats(y), as_floats(guess))]),
             )
     runs = training_answers(student, reference)
     for run in runs:
@@ -108,14 +112,14 @@ def test_the_loss_is_right_for_other_lengths_and_values(student, reference):
     lesson_run = a_loss_that_computes(student, reference)
     first_guess = reference.prediction(reference.first_guess)
     right_on_lesson = lesson_run.value is not None and close(
-        [lesson_run.value], as_tensor([mean_squared_error(reference.y, first_guess)])
+        [lesson_run.value], as_floats([mean_squared_error(reference.y, first_guess)])
     )
     runs = []
     for run, y_values, guess_values, plain in unseen_runs(student):
         loss_ran(run)
-        runs.append((run, as_tensor(y_values), as_tensor(guess_values), plain))
+        runs.append((run, as_floats(y_values), as_floats(guess_values), plain))
     for run, y, guess, plain in runs:
-        if run.value is not None and close([run.value], as_tensor([mean_squared_error(y, guess)])):
+        if run.value is not None and close([run.value], as_floats([mean_squared_error(y, guess)])):
             continue
         shown = "no single number" if run.value is None else number(run.value)
         seen = [(r.value, y_, g_) for r, y_, g_, _ in runs if r.value is not None]
@@ -136,8 +140,8 @@ def test_the_gradient_flows_back_to_the_guess(student, reference):
     y_values, guess_values = student.hidden.loss_pairs[-1]
     [(where, lesson_run, y, guess), _] = lesson_runs(student, reference)
     for run, targets, guesses in (
-        (lesson_run, as_tensor(y), as_tensor(guess)),
-        (student.loss(y_values, guess_values), as_tensor(y_values), as_tensor(guess_values)),
+        (lesson_run, as_floats(y), as_floats(guess)),
+        (student.loss(y_values, guess_values), as_floats(y_values), as_floats(guess_values)),
     ):
         _gradient_reached(run, "y_guess", loss_gradient(targets, guesses))
     runs = training_answers(student, reference)
@@ -148,7 +152,7 @@ def test_the_gradient_flows_back_to_the_guess(student, reference):
         _gradient_reached(runs[wrong], "a in x @ a", reference.training_gradients[wrong])
 
 
-def _gradient_reached(run: LossRun, towards: str, expected: torch.Tensor | None) -> None:
+def _gradient_reached(run: LossRun, towards: str, expected: Floats | None) -> None:
     """Fail unless backward() on the result reached `towards` (and, `expected` given, with
     that gradient)."""
     loss_ran(run)

@@ -15,7 +15,7 @@ from autograder.feedback.statuses import EXPLANATIONS
 from autograder.inside.observations import UpdateRun
 from autograder.judge.expect import close
 from autograder.judge.record import CheckResult, Mistake, Record, Status
-from autograder.judge.reference import Reference, as_tensor, reference_for
+from autograder.judge.reference import Reference, as_floats, reference_for
 from autograder.judge.results import by_category
 from autograder.judge.wording import vector
 from autograder.lesson import Lesson
@@ -125,7 +125,7 @@ def _pictures(record: Record, seen: Observed, reference: Reference, plotter: Plo
                 f"{vector(reference.least_squares)}.",
             )
         )
-        curve = loss_curve(reference, [as_tensor(a) for a in positions])
+        curve = loss_curve(reference, [as_floats(a) for a in positions])
         parts.append(
             _figure(
                 plotter.loss(curve),
@@ -163,7 +163,7 @@ def _own_training(record: Record, seen: Observed, reference: Reference, plotter:
     run = _plottable(seen.training)
     if run is None:
         return sentence + "</p>"
-    curve = loss_curve(reference, [as_tensor(state.values or []) for state in run.after_each_call])
+    curve = loss_curve(reference, [as_floats(state.values or []) for state in run.after_each_call])
     return (
         sentence
         + " Below is what training did in your notebook, with your own loss.</p>"
@@ -193,7 +193,7 @@ def _loss_value_picture(seen: Observed, reference: Reference, plotter: Plotter) 
     run = seen.lesson_loss
     value = run.value if run is not None else None
     expected = reference.loss_at(reference.first_guess)
-    if value is None or not math.isfinite(value) or close([value], as_tensor([expected])):
+    if value is None or not math.isfinite(value) or close([value], as_floats([expected])):
         return ""
     return _figure(
         plotter.loss_value(value, expected),

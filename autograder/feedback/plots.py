@@ -13,14 +13,13 @@ import io
 import math
 from collections.abc import Sequence
 
-import torch
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
 
-from autograder.judge.reference import Reference
+from autograder.judge.reference import Floats, Reference, ieee_arithmetic
 
 DPI = 120
 SIZE = (4.5, 3.0)  # inches: 540 × 360 pixels with large type, readable at a phone's width
@@ -79,10 +78,12 @@ def finite_or_nan(values: Sequence[float]) -> list[float]:
     return [v if math.isfinite(v) else math.nan for v in values]
 
 
-def loss_curve(reference: Reference, positions: Sequence[torch.Tensor]) -> list[float]:
+def loss_curve(reference: Reference, positions: Sequence[Floats]) -> list[float]:
     """The lesson's loss at the first guess and then at each position, by the judge's maths."""
     start = reference.first_guess
-    return finite_or_nan([reference.loss_at(start), *(reference.loss_at(a) for a in positions)])
+    with ieee_arithmetic():  # a student's training may overflow
+        losses = [reference.loss_at(start), *(reference.loss_at(a) for a in positions)]
+    return finite_or_nan(losses)
 
 
 def _as_drawn(values: Sequence[float]) -> tuple[float, ...]:

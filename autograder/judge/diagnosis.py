@@ -10,11 +10,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-import torch
+import numpy as np
 
 from autograder.judge.record import UNDEFINED, Mistake
+from autograder.judge.reference import Floats
 
-LOSS_MISTAKES: list[tuple[Mistake, Callable[[torch.Tensor, torch.Tensor], float]]] = [
+LOSS_MISTAKES: list[tuple[Mistake, Callable[[Floats, Floats], float]]] = [
     (
         Mistake("loss_sum", "summed instead of averaged", "did you sum instead of average?"),
         lambda y, g: float(((g - y) ** 2).sum()),
@@ -29,7 +30,7 @@ LOSS_MISTAKES: list[tuple[Mistake, Callable[[torch.Tensor, torch.Tensor], float]
             "absolute instead of squared error",
             "did you take the absolute value instead of squaring?",
         ),
-        lambda y, g: float((g - y).abs().mean()),
+        lambda y, g: float(np.abs(g - y).mean()),
     ),
     (
         Mistake(
@@ -37,7 +38,7 @@ LOSS_MISTAKES: list[tuple[Mistake, Callable[[torch.Tensor, torch.Tensor], float]
             "took the square root (RMSE)",
             "did you take a square root? The lesson's loss is the mean of the squares.",
         ),
-        lambda y, g: float(((g - y) ** 2).mean().sqrt()),
+        lambda y, g: float(np.sqrt(((g - y) ** 2).mean())),
     ),
     (
         Mistake(
@@ -61,7 +62,7 @@ LOSS_MISTAKES: list[tuple[Mistake, Callable[[torch.Tensor, torch.Tensor], float]
             "summed absolute differences",
             "did you sum absolute differences instead of averaging squares?",
         ),
-        lambda y, g: float((g - y).abs().sum()),
+        lambda y, g: float(np.abs(g - y).sum()),
     ),
     (
         Mistake("loss_n_minus_one", "divided by n - 1", "did you divide by n - 1 instead of n?"),
@@ -175,7 +176,7 @@ def _close(observed: float, expected: float) -> bool:
     return math.isclose(observed, expected, rel_tol=1e-3, abs_tol=1e-6)
 
 
-LossSeen = tuple[float, torch.Tensor, torch.Tensor]  # (value returned, y, y_guess)
+LossSeen = tuple[float, Floats, Floats]  # (value returned, y, y_guess)
 
 
 def diagnose_loss_values(seen: list[LossSeen]) -> Mistake | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import torch
+import numpy as np
 
 from autograder.inside.observations import LossRun, UpdateRun
 from autograder.judge.check import fail
@@ -25,7 +25,7 @@ from autograder.judge.diagnosis import (
     diagnose_error,
     undefined,
 )
-from autograder.judge.reference import Reference
+from autograder.judge.reference import Floats, Reference
 from autograder.judge.steps import Call, diagnose, judged
 from autograder.judge.student import Student
 from autograder.judge.wording import vector
@@ -33,29 +33,27 @@ from autograder.judge.wording import vector
 Y_SHIFT = 1.0  # a shift of the targets, to see that the loss depends on y
 
 
-def close(
-    observed: Sequence[float] | None, expected: torch.Tensor, tolerance: float = 1e-4
-) -> bool:
+def close(observed: Sequence[float] | None, expected: Floats, tolerance: float = 1e-4) -> bool:
     """Float32 results against float64 expectations, relative to the values' size."""
-    if observed is None or len(observed) != expected.numel():
+    if observed is None or len(observed) != expected.size:
         return False
-    observed_tensor = torch.tensor(list(observed), dtype=torch.float64)
+    observed_floats = np.array(list(observed), dtype=np.float64)
     return bool(
-        torch.allclose(observed_tensor, expected.reshape(-1), rtol=tolerance, atol=tolerance / 10)
+        np.allclose(observed_floats, expected.reshape(-1), rtol=tolerance, atol=tolerance / 10)
     )
 
 
 def first_far(
-    observed: Sequence[Sequence[float] | None], expected: torch.Tensor, tolerance: float = 1e-4
+    observed: Sequence[Sequence[float] | None], expected: Floats, tolerance: float = 1e-4
 ) -> int | None:
     """The index of the first row of `observed` that is missing or not `close` to its row of
     `expected` (one row per call), all rows compared at once."""
     width = expected.shape[1]
     missing = [index for index, row in enumerate(observed) if row is None or len(row) != width]
     rows = [row if row is not None and len(row) == width else [0.0] * width for row in observed]
-    values = torch.tensor(rows, dtype=torch.float64).reshape(len(rows), width)
-    near = torch.isclose(values, expected, rtol=tolerance, atol=tolerance / 10).all(dim=1)
-    far = [int(index) for index in (~near).nonzero().flatten()]
+    values = np.array(rows, dtype=np.float64).reshape(len(rows), width)
+    near = np.isclose(values, expected, rtol=tolerance, atol=tolerance / 10).all(axis=1)
+    far = [int(index) for index in np.flatnonzero(~near)]
     return min([*missing, *far], default=None)
 
 

@@ -17,7 +17,7 @@ import math
 import random
 from dataclasses import dataclass
 
-import torch
+import numpy as np
 
 from autograder.judge.reference import Reference
 
@@ -43,22 +43,22 @@ def _lengths(rng: random.Random, lesson_n: int) -> list[int]:
 def draw(seed: int, reference: Reference) -> HiddenInputs:
     """The hidden inputs of the submission whose seed is `seed`."""
     rng = random.Random(seed)
-    generator = torch.Generator().manual_seed(rng.getrandbits(63))
-    spread = max(float(reference.y.std()), 1e-3) if len(reference.y) > 1 else 1.0
+    generator = np.random.default_rng(rng.getrandbits(63))
+    spread = max(float(reference.y.std(ddof=1)), 1e-3) if len(reference.y) > 1 else 1.0
     centre = float(reference.y.mean())
     dtype = reference.dtype
     pairs = []
     for length in _lengths(rng, reference.lesson.n):
         scale = spread * math.exp(rng.uniform(math.log(0.25), math.log(4.0)))
         offset = centre + spread * rng.uniform(-2.0, 2.0)
-        y = torch.randn(length, generator=generator, dtype=torch.float64) * scale + offset
-        y_guess = y + torch.randn(length, generator=generator, dtype=torch.float64) * scale
+        y = generator.standard_normal(length) * scale + offset
+        y_guess = y + generator.standard_normal(length) * scale
         pairs.append((reference.given(y), reference.given(y_guess)))
     fit = reference.least_squares
-    distance = float((reference.first_guess - fit).norm())
+    distance = float(np.linalg.norm(reference.first_guess - fit))
     starts = []
     for _ in range(STARTS):
         angle, radius = rng.uniform(0.0, 2 * math.pi), distance * rng.uniform(0.4, 1.0)
-        start = fit + radius * torch.tensor([math.cos(angle), math.sin(angle)], dtype=torch.float64)
-        starts.append(tuple(start.to(dtype).tolist()))
+        start = fit + radius * np.array([math.cos(angle), math.sin(angle)])
+        starts.append(tuple(start.astype(dtype).tolist()))
     return HiddenInputs(seed, tuple(pairs), tuple(starts))

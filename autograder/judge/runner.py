@@ -25,7 +25,7 @@ from autograder.judge.check import CHECKS_DIR, CheckFailed
 from autograder.judge.fault import GraderFault
 from autograder.judge.hidden_inputs import draw
 from autograder.judge.record import CheckResult, CheckSpec
-from autograder.judge.reference import Reference
+from autograder.judge.reference import Reference, ieee_arithmetic
 from autograder.judge.student import AnswerLog, Session, StudentUnavailable
 
 
@@ -236,20 +236,6 @@ def _pytest_main(extra: list[str], plugin: object) -> int:
             os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = previous
 
 
-@contextmanager
-def _one_thread() -> Iterator[None]:
-    """The checks' maths is many tiny matrix products: on one thread each is fastest (threads
-    cost more than they save, and a busy machine makes them far slower)."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
-
-
 def run_checks(
     subjects: Sequence[Subject],
     reference: Reference,
@@ -273,7 +259,7 @@ def run_checks(
         on_done=on_done,
         reports={subject.id: SubjectReport(subject) for subject in subjects},
     )
-    with _one_thread():
+    with ieee_arithmetic():
         exit_code = _pytest_main([], ChecksPlugin(run))
     if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         raise GraderFault(f"the hidden checks could not run (pytest exit code {exit_code})")

@@ -22,7 +22,7 @@ import weakref
 from dataclasses import dataclass
 from enum import Enum
 
-import torch
+import numpy as np
 
 from autograder.inside.observations import UpdateRun
 from autograder.judge.diagnosis import (
@@ -37,7 +37,7 @@ from autograder.judge.diagnosis import (
     several_steps_mistake,
 )
 from autograder.judge.record import Mistake
-from autograder.judge.reference import FEW_STEPS, Reference, as_tensor
+from autograder.judge.reference import FEW_STEPS, Floats, Reference, as_floats
 
 
 class Kind(Enum):
@@ -52,10 +52,10 @@ class Call:
     """One call of `update()`: where `a` was before and after it, and what kind of move."""
 
     number: int  # from 1
-    before: torch.Tensor
-    after: torch.Tensor
-    grad_before: torch.Tensor | None  # what a.grad held when the call began
-    grad_after: torch.Tensor | None
+    before: Floats
+    after: Floats
+    grad_before: Floats | None  # what a.grad held when the call began
+    grad_after: Floats | None
     kind: Kind
     trainable: bool  # `a` is still an nn.Parameter, a leaf that requires grad
 
@@ -71,7 +71,7 @@ class Call:
 
     @property
     def cleared(self) -> bool:
-        return self.grad_after is None or not bool(self.grad_after.any())
+        return self.grad_after is None or not self.grad_after.any()
 
 
 def judged(reference: Reference, run: UpdateRun) -> list[Call]:
@@ -91,23 +91,20 @@ def _judge(reference: Reference, run: UpdateRun) -> list[Call]:
     """All calls at once: the kinds are decided for the whole run in a few tensor operations."""
     if not run.after_each_call:
         return []
-    after = torch.tensor([state.values for state in run.after_each_call], dtype=torch.float64)
-    before = torch.cat([as_tensor(run.start).unsqueeze(0), after[:-1]])
+    after = np.array([state.values for state in run.after_each_call], dtype=np.float64)
+    before = np.concatenate([as_floats(run.start)[None], after[:-1]])
     grads = [
-        as_tensor(state.grad)
+        as_floats(state.grad)
         if state.grad is not None and len(state.grad) == len(run.start)
         else None
         for state in run.after_each_call
     ]
-    leftover = torch.stack(
-        [
-            g if g is not None else torch.zeros(len(run.start), dtype=torch.float64)
-            for g in [None, *grads[:-1]]
-        ]
+    leftover = np.stack(
+        [g if g is not None else np.zeros(len(run.start)) for g in [None, *grads[:-1]]]
     )
     gradient = reference.gradients_at(before)
     correct = reference.same_positions(after, before - reference.lr * gradient)
-    stale = leftover.any(dim=1) & reference.same_positions(
+    stale = leftover.any(axis=1) & reference.same_positions(
         after, before - reference.lr * (gradient + leftover)
     )
     along = _along(reference, before, after, gradient)
@@ -129,28 +126,26 @@ def _judge(reference: Reference, run: UpdateRun) -> list[Call]:
     return calls
 
 
-def _along(
-    reference: Reference, before: torch.Tensor, after: torch.Tensor, gradient: torch.Tensor
-) -> torch.Tensor:
+def _along(reference: Reference, before: Floats, after: Floats, gradient: Floats) -> Floats:
     """For each call: a real move along the gradient, a multiple of it or a few correct steps.
     Landing on the least-squares fit where a few correct steps would not is a jump, even where
     it runs along the gradient (as it does once training has left only its slowest direction)."""
-    moved = ~reference.same_positions(after, before) & gradient.any(dim=1)
+    moved = ~reference.same_positions(after, before) & gradient.any(axis=1)
     size = _sizes_along(before, after, gradient)
-    parallel = moved & reference.same_positions(after, before - size.unsqueeze(1) * gradient)
-    several = torch.zeros_like(moved)
+    parallel = moved & reference.same_positions(after, before - size[:, None] * gradient)
+    several = np.zeros_like(moved)
     position = before
     for _ in range(FEW_STEPS):
         position = position - reference.lr * reference.gradients_at(position)
         several |= moved & reference.same_positions(after, position)
-    at_fit = reference.same_positions(after, reference.least_squares.expand_as(after))
+    at_fit = reference.same_positions(after, np.broadcast_to(reference.least_squares, after.shape))
     return (parallel & ~at_fit) | several
 
 
-def _sizes_along(before: torch.Tensor, after: torch.Tensor, gradient: torch.Tensor) -> torch.Tensor:
+def _sizes_along(before: Floats, after: Floats, gradient: Floats) -> Floats:
     """For each call, the learning rate whose step along the gradient comes closest."""
-    squared = (gradient * gradient).sum(dim=1)
-    return -((after - before) * gradient).sum(dim=1) / torch.where(squared > 0, squared, 1.0)
+    squared = (gradient * gradient).sum(axis=1)
+    return -((after - before) * gradient).sum(axis=1) / np.where(squared > 0, squared, 1.0)
 
 
 def first_wrong(calls: list[Call], right: set[Kind]) -> Call | None:
@@ -182,10 +177,10 @@ def diagnose(reference: Reference, calls: list[Call], wrong: Call) -> Mistake | 
     return NOT_ALONG_GRADIENT
 
 
-def _momentum(reference: Reference, previous: Call, wrong: Call, gradient: torch.Tensor) -> bool:
+def _momentum(reference: Reference, previous: Call, wrong: Call, gradient: Floats) -> bool:
     """Whether the move is one step plus a share of the previous call's move (a velocity)."""
     previous_move = previous.after - previous.before
-    if not bool(previous_move.any()):
+    if not previous_move.any():
         return False
     extra = (wrong.after - wrong.before) + reference.lr * gradient
     share = float(extra @ previous_move / (previous_move @ previous_move))

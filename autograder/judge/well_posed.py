@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from autograder.judge.reference import reference_for
+from autograder.judge.reference import ieee_arithmetic, reference_for
 from autograder.judge.wording import vector
 from autograder.lesson import IllPosedLesson, Lesson
 
@@ -28,7 +28,8 @@ def refuse_ill_posed(lesson: Lesson) -> None:
             f"{10 * reference.tolerance:.3g} of the least-squares fit {vector(fit)}, so "
             "training has nothing to show: start farther away"
         )
-    end = reference.descend(start, epochs)[-1]
+    with ieee_arithmetic():  # a learning rate that diverges overflows
+        end = reference.descend(start, epochs)[-1]
     with_lr = f"with lr = {lr:g} ({lesson.cells.learning_rate})"
     calls = f"{epochs} calls of update() ({training})"
     if not all(math.isfinite(v) for v in end.tolist()) or reference.distance_to_fit(
