@@ -5,7 +5,7 @@ Each worker starts its own fork server once, then runs the hidden checks with on
 session per chunk and writes each student's feedback page as soon as the record is made.
 
 The grader's main process names these tasks (pickling them needs this module), so this module
-loads none of the judge when it is imported: the judge (torch, pytest, the checks) is imported
+loads none of the judge when it is imported: the judge (numpy, pytest, the checks) is imported
 by the functions that run in the worker, while its fork server warms up. That keeps the main
 process light and quick to start.
 """

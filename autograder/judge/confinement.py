@@ -1,6 +1,6 @@
 """The sandbox a submission's notebook runs in: what each student process runs, and what it
 must not see. Kept free of the judge's own imports, so a worker can start its fork server
-before it loads torch and the checks."""
+before it loads the judge and the checks."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Judging one notebook (`check`, Gradescope's `run_autograder`) or reading one release's
 lesson (`selftest`, `gradescope`), each in a sandbox of its own.
 
-The fork server is started before the judge (torch, pytest, the checks) is imported: the
+The fork server (torch) is started before the judge (numpy, pytest, the checks) is imported: the
 server's start-up and the judge's imports then run side by side instead of one after the other.
 """
 

@@ -146,7 +146,7 @@ def write_autograded(store: RecordStore, run: Published) -> list[tuple[str, Path
 
 
 def write_pages(store: RecordStore, run: Published) -> list[tuple[str, Path]]:
-    from autograder.feedback.pages import FeedbackWriter  # torch and matplotlib: only here
+    from autograder.feedback.pages import FeedbackWriter  # matplotlib: only here
 
     if run.lesson is None:
         raise ValueError("feedback pages need the lesson the records were graded against")

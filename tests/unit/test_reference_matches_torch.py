@@ -1,0 +1,96 @@
+"""The judge's maths is numpy's float64 arithmetic so that the judge need not import torch.
+Differential: on generated lessons and positions (any data the lesson could hold, in either
+dtype, positions far away, overflowing or not finite), every number the reference gives
+equals what the same formula gives in torch, the student's library (`x @ a` in the notebook's
+dtype up to the rounding of its two products, which numpy and torch may fuse differently),
+and every verdict on two positions is the same."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from autograder.judge.reference import Reference, ieee_arithmetic
+from autograder.lesson import Lesson, LessonCells
+
+CELLS = LessonCells(data="cell 1", learning_rate="cell 2", training="cell 3")
+finite = st.floats(min_value=-1e4, max_value=1e4, allow_nan=False, allow_infinity=False)
+anything = st.floats(allow_nan=True, allow_infinity=True, width=64)
+
+
+@st.composite
+def lessons(draw: st.DrawFn) -> Lesson:
+    dtype = draw(st.sampled_from(["float32", "float64"]))
+    width = 32 if dtype == "float32" else 64
+    values = st.floats(min_value=-1e3, max_value=1e3, width=width)
+    n = draw(st.integers(min_value=2, max_value=150))
+    inputs = draw(st.lists(values, min_size=n, max_size=n).filter(lambda v: max(v) - min(v) > 1))
+    targets = draw(st.lists(values, min_size=n, max_size=n))
+    guess = draw(st.tuples(values, values))
+    lr = draw(st.floats(min_value=1e-6, max_value=1.0))
+    epochs = draw(st.integers(min_value=1, max_value=30))
+    x = tuple((v, 1.0) for v in inputs)
+    return Lesson(x, tuple(targets), guess, lr, epochs, dtype, CELLS, "release")
+
+
+def torch_of(values: object, dtype: torch.dtype = torch.float64) -> torch.Tensor:
+    return torch.tensor(np.asarray(values).tolist(), dtype=dtype)
+
+
+def assert_same(ours: np.ndarray | float, theirs: torch.Tensor | float) -> None:
+    expected = theirs.numpy() if isinstance(theirs, torch.Tensor) else np.asarray(theirs)
+    assert np.allclose(ours, expected, rtol=1e-9, atol=1e-12, equal_nan=True), (ours, expected)
+
+
+@settings(max_examples=150, deadline=None)
+@given(lesson=lessons(), position=st.tuples(finite, finite))
+def test_every_number_is_torchs(lesson: Lesson, position: tuple[float, float]) -> None:
+    with ieee_arithmetic():  # a lesson training diverges on overflows; the kit refuses it later
+        numbers_agree(Reference(lesson), lesson, position)
+
+
+def numbers_agree(reference: Reference, lesson: Lesson, position: tuple[float, float]) -> None:
+    x, y = torch_of(lesson.x), torch_of(lesson.y)
+    a = np.array(position)
+    a_t = torch_of(position)
+    fit = torch.linalg.lstsq(x, y.unsqueeze(1)).solution.squeeze(1)
+    assert_same(reference.least_squares, fit)
+    assert_same(reference.loss_at(a), float(((x @ a_t - y) ** 2).mean()))
+    assert_same(reference.gradient_at(a), 2 * x.T @ (x @ a_t - y) / len(y))
+    assert_same(reference.step_from(a), a_t - lesson.lr * (2 * x.T @ (x @ a_t - y) / len(y)))
+    rows = torch_of(reference.training_path)
+    assert_same(reference.training_losses, ((rows @ x.T - y) ** 2).mean(dim=1, keepdim=True))
+    assert_same(reference.training_gradients, 2 * (rows @ x.T - y) @ x / len(y))
+    notebook = torch.float32 if lesson.dtype == "float32" else torch.float64
+    assert reference.given(a) == a_t.to(notebook).tolist()
+    held = tuple(reference.given(a))
+    ours = np.array(reference.prediction_given(held))
+    theirs = (torch_of(lesson.x, notebook) @ torch_of(held, notebook)).numpy()
+    terms = np.abs(np.array(lesson.x) * np.array(held)).sum(axis=1)  # the sum's rounding scale
+    assert (np.abs(ours - theirs) <= 4 * np.finfo(lesson.dtype).eps * terms).all()
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    lesson=lessons(),
+    a=st.lists(st.tuples(anything, anything), min_size=1, max_size=6),
+    b=st.lists(st.tuples(anything, anything), min_size=1, max_size=6),
+)
+def test_every_verdict_on_positions_is_torchs(
+    lesson: Lesson, a: list[tuple[float, float]], b: list[tuple[float, float]]
+) -> None:
+    reference = Reference(lesson)
+    rows = min(len(a), len(b))
+    a_np, b_np = np.array(a[:rows]), np.array(b[:rows])
+    with ieee_arithmetic():
+        ours = reference.same_positions(a_np, b_np)
+        distance = reference.distance_to_fit(a_np[0])
+    fit = torch_of(reference.least_squares)
+    theirs = (torch_of(a_np) - torch_of(b_np)).abs().amax(dim=1) <= 1e-4 * reference.scale
+    assert ours.tolist() == theirs.tolist()
+    their_distance = float((torch_of(a_np[0]) - fit).abs().max())
+    assert distance == their_distance or (math.isnan(distance) and math.isnan(their_distance))
