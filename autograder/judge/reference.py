@@ -25,6 +25,7 @@ POSITION_SHARE = 1e-4  # positions this close (relative to the lesson's scale) a
 _DTYPES = {"float32": np.float32, "float64": np.float64}
 
 Floats = NDArray[np.float64]  # numbers in the judge's float64 maths: a position, rows of them
+Flags = NDArray[np.bool_]  # a yes or no for each row
 
 
 def ieee_arithmetic() -> np.errstate:
@@ -120,7 +121,7 @@ class Reference:
         """Whether two positions of `a` agree as closely as float32 arithmetic allows."""
         return a.shape == b.shape and bool(self.same_positions(a[None], b[None])[0])
 
-    def same_positions(self, a: Floats, b: Floats) -> Floats:
+    def same_positions(self, a: Floats, b: Floats) -> Flags:
         """Row by row, `same_position` (a row with a non-finite value is nobody's match)."""
         return np.abs(a - b).max(axis=1) <= POSITION_SHARE * self.scale
 

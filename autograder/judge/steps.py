@@ -37,7 +37,7 @@ from autograder.judge.diagnosis import (
     several_steps_mistake,
 )
 from autograder.judge.record import Mistake
-from autograder.judge.reference import FEW_STEPS, Floats, Reference, as_floats
+from autograder.judge.reference import FEW_STEPS, Flags, Floats, Reference, as_floats
 
 
 class Kind(Enum):
@@ -88,7 +88,7 @@ _judged: dict[tuple[int, str], list[Call]] = {}  # while the run lives
 
 
 def _judge(reference: Reference, run: UpdateRun) -> list[Call]:
-    """All calls at once: the kinds are decided for the whole run in a few tensor operations."""
+    """All calls at once: the kinds are decided for the whole run in a few array operations."""
     if not run.after_each_call:
         return []
     after = np.array([state.values for state in run.after_each_call], dtype=np.float64)
@@ -126,7 +126,7 @@ def _judge(reference: Reference, run: UpdateRun) -> list[Call]:
     return calls
 
 
-def _along(reference: Reference, before: Floats, after: Floats, gradient: Floats) -> Floats:
+def _along(reference: Reference, before: Floats, after: Floats, gradient: Floats) -> Flags:
     """For each call: a real move along the gradient, a multiple of it or a few correct steps.
     Landing on the least-squares fit where a few correct steps would not is a jump, even where
     it runs along the gradient (as it does once training has left only its slowest direction)."""
