@@ -177,8 +177,8 @@ def _grade(arguments: argparse.Namespace, loading: WritersLoading) -> int:
         info.lesson,
         tuple(batch.submissions),
     )
-    written = publish(store, published, pages=False)
     found = rows(store, published)
+    written = publish(store, published, found, pages=False)
     print_summary(found, run, batch.skipped, written)
     return 1 if any(row.status == Status.GRADER_ERROR for row in found) else 0
 
@@ -263,8 +263,8 @@ def feedback_command(arguments: argparse.Namespace) -> int:
         earlier.moodle,
         earlier.lesson,
     )
-    written = publish(store, published, pages=True)
     found = rows(store, published)
+    written = publish(store, published, found, pages=True)
     print_rebuilt(found, unknown, written)
     failed = unknown or any(row.status == Status.GRADER_ERROR for row in found)
     return 1 if failed else 0

@@ -9,9 +9,18 @@ it is: a run that changes nothing writes nothing.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+# A file the kit did not write is trusted to be unchanged by its version only once it has
+# been left alone this long: the clock that stamps modification times ticks coarsely, so a
+# change in place within the same tick, at the same size, would keep the version.
+SETTLING_SECONDS = 2.0
 
 
 def write_atomically(path: Path, content: str | bytes, durable: bool = True) -> None:
@@ -39,6 +48,50 @@ def file_version(path: Path) -> list[int]:
     `OSError` when there is no file."""
     found = path.stat()
     return [found.st_ino, found.st_mtime_ns, found.st_size]
+
+
+def output_version(path: Path) -> list[int] | None:
+    """`file_version` of a file the kit wrote (each write is a new file), or None when it is
+    not there: a version to compare with the one noted when it was written."""
+    try:
+        return file_version(path)
+    except OSError:
+        return None
+
+
+def input_version(path: Path | None) -> list[int] | None:
+    """The version of a file the kit reads but others write (a submission, a secret, the
+    release), as a key for "unchanged since it was noted": its own identity (a link is not
+    followed), [] when there is no file (or no path); None, which matches nothing, while it is
+    still settling (see `SETTLING_SECONDS`), so that what rests on it is checked again."""
+    if path is None:
+        return []
+    try:
+        found = path.lstat()
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    except OSError:
+        return None
+    if time.time() - found.st_mtime < SETTLING_SECONDS:
+        return None
+    return [found.st_ino, found.st_mtime_ns, found.st_size]
+
+
+def read_note(path: Path, shaped: Callable[[list[Any]], bool]) -> dict[str, list[Any]]:
+    """A note the kit wrote (a JSON object of one list per student), keeping the entries
+    that are `shaped` as it writes them: a damaged or missing note notes nothing, so that
+    whatever it would have vouched for is checked again."""
+    try:
+        noted = json.loads(path.read_bytes())
+    except (OSError, ValueError, RecursionError):
+        return {}
+    if not isinstance(noted, dict):
+        return {}
+    return {
+        student: entry
+        for student, entry in noted.items()
+        if isinstance(entry, list) and shaped(entry)
+    }
 
 
 def _holds(path: Path, data: bytes) -> bool:

@@ -27,7 +27,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
+from autograder.atomic import input_version
 from autograder.batch import worker
+from autograder.batch.graded_from import GradedFrom
 from autograder.batch.store import RecordStore
 from autograder.batch.worker import GradingSetup, Job, WorkerFacts, stamped
 from autograder.intake.notebook import release_bytes
@@ -72,37 +74,80 @@ class BatchRun:
 
 
 def jobs_for(
-    submissions: list[Submission], store: RecordStore, setup: GradingSetup, force: bool
+    submissions: list[Submission],
+    store: RecordStore,
+    setup: GradingSetup,
+    force: bool,
+    graded_from: GradedFrom,
 ) -> tuple[list[Job], int]:
     """(what to grade, how many are unchanged): new and changed submissions, or all of them
-    with `force`; each one graded again says why."""
-    grader, release = setup.grader_hash, release_hash(setup.release)
+    with `force`; each one graded again says why. A student whose notebook and record are
+    the versions `graded_from` noted is unchanged without reading either."""
+    release = release_hash(setup.release)
     jobs, unchanged = [], 0
     for submission in submissions:
-        notebook = submission.content_hash()
-        if not store.has(submission.student):
-            jobs.append(Job(submission, notebook))
-            continue
-        try:
-            earlier = store.row(submission.student)
-        except RecordError:
-            jobs.append(Job(submission, notebook, "its earlier record could not be read back"))
-            continue
-        if force:
-            reason = "graded again on request (--force)"
-        elif not earlier.notebook_hash:
-            reason = "its earlier record came from an older version of the grader"
-        elif earlier.notebook_hash != notebook:
-            reason = "the notebook changed since it was last graded"
-        elif earlier.release_hash != release:
-            reason = "the lesson's notebook (the release) changed since it was last graded"
-        elif earlier.grader_hash != grader:
-            reason = "the grader changed since the notebook was last graded"
-        else:
+        student = submission.student
+        version = notebook_version(submission)  # before the hash, so it never postdates it
+        if not force and graded_from.unchanged(student, version, store.record_file(student)):
             unchanged += 1
             continue
-        jobs.append(Job(submission, notebook, reason))
+        notebook = submission.content_hash()
+        if not store.has(student):
+            jobs.append(Job(submission, notebook, notebook_version=version))
+            continue
+        try:
+            earlier = store.row(student)
+        except RecordError:
+            reason = "its earlier record could not be read back"
+        else:
+            reason = "graded again on request (--force)" if force else None
+            reason = reason or why_graded_again(earlier, notebook, release, setup.grader_hash)
+        if reason is None:
+            unchanged += 1
+            graded_from.note(student, version, store.record_file(student))
+            continue
+        jobs.append(Job(submission, notebook, reason, version))
     return jobs, unchanged
+
+
+def notebook_version(submission: Submission) -> list[int] | None:
+    """The version of the file a submission's notebook is in (None: it is not in a file)."""
+    if isinstance(submission.notebook, Path):
+        return input_version(submission.notebook)
+    return None
+
+
+def why_graded_again(earlier: Record, notebook: str, release: str, grader: str) -> str | None:
+    """Why a student whose stored record is `earlier` is graded again, now that their
+    notebook hashes as `notebook`; None when the record is of this very notebook, release
+    and grader."""
+    if not earlier.notebook_hash:
+        return "its earlier record came from an older version of the grader"
+    if earlier.notebook_hash != notebook:
+        return "the notebook changed since it was last graded"
+    if earlier.release_hash != release:
+        return "the lesson's notebook (the release) changed since it was last graded"
+    if earlier.grader_hash != grader:
+        return "the grader changed since the notebook was last graded"
+    return None
+
+
+def note_graded(
+    jobs: list[Job], store: RecordStore, setup: GradingSetup, notes: GradedFrom
+) -> None:
+    """Note the notebook each job's student now has a record of (none for a job whose record
+    was not written: the run was stopped first)."""
+    release = release_hash(setup.release)
+    for job in jobs:
+        student = job.submission.student
+        try:
+            current = (
+                why_graded_again(store.row(student), job.notebook_hash, release, setup.grader_hash)
+                is None
+            )
+        except RecordError:
+            current = False
+        notes.note(student, job.notebook_version if current else None, store.record_file(student))
 
 
 def chunks_for(items: list[Job], workers: int) -> list[list[Job]]:
@@ -138,7 +183,8 @@ def grade_all(
     core (`leaves_a_core`), so that the caller's work there costs the grading nothing.
     Ctrl-C stops the workers and their sandboxes; every record written so far is kept."""
     started = time.monotonic()
-    jobs, unchanged = jobs_for(submissions, store, setup, force)
+    graded_from = GradedFrom.of(store.out_dir, setup.grader_hash, release_hash(setup.release))
+    jobs, unchanged = jobs_for(submissions, store, setup, force, graded_from)
     advance(unchanged)
     regraded = sum(1 for job in jobs if job.regraded)
     told = on_lesson or (lambda lesson: None)
@@ -156,6 +202,9 @@ def grade_all(
             runner.run(jobs)
         except KeyboardInterrupt:
             interrupted = True
+        finally:
+            note_graded(jobs, store, runner.setup, graded_from)
+    graded_from.save()
     seconds = time.monotonic() - started
     facts = runner.facts or WorkerFacts([], ())
     return BatchRun(

@@ -122,7 +122,8 @@ class RecordStore:
         self.folder = out_dir / "records"
         self._rows: dict[str, tuple[list[int], Record]] = {}  # what `row` has read, by student
 
-    def _path(self, student: str) -> Path:
+    def record_file(self, student: str) -> Path:
+        """Where `student`'s record is kept."""
         return self.folder / f"{file_name(student)}.json"
 
     def run(self) -> RunInfo | None:
@@ -136,10 +137,10 @@ class RecordStore:
         write_atomically(self.out_dir / RUN_FILE, json.dumps(info.to_json()))
 
     def has(self, student: str) -> bool:
-        return self._path(student).is_file()
+        return self.record_file(student).is_file()
 
     def write(self, record: Record) -> None:
-        path = self._path(record.student)
+        path = self.record_file(record.student)
         write_atomically(path, json.dumps(record.to_json()))
         self._write_row(_row_of(record), path)
 
@@ -150,7 +151,7 @@ class RecordStore:
         record file it was made from; one that is missing, damaged or made from another
         version of the record file is made again from the record. Each version is read once
         per store, however many outputs ask for it. `RecordError` as `read`."""
-        path = self._path(student)
+        path = self.record_file(student)
         try:
             stamp = file_version(path)
             remembered = self._rows.get(student)
@@ -179,7 +180,7 @@ class RecordStore:
 
     def read(self, student: str) -> Record:
         """The stored record of `student`; `RecordError` when it is missing or damaged."""
-        path = self._path(student)
+        path = self.record_file(student)
         try:
             record = Record.from_json(json.loads(path.read_bytes()))
         except (OSError, ValueError, RecursionError) as error:
@@ -215,7 +216,7 @@ class RecordStore:
             except (OSError, ValueError, RecursionError) as error:
                 yield path, RecordError(f"cannot be read back ({str(error)[:200]})")
                 continue
-            if self._path(student) != path:
+            if self.record_file(student) != path:
                 yield path, RecordError(f"holds the record of {student!r}, kept elsewhere")
                 continue
             yield path, student
@@ -229,7 +230,11 @@ class RecordStore:
         except OSError:
             return None
         student = made.get("student") if made is not None else None
-        return student if isinstance(student, str) and self._path(student) == record_file else None
+        return (
+            student
+            if isinstance(student, str) and self.record_file(student) == record_file
+            else None
+        )
 
     def _row_made_from(self, record_file: Path, stamp: list[int]) -> dict[str, Any] | None:
         """The row kept beside `record_file` (as JSON) if it was made from this very version

@@ -48,6 +48,7 @@ class Job:
     submission: Submission
     notebook_hash: str
     regraded: str = ""  # why it is graded again; "" the first time
+    notebook_version: list[int] | None = None  # of its file, taken before it was hashed
 
 
 @dataclass(frozen=True)

@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from autograder.atomic import file_version, write_atomically
+from autograder.atomic import input_version, output_version, read_note, write_atomically
 from autograder.exercise import ASSIGNMENT, category_of
 from autograder.intake.ids import course_folder
 from autograder.intake.notebook import (
@@ -189,13 +189,16 @@ def write_autograded_notebooks(
     records: Iterable[Record],
     collected: Sequence[Submission] | None = None,
     note: Path | None = None,
+    record_file: Callable[[str], Path] | None = None,
 ) -> int:
     """Write each record's autograded notebook in the course, from the submissions in its
     `submitted/` (as `collected` already, or collected here); returns how many were written
     (see `AutogradedNotebooks.write`). What each notebook was made from is noted in `note`,
-    so that the next run reads that one file rather than every notebook."""
-    noted = _read_note(note) if note is not None else {}
-    notebooks = AutogradedNotebooks(course_root, release, dict(noted))
+    so that the next run reads that one file rather than every notebook; given where each
+    record is kept (`record_file`), so are the versions of the files it was made from, so
+    that a notebook none of whose files changed is not made again to compare."""
+    noted = read_note(note, _shaped) if note is not None else {}
+    notebooks = AutogradedNotebooks(course_root, release, dict(noted), record_file)
     submissions = _submissions(course_root) if collected is None else _by_student(collected)
     written = sum(notebooks.write(record, submissions.get(record.student)) for record in records)
     if note is not None and notebooks.noted != noted:
@@ -203,30 +206,27 @@ def write_autograded_notebooks(
     return written
 
 
-def _read_note(note: Path) -> dict[str, list[Any]]:
-    """The note's entries that have its shape (a damaged note is read as noting nothing)."""
-    try:
-        noted = json.loads(note.read_bytes())
-    except (OSError, ValueError, RecursionError):
-        return {}
-    if not isinstance(noted, dict):
-        return {}
-    return {
-        student: entry
-        for student, entry in noted.items()
-        if isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], str)
-    }
+def _shaped(entry: list[Any]) -> bool:
+    """[made from, the notebook's version] or, with the versions of its files, three."""
+    return len(entry) in (2, 3) and isinstance(entry[0], str)
 
 
 class AutogradedNotebooks:
     """Writes a course's autograded notebooks from its release, one student at a time."""
 
     def __init__(
-        self, course_root: Path, release: Path, noted: dict[str, list[Any]] | None = None
+        self,
+        course_root: Path,
+        release: Path,
+        noted: dict[str, list[Any]] | None = None,
+        record_file: Callable[[str], Path] | None = None,
     ) -> None:
         self.course_root = course_root
-        # student -> [what their notebook was made from, the file's identity when that was so]
+        # student -> [what their notebook was made from, the file's identity when that was so,
+        # and the versions of the files it was made from (when known)]
         self.noted: dict[str, list[Any]] = {} if noted is None else noted
+        self.release_file = release
+        self.record_file = record_file
         data = release.read_bytes()
         self.release: Notebook = json.loads(data)
         self._release_hash = hashlib.sha256(data).hexdigest()
@@ -237,8 +237,17 @@ class AutogradedNotebooks:
         made from; one already made from the same record, submission and release is left
         as it is, so a run costs what changed. Whether it was written."""
         path = autograded_path(self.course_root, record.student)
+        sources = self._sources(record.student, submission)
+        noted = self.noted.get(record.student)
+        if (
+            sources is not None
+            and noted is not None
+            and noted[1:] == [output_version(path), sources]
+        ):
+            return False  # neither the notebook nor a file it was made from changed
         made_from = self._made_from(record, submission)
         if self._was_made_from(record.student, path) == made_from:
+            self._note(record.student, path, made_from, sources)
             return False
         from nbformat import from_dict  # seconds to import: only when one is written
         from nbformat.v4 import writes_json
@@ -248,25 +257,42 @@ class AutogradedNotebooks:
         )
         notebook["metadata"] = notebook["metadata"] | {MADE_FROM: made_from}
         write_atomically(path, writes_json(from_dict(notebook)), durable=False)
-        self._note(record.student, path, made_from)
+        self._note(record.student, path, made_from, sources)
         return True
+
+    def _sources(self, student: str, submission: Submission | None) -> list[Any] | None:
+        """The versions of the files a student's notebook is made from (record, submission,
+        release); None when one is unknown or still settling (`atomic.input_version`)."""
+        if self.record_file is None:
+            return None
+        handed_in = submission.notebook if submission is not None else None
+        if isinstance(handed_in, bytes):
+            return None
+        versions = [
+            output_version(self.record_file(student)),
+            input_version(handed_in),
+            input_version(self.release_file),
+        ]
+        return None if None in versions else versions
 
     def _was_made_from(self, student: str, path: Path) -> str | None:
         """What the notebook at `path` was made from: as noted, while the file is the one
         that was noted (same inode, size and modification time), else read from it."""
-        identity = _identity(path)
+        identity = output_version(path)
         noted = self.noted.get(student)
-        if identity is not None and noted is not None and noted[1:] == [identity]:
+        if identity is not None and noted is not None and noted[1:2] == [identity]:
             return noted[0]
         found = _made_from_in(path)
         if found is not None:
             self._note(student, path, found)
         return found
 
-    def _note(self, student: str, path: Path, made_from: str) -> None:
-        identity = _identity(path)
+    def _note(
+        self, student: str, path: Path, made_from: str, sources: list[Any] | None = None
+    ) -> None:
+        identity = output_version(path)
         if identity is not None:
-            self.noted[student] = [made_from, identity]
+            self.noted[student] = [made_from, identity] + ([sources] if sources else [])
 
     def _made_from(self, record: Record, submission: Submission | None) -> str:
         """A hash of what a record's notebook shows: the release, the graded submission as
@@ -275,14 +301,6 @@ class AutogradedNotebooks:
         shown = record.with_(observations=(), output="", timings=None).to_json()
         parts = [self._release_hash, handed_in, shown]
         return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
-
-
-def _identity(path: Path) -> list[int] | None:
-    """The version of the file at `path` (`file_version`), or None when there is none."""
-    try:
-        return file_version(path)
-    except OSError:
-        return None
 
 
 def _made_from_in(path: Path) -> str | None:

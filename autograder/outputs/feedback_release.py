@@ -12,11 +12,13 @@ released; no student can fetch that page, and the run names such students.
 
 from __future__ import annotations
 
+import json
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
-from autograder.atomic import write_atomically
+from autograder.atomic import input_version, output_version, read_note, write_atomically
 from autograder.exercise import ASSIGNMENT
 from autograder.intake.course_tree import SECRET, TIMESTAMP
 from autograder.intake.handed_in import read_small
@@ -29,16 +31,59 @@ def _folder(course_root: Path, step: str, student: str) -> Path:
     return course_root / step / course_folder(student) / ASSIGNMENT
 
 
-def write_release_files(course_root: Path, records: Iterable[Record]) -> list[Record]:
+def write_release_files(
+    course_root: Path,
+    records: Iterable[Record],
+    note: Path | None = None,
+    record_file: Callable[[str], Path] | None = None,
+) -> list[Record]:
     """Write each record's timestamp and secret beside its page; returns the records whose
-    submissions had no secret of their own."""
+    submissions had no secret of their own. Given a `note` and where each record is kept
+    (`record_file`), the versions of the files each student's were made from, and of the
+    files written, are noted there: while none changed, they are not read or written again."""
+    noted = read_note(note, _shaped) if note is not None else {}
     without_secret = []
     for record in records:
         feedback = _folder(course_root, "feedback", record.student)
-        secret = read_small(_folder(course_root, "submitted", record.student) / SECRET)
-        if not secret:  # none, or empty: nbgrader refuses an empty secret
+        submitted = _folder(course_root, "submitted", record.student) / SECRET
+        sources = _sources(record_file, record.student, submitted)
+        written = [output_version(feedback / SECRET), output_version(feedback / TIMESTAMP)]
+        entry = noted.get(record.student)
+        if sources is None or entry is None or entry[:2] != [sources, written]:
+            own = _write(record, feedback, submitted)
+            written = [output_version(feedback / SECRET), output_version(feedback / TIMESTAMP)]
+            entry = [sources, written, own]
+            if sources is not None:
+                noted[record.student] = entry
+        if not entry[2]:
             without_secret.append(record)
-            secret = read_small(feedback / SECRET) or secrets.token_hex(64).encode()
-        write_atomically(feedback / SECRET, secret, durable=False)
-        write_atomically(feedback / TIMESTAMP, nbgrader_time(record.submitted_at), durable=False)
+    if note is not None:
+        write_atomically(note, json.dumps(noted), durable=False)
     return without_secret
+
+
+def _write(record: Record, feedback: Path, submitted: Path) -> bool:
+    """Write one record's secret and timestamp; whether its submission had its own secret."""
+    secret = read_small(submitted)
+    own = bool(secret)  # none, or empty: nbgrader refuses an empty secret
+    if not secret:
+        secret = read_small(feedback / SECRET) or secrets.token_hex(64).encode()
+    write_atomically(feedback / SECRET, secret, durable=False)
+    write_atomically(feedback / TIMESTAMP, nbgrader_time(record.submitted_at), durable=False)
+    return own
+
+
+def _sources(
+    record_file: Callable[[str], Path] | None, student: str, submitted: Path
+) -> list[Any] | None:
+    """The versions of the files a student's secret and timestamp come from (their record
+    and submitted secret); None when unknown or still settling (`atomic.input_version`)."""
+    if record_file is None:
+        return None
+    versions = [output_version(record_file(student)), input_version(submitted)]
+    return None if None in versions else versions
+
+
+def _shaped(entry: list[Any]) -> bool:
+    """[the sources' versions, the written files' versions, whether it had its own secret]"""
+    return len(entry) == 3 and isinstance(entry[2], bool)

@@ -112,40 +112,48 @@ def whole_records(store: RecordStore, run: Published) -> Iterator[Record]:
         yield kept(store.read, run, student)
 
 
-Writer = Callable[[RecordStore, Published], list[tuple[str, Path]]]
+# A writer is given the store, the run, and every student's row (`rows`), read once for all
+Writer = Callable[[RecordStore, Published, list[Record]], list[tuple[str, Path]]]
 
 
-def write_results(store: RecordStore, run: Published) -> list[tuple[str, Path]]:
-    found = rows(store, run)
+def write_results(
+    store: RecordStore, run: Published, found: list[Record]
+) -> list[tuple[str, Path]]:
     results, grades = run.out_dir / "results.json", run.out_dir / "grades.csv"
     write_atomically(results, results_json(found, max_score(run.checks)))
     write_atomically(grades, grades_csv(found, [check.id for check in run.checks]))
     return [("results", results), ("grades", grades)]
 
 
-def write_gradebook(store: RecordStore, run: Published) -> list[tuple[str, Path]]:
+def write_gradebook(
+    store: RecordStore, run: Published, found: list[Record]
+) -> list[tuple[str, Path]]:
     if run.course_root is None:
         return []
     database = run.course_root / "gradebook.db"
     stamp = GradebookStamp.of(run.course_root, run.out_dir)
-    refused = record_scores(run.course_root, rows(store, run), stamp)
+    refused = record_scores(run.course_root, found, stamp)
     refusal = "not in nbgrader's gradebook, which keeps only ids that are text"
     return [("nbgrader gradebook", database)] + [
         (f"{one_line(record.student)}: {refusal}", database) for record in refused
     ]
 
 
-def write_autograded(store: RecordStore, run: Published) -> list[tuple[str, Path]]:
+def write_autograded(
+    store: RecordStore, run: Published, found: list[Record]
+) -> list[tuple[str, Path]]:
     """nbgrader's autograded notebooks, without which the formgrader shows no submission."""
     if run.course_root is None:
         return []
     release = release_notebook(run.course_root)
     note = run.out_dir / "autograded-made-from.json"
-    write_autograded_notebooks(run.course_root, release, rows(store, run), run.submissions, note)
+    write_autograded_notebooks(
+        run.course_root, release, found, run.submissions, note, store.record_file
+    )
     return [("autograded notebooks", run.course_root / "autograded")]
 
 
-def write_pages(store: RecordStore, run: Published) -> list[tuple[str, Path]]:
+def write_pages(store: RecordStore, run: Published, found: list[Record]) -> list[tuple[str, Path]]:
     from autograder.feedback.pages import FeedbackWriter  # matplotlib: only here
 
     if run.lesson is None:
@@ -156,11 +164,14 @@ def write_pages(store: RecordStore, run: Published) -> list[tuple[str, Path]]:
     return []
 
 
-def write_release_feedback(store: RecordStore, run: Published) -> list[tuple[str, Path]]:
+def write_release_feedback(
+    store: RecordStore, run: Published, found: list[Record]
+) -> list[tuple[str, Path]]:
     """What `nbgrader release_feedback` needs beside each page of a course."""
     if run.course_root is None:
         return []
-    without = write_release_files(run.course_root, rows(store, run))
+    note = run.out_dir / "release-files-made-from.json"
+    without = write_release_files(run.course_root, found, note, store.record_file)
     if not without:
         return []
     line = (
@@ -172,17 +183,17 @@ def write_release_feedback(store: RecordStore, run: Published) -> list[tuple[str
     return [(line, run.feedback_folder())]
 
 
-def write_report(store: RecordStore, run: Published) -> list[tuple[str, Path]]:
-    report = write_class_report(rows(store, run), run.out_dir, run.seconds, run.course_root)
+def write_report(store: RecordStore, run: Published, found: list[Record]) -> list[tuple[str, Path]]:
+    report = write_class_report(found, run.out_dir, run.seconds, run.course_root)
     return [("feedback pages", run.feedback_folder()), ("class report", report)] + [
         ("mistakes", run.out_dir / "mistakes.csv")
     ]
 
 
-def write_canvas(store: RecordStore, run: Published) -> list[tuple[str, Path]]:
+def write_canvas(store: RecordStore, run: Published, found: list[Record]) -> list[tuple[str, Path]]:
     if run.canvas is None:
         return []
-    grades = canvas_grades(run.canvas, rows(store, run))
+    grades = canvas_grades(run.canvas, found)
     canvas, unmatched = run.out_dir / "canvas.csv", run.out_dir / "canvas-unmatched.csv"
     write_atomically(canvas, grades.import_csv(max_score(run.checks)))
     write_atomically(unmatched, grades.unmatched_csv())
@@ -190,12 +201,11 @@ def write_canvas(store: RecordStore, run: Published) -> list[tuple[str, Path]]:
     return [("Canvas gradebook import", canvas)] + [(line, unmatched) for line in lines]
 
 
-def write_moodle(store: RecordStore, run: Published) -> list[tuple[str, Path]]:
+def write_moodle(store: RecordStore, run: Published, found: list[Record]) -> list[tuple[str, Path]]:
     if not run.moodle:
         return []
     moodle = run.out_dir / "moodle.csv"
     written_at = datetime.now(UTC)
-    found = rows(store, run)
     write_atomically(moodle, moodle_csv(found, max_score(run.checks), written_at))
     failed = [record.student for record in found if lms_score(record) is None]
     left_out = (
@@ -224,11 +234,14 @@ WRITERS: list[Writer] = [
 ]
 
 
-def publish(store: RecordStore, run: Published, pages: bool) -> list[tuple[str, Path]]:
-    """Run every writer in order (the pages only when `pages`); (label, path) of each output."""
+def publish(
+    store: RecordStore, run: Published, found: list[Record], pages: bool
+) -> list[tuple[str, Path]]:
+    """Run every writer in order (the pages only when `pages`) on the class's rows `found`
+    (`rows`); (label, path) of each output."""
     written = []
     for writer in WRITERS:
         if writer is write_pages and not pages:
             continue
-        written += writer(store, run)
+        written += writer(store, run, found)
     return written

@@ -27,6 +27,7 @@ from autograder.intake.roster import CanvasRoster
 from autograder.judge.record import CheckSpec
 from autograder.outputs.publish import (
     Published,
+    rows,
     write_canvas,
     write_moodle,
     write_report,
@@ -136,6 +137,7 @@ def rebuild(
         info.moodle,
         info.lesson,
     )
+    found = rows(store, published)
     for writer in CLASS_WRITERS:
-        writer(store, published)
+        writer(store, published, found)
     return time.monotonic() - started

@@ -22,6 +22,7 @@ from distributed import Client, LocalCluster
 
 from autograder.batch import worker
 from autograder.batch.cluster import ALLOWED_FAILURES, LOCAL_CLUSTER_CONFIG, ClusterRun
+from autograder.batch.graded_from import GradedFrom
 from autograder.batch.grading import SandboxSettings, grader_hash, jobs_for
 from autograder.batch.store import RecordStore
 from autograder.batch.worker import GradingSetup
@@ -175,7 +176,9 @@ def test_a_worker_whose_sandbox_lacks_a_required_layer_refuses_and_the_run_stops
     out = tmp_path / "out"
     store = RecordStore(out)
     setup = GradingSetup(RELEASE, int(SEED), grader_hash(RELEASE))
-    jobs, _ = jobs_for(collect([str(submissions)], tmp_path).submissions, store, setup, False)
+    notes = GradedFrom(out / "graded-from.json", [])
+    handed_in = collect([str(submissions)], tmp_path).submissions
+    jobs, _ = jobs_for(handed_in, store, setup, False, notes)
     sandbox = SandboxSettings(Limits.for_wall_clock(10), (out,))
     run = ClusterRun(
         setup, sandbox, store, lambda _: None, lambda _: None, "local:1", ("a-layer-none-has",)

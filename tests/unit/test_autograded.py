@@ -4,17 +4,22 @@ graded cell with its results, and nothing of the submission that could mislead o
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 from typing import Any
 
 import nbformat
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from autograder.batch.store import RecordStore
 from autograder.exercise import CATEGORIES, graded_cell
 from autograder.judge.record import CheckResult, Record, Status
 from autograder.outputs import autograded as autograded_module
 from autograder.outputs.autograded import (
+    AutogradedNotebooks,
     autograded_notebook,
     autograded_path,
     write_autograded_notebooks,
@@ -287,3 +292,87 @@ def test_a_noted_notebook_is_not_read_again_and_a_damaged_note_notes_nothing(
 
 def read_needlessly(path: Path) -> None:
     raise AssertionError(f"{path} was read though the note says what it was made from")
+
+
+PAST = [1_000_000_000.0]  # modification times long past: the files have settled
+
+
+def settle(path: Path) -> None:
+    PAST[0] += 1
+    os.utime(path, (PAST[0], PAST[0]))
+
+
+made_from_change = st.one_of(
+    st.tuples(st.just("regraded"), st.sampled_from(("12 of 12 points", "4 of 12 points"))),
+    st.tuples(st.just("resubmitted"), st.sampled_from((SUM_LOSS, SUM_LOSS + "# again\n"))),
+    st.tuples(st.just("release"), st.sampled_from(("", "\n"))),
+    st.tuples(st.just("notebook"), st.sampled_from(("delete", "edit"))),
+)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(changes=st.lists(made_from_change, max_size=8))
+def test_after_a_run_that_trusts_the_files_versions_a_full_run_finds_nothing_to_write(
+    tmp_path_factory, changes
+):
+    """Whatever changed (the record, the submission, the release, the notebook itself), a run
+    that skips the students none of whose files changed leaves every notebook as a run that
+    compares what each shows would."""
+    course = tmp_path_factory.mktemp("course")
+    release = course / "release" / "gradient_descent" / "gradient_descent.ipynb"
+    release.parent.mkdir(parents=True)
+    shutil.copyfile(RELEASE, release)
+    settle(release)
+    submission = course / "submitted" / "ana" / "gradient_descent" / "gradient_descent.ipynb"
+    write_submission(submission, filled_release(SUM_LOSS, UPDATE))
+    settle(submission)
+    store, note = RecordStore(course / "out"), course / "out" / "made-from.json"
+    store.write(wrong_loss_record("ana"))
+    write_autograded_notebooks(course, release, [store.row("ana")], None, note, store.record_file)
+    original = release.read_text()
+    for kind, value in changes:
+        if kind == "regraded":
+            store.write(wrong_loss_record("ana").with_(message=value))
+        elif kind == "resubmitted":
+            write_submission(submission, filled_release(value, UPDATE))
+            settle(submission)
+        elif kind == "release":
+            release.write_text(original + value)
+            settle(release)
+        elif value == "delete":
+            autograded_path(course, "ana").unlink(missing_ok=True)
+        elif autograded_path(course, "ana").exists():
+            autograded_path(course, "ana").write_text("{}")
+        rows = [store.row("ana")]
+        write_autograded_notebooks(course, release, rows, None, note, store.record_file)
+        assert write_autograded_notebooks(course, release, rows) == 0
+
+
+def test_a_notebook_none_of_whose_files_changed_is_not_made_again(
+    course: Path, monkeypatch: pytest.MonkeyPatch
+):
+    release = course / "release" / "gradient_descent" / "gradient_descent.ipynb"
+    submission = course / "submitted" / "ana" / "gradient_descent" / "gradient_descent.ipynb"
+    write_submission(submission, filled_release(SUM_LOSS, UPDATE))
+    for path in (release, submission):
+        settle(path)
+    store, note = RecordStore(course / "out"), course / "out" / "made-from.json"
+    store.write(wrong_loss_record("ana"))
+
+    def write() -> int:
+        return write_autograded_notebooks(
+            course, release, [store.row("ana")], None, note, store.record_file
+        )
+
+    assert write() == 1
+    with monkeypatch.context() as patch:
+        patch.setattr(AutogradedNotebooks, "_made_from", made_needlessly)
+        assert write() == 0
+    store.write(wrong_loss_record("ana").with_(message="4 of 12 points"))
+    assert write() == 1
+
+
+def made_needlessly(*args: object) -> None:
+    raise AssertionError("made again to compare though none of its files changed")

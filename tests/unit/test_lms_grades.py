@@ -19,6 +19,7 @@ from autograder.intake.roster import CanvasRoster, RosterRow, read_canvas_roster
 from autograder.judge.record import CheckResult, CheckSpec, Mistake, Record, Status
 from autograder.outputs.moodle import moodle_csv
 from autograder.outputs.publish import Published, write_canvas, write_moodle
+from autograder.outputs.publish import rows as class_rows
 from autograder.usage import UsageError
 from tests.support.lesson import lesson_in_process
 
@@ -80,7 +81,7 @@ def test_canvas_import_has_the_roster_points_possible_and_scores_of_matched_stud
         record("77777"),  # on no roster row
     ]
     store, run = published(tmp_path, records, roster)
-    written = write_canvas(store, run)
+    written = write_canvas(store, run, class_rows(store, run))
     canvas = tmp_path / "out" / "canvas.csv"
     assert parsed(canvas) == [
         [*IDENTITY, "gradient_descent"],
@@ -123,7 +124,7 @@ def test_an_assignment_canvas_already_has_keeps_its_column_and_two_ids_for_one_r
     store, run = published(
         tmp_path, [record("12345"), record("asmith", lost=2.0)], read_canvas_roster(path)
     )
-    write_canvas(store, run)
+    write_canvas(store, run, class_rows(store, run))
     rows = parsed(tmp_path / "out" / "canvas.csv")
     assert rows[0][-1] == "gradient_descent (4242)"
     assert rows[2] == ["Smith, Ana", "12345", "S001", "asmith", "Section A", "12.0"]
@@ -136,7 +137,7 @@ def test_a_roster_missing_the_sis_columns_still_matches_by_id(tmp_path):
     path = tmp_path / "roster.csv"
     path.write_text("ID,Student\n12345,Ana\n", encoding="utf-8")
     store, run = published(tmp_path, [record("12345")], read_canvas_roster(path))
-    write_canvas(store, run)
+    write_canvas(store, run, class_rows(store, run))
     assert parsed(tmp_path / "out" / "canvas.csv")[2] == ["Ana", "12345", "", "", "", "12.0"]
     assert run.canvas.find("") is None  # a blank SIS cell is no one's id
 
@@ -185,7 +186,7 @@ def test_moodle_worksheet_has_identifier_grade_and_feedback(tmp_path):
     ]
     store, run = published(tmp_path, records, moodle=True)
     worksheet = tmp_path / "out" / "moodle.csv"
-    assert write_moodle(store, run) == [
+    assert write_moodle(store, run, class_rows(store, run)) == [
         ("Moodle grading worksheet", worksheet),
         (
             "1 students the grader failed on are left out (1023), so Moodle keeps their grades",
@@ -280,7 +281,7 @@ def test_any_students_and_roster_give_canvas_files_that_parse_back_whole(
     tmp_path = tmp_path_factory.mktemp("canvas")
     roster = CanvasRoster(tmp_path / "roster.csv", tuple(students), "gradient_descent")
     store, run = published(tmp_path, batch, roster)
-    write_canvas(store, run)
+    write_canvas(store, run, class_rows(store, run))
     canvas = parsed(tmp_path / "out" / "canvas.csv")
     assert len(canvas) == 2 + len(students)
     assert all(len(row) == 6 for row in canvas)
