@@ -3,7 +3,8 @@ Differential: on generated lessons and positions (any data the lesson could hold
 dtype, positions far away, overflowing or not finite), every number the reference gives
 equals what the same formula gives in torch, the student's library (`x @ a` in the notebook's
 dtype up to the rounding of its two products, which numpy and torch may fuse differently),
-and every verdict on two positions is the same."""
+and every verdict on two positions, or on a student's numbers against the reference's, is the
+same."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from autograder.judge.expect import close, first_far
 from autograder.judge.reference import Reference, ieee_arithmetic
 from autograder.lesson import Lesson, LessonCells
 
@@ -94,3 +96,75 @@ def test_every_verdict_on_positions_is_torchs(
     assert ours.tolist() == theirs.tolist()
     their_distance = float((torch_of(a_np[0]) - fit).abs().max())
     assert distance == their_distance or (math.isnan(distance) and math.isnan(their_distance))
+
+
+def torch_close(observed: list[float] | None, expected: np.ndarray, tolerance: float) -> bool:
+    """`expect.close` as torch says it."""
+    if observed is None or len(observed) != expected.size:
+        return False
+    values = torch.tensor(observed, dtype=torch.float64)
+    return bool(
+        torch.allclose(values, torch_of(expected).reshape(-1), rtol=tolerance, atol=tolerance / 10)
+    )
+
+
+def torch_first_far(
+    observed: list[list[float] | None], expected: np.ndarray, tolerance: float
+) -> int | None:
+    """`expect.first_far` as torch says it."""
+    width = expected.shape[1]
+    missing = [index for index, row in enumerate(observed) if row is None or len(row) != width]
+    rows = [row if row is not None and len(row) == width else [0.0] * width for row in observed]
+    values = torch.tensor(rows, dtype=torch.float64).reshape(len(rows), width)
+    near = torch.isclose(values, torch_of(expected), rtol=tolerance, atol=tolerance / 10)
+    far = [int(index) for index in (~near.all(dim=1)).nonzero().flatten()]
+    return min([*missing, *far], default=None)
+
+
+def near_or_anything(expected: float) -> st.SearchStrategy[float]:
+    """What a student's call may return against `expected`: the same value, a value off by
+    about the tolerance either way, or anything at all (non-finite, huge, tiny)."""
+    scale = abs(expected) if math.isfinite(expected) else 1.0
+    offsets = st.sampled_from([0.0, 5e-5, -5e-5, 1e-4, -1e-4, 2e-4, 1e-5, 1e-6])
+    return st.one_of(
+        st.just(expected),
+        offsets.map(lambda off: expected + off * scale + off / 10),
+        anything,
+    )
+
+
+@st.composite
+def calls(draw: st.DrawFn) -> tuple[np.ndarray, list[list[float] | None]]:
+    """Expected rows (one per call) and what the calls returned: near, far, missing, short."""
+    width = draw(st.integers(min_value=1, max_value=3))
+    count = draw(st.integers(min_value=1, max_value=6))
+    small = st.sampled_from([0.0, -0.0, 1e-6, -3e-5, 1.0, -1.0])  # where atol decides
+    values = st.one_of(small, finite, anything, st.floats(min_value=-1e30, max_value=1e30))
+    expected = np.array(
+        [[draw(values) for _ in range(width)] for _ in range(count)], dtype=np.float64
+    )
+    observed: list[list[float] | None] = []
+    for row in expected:
+        kind = draw(st.sampled_from(["near", "near", "missing", "short", "long"]))
+        if kind == "missing":
+            observed.append(None)
+        elif kind == "near":
+            observed.append([draw(near_or_anything(float(value))) for value in row])
+        else:
+            size = width - 1 if kind == "short" else width + 1
+            observed.append([draw(anything) for _ in range(size)])
+    return expected, observed
+
+
+@settings(max_examples=300, deadline=None)
+@given(case=calls(), tolerance=st.sampled_from([1e-4, 1e-3, 1e-6]))
+def test_close_and_first_far_say_what_torch_says(case, tolerance):
+    """Every verdict on a student's numbers (close, and the first call that is far) is the
+    one torch's allclose and isclose give, non-finite, huge and missing values included."""
+    expected, observed = case
+    with ieee_arithmetic():
+        for row, wanted in zip(observed, expected, strict=True):
+            assert close(row, wanted, tolerance) == torch_close(row, wanted, tolerance)
+        assert first_far(observed, expected, tolerance) == torch_first_far(
+            observed, expected, tolerance
+        )
