@@ -14,6 +14,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, fields, replace
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from autograder.text import printable
@@ -172,7 +173,7 @@ class Record:
         object.__setattr__(self, "checks", tuple(self.checks))
         object.__setattr__(self, "observations", tuple(self.observations))
 
-    @property
+    @cached_property  # asked of every row by every class file; a record never changes
     def score(self) -> float:
         return round(sum(check.points for check in self.checks), 6)
 
