@@ -1,10 +1,11 @@
 """Command line: `check` one notebook, `grade` a class, rebuild its `feedback`, `serve` a
 course as its students submit, `selftest`, or build a `gradescope` autograder.
 
-Each command imports what it alone uses. The judge (numpy, pytest, the checks) and the class
-outputs (matplotlib) are imported only by the commands that use them in this process: `grade`
-leaves the judge to its worker processes, so that they start at once, and `check` starts its
-fork server before loading anything a class run needs, then loads the judge while it starts.
+Each command imports what it alone uses. The judge (numpy, pytest, the checks), nbgrader's API
+and the feedback pages' matplotlib are imported only by the commands that use them in this
+process: `grade` leaves the judge and the pages to its worker processes, so that they start at
+once, and `check` starts its fork server before loading anything a class run needs, then loads
+the judge while it starts.
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ h2 { font-size: 1.15rem; margin: 0.2rem 0 0.6rem; }
 h3 { font-size: 1rem; margin: 0.8rem 0 0.3rem; }
 figure { margin: 0.8rem 0; }
 img { display: block; width: 100%; max-width: 36rem; height: auto; margin: 0.4rem 0; }
+svg.chart { display: block; width: 100%; max-width: 40rem; height: auto; margin: 0.4rem 0; }
 pre { white-space: pre-wrap; overflow-wrap: anywhere; background: #f1f3f5; padding: 0.6rem;
   border-radius: 4px; font-size: 0.85rem; max-height: 20rem; overflow-y: auto; }
 code { overflow-wrap: anywhere; }
@@ -63,6 +64,3 @@ def embedded_png(data: bytes, description: str) -> str:
     encoded = base64.b64encode(data).decode("ascii")
     return f'<img src="data:image/png;base64,{encoded}" alt="{text(description)}">'
 
-
-def linked_png(path: str, description: str) -> str:
-    return f'<img src="{text(path)}" alt="{text(description)}">'

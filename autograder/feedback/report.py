@@ -2,32 +2,18 @@
 
 from __future__ import annotations
 
-import hashlib
-import io
-import json
 import os
 import statistics
-import warnings
 from collections import Counter
-from collections.abc import Callable
-from importlib.metadata import version
 from pathlib import Path
-from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from autograder.atomic import write_atomically
-from autograder.feedback import class_charts
 from autograder.feedback.class_charts import pass_rates, score_histogram
-from autograder.feedback.markup import linked_png, page, text
+from autograder.feedback.markup import page, text
 from autograder.feedback.paths import feedback_path
-from autograder.intake.handed_in import read_small
 from autograder.judge.record import Mistake, Record, Status
 from autograder.text import csv_text
-
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
-
-FIGURES = "report"
 
 
 def mistakes_csv(records: list[Record], found: list[list[Mistake]]) -> str:
@@ -110,44 +96,17 @@ def _not_graded(records: list[Record]) -> str:
     return f"<section><h2>Timed out, crashed or not gradable</h2>{body}</section>"
 
 
-def _png(figure: Figure) -> bytes:
-    buffer = io.BytesIO()
-    with warnings.catch_warnings():  # a label the font cannot draw shows as boxes: no news
-        warnings.filterwarnings(
-            "ignore", message="Glyph .* missing from font", category=UserWarning
-        )
-        figure.savefig(buffer, format="png", dpi=100)
-    return buffer.getvalue()
-
-
-def _chart(path: Path, data: object, draw: Callable[[], Figure]) -> None:
-    """Draw the chart at `path`, unless it was drawn from the same `data` by the same chart
-    code and matplotlib (their digest is kept beside it): importing matplotlib and drawing
-    cost a rerun that changed nothing a second or more."""
-    made_by = Path(class_charts.__file__).read_bytes() + version("matplotlib").encode()
-    digest = hashlib.sha256(made_by + json.dumps(data).encode()).hexdigest()
-    drawn_from = path.with_name(f".{path.name}.drawn-from")
-    if path.is_file() and read_small(drawn_from) == digest.encode():
-        return
-    write_atomically(path, _png(draw()), durable=False)
-    write_atomically(drawn_from, digest, durable=False)
-
-
-def _charts(records: list[Record], folder: Path) -> str:
+def _charts(records: list[Record]) -> str:
     most = records[0].max_score if records else 0.0
-    scores = [record.score for record in records]
-    _chart(folder / "score_histogram.png", [scores, most], lambda: score_histogram(scores, most))
     rates = check_pass_rates(records) if records else {}
-    _chart(folder / "pass_rates.png", rates, lambda: pass_rates(rates))
     rows = "".join(
         f"<tr><td><code>{text(check)}</code></td><td class='number'>{rate:.0%}</td></tr>"
         for check, rate in rates.items()
     )
     return (
         "<section><h2>Scores</h2>"
-        f"{linked_png(f'{FIGURES}/score_histogram.png', 'histogram of scores')}</section>"
-        "<section><h2>Pass rate per check</h2>"
-        f"{linked_png(f'{FIGURES}/pass_rates.png', 'share of submissions passing each check')}"
+        f"{score_histogram([record.score for record in records], most)}</section>"
+        f"<section><h2>Pass rate per check</h2>{pass_rates(rates)}"
         f"<table><tr><th>check</th><th>passed</th></tr>{rows}</table></section>"
     )
 
@@ -204,7 +163,7 @@ def write_class_report(
     seconds: float | None,
     course_root: Path | None = None,
 ) -> Path:
-    """Write report.html (charts in report/) and mistakes.csv into `out_dir`; returns the page.
+    """Write report.html (its charts inside it) and mistakes.csv into `out_dir`; returns the page.
     Only the checks' results are used, so each record may come without its observations."""
     found = [[mistake for _, mistake in record.mistakes] for record in records]
     write_atomically(out_dir / "mistakes.csv", mistakes_csv(records, found), durable=False)
@@ -212,7 +171,7 @@ def write_class_report(
         [
             "<h1>Gradient descent from scratch — class report</h1>",
             _overview(records, seconds),
-            _charts(records, out_dir / FIGURES),
+            _charts(records),
             _common_mistakes(records, found),
             _not_graded(records),
             _students(records, found, out_dir, course_root),

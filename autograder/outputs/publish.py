@@ -56,20 +56,21 @@ class Published:
 
 class WritersLoading:
     """What the writers import, loaded in a thread of its own while the workers grade rather
-    than after them, when they leave a core idle (`grading.grade_all` decides): matplotlib
-    for the report's charts and, for a course, nbgrader's API (a second or more and 40-80 MB
-    each). Otherwise the writers import them when they run. Leaving the `with` block waits
-    for the thread."""
+    than after them, when they leave a core idle (`grading.grade_all` decides): for a course,
+    nbgrader's API (a second and 40-80 MB). Otherwise the writers import it when they run.
+    Leaving the `with` block waits for the thread."""
 
     def __init__(self) -> None:
         self._thread: threading.Thread | None = None
 
     def start(self, course_root: Path | None) -> None:
-        modules = ["matplotlib.figure", "matplotlib.ticker"]
-        if course_root is not None:
-            modules.append("nbgrader.api")
+        if course_root is None:
+            return
         self._thread = threading.Thread(
-            target=_load, args=(modules,), name="load-writers", daemon=True
+            target=importlib.import_module,
+            args=("nbgrader.api",),
+            name="load-writers",
+            daemon=True,
         )
         self._thread.start()
 
@@ -79,11 +80,6 @@ class WritersLoading:
     def __exit__(self, *exc_info: object) -> None:
         if self._thread is not None:
             self._thread.join()
-
-
-def _load(modules: list[str]) -> None:
-    for module in modules:
-        importlib.import_module(module)
 
 
 def kept(read: Callable[[str], Record], run: Published, student: str) -> Record:
