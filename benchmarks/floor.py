@@ -15,7 +15,9 @@ cost for the same stage, and prints the ratio:
              the number of hidden checks                  judge's maths, the record)
 
 The kit's stages are the medians of the records of a class of correct answers graded by one
-judge worker (`grade --workers 1`), which also gives the CPU one submission costs.
+judge worker (`grade --workers 1`), which also gives the CPU one submission costs. A `grade`
+run's start-up is the CPU, summed over every process it starts, of grading two notebooks
+(with one worker, and with two), less those two submissions' own CPU.
 
 Usage: python benchmarks/floor.py [--students 40]
 """
@@ -184,8 +186,11 @@ def one_plain_pytest_test(checks: int) -> float:
         return min(timings)
 
 
-def kit_stages(students: int, folder: Path) -> tuple[dict[str, float], float, float]:
-    """(median seconds per stage, CPU per submission, wall of `check`) from real runs."""
+def kit_stages(
+    students: int, folder: Path
+) -> tuple[dict[str, float], float, float, dict[int, float]]:
+    """(median seconds per stage, CPU per submission, wall of `check`, CPU of a `grade` run's
+    start-up with 1 and 2 workers) from real runs."""
     import nbformat
 
     klass = folder / "class"
@@ -198,19 +203,26 @@ def kit_stages(students: int, folder: Path) -> tuple[dict[str, float], float, fl
     few.mkdir()
     for number in range(2):
         nbformat.write(notebook_for(CORRECT[0]), few / f"s{number}.ipynb")
-    _, start_cpu = timed_command(
-        [*grade[:4], str(few), "--workers", "1", "--out", str(folder / "o1")], ROOT
-    )
-    _, class_cpu = timed_command([*grade, "--out", str(folder / "o2")], ROOT)
-    per_submission = (class_cpu - start_cpu) / (students - 2)
-    records = [json.loads(path.read_text()) for path in (folder / "o2" / "records").glob("*.json")]
+    few_cpu = {
+        workers: timed_command(
+            [*grade[:4], str(few), "--workers", str(workers), "--out", str(folder / f"o{workers}")],
+            ROOT,
+        )[1]
+        for workers in (1, 2)
+    }
+    _, class_cpu = timed_command([*grade, "--out", str(folder / "class-out")], ROOT)
+    per_submission = (class_cpu - few_cpu[1]) / (students - 2)
+    start_up = {workers: cpu - 2 * per_submission for workers, cpu in few_cpu.items()}
+    records = [
+        json.loads(path.read_text()) for path in (folder / "class-out" / "records").glob("*.json")
+    ]
     stages = {
         stage: statistics.median(record["timings"][stage] for record in records)
         for stage in ("launch", "cells", "questions", "checks", "page")
     }
     check = [sys.executable, "-m", "autograder", "check", str(klass / "s000.ipynb")]
     check_wall = min(timed_command(check, ROOT)[0] for _ in range(3))
-    return stages, per_submission, check_wall
+    return stages, per_submission, check_wall, start_up
 
 
 def row(stage: str, floor_label: str, floor: float, kit_label: str, kit: float) -> str:
@@ -224,15 +236,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=40)
     students = parser.parse_args().students
-    torch_wall = min(
-        timed_command([sys.executable, "-c", "import torch"], ROOT)[0] for _ in range(3)
-    )
+    torch_runs = [timed_command([sys.executable, "-c", "import torch"], ROOT) for _ in range(3)]
+    torch_wall, torch_cpu = min(wall for wall, _ in torch_runs), min(cpu for _, cpu in torch_runs)
     fork = fork_of_a_warm_process()
     confined = empty_confined_child()
     training, questions = lesson_floors()
     checks_floor = one_plain_pytest_test(11)
     with tempfile.TemporaryDirectory(prefix="floor-") as scratch:
-        stages, per_submission, check_wall = kit_stages(students, Path(scratch))
+        stages, per_submission, check_wall, start_up = kit_stages(students, Path(scratch))
     print(f"machine: {os.cpu_count()} cores; {students} correct answers graded by one worker")
     print(f"{'stage':<10} {'floor':<53} {'kit':<47} ratio")
     lines = [
@@ -250,6 +261,11 @@ def main() -> None:
     print(
         f"page stage {stages['page'] * 1000:.1f} ms; CPU per submission "
         f"{per_submission * 1000:.0f} ms"
+    )
+    print(
+        f"grade start-up, CPU summed over its processes (two notebooks' run, less their own "
+        f"CPU): {start_up[1]:.2f} s with one worker, {start_up[2]:.2f} s with two; "
+        f"import torch {torch_cpu:.2f} s of CPU"
     )
 
 
