@@ -34,11 +34,12 @@ from autograder.batch.store import RecordStore
 from autograder.batch.worker import GradingSetup, Job, WorkerFacts, stamped
 from autograder.intake.notebook import release_bytes
 from autograder.intake.submissions import Submission
+from autograder.judge.confinement import student_sandbox
 from autograder.judge.fault import GraderFault
 from autograder.judge.record import CheckSpec, Record, RecordError, max_score
 from autograder.judge.status import grader_error, unscored
 from autograder.lesson import Lesson
-from autograder.sandbox import Limits
+from autograder.sandbox import Limits, SandboxShare
 
 _MAX_CHUNK = 25
 
@@ -293,9 +294,11 @@ class _Pools:
         release = self.setup.release
         broken: list[list[Job]] = []
         size = _pool_size(chunks, workers)
-        launches = -(-sum(len(chunk) for chunk in chunks) // size)  # each worker's share
-        settings = (self.sandbox.limits, self.sandbox.hidden, launches)
-        with ProcessPoolExecutor(size, context, worker.start, settings) as pool:
+        launches = sum(len(chunk) for chunk in chunks)
+        with (
+            shared_sandbox(self.sandbox, launches) as share,
+            ProcessPoolExecutor(size, context, worker.start_joined, (share,)) as pool,
+        ):
             try:
                 with sigint_held():  # every submit may spawn a worker
                     first = pool.submit(worker.facts)
@@ -333,6 +336,16 @@ class _Pools:
                 for finished in records:
                     self.store.write(finished)
                 self.advance(len(records))
+
+
+@contextlib.contextmanager
+def shared_sandbox(settings: SandboxSettings, launches: int) -> Iterator[SandboxShare]:
+    """A fork server for a pool's workers to share (`worker.start_joined`), so that a run
+    warms torch up once, not once per worker; it is closed once the pool has ended."""
+    with student_sandbox(settings.limits, settings.hidden, launches) as sandbox:
+        share = sandbox.share()
+        with contextlib.closing(share.control):
+            yield share
 
 
 def _pool_size(chunks: list[list[Job]], workers: int) -> int:

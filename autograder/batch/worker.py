@@ -1,8 +1,10 @@
 """A judge worker: a fresh (spawned) process that grades chunks of a class for `grading`,
 or a Dask worker doing the same for `cluster`.
 
-Each worker starts its own fork server once, then runs the hidden checks with one pytest
-session per chunk and writes each student's feedback page as soon as the record is made.
+A `grade` run's workers share one fork server, which the run starts (`start_joined`), so that
+torch is warmed up once per run; a service's and a Dask cluster's workers start one each
+(`start`, `start_sandbox`). A worker runs the hidden checks with one pytest session per chunk
+and writes each student's feedback page as soon as the record is made.
 
 The grader's main process names these tasks (pickling them needs this module), so this module
 loads none of the judge when it is imported: the judge (numpy, pytest, the checks) is imported
@@ -26,7 +28,7 @@ from autograder.judge.fault import GraderFault
 from autograder.judge.record import CheckSpec, Record
 from autograder.lesson import Lesson
 from autograder.loaded import release_freed
-from autograder.sandbox import Limits, Sandbox, SandboxError
+from autograder.sandbox import Limits, Sandbox, SandboxError, SandboxShare
 
 
 @dataclass(frozen=True)
@@ -64,9 +66,15 @@ _startup_error: str | None = None
 
 
 def start(limits: Limits, hidden: tuple[Path, ...], launches: int) -> None:
-    """Start a pool worker (see `start_sandbox`)."""
+    """Start a pool worker with a fork server of its own (see `start_sandbox`)."""
     ignore_ctrl_c()
     start_sandbox(limits, hidden, launches)
+
+
+def start_joined(share: SandboxShare) -> None:
+    """Start a pool worker on the fork server its run shares (see `start_sandbox`)."""
+    ignore_ctrl_c()
+    _start_with(Sandbox.joined(share))
 
 
 def ignore_ctrl_c() -> None:
@@ -78,16 +86,19 @@ def ignore_ctrl_c() -> None:
 def start_sandbox(
     limits: Limits, hidden: tuple[Path, ...], launches: int, required: Sequence[str] = ()
 ) -> None:
-    """Start this worker's fork server for about `launches` students (`student_sandbox`),
-    and load the judge while it warms up, and matplotlib, which each record's feedback page is
-    drawn with (the server takes longer than the judge).
+    """Start this worker's fork server for about `launches` students (`student_sandbox`)."""
+    _start_with(student_sandbox(limits, hidden, launches), required)
+
+
+def _start_with(sandbox: Sandbox, required: Sequence[str] = ()) -> None:
+    """Grade with `sandbox`, and load the judge while its server warms up, and matplotlib,
+    which each record's feedback page is drawn with (the server takes longer than the judge).
     A sandbox that cannot start, or that lacks a layer in `required`, and a judge with no
     checks to run, are reported by every task instead of killing the worker, so that nothing
     is graded with weaker isolation than required."""
     global _sandbox, _startup_error
     stop()
     _startup_error = None
-    sandbox = student_sandbox(limits, hidden, launches)
     util.Finalize(None, sandbox.close, exitpriority=10)
     import matplotlib.backends.backend_agg  # noqa: F401
     import matplotlib.figure  # noqa: F401

@@ -2,7 +2,8 @@
 
 Nothing here runs student code. The judge talks to each student process over its own
 message channel, and to the fork server over a control socket and one report socket per
-student.
+student. Judge processes of one run can share a fork server (`Sandbox.share`,
+`Sandbox.joined`), so that the run warms torch up once rather than once per process.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ _STARTUP_SECONDS = 300.0  # the first torch import on a cold disk can be slow
 _LAUNCH_SECONDS = 30.0
 _REPORT_SECONDS = 30.0  # a killed process is reaped within milliseconds; this is a backstop
 _LAUNCH = b"launch"
+_JOIN = b"join"
 _FINISH = b"finish"
 
 
@@ -41,8 +43,20 @@ class SandboxError(Exception):
     """The sandbox itself failed (not the student): the fork server is gone or stuck."""
 
 
+@dataclass(frozen=True)
+class SandboxShare:
+    """What another judge process needs to use a running fork server: a copy of its owner's
+    control socket, to ask the server for a connection of its own (passed to a spawned
+    process, it arrives as a copy again), and the server's settings, to start a server of
+    its own should the shared one die. The holder closes `control` when done with it."""
+
+    control: socket.socket
+    limits: Limits
+    config: dict[str, Any]
+
+
 class Sandbox:
-    """One fork server; start once per judge process."""
+    """One fork server's judge: the one that started it, or one that joined it."""
 
     def __init__(
         self, limits: Limits, hidden_paths: Sequence[Path], entry: str, huge_pages: bool = False
@@ -63,10 +77,33 @@ class Sandbox:
         }
         self._start()
 
+    @classmethod
+    def joined(cls, share: SandboxShare) -> Sandbox:
+        """A judge of the fork server another process started (see `share`), which closes
+        `share.control`. The server greets it as it greeted its owner (`started`); if it is
+        gone, `started` says so."""
+        sandbox = cls.__new__(cls)
+        sandbox.limits, sandbox._config = share.limits, share.config
+        sandbox._server = None
+        judge_end, server_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        # A server that is gone gets no join: `started` says so.
+        with server_end, share.control, contextlib.suppress(OSError):
+            socket.send_fds(share.control, [_JOIN], [server_end.fileno()])
+        sandbox._control, sandbox._layers = judge_end, None
+        return sandbox
+
+    def share(self) -> SandboxShare:
+        """What another process needs to join this fork server (`joined`). The server runs
+        until every judge, this one and all that joined, has hung up, and every copy of the
+        share's control socket is closed."""
+        if self._control is None:
+            raise SandboxError("the sandbox is closed")
+        return SandboxShare(self._control.dup(), self.limits, self._config)
+
     def _start(self) -> None:
         judge_end, server_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         with server_end:
-            self._server = subprocess.Popen(
+            self._server: subprocess.Popen[bytes] | None = subprocess.Popen(
                 [
                     sys.executable,
                     "-m",
@@ -141,11 +178,14 @@ class Sandbox:
         return ConfinedProcess(reply["pid"], judge_end, report, self.limits, started)
 
     def close(self) -> None:
-        """Hang up on the fork server; it kills whatever still runs and exits."""
+        """Hang up on the fork server, which kills whatever still runs and exits once every
+        judge has hung up; the judge that started it waits for that."""
         if self._control is None:
             return
         self._control.close()
         self._control = None
+        if self._server is None:
+            return
         try:
             self._server.wait(timeout=_REPORT_SECONDS)
         except subprocess.TimeoutExpired:

@@ -6,6 +6,11 @@ its thread pools can hang the child). Every process it forks inherits its memory
 nothing secret: payloads go from the judge straight to each student, and student output
 moves from pipe to memfd inside the kernel. It also supervises every student it forked
 (output, wall clock, exit) in one event loop, so a launch costs a single fork.
+
+Several judge processes may share one server, each on a control connection of its own: a
+judge that has one passes a new connection's end with `join`, and the server greets it as it
+greeted the first, with the layers every student gets (or why it cannot grade). It serves
+until every judge has hung up.
 """
 
 from __future__ import annotations
@@ -36,6 +41,8 @@ from autograder.sandbox.supervision import Supervised, output_pipe
 
 _PROBE_SECONDS = 60.0
 _CPU_POLL_SECONDS = 0.1
+_LAUNCH = b"launch"  # with a student's channel end and a report socket
+_JOIN = b"join"  # with the server's end of another judge's control connection
 WARM_PACKAGES = ("torch", "matplotlib", "numpy", "PIL", "IPython")
 
 T = TypeVar("T")
@@ -52,15 +59,10 @@ def main(argv: list[str]) -> None:
         threading.Thread(target=collapse_anonymous_memory, name="huge-pages", daemon=True).start()
     server = ForkServer(Limits(**config["limits"]), tuple(config["hidden_paths"]), entry)
     try:
-        layers = server.probe()
+        greeting: dict[str, object] = {"layers": server.probe()}
     except ProbeFailed as failure:
-        send_message(control, {"error": str(failure)})
-        return
-    try:
-        send_message(control, {"layers": layers})
-    except OSError:  # the judge hung up while this server started (Ctrl-C): nothing to serve
-        return
-    server.serve(control)
+        greeting = {"error": str(failure)}
+    server.serve(control, greeting)
 
 
 def _warm_up(entry: str) -> process.Entry:
@@ -102,7 +104,8 @@ class ForkServer:
         self._sink = os.open(os.devnull, os.O_WRONLY)
         self._selector = selectors.DefaultSelector()
         self._watched: set[Supervised] = set()
-        self._running = True
+        self._judges = 0  # control connections still open
+        self._greeting: dict[str, object] = {}
 
     def probe(self) -> list[str]:
         """Confine one throwaway student; what it managed becomes required of all others.
@@ -130,11 +133,14 @@ class ForkServer:
         self._required = tuple(report["layers"])
         return report["layers"]
 
-    def serve(self, control: socket.socket) -> None:
-        """Launch on request until the judge hangs up, then kill whatever is left."""
-        self._watch(control, self._on_control, control)
+    def serve(self, control: socket.socket, greeting: dict[str, object]) -> None:
+        """Greet the judge on `control`, then launch on request until every judge has hung
+        up, then kill whatever is left. A server whose probe failed (`greeting` says why)
+        launches nothing, but still greets each judge that joins, so each one learns why."""
+        self._greeting = greeting
+        self._add_judge(control)
         next_cpu_check = time.monotonic()
-        while self._running:
+        while self._judges:
             running = [w for w in self._watched if w.kill_reason is None]
             wake = [w.deadline for w in running] + ([next_cpu_check] if running else [])
             timeout = max(0.0, min(wake) - time.monotonic()) if wake else None
@@ -154,18 +160,31 @@ class ForkServer:
             watched.kill("killed")
             self._end(watched)
 
+    def _add_judge(self, control: socket.socket) -> None:
+        try:
+            send_message(control, self._greeting)
+        except OSError:  # this judge hung up while the server started (Ctrl-C)
+            control.close()
+            return
+        self._judges += 1
+        self._watch(control, self._on_control, control)
+
     def _on_control(self, control: socket.socket) -> None:
         try:
             message, fds, _, _ = socket.recv_fds(control, 64, 2)
         except OSError:
             message, fds = b"", []
-        if message and len(fds) == 2:
+        if message == _LAUNCH and len(fds) == 2 and "layers" in self._greeting:
             self._launch(fds[0], socket.socket(fileno=fds[1]))
-            return
-        for fd in fds:
-            os.close(fd)
+        elif message == _JOIN and len(fds) == 1:
+            self._add_judge(socket.socket(fileno=fds[0]))
+        else:
+            for fd in fds:
+                os.close(fd)
         if not message:
-            self._running = False
+            self._selector.unregister(control)
+            control.close()
+            self._judges -= 1
 
     def _launch(self, student_fd: int, report: socket.socket) -> None:
         try:

@@ -164,9 +164,9 @@ def test_usage_errors_exit_2_without_grading(tmp_path: Path):
     assert not (tmp_path / "escape.ipynb").exists() and not (tmp_path / "out").exists()
 
 
-def _judge_workers(parent: int) -> list[int]:
-    """Pids of the spawned judge worker processes of the grader process `parent`."""
-    workers = []
+def _children(parent: int, command_part: bytes) -> list[int]:
+    """Pids of the processes `parent` started whose command line holds `command_part`."""
+    children = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -175,9 +175,9 @@ def _judge_workers(parent: int) -> list[int]:
             command = (entry / "cmdline").read_bytes()
         except OSError:
             continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == parent and b"spawn_main" in command:
-            workers.append(int(entry.name))
-    return workers
+        if int(stat.rsplit(")", 1)[1].split()[1]) == parent and command_part in command:
+            children.append(int(entry.name))
+    return children
 
 
 def test_a_judge_worker_killed_mid_batch_loses_no_student(tmp_path: Path):
@@ -193,8 +193,11 @@ def test_a_judge_worker_killed_mid_batch_loses_no_student(tmp_path: Path):
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and len(list((out / "records").glob("*.json"))) < 5:
         time.sleep(0.05)
-    victims = _judge_workers(batch.pid)
+    victims = _children(batch.pid, b"spawn_main")
     assert victims, "the batch should have judge workers running"
+    server = b"autograder.sandbox.server"  # one, which the workers share
+    assert len(_children(batch.pid, server)) == 1
+    assert not [pid for worker in victims for pid in _children(worker, server)]
     os.kill(victims[0], signal.SIGKILL)
     stdout, stderr = batch.communicate(timeout=600)
     assert batch.returncode == 0, stderr.decode()

@@ -6,14 +6,19 @@ when this machine cannot provide it, so a skip here means a layer is missing, no
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
 import json
+import multiprocessing
 import os
 import signal
 import socket
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +27,11 @@ import pytest
 
 import autograder
 from autograder.judge.confinement import student_sandbox
-from autograder.sandbox import Limits, ProcessOutcome, Sandbox
+from autograder.sandbox import Limits, ProcessOutcome, Sandbox, SandboxError
 from autograder.sandbox.confine import STUDENT_ENVIRONMENT
 from autograder.sandbox.hugepages import PAY_FROM_LAUNCHES
 from autograder.sandbox.protocol import ChannelClosed, ReplyTimeout
+from tests.support import joined_judge
 
 TARGETS = "tests.support.sandbox_targets:serve"
 LIMITS = Limits(
@@ -384,6 +390,89 @@ def test_closing_the_sandbox_ends_running_students() -> None:
     box.close()
     assert student.finish().ended == "killed"
     assert not alive(student.pid)
+
+
+def fork_servers() -> list[psutil.Process]:
+    return [
+        child
+        for child in psutil.Process().children(recursive=True)
+        if "autograder.sandbox.server" in " ".join(child.cmdline())
+    ]
+
+
+@contextlib.contextmanager
+def joined_judges(box: Sandbox, count: int) -> Iterator[list[Connection]]:
+    """`count` judges, each a spawned process that joined `box`'s fork server, as a `grade`
+    run's workers do; each takes orders over the pipe it is given."""
+    context = multiprocessing.get_context("spawn")
+    share = box.share()
+    pipes, judges = [], []
+    with contextlib.closing(share.control):
+        for _ in range(count):
+            ours, theirs = context.Pipe()
+            judge = context.Process(target=joined_judge.judge, args=(share, theirs))
+            judge.start()
+            pipes.append(ours)
+            judges.append(judge)
+    try:
+        yield pipes
+    finally:
+        for judge in judges:
+            judge.kill()
+            judge.join()
+
+
+def order(pipe: Connection, what: str) -> Any:
+    pipe.send(what)
+    assert pipe.poll(60), f"no answer to {what!r}"
+    return pipe.recv()
+
+
+def test_judges_in_other_processes_share_one_fork_server_until_the_last_hangs_up() -> None:
+    before = {server.pid for server in fork_servers()}
+    box = Sandbox(LIMITS, [], entry=TARGETS)
+    with joined_judges(box, 2) as pipes:
+        [server] = [s for s in fork_servers() if s.pid not in before]
+        for pipe in pipes:
+            assert order(pipe, "layers") == box.layers
+            assert order(pipe, "ping") == {"pong": True}
+        owner = threading.Thread(target=box.close)  # it hangs up, then waits for the server
+        owner.start()
+        assert order(pipes[0], "close") == "closed"
+        assert order(pipes[1], "ping") == {"pong": True}  # the server still serves the last
+        assert owner.is_alive() and server.status() != psutil.STATUS_ZOMBIE
+        assert order(pipes[1], "close") == "closed"
+        owner.join(timeout=10)  # the server ended once the last judge hung up
+        assert not owner.is_alive()
+    assert {s.pid for s in fork_servers()} == before
+
+
+def test_a_judge_that_joins_a_server_which_cannot_grade_learns_why() -> None:
+    """The probe fails when the runtime lacks torch (hidden here); every judge is told."""
+    torch_dir = importlib.util.find_spec("torch").submodule_search_locations[0]
+    box = Sandbox(LIMITS, [Path(torch_dir)], entry=TARGETS)
+    with joined_judges(box, 1) as [pipe]:
+        answer = order(pipe, "layers")
+        assert answer.startswith("SandboxError: the sandbox cannot grade on this machine")
+        assert "torch" in answer
+        assert order(pipe, "ping").startswith("SandboxError: the sandbox is closed")
+        with pytest.raises(SandboxError, match="cannot grade on this machine"):
+            box.started()
+
+
+def test_a_judge_whose_shared_server_died_starts_its_own() -> None:
+    box = Sandbox(LIMITS, [], entry=TARGETS)
+    with joined_judges(box, 1) as [pipe]:
+        assert order(pipe, "ping") == {"pong": True}
+        [server] = fork_servers()
+        server.kill()
+        server.wait()
+        assert order(pipe, "ping").startswith("SandboxError: the fork server is gone")
+        assert order(pipe, "restart") == "restarted"
+        assert order(pipe, "ping") == {"pong": True}
+        [own] = fork_servers()
+        assert own.pid != server.pid and own.parent().pid != os.getpid()
+        box.close()
 
 
 def huge_page_kib(hidden: Path) -> int:
