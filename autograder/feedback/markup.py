@@ -63,4 +63,3 @@ def page(title: str, body: str, script: str = "") -> str:
 def embedded_png(data: bytes, description: str) -> str:
     encoded = base64.b64encode(data).decode("ascii")
     return f'<img src="data:image/png;base64,{encoded}" alt="{text(description)}">'
-
