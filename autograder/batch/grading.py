@@ -148,7 +148,19 @@ def note_graded(
             )
         except RecordError:
             current = False
-        notes.note(student, job.notebook_version if current else None, store.record_file(student))
+        version = job.notebook_version if job.notebook_version is not None else settled(job)
+        notes.note(student, version if current else None, store.record_file(student))
+
+
+def settled(job: Job) -> list[int] | None:
+    """The version of a job's notebook that was still settling when it was hashed, if it has
+    settled since and still holds what was graded (read again to know; the version is taken
+    first, so it never postdates what is read); else None. A class graded right after its
+    notebooks were written is then noted by its first run, not by the one after."""
+    version = notebook_version(job.submission)
+    if version is None or job.submission.content_hash() != job.notebook_hash:
+        return None
+    return version
 
 
 def chunks_for(items: list[Job], workers: int) -> list[list[Job]]:

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -24,17 +26,21 @@ STUDENTS = ("ana", "ben", "cy")
 RELEASE = b'{"cells": []}'
 CONTENTS = (b'{"a": 1}', b'{"a": 2}', b'{"b": 1}', b'{"a": 10}')  # two of the same size
 
-change = st.one_of(
+notebook_change = st.one_of(
     st.tuples(st.just("edit"), st.sampled_from(STUDENTS), st.sampled_from(CONTENTS)),
     st.tuples(st.just("edit_now"), st.sampled_from(STUDENTS), st.sampled_from(CONTENTS)),
     st.tuples(st.just("replace"), st.sampled_from(STUDENTS), st.sampled_from(CONTENTS)),
     st.tuples(st.just("touch"), st.sampled_from(STUDENTS), st.none()),
     st.tuples(st.just("delete_notebook"), st.sampled_from(STUDENTS), st.none()),
+)
+change = st.one_of(
+    notebook_change,
     st.tuples(st.just("record_of_other"), st.sampled_from(STUDENTS), st.sampled_from(CONTENTS)),
     st.tuples(st.just("delete_record"), st.sampled_from(STUDENTS), st.none()),
     st.tuples(st.just("grader"), st.none(), st.sampled_from(("g1", "g2"))),
     st.tuples(st.just("damage_notes"), st.none(), st.sampled_from((b"[", b"{}", b'{"x": 1}'))),
     st.tuples(st.just("grade"), st.none(), st.none()),
+    st.tuples(st.just("grade_while"), st.none(), notebook_change),
 )
 
 
@@ -101,14 +107,19 @@ class Course:
             (self.out / FILE).write_bytes(value)
         elif kind == "grade":
             self.grade()
+        elif kind == "grade_while":
+            self.grade(meanwhile=[value])
 
-    def grade(self) -> None:
-        """A run: decide with the notes, grade what was decided, note what was graded."""
+    def grade(self, meanwhile: Sequence[Any] = ()) -> None:
+        """A run: decide with the notes, grade what was decided, note what was graded; with
+        the changes to notebooks `meanwhile` made while it grades."""
         store, setup = RecordStore(self.out), self.setup()
         notes = GradedFrom.of(self.out, setup.grader_hash, release_hash(RELEASE))
         jobs, _ = jobs_for(self.submissions(), store, setup, False, notes)
         for job in jobs:
             store.write(self.record(job.submission.student, job.notebook_hash))
+        for made in meanwhile:
+            self.apply(*made)
         note_graded(jobs, store, setup, notes)
         notes.save()
 
@@ -174,3 +185,24 @@ def test_a_notebook_still_settling_is_checked_by_content_until_it_settles(tmp_pa
     course.grade()
     notes = GradedFrom.of(course.out, setup.grader_hash, release_hash(RELEASE))
     assert sorted(notes.noted) == list(STUDENTS)
+
+
+@pytest.mark.parametrize("meanwhile", ["settles", "changes and settles", "changes"])
+def test_a_notebook_settling_while_graded_is_noted_once_it_holds_what_was_graded(
+    tmp_path: Path, meanwhile: str
+):
+    """A class graded just after its notebooks were written is noted by that run, so the
+    next run reads none of them; a notebook changed meanwhile is not."""
+    course = Course(tmp_path)
+    for student in STUDENTS:
+        course.notebook(student).write_bytes(CONTENTS[0])  # written just now
+    change = {
+        "settles": ("touch", "ben", None),
+        "changes and settles": ("edit", "ben", CONTENTS[1]),
+        "changes": ("edit_now", "ben", CONTENTS[1]),
+    }[meanwhile]
+    course.grade(meanwhile=[("touch", "ana", None), change, ("touch", "cy", None)])
+    setup = course.setup()
+    notes = GradedFrom.of(course.out, setup.grader_hash, release_hash(RELEASE))
+    expected = ["ana", "ben", "cy"] if meanwhile == "settles" else ["ana", "cy"]
+    assert sorted(notes.noted) == expected
