@@ -80,8 +80,16 @@ def test_a_feedback_page_shows_its_pictures_and_fits_a_phone(tab, grading, tmp_p
 
 def test_the_class_report_shows_its_charts(tab, grading, tmp_path):
     tab.open((grading / "report.html").as_uri(), DESKTOP)
-    assert tab.evaluate("document.images.length") == 2
-    assert tab.evaluate(ALL_IMAGES_LOADED)
+    charts = "Array.from(document.querySelectorAll('svg.chart'))"
+    assert tab.evaluate(f"{charts}.length") == 2
+    drawn = "c => c.getBoundingClientRect().width > 300 && c.getBoundingClientRect().height > 100"
+    assert tab.evaluate(f"{charts}.every({drawn})")
+    bars_and_rows = (  # one bar per check, as many as the table under the chart has rows
+        f"[{charts}[1].querySelectorAll('rect.bar').length,"
+        f" {charts}[1].nextElementSibling.querySelectorAll('tr').length - 1]"
+    )
+    bars, rows = tab.evaluate(bars_and_rows)
+    assert bars == rows > 0
     shown = tab.evaluate("document.body.innerText")
     for phrase in ("Pass rate per check", "Most common mistakes", "loss_sum", "student_077"):
         assert phrase in shown
