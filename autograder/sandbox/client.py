@@ -22,6 +22,8 @@ from typing import Any
 
 from autograder.sandbox.limits import Limits, ProcessOutcome
 from autograder.sandbox.protocol import (
+    JOIN,
+    LAUNCH,
     ChannelClosed,
     ProtocolError,
     channel_pair,
@@ -34,8 +36,6 @@ from autograder.sandbox.protocol import (
 _STARTUP_SECONDS = 300.0  # the first torch import on a cold disk can be slow
 _LAUNCH_SECONDS = 30.0
 _REPORT_SECONDS = 30.0  # a killed process is reaped within milliseconds; this is a backstop
-_LAUNCH = b"launch"
-_JOIN = b"join"
 _FINISH = b"finish"
 
 
@@ -88,7 +88,7 @@ class Sandbox:
         judge_end, server_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         # A server that is gone gets no join: `started` says so.
         with server_end, share.control, contextlib.suppress(OSError):
-            socket.send_fds(share.control, [_JOIN], [server_end.fileno()])
+            socket.send_fds(share.control, [JOIN], [server_end.fileno()])
         sandbox._control, sandbox._layers = judge_end, None
         return sandbox
 
@@ -165,7 +165,7 @@ class Sandbox:
             try:
                 with student_end, server_report:
                     socket.send_fds(
-                        self._control, [_LAUNCH], [student_end.fileno(), server_report.fileno()]
+                        self._control, [LAUNCH], [student_end.fileno(), server_report.fileno()]
                     )
                 reply = receive_message(report, timeout=_LAUNCH_SECONDS)
             except (OSError, ProtocolError) as error:

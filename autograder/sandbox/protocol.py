@@ -25,6 +25,10 @@ MAX_INTEGER_DIGITS = 18
 _ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
 _CREDENTIALS = struct.Struct("iII")  # pid, uid, gid as in struct ucred
 
+# The judge's requests to the fork server on a control connection, each with file descriptors:
+LAUNCH = b"launch"  # a student's channel end and a report socket
+JOIN = b"join"  # the server's end of another judge's control connection
+
 
 class ProtocolError(Exception):
     """The other side sent something that is not a well-formed message."""

@@ -36,13 +36,18 @@ from autograder.sandbox.cgroups import ProcessCgroups, find_controllers
 from autograder.sandbox.filesystem import runtime_paths
 from autograder.sandbox.hugepages import collapse_anonymous_memory
 from autograder.sandbox.limits import Limits
-from autograder.sandbox.protocol import ProtocolError, channel_pair, receive_message, send_message
+from autograder.sandbox.protocol import (
+    JOIN,
+    LAUNCH,
+    ProtocolError,
+    channel_pair,
+    receive_message,
+    send_message,
+)
 from autograder.sandbox.supervision import Supervised, output_pipe
 
 _PROBE_SECONDS = 60.0
 _CPU_POLL_SECONDS = 0.1
-_LAUNCH = b"launch"  # with a student's channel end and a report socket
-_JOIN = b"join"  # with the server's end of another judge's control connection
 WARM_PACKAGES = ("torch", "matplotlib", "numpy", "PIL", "IPython")
 
 T = TypeVar("T")
@@ -174,9 +179,9 @@ class ForkServer:
             message, fds, _, _ = socket.recv_fds(control, 64, 2)
         except OSError:
             message, fds = b"", []
-        if message == _LAUNCH and len(fds) == 2 and "layers" in self._greeting:
+        if message == LAUNCH and len(fds) == 2 and "layers" in self._greeting:
             self._launch(fds[0], socket.socket(fileno=fds[1]))
-        elif message == _JOIN and len(fds) == 1:
+        elif message == JOIN and len(fds) == 1:
             self._add_judge(socket.socket(fileno=fds[0]))
         else:
             for fd in fds:
