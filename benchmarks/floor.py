@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -41,6 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from autograder.sandbox import Limits, Sandbox  # noqa: E402
+from benchmarks.descendants import adopt_orphans, children_cpu, reap_orphans  # noqa: E402
 from tests.corpus.answers import CORRECT  # noqa: E402
 from tests.support.lesson import shipped_reference  # noqa: E402
 from tests.support.notebooks import notebook_for  # noqa: E402
@@ -50,16 +50,13 @@ LAUNCHES = 50
 EMPTY_ENTRY = "tests.support.sandbox_targets:serve"
 
 
-def children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
 def timed_command(command: list[str], cwd: Path) -> tuple[float, float]:
     """(wall, CPU of the command and everything it started) of one command."""
     cpu, started = children_cpu(), time.perf_counter()
     subprocess.run(command, cwd=cwd, check=True, capture_output=True)
-    return time.perf_counter() - started, children_cpu() - cpu
+    wall = time.perf_counter() - started
+    reap_orphans()
+    return wall, children_cpu() - cpu
 
 
 def best(function, repeat: int = 5) -> float:
@@ -236,6 +233,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=40)
     students = parser.parse_args().students
+    adopt_orphans()
     torch_runs = [timed_command([sys.executable, "-c", "import torch"], ROOT) for _ in range(3)]
     torch_wall, torch_cpu = min(wall for wall, _ in torch_runs), min(cpu for _, cpu in torch_runs)
     fork = fork_of_a_warm_process()

@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from autograder.judge.record import Timings  # noqa: E402
+from benchmarks.descendants import adopt_orphans, children_cpu, reap_orphans  # noqa: E402
 from tests.corpus.answers import CORRECT, WRONG  # noqa: E402
 from tests.support.notebooks import notebook_for  # noqa: E402
 
@@ -155,7 +156,8 @@ def grade(inputs: Path, out: Path, workers: int, *options: str) -> dict[str, flo
     tree, and peak memory."""
     command = [sys.executable, "-m", "autograder", "grade", str(inputs), "--out", str(out)]
     command += ["--workers", str(workers), *options]
-    before = os.times()
+    adopt_orphans()
+    before = children_cpu()
     started = time.perf_counter()
     process = subprocess.Popen(
         command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -164,11 +166,8 @@ def grade(inputs: Path, out: Path, workers: int, *options: str) -> dict[str, flo
     if process.wait() not in (0,):
         raise SystemExit(f"the kit's grade command failed: {command}")
     wall = time.perf_counter() - started
-    after = os.times()
-    cpu = (after.children_user - before.children_user) + (
-        after.children_system - before.children_system
-    )
-    return {"wall": wall, "cpu": cpu, "memory": sampler.stop() / 2**20}
+    reap_orphans()
+    return {"wall": wall, "cpu": children_cpu() - before, "memory": sampler.stop() / 2**20}
 
 
 def breakdown(out: Path) -> dict[str, float]:

@@ -1,9 +1,10 @@
 """Grading a whole class: judge processes on every core, one sandboxed process per submission.
 
-Each judge worker is a fresh (spawned) process that starts its own fork server and runs the
-hidden checks with one pytest session per chunk of submissions. Records come back to this
-process, which writes each atomically as soon as its chunk is done. Nothing here runs student
-code.
+Each judge worker is a fresh process, forked from one that has loaded the judge
+(`judge_workers`); the workers share one fork server for their students (`shared_sandbox`)
+and run the hidden checks with one pytest session per chunk of submissions. Records come back
+to this process, which writes each atomically as soon as its chunk is done. Nothing here runs
+student code.
 
 Whatever goes wrong while handling one submission stays with that submission: it becomes the
 student's row (status `grader_error`, with what failed), and the batch goes on. A judge worker
@@ -24,6 +25,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
+from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import Protocol
 
@@ -302,14 +304,13 @@ class _Pools:
 
     def _in_pool(self, chunks: list[list[Job]], workers: int) -> list[list[Job]]:
         """The chunks that did not finish because a worker died."""
-        context = multiprocessing.get_context("spawn")
         release = self.setup.release
         broken: list[list[Job]] = []
         size = _pool_size(chunks, workers)
         launches = sum(len(chunk) for chunk in chunks)
         with (
             shared_sandbox(self.sandbox, launches) as share,
-            ProcessPoolExecutor(size, context, worker.start_joined, (share,)) as pool,
+            ProcessPoolExecutor(size, judge_workers(), worker.start_joined, (share,)) as pool,
         ):
             try:
                 with sigint_held():  # every submit may spawn a worker
@@ -358,6 +359,17 @@ def shared_sandbox(settings: SandboxSettings, launches: int) -> Iterator[Sandbox
         share = sandbox.share()
         with contextlib.closing(share.control):
             yield share
+
+
+def judge_workers() -> BaseContext:
+    """How judge workers start: forked from one process that has loaded the judge and the
+    feedback pages (multiprocessing's fork server, preloading `worker.JUDGE_MODULES`), so a
+    run pays for those imports once, not once per worker, and its workers share the pages
+    they loaded. That process loads nothing of the grader's state; a worker is still a fresh
+    process to the grader."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(list(worker.JUDGE_MODULES))
+    return context
 
 
 def _pool_size(chunks: list[list[Job]], workers: int) -> int:

@@ -1,4 +1,4 @@
-"""A judge worker: a fresh (spawned) process that grades chunks of a class for `grading`,
+"""A judge worker: a fresh process that grades chunks of a class for `grading`,
 or a Dask worker doing the same for `cluster`.
 
 A `grade` run's workers share one fork server, which the run starts (`start_joined`), so that
@@ -7,13 +7,14 @@ torch is warmed up once per run; a service's and a Dask cluster's workers start 
 and writes each student's feedback page as soon as the record is made.
 
 The grader's main process names these tasks (pickling them needs this module), so this module
-loads none of the judge when it is imported: the judge (numpy, pytest, the checks) is imported
-by the functions that run in the worker, while its fork server warms up. That keeps the main
-process light and quick to start.
+loads none of the judge when it is imported: the judge (numpy, pytest, the checks) is loaded
+by the process workers are forked from, or by the worker itself, while the fork server warms
+up. That keeps the main process light and quick to start.
 """
 
 from __future__ import annotations
 
+import importlib
 import signal
 import threading
 import time
@@ -61,6 +62,10 @@ class WorkerFacts:
     checks: tuple[CheckSpec, ...]
 
 
+# What a worker loads before its first submission: the judge (numpy, pytest, the checks) and
+# the feedback pages (matplotlib).
+JUDGE_MODULES = ("autograder.judge.sandboxed", "autograder.feedback.pages")
+
 _sandbox: Sandbox | None = None
 _startup_error: str | None = None
 
@@ -91,18 +96,18 @@ def start_sandbox(
 
 
 def _start_with(sandbox: Sandbox, required: Sequence[str] = ()) -> None:
-    """Grade with `sandbox`, and load the judge while its server warms up, and matplotlib,
-    which each record's feedback page is drawn with (the server takes longer than the judge).
-    A sandbox that cannot start, or that lacks a layer in `required`, and a judge with no
-    checks to run, are reported by every task instead of killing the worker, so that nothing
-    is graded with weaker isolation than required."""
+    """Grade with `sandbox`, and load the judge while its server warms up, and the feedback
+    pages (matplotlib), which each record's page is drawn with (the server takes longer than
+    the judge): `JUDGE_MODULES`, already loaded in a worker forked from a process that
+    preloaded them (`grading.judge_workers`). A sandbox that cannot start, or that lacks a
+    layer in `required`, and a judge with no checks to run, are reported by every task instead
+    of killing the worker, so that nothing is graded with weaker isolation than required."""
     global _sandbox, _startup_error
     stop()
     _startup_error = None
     util.Finalize(None, sandbox.close, exitpriority=10)
-    import matplotlib.backends.backend_agg  # noqa: F401
-    import matplotlib.figure  # noqa: F401
-
+    for module in JUDGE_MODULES:
+        importlib.import_module(module)
     from autograder.judge.sandboxed import load_judge
 
     try:

@@ -193,7 +193,9 @@ def test_a_judge_worker_killed_mid_batch_loses_no_student(tmp_path: Path):
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and len(list((out / "records").glob("*.json"))) < 5:
         time.sleep(0.05)
-    victims = _children(batch.pid, b"spawn_main")
+    forked_from = _children(batch.pid, b"multiprocessing.forkserver")
+    assert len(forked_from) == 1, "judge workers come from one process that loaded the judge"
+    victims = _children(forked_from[0], b"")
     assert victims, "the batch should have judge workers running"
     server = b"autograder.sandbox.server"  # one, which the workers share
     assert len(_children(batch.pid, server)) == 1
