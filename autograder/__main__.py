@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from autograder.exercise import release_notebook
 from autograder.judge.fault import GraderFault
-from autograder.judge.record import CheckSpec, Status
+from autograder.judge.record import CheckSpec
 from autograder.judge.results import as_table
 from autograder.judge.seeds import new_seed
 from autograder.lesson import IllPosedLesson, Lesson
@@ -96,7 +96,8 @@ def _grade(arguments: argparse.Namespace, loading: WritersLoading) -> int:
     from autograder.intake.submissions import collect
     from autograder.outputs.gradebook import check_course
     from autograder.outputs.gradebook_stamp import GradebookStamp
-    from autograder.outputs.publish import Published, publish, rows
+    from autograder.outputs.publish import Published
+    from autograder.outputs.published_from import publish_class
     from autograder.outputs.summary import print_summary, progress
 
     limits = _limits(arguments.timeout)
@@ -178,10 +179,9 @@ def _grade(arguments: argparse.Namespace, loading: WritersLoading) -> int:
         info.lesson,
         tuple(batch.submissions),
     )
-    found = rows(store, published)
-    written = publish(store, published, found, pages=False)
-    print_summary(found, run, batch.skipped, written)
-    return 1 if any(row.status == Status.GRADER_ERROR for row in found) else 0
+    summary, written = publish_class(store, published, setup.grader_hash)
+    print_summary(summary, run, batch.skipped, written)
+    return 1 if summary.grader_failed else 0
 
 
 def _hidden_checks() -> tuple[CheckSpec, ...]:
@@ -231,6 +231,7 @@ def feedback_command(arguments: argparse.Namespace) -> int:
     in the places that `grade` wrote them, with its recorded grading time, for the class it
     graded: a student whose record is missing or cannot be read gets a grader error row."""
     from autograder.batch.store import RecordStore
+    from autograder.outputs.class_summary import ClassSummary
     from autograder.outputs.publish import Published, publish, rows
     from autograder.outputs.summary import print_rebuilt
 
@@ -266,9 +267,9 @@ def feedback_command(arguments: argparse.Namespace) -> int:
     )
     found = rows(store, published)
     written = publish(store, published, found, pages=True)
-    print_rebuilt(found, unknown, written)
-    failed = unknown or any(row.status == Status.GRADER_ERROR for row in found)
-    return 1 if failed else 0
+    summary = ClassSummary.of(found)
+    print_rebuilt(summary, unknown, written)
+    return 1 if unknown or summary.grader_failed else 0
 
 
 def serve_command(arguments: argparse.Namespace) -> int:

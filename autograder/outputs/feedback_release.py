@@ -31,6 +31,17 @@ def _folder(course_root: Path, step: str, student: str) -> Path:
     return course_root / step / course_folder(student) / ASSIGNMENT
 
 
+def submitted_secret(course_root: Path, student: str) -> Path:
+    """The secret nbgrader's `submit` kept with a student's submission: what they are read by."""
+    return _folder(course_root, "submitted", student) / SECRET
+
+
+def released_files(course_root: Path, student: str) -> tuple[Path, Path]:
+    """The secret and the time of submission written beside a student's page."""
+    feedback = _folder(course_root, "feedback", student)
+    return feedback / SECRET, feedback / TIMESTAMP
+
+
 def write_release_files(
     course_root: Path,
     records: Iterable[Record],
@@ -44,14 +55,14 @@ def write_release_files(
     noted = read_note(note, _shaped) if note is not None else {}
     without_secret = []
     for record in records:
-        feedback = _folder(course_root, "feedback", record.student)
-        submitted = _folder(course_root, "submitted", record.student) / SECRET
+        released = released_files(course_root, record.student)
+        submitted = submitted_secret(course_root, record.student)
         sources = _sources(record_file, record.student, submitted)
-        written = [output_version(feedback / SECRET), output_version(feedback / TIMESTAMP)]
+        written = [output_version(path) for path in released]
         entry = noted.get(record.student)
         if sources is None or entry is None or entry[:2] != [sources, written]:
-            own = _write(record, feedback, submitted)
-            written = [output_version(feedback / SECRET), output_version(feedback / TIMESTAMP)]
+            own = _write(record, released, submitted)
+            written = [output_version(path) for path in released]
             entry = [sources, written, own]
             if sources is not None:
                 noted[record.student] = entry
@@ -62,14 +73,15 @@ def write_release_files(
     return without_secret
 
 
-def _write(record: Record, feedback: Path, submitted: Path) -> bool:
+def _write(record: Record, released: tuple[Path, Path], submitted: Path) -> bool:
     """Write one record's secret and timestamp; whether its submission had its own secret."""
+    secret_file, timestamp_file = released
     secret = read_small(submitted)
     own = bool(secret)  # none, or empty: nbgrader refuses an empty secret
     if not secret:
-        secret = read_small(feedback / SECRET) or secrets.token_hex(64).encode()
-    write_atomically(feedback / SECRET, secret, durable=False)
-    write_atomically(feedback / TIMESTAMP, nbgrader_time(record.submitted_at), durable=False)
+        secret = read_small(secret_file) or secrets.token_hex(64).encode()
+    write_atomically(secret_file, secret, durable=False)
+    write_atomically(timestamp_file, nbgrader_time(record.submitted_at), durable=False)
     return own
 
 

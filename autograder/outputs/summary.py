@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import sys
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,7 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from autograder.batch.grading import BatchRun
-from autograder.judge.record import Record, Status
+from autograder.outputs.class_summary import ClassSummary
 from autograder.text import one_line
 
 LOG_EVERY_SECONDS = 10.0
@@ -61,11 +60,11 @@ def progress(total: int, what: str = "grading") -> Iterator[Callable[[int], None
 
 
 def print_summary(
-    rows: list[Record], run: BatchRun, skipped: list[str], outputs: list[tuple[str, Path]]
+    summary: ClassSummary, run: BatchRun, skipped: list[str], outputs: list[tuple[str, Path]]
 ) -> None:
-    """After `grade`: the rows, what this run graded, what it skipped, where it all is."""
+    """After `grade`: the class, what this run graded, what it skipped, where it all is."""
     console = Console(highlight=False, soft_wrap=True)
-    _print_rows(console, rows)
+    _print_counts(console, summary)
     console.print(
         f"graded {run.new} new and {run.regraded} changed submissions, skipped {run.unchanged} "
         f"unchanged, in {run.seconds:.1f} s"
@@ -74,7 +73,7 @@ def print_summary(
         console.print(Text(f"  graded again, {count}: {one_line(reason)}"))
     if run.lesson is not None:
         console.print(Text(run.lesson.describe()))
-    _print_unusual(console, rows)
+    _print_unusual(console, summary)
     if skipped:
         console.print(f"skipped {len(skipped)} files that are not a student's submission:")
         for line in skipped:
@@ -85,13 +84,13 @@ def print_summary(
 
 
 def print_rebuilt(
-    rows: list[Record], unreadable: list[str], outputs: list[tuple[str, Path]]
+    summary: ClassSummary, unreadable: list[str], outputs: list[tuple[str, Path]]
 ) -> None:
-    """After `feedback`: the rows rebuilt, the record files whose student is unknown, and
+    """After `feedback`: the class rebuilt, the record files whose student is unknown, and
     where everything is."""
     console = Console(highlight=False, soft_wrap=True)
-    _print_rows(console, rows)
-    _print_unusual(console, rows)
+    _print_counts(console, summary)
+    _print_unusual(console, summary)
     if unreadable:
         console.print(f"{len(unreadable)} record files whose student is unknown:")
         for line in unreadable:
@@ -99,25 +98,20 @@ def print_rebuilt(
     _print_outputs(console, outputs)
 
 
-def _print_rows(console: Console, rows: list[Record]) -> None:
-    counts = Counter(row.status for row in rows)
-    table = Table(title=f"{len(rows)} submissions", show_header=True)
+def _print_counts(console: Console, summary: ClassSummary) -> None:
+    table = Table(title=f"{summary.size} submissions", show_header=True)
     table.add_column("status")
     table.add_column("students", justify="right")
-    for status in Status:
-        if counts[status]:
-            table.add_row(str(status), str(counts[status]))
+    for status, count in summary.counts:
+        table.add_row(str(status), str(count))
     console.print(table)
-    scores = [row.score for row in rows]
-    mean = sum(scores) / len(scores) if scores else 0.0
-    console.print(f"mean score {mean:.2f} of {rows[0].max_score if rows else 0:g}")
+    console.print(f"mean score {summary.mean_score:.2f} of {summary.max_score:g}")
 
 
-def _print_unusual(console: Console, rows: list[Record]) -> None:
-    unusual = [row for row in rows if row.status != Status.GRADED]
-    if unusual:
+def _print_unusual(console: Console, summary: ClassSummary) -> None:
+    if summary.unusual:
         console.print("not graded normally:")
-        for row in unusual:
+        for row in summary.unusual:
             console.print(Text(f"  {one_line(row.student)}: {row.status}: {one_line(row.message)}"))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from autograder.atomic import SETTLING_SECONDS
 from autograder.judge.hidden_inputs import draw
 from tests.corpus.answers import CORRECT, WRONG
 from tests.support.course import ASSIGNMENT, NOTEBOOK, ROOT, copy_released, nbgrader
@@ -268,6 +270,50 @@ def test_a_changed_notebook_is_graded_again_and_nothing_else(course, graded_cour
     assert scores(graded_course)[changed.name] == 12.0
     page = course / "feedback" / changed.name / ASSIGNMENT / NOTEBOOK_PAGE
     assert "Graded again: the notebook changed since it was last graded." in page.read_text()
+
+
+def files_under(root: Path) -> dict[Path, tuple[int, int, int]]:
+    """Every file under `root` with its inode, modification time and size."""
+    return {
+        path: (found.st_ino, found.st_mtime_ns, found.st_size)
+        for path in root.rglob("*")
+        if path.is_file() and (found := path.stat())
+    }
+
+
+def test_a_run_after_no_change_writes_nothing_and_one_after_a_loss_restores_it(
+    course, graded_course
+):
+    time.sleep(SETTLING_SECONDS)  # what earlier tests handed in has settled
+    first = grade(str(course / "submitted"), "--out", str(graded_course))
+    assert first.returncode == 0, first.stderr
+    before = files_under(course)
+    again = grade(str(course / "submitted"), "--out", str(graded_course))
+    assert again.returncode == 0, again.stderr
+    after = files_under(course)
+    changed = {path for path in before.keys() | after.keys() if before.get(path) != after.get(path)}
+    assert changed == {graded_course / "run.json"}
+    assert without_times(again.stdout) == without_times(first.stdout)
+    student = WRONG[0].name
+    lost = [
+        graded_course / "results.json",
+        graded_course / "report.html",
+        course / "autograded" / student / ASSIGNMENT / NOTEBOOK,
+        course / "feedback" / student / ASSIGNMENT / "timestamp.txt",
+    ]
+    for path in lost:  # one at a time: each alone must make the run publish again
+        kept = path.read_bytes()
+        path.unlink()
+        restored = grade(str(course / "submitted"), "--out", str(graded_course))
+        assert restored.returncode == 0, restored.stderr
+        assert path.is_file(), path
+        if path.name != "report.html":  # the report says how long this run took
+            assert path.read_bytes() == kept
+        assert without_times(restored.stdout) == without_times(first.stdout)
+
+
+def without_times(summary: str) -> str:
+    return re.sub(r"in [0-9.]+ s$", "", summary, flags=re.MULTILINE)
 
 
 def test_what_the_code_prints_while_it_answers_hidden_questions_reaches_no_page(

@@ -1,0 +1,183 @@
+"""A `grade` run publishes again exactly when something publishing reads or writes changed:
+every change to a student's record, submitted notebook or secret, autograded notebook or
+released files, to a class file or a writer's note, to the gradebook, or to the settings
+gives other versions (or none, while a file is settling), and a run after no change finds the
+same; the kept class summary reads back as it was kept, whatever the students wrote."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from autograder.batch.store import RecordStore
+from autograder.intake.submissions import Submission
+from autograder.judge.record import CheckResult, CheckSpec, Record, Status
+from autograder.outputs import published_from
+from autograder.outputs.class_summary import ClassSummary
+from autograder.outputs.gradebook_stamp import GradebookStamp
+from autograder.outputs.publish import Published
+
+STUDENTS = ("ana", "ben")
+CHECKS = (CheckSpec("loss.value", "loss", 1.0), CheckSpec("update.step", "update", 1.0))
+GRADER = "g1"
+SETTLED = time.time() - 10_000  # a modification time long past: the file has settled
+
+# nbgrader's course layout, written out here rather than asked of the kit
+PER_STUDENT = (
+    "submitted/{s}/gradient_descent/gradient_descent.ipynb",
+    "submitted/{s}/gradient_descent/submission_secret.txt",
+    "autograded/{s}/gradient_descent/gradient_descent.ipynb",
+    "feedback/{s}/gradient_descent/submission_secret.txt",
+    "feedback/{s}/gradient_descent/timestamp.txt",
+)
+CLASS_FILES = ("results.json", "grades.csv", "report.html", "autograded-made-from.json")
+
+
+def make_course(root: Path) -> Published:
+    course, out = root / "course", root / "out"
+    for student in STUDENTS:
+        for pattern in PER_STUDENT:
+            settled_file(course / pattern.format(s=student), f"{pattern} of {student}")
+        RecordStore(out).write(Record(student, Status.GRADED, 2.0, "2 of 2 points"))
+    for name in CLASS_FILES:
+        settled_file(out / name, name)
+    settled_file(course / "gradebook.db", "SQLite format 3\0")
+    GradebookStamp.of(course, out).note({})
+    submissions = tuple(Submission(s, course / PER_STUDENT[0].format(s=s)) for s in STUDENTS)
+    return Published(out, course, list(STUDENTS), 1.0, CHECKS, submissions=submissions)
+
+
+def settled_file(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    os.utime(path, (SETTLED, SETTLED))
+
+
+def versions(run: Published, grader: str = GRADER) -> str | None:
+    return published_from._versions(RecordStore(run.out_dir), run, grader)
+
+
+def changed_file(root: Path, run: Published, draw: st.DataObject) -> Path:
+    """A file publishing reads or writes, named by where it is, not by the kit."""
+    assert run.course_root is not None
+    student = draw.draw(st.sampled_from(STUDENTS))
+    candidates = [run.course_root / p.format(s=student) for p in PER_STUDENT]
+    candidates += [run.out_dir / name for name in CLASS_FILES]
+    candidates += [
+        run.out_dir / "records" / f"{student}.json",
+        run.out_dir / "gradebook-written.json",
+        run.course_root / "gradebook.db",
+    ]
+    return draw.draw(st.sampled_from(candidates))
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data(), how=st.sampled_from(["delete", "replace", "edit", "grow", "new_class_file"]))
+def test_every_change_to_what_publishing_reads_or_writes_gives_other_versions(
+    tmp_path_factory, data, how
+):
+    root = tmp_path_factory.mktemp("course")
+    run = make_course(root)
+    before = versions(run)
+    assert before is not None and versions(run) == before  # no change: the same versions
+    path = changed_file(root, run, data)
+    if how == "delete":
+        path.unlink()
+    elif how == "replace":  # a new file in its place, as the kit and most editors write
+        path.unlink()
+        settled_file(path, "another version")
+    elif how == "edit":  # in place, now: the same inode, and the clock moved
+        with path.open("a") as stream:
+            stream.write("more")
+    elif how == "grow":  # in place, the same modification time, another size
+        with path.open("a") as stream:
+            stream.write("x")
+        os.utime(path, (SETTLED, SETTLED))
+    else:
+        settled_file(run.out_dir / "canvas.csv", "a class file that was not there")
+    assert versions(run) != before
+
+
+@given(
+    change=st.sampled_from(
+        [
+            {"students": ["ben", "ana"]},
+            {"students": ["ana"]},
+            {"checks": CHECKS[:1]},
+            {"moodle": True},
+            {"course_root": None},
+        ]
+    )
+)
+@settings(
+    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_other_settings_or_another_grader_give_other_versions(tmp_path_factory, change):
+    run = make_course(tmp_path_factory.mktemp("course"))
+    before = versions(run)
+    assert versions(replace(run, **change)) != before
+    assert versions(run, grader="g2") != before
+    assert versions(replace(run, seconds=99.0)) == before  # the clock is not a version
+
+
+def test_a_file_read_while_it_settles_vouches_for_nothing(tmp_path: Path):
+    run = make_course(tmp_path)
+    assert run.course_root is not None
+    (run.course_root / PER_STUDENT[1].format(s="ben")).write_text("a secret written just now")
+    assert versions(run) is None
+
+
+def test_a_note_taken_at_other_versions_or_damaged_keeps_nothing(tmp_path: Path):
+    note = tmp_path / published_from.FILE
+    summary = ClassSummary.of([Record("ana", Status.GRADED, 2.0, "")])
+    kept = {"versions": "v1", "summary": summary.to_json(), "written": [["results", "/r.json"]]}
+    note.write_text(json.dumps(kept))
+    assert published_from._kept(note, "v1") == (summary, [("results", Path("/r.json"))])
+    assert published_from._kept(note, "v2") is None
+    assert published_from._kept(note, None) is None
+    for damaged in ("", "[", "[]", '{"versions": "v1"}', '{"versions": "v1", "summary": {}}'):
+        note.write_text(damaged)
+        assert published_from._kept(note, "v1") is None
+
+
+statuses = st.sampled_from(list(Status))
+rows = st.lists(
+    st.builds(
+        Record,
+        student=st.text(),
+        status=statuses,
+        max_score=st.just(2.0),
+        message=st.text(),
+        checks=st.lists(
+            st.builds(
+                CheckResult,
+                id=st.just("loss.value"),
+                category=st.just("loss"),
+                points=st.sampled_from([0.0, 0.5, 1.0]),
+                max_points=st.just(1.0),
+                passed=st.booleans(),
+                message=st.text(),
+            ),
+            max_size=2,
+        ),
+    ),
+    max_size=6,
+)
+
+
+@given(rows)
+def test_the_kept_class_summary_reads_back_as_it_was_kept(found):
+    summary = ClassSummary.of(found)
+    assert ClassSummary.from_json(json.loads(json.dumps(summary.to_json()))) == summary
+    assert summary.size == len(found) == sum(count for _, count in summary.counts)
+    assert [row.student for row in summary.unusual] == [
+        row.student for row in found if row.status != Status.GRADED
+    ]
