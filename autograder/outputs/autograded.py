@@ -45,8 +45,9 @@ MADE_FROM = "gd_autograder_made_from"  # the notebook metadata key of `Autograde
 
 def autograded_path(course_root: Path, student: str) -> Path:
     """Where nbgrader's formgrader looks for a student's autograded notebook."""
-    folder = course_root / "autograded" / course_folder(student) / ASSIGNMENT
-    return folder / f"{ASSIGNMENT}.ipynb"
+    return course_root.joinpath(
+        "autograded", course_folder(student), ASSIGNMENT, f"{ASSIGNMENT}.ipynb"
+    )
 
 
 def results_text(record: Record, category: str) -> str:

@@ -28,7 +28,7 @@ from autograder.judge.record import Record
 
 
 def _folder(course_root: Path, step: str, student: str) -> Path:
-    return course_root / step / course_folder(student) / ASSIGNMENT
+    return course_root.joinpath(step, course_folder(student), ASSIGNMENT)
 
 
 def submitted_secret(course_root: Path, student: str) -> Path:

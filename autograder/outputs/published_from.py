@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -53,8 +54,8 @@ def publish_class(
     found = rows(store, run)
     written = publish(store, run, found, pages=False)
     summary = ClassSummary.of(found)
-    versions = _versions(store, run, grader_hash)
-    if versions is None:
+    versions = list(_versions(store, run, grader_hash))
+    if None in versions:
         note.unlink(missing_ok=True)
     else:
         document = {
@@ -66,14 +67,16 @@ def publish_class(
     return summary, written
 
 
-def _kept(note: Path, versions: str | None) -> tuple[ClassSummary, Written] | None:
-    """What the note keeps, if it was taken at `versions`; None when it was not, or is
-    damaged."""
-    if versions is None:
-        return None
+def _kept(note: Path, versions: Iterator[str | None]) -> tuple[ClassSummary, Written] | None:
+    """What the note keeps, if it was taken at `versions` (compared a part at a time, so
+    that a changed record spares looking at the rest); None when it was not, or is damaged."""
     try:
         raw = json.loads(note.read_bytes())
-        if raw["versions"] != versions:
+        noted = raw["versions"]
+        if not isinstance(noted, list) or not all(
+            part is not None and part == noted_part
+            for part, noted_part in zip(versions, noted, strict=True)
+        ):
             return None
         summary = ClassSummary.from_json(raw["summary"])
         written = []
@@ -86,9 +89,11 @@ def _kept(note: Path, versions: str | None) -> tuple[ClassSummary, Written] | No
     return summary, written
 
 
-def _versions(store: RecordStore, run: Published, grader_hash: str) -> str | None:
-    """A digest of the versions of everything publishing `run` reads and writes (see the
-    module's docstring); None when one of them is still settling or cannot be known."""
+def _versions(store: RecordStore, run: Published, grader_hash: str) -> Iterator[str | None]:
+    """Digests of the versions of everything publishing `run` reads and writes (see the
+    module's docstring), in parts, the cheapest first: the settings and the class files, the
+    records, the course's files. A part is None when a file in it is still settling or
+    cannot be known."""
     settings = {
         "grader": grader_hash,
         "students": run.students,
@@ -97,15 +102,15 @@ def _versions(store: RecordStore, run: Published, grader_hash: str) -> str | Non
         "canvas": asdict(run.canvas) if run.canvas else None,
         "moodle": run.moodle,
     }
-    versions: list[Any] = [settings, _class_files(run.out_dir)]
-    versions += [output_version(store.record_file(student)) for student in run.students]
+    yield _digest([settings, _class_files(run.out_dir)])
+    yield _digest([output_version(store.record_file(student)) for student in run.students])
     if run.course_root is not None:
         course = _course_files(run, run.course_root)
-        if course is None:
-            return None
-        versions.append(course)
-    text = json.dumps(versions, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
+        yield None if course is None else _digest(course)
+
+
+def _digest(versions: list[Any]) -> str:
+    return hashlib.sha256(json.dumps(versions, default=str).encode()).hexdigest()
 
 
 def _class_files(out_dir: Path) -> list[list[Any]]:

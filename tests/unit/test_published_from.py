@@ -59,8 +59,10 @@ def settled_file(path: Path, text: str) -> None:
     os.utime(path, (SETTLED, SETTLED))
 
 
-def versions(run: Published, grader: str = GRADER) -> str | None:
-    return published_from._versions(RecordStore(run.out_dir), run, grader)
+def versions(run: Published, grader: str = GRADER) -> list[str] | None:
+    """Every part of the versions; None when a part cannot be known."""
+    parts = list(published_from._versions(RecordStore(run.out_dir), run, grader))
+    return None if None in parts else parts
 
 
 def changed_file(root: Path, run: Published, draw: st.DataObject) -> Path:
@@ -138,14 +140,21 @@ def test_a_file_read_while_it_settles_vouches_for_nothing(tmp_path: Path):
 def test_a_note_taken_at_other_versions_or_damaged_keeps_nothing(tmp_path: Path):
     note = tmp_path / published_from.FILE
     summary = ClassSummary.of([Record("ana", Status.GRADED, 2.0, "")])
-    kept = {"versions": "v1", "summary": summary.to_json(), "written": [["results", "/r.json"]]}
+    noted = ["v1", "v2"]
+    kept = {"versions": noted, "summary": summary.to_json(), "written": [["results", "/r.json"]]}
     note.write_text(json.dumps(kept))
-    assert published_from._kept(note, "v1") == (summary, [("results", Path("/r.json"))])
-    assert published_from._kept(note, "v2") is None
-    assert published_from._kept(note, None) is None
-    for damaged in ("", "[", "[]", '{"versions": "v1"}', '{"versions": "v1", "summary": {}}'):
+    assert published_from._kept(note, iter(noted)) == (summary, [("results", Path("/r.json"))])
+    for other in (["v1", "v3"], ["v1"], ["v1", "v2", "v3"], ["v1", None]):
+        assert published_from._kept(note, iter(other)) is None
+    for damaged in (
+        "",
+        "[",
+        "[]",
+        '{"versions": "v1"}',
+        '{"versions": ["v1", "v2"], "summary": {}}',
+    ):
         note.write_text(damaged)
-        assert published_from._kept(note, "v1") is None
+        assert published_from._kept(note, iter(noted)) is None
 
 
 statuses = st.sampled_from(list(Status))
