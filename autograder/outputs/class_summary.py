@@ -25,6 +25,8 @@ class Unusual:
 
 @dataclass(frozen=True)
 class ClassSummary:
+    """What the terminal shows of the class after `grade` and `feedback`."""
+
     size: int
     counts: tuple[tuple[Status, int], ...]  # in `Status` order, only statuses that occur
     mean_score: float

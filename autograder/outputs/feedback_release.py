@@ -32,7 +32,8 @@ def _folder(course_root: Path, step: str, student: str) -> Path:
 
 
 def submitted_secret(course_root: Path, student: str) -> Path:
-    """The secret nbgrader's `submit` kept with a student's submission: what they are read by."""
+    """The secret nbgrader's `submit` kept with a student's submission, by which their
+    `fetch_feedback` finds their page."""
     return _folder(course_root, "submitted", student) / SECRET
 
 

@@ -2,7 +2,7 @@
 
 Publishing reads every student's row and remakes every class file; in a class of thousands
 where nothing changed, that is most of a run. So after publishing, the versions of every file
-the writers read and write are noted (as one digest), with the class summary the terminal
+the writers read and write are noted (as a few digests), with the class summary the terminal
 showed and the list of outputs. A later run that finds the same versions, under the same
 settings and grader, prints what was noted and writes nothing.
 
