@@ -65,18 +65,31 @@ def check_course(course_root: Path, stamp: GradebookStamp) -> None:
 
 def knows_assignment(database: Path) -> bool:
     """Whether nbgrader's gradebook `database` holds the assignment; `UsageError` if it is
-    not a gradebook that can be read."""
-    address = f"{database.resolve().as_uri()}?mode=ro"
+    not a gradebook that can be read. It is opened read-only, but for a write that a killed
+    process left half done (a hot journal): only a writable connection may roll that back, as
+    nbgrader's own would on opening, and until it is rolled back nothing can be read."""
     try:
-        with closing(sqlite3.connect(address, uri=True, timeout=30)) as connection:
-            found = connection.execute(
-                "SELECT 1 FROM assignment WHERE name = ?", (ASSIGNMENT,)
-            ).fetchone()
+        return _holds_assignment(database, "ro")
     except sqlite3.Error as error:
-        raise UsageError(
-            f"{database} is not an nbgrader gradebook that can be read: {error}"
-        ) from None
+        if error.sqlite_errorname != "SQLITE_READONLY_ROLLBACK":
+            raise _unreadable(database, error) from None
+    try:
+        return _holds_assignment(database, "rw")
+    except sqlite3.Error as error:
+        raise _unreadable(database, error) from None
+
+
+def _holds_assignment(database: Path, mode: str) -> bool:
+    address = f"{database.resolve().as_uri()}?mode={mode}"
+    with closing(sqlite3.connect(address, uri=True, timeout=30)) as connection:
+        found = connection.execute(
+            "SELECT 1 FROM assignment WHERE name = ?", (ASSIGNMENT,)
+        ).fetchone()
     return found is not None
+
+
+def _unreadable(database: Path, error: sqlite3.Error) -> UsageError:
+    return UsageError(f"{database} is not an nbgrader gradebook that can be read: {error}")
 
 
 def nbgrader_student(student: str) -> str | None:

@@ -1,11 +1,15 @@
 """Refusing a course before grading: the kit's own read of nbgrader's gradebook answers, for
 any gradebook nbgrader's API writes, what nbgrader's `find_assignment` answers; and anything
-at `gradebook.db` that is not a readable gradebook is refused with why, never taken as one."""
+at `gradebook.db` that is not a readable gradebook is refused with why, never taken as one;
+a gradebook whose writer was killed half-way is read as it was before that write."""
 
 from __future__ import annotations
 
 import shutil
+import signal
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -122,3 +126,51 @@ def test_a_course_without_a_gradebook_is_refused(tmp_path: Path) -> None:
     (tmp_path / "gradebook.db").mkdir()
     with pytest.raises(UsageError, match="does not exist: run `nbgrader generate_assignment"):
         check_course(tmp_path, GradebookStamp.of(tmp_path, tmp_path / "out"))
+
+
+# A writer that changes the assignment table and enough pages that they spill to the file
+# before it commits, then waits to be killed: the gradebook of a run killed mid-write.
+KILLED_WRITER = """
+import sqlite3, sys, time
+connection = sqlite3.connect(sys.argv[1], isolation_level=None)
+connection.execute("PRAGMA cache_size=1")
+connection.execute("BEGIN IMMEDIATE")
+connection.execute("CREATE TABLE padding (data BLOB)")
+for _ in range(200):
+    connection.execute("INSERT INTO padding VALUES (randomblob(4000))")
+connection.execute(sys.argv[2], (sys.argv[3],))
+print("half written", flush=True)
+time.sleep(600)
+"""
+
+
+@pytest.mark.parametrize("known_before", [True, False], ids=["known", "unknown"])
+@pytest.mark.parametrize(
+    "change",
+    [
+        "DELETE FROM assignment WHERE name = ?",
+        "UPDATE assignment SET name = ? || '_renamed'",
+        "INSERT OR IGNORE INTO assignment (id, name, course_id) "
+        "SELECT 'added', ?, course_id FROM assignment LIMIT 1",
+    ],
+    ids=["delete", "rename", "insert"],
+)
+def test_a_gradebook_left_half_written_by_a_killed_process_is_read_as_it_was_before(
+    tmp_path: Path, empty_gradebook: Path, known_before: bool, change: str
+) -> None:
+    database = tmp_path / "gradebook.db"
+    shutil.copyfile(empty_gradebook, database)
+    with Gradebook(f"sqlite:///{database}") as gradebook:
+        gradebook.add_assignment(ASSIGNMENT if known_before else "another")
+    writer = subprocess.Popen(
+        [sys.executable, "-c", KILLED_WRITER, str(database), change, ASSIGNMENT],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert writer.stdout is not None and writer.stdout.readline() == "half written\n"
+    writer.send_signal(signal.SIGKILL)
+    writer.wait()
+    assert (tmp_path / "gradebook.db-journal").stat().st_size > 0  # a hot journal is left
+    assert knows_assignment(database) is known_before
+    assert not (tmp_path / "gradebook.db-journal").exists()  # rolled back
+    assert nbgrader_says(database) is known_before
