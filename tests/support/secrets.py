@@ -74,11 +74,15 @@ def leaked(shown: str, seed: int) -> list[str]:
     readable = html.unescape(visible)
     texts = check_source_lines() | {REFERENCE_SOLUTION}
     found = {secret for secret in texts if secret in visible or secret in readable}
-    found |= {number for number in numbers if _shows_number(number, visible + "\n" + readable)}
+    both = visible + "\n" + readable
+    found |= {number for number in numbers if _shows_number(number, both)}
     return sorted(found)
 
 
 def _shows_number(number: str, shown: str) -> bool:
     """Whether `number` is shown as a number of its own, not as the start or end of a longer
-    one (the lesson's 4.507280349731445 shows no hidden 4.5072)."""
+    one (the lesson's 4.507280349731445 shows no hidden 4.5072). Most hidden numbers are not
+    in `shown` at all, which a plain search tells before any pattern is compiled."""
+    if number not in shown:
+        return False
     return re.search(rf"(?<![\d.]){re.escape(number)}(?![\d])", shown) is not None
