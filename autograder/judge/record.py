@@ -103,7 +103,24 @@ class CheckResult:
 
     @classmethod
     def from_json(cls, raw: Any) -> CheckResult:
+        """A check's result from its JSON, refusing anything malformed (`RecordError`). A
+        class's rows repeat a few results (each correct answer passes each check with the same
+        message), so a result already read is shared rather than made again: most of the time
+        of reading a class back, and of the memory its rows hold."""
         raw = _object(raw, "a check")
+        key = _result_key(raw)
+        if key is None:
+            return cls._made(raw)
+        found = _results_read.get(key)
+        if found is None:
+            found = cls._made(raw)
+            if len(_results_read) >= _RESULTS_KEPT:
+                _results_read.clear()
+            _results_read[key] = found
+        return found
+
+    @classmethod
+    def _made(cls, raw: dict[str, Any]) -> CheckResult:
         mistake = raw.get("mistake")
         return cls(
             id=_text(raw, "id"),
@@ -114,6 +131,31 @@ class CheckResult:
             message=_text(raw, "message"),
             mistake=Mistake.from_json(mistake) if isinstance(mistake, dict) else None,
         )
+
+
+_RESULTS_KEPT = 4096  # distinct results shared at most (a failed check's message varies)
+_results_read: dict[tuple[Any, ...], CheckResult] = {}
+
+
+def _result_key(raw: dict[str, Any]) -> tuple[Any, ...] | None:
+    """Everything a check's JSON makes its result from, when each part has a type a result
+    can be made from (an int point is the float it becomes; a zero's sign is kept); None when
+    a part has not, and `CheckResult._made` says what is wrong."""
+    texts = (raw.get("id"), raw.get("category"), raw.get("message"))
+    numbers = (raw.get("points"), raw.get("max_points"))
+    passed, mistake = raw.get("passed"), raw.get("mistake")
+    if type(passed) is not bool or not all(type(text) is str for text in texts):
+        return None
+    if not all(type(number) in (int, float) for number in numbers):
+        return None
+    if isinstance(mistake, dict):
+        mistake = (mistake.get("key"), mistake.get("title"), mistake.get("hint"))
+        if not all(type(text) is str for text in mistake):
+            return None
+    else:
+        mistake = None
+    signs = tuple(math.copysign(1.0, number) for number in numbers)
+    return (*texts, *numbers, *signs, passed, mistake)
 
 
 @dataclass(frozen=True)

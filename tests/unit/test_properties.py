@@ -372,6 +372,65 @@ def test_a_file_written_atomically_holds_the_last_content_and_is_left_alone_when
     assert [entry.name for entry in path.parent.iterdir()] == ["file"]
 
 
+# Check-shaped JSON whose parts often coincide, in value or only nearly (1, 1.0 and True; 0.0
+# and -0.0; "a" and ["a"]), so that results read one after another share and nearly share.
+near_values = {
+    "id": ["a", "b", ["a"], None, 1],
+    "category": ["a", "b", ["a"], None],
+    "points": [0, 0.0, -0.0, 1, 1.0, True, False, math.nan, math.inf, "1", 0.5],
+    "max_points": [1, 1.0, True, -0.0, math.inf, 2],
+    "passed": [True, False, 1, 0, None],
+    "message": ["a", "b", "a\x00", ["a"], None],
+    "mistake": [
+        None,
+        "a",
+        {"key": "a", "title": "a", "hint": "a"},
+        {"key": "a", "title": "a", "hint": ["a"]},
+        {"key": "a", "title": "a"},
+    ],
+}
+valid_check = st.fixed_dictionaries(
+    {
+        "id": st.sampled_from(["a", "b"]),
+        "category": st.sampled_from(["a", "b"]),
+        "points": st.sampled_from([0, 0.0, 1, 0.5]),
+        "max_points": st.sampled_from([1, 1.0, 2]),
+        "passed": st.booleans(),
+        "message": st.sampled_from(["a", "b", "a\x00"]),
+        "mistake": st.sampled_from([None, {"key": "a", "title": "a", "hint": "a"}]),
+    }
+)
+# A check's JSON, then others that each differ from it in one part.
+near_checks = st.tuples(
+    valid_check,
+    st.lists(
+        st.sampled_from(sorted(near_values)).flatmap(
+            lambda field: st.tuples(st.just(field), st.sampled_from(near_values[field]))
+        ),
+        max_size=30,
+    ),
+).map(lambda drawn: [drawn[0]] + [drawn[0] | {field: value} for field, value in drawn[1]])
+
+
+def _made_alone(read, raw: dict[str, Any]) -> str:
+    """What `read` makes of `raw`, exactly (a float's sign and type included); a refusal as
+    its kind."""
+    try:
+        result = read(raw)
+    except RecordError:
+        return "refused"
+    return repr(result) + repr([type(result.points), type(result.max_points)])
+
+
+@SETTINGS
+@given(near_checks)
+def test_a_check_result_read_is_the_one_its_json_makes_whatever_was_read_before(raws):
+    """Results read back are shared between rows; each is still exactly what its own JSON
+    makes on its own, or refused as its own JSON is."""
+    for raw in raws:
+        assert _made_alone(CheckResult.from_json, raw) == _made_alone(CheckResult._made, raw)
+
+
 @SETTINGS
 @given(st.binary(max_size=300) | json_values.map(lambda v: json.dumps(v).encode()))
 def test_a_damaged_record_file_is_refused_with_a_reason(tmp_path_factory, data: bytes):
