@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -31,12 +32,26 @@ def test_the_readme_has_exactly_two_set_up_commands_and_ci_runs_them():
 
 
 @pytest.mark.slow
-def test_command_one_installs_and_grades_the_example_class():
+def test_command_one_installs_and_grades_the_example_class(tmp_path):
+    """As written, in a Python of its own (a new virtualenv), as on a new machine: the suite's
+    own Python is left alone, since installing the kit again there would take it away for a
+    moment from the tests running beside this one."""
     install, _ = readme_commands()
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    path = f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}"
+    environment = os.environ | {"VIRTUAL_ENV": str(venv), "PATH": path}
     done = subprocess.run(
-        ["bash", "-c", install], cwd=ROOT, capture_output=True, text=True, timeout=1200
+        ["bash", "-c", install],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=1200,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+    installed = [str(venv / "bin" / "python"), "-c", "import autograder, torch, nbgrader"]
+    assert subprocess.run(installed, cwd=tmp_path).returncode == 0
     results = json.loads((ROOT / "out" / "example" / "results.json").read_text())
     statuses = {row["student"]: row["status"] for row in results["submissions"]}
     assert len(statuses) == 9 and statuses["ivan"] == "invalid" and statuses["alice"] == "graded"
