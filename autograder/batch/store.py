@@ -84,8 +84,10 @@ def _lesson_or_none(raw: Any) -> Lesson | None:
 
 
 def _row_of(record: Record) -> Record:
-    """A record's row: the record without what the student's code produced."""
-    return record.with_(observations=(), output="")
+    """A record's row: the record without what the student's code produced, its check
+    results shared with the class's other rows."""
+    checks = tuple(check.shared() for check in record.checks)
+    return record.with_(observations=(), output="", checks=checks)
 
 
 def _checks_or_none(raw: Any) -> tuple[CheckSpec, ...] | None:

@@ -119,6 +119,14 @@ class CheckResult:
             _results_read[key] = found
         return found
 
+    def shared(self) -> CheckResult:
+        """This result as reading it back gives it, shared with the rows read (see
+        `from_json`): what a class's rows keep in memory; itself when it cannot be read back."""
+        try:
+            return CheckResult.from_json(self.to_json())
+        except RecordError:
+            return self
+
     @classmethod
     def _made(cls, raw: dict[str, Any]) -> CheckResult:
         mistake = raw.get("mistake")
