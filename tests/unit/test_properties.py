@@ -389,15 +389,18 @@ near_values = {
         {"key": "a", "title": "a"},
     ],
 }
+# Its texts may be anything a student's exception or output puts in a message.
+few_texts = st.sampled_from(["a", "b"]) | hostile_text
 valid_check = st.fixed_dictionaries(
     {
-        "id": st.sampled_from(["a", "b"]),
-        "category": st.sampled_from(["a", "b"]),
+        "id": few_texts,
+        "category": few_texts,
         "points": st.sampled_from([0, 0.0, 1, 0.5]),
         "max_points": st.sampled_from([1, 1.0, 2]),
         "passed": st.booleans(),
-        "message": st.sampled_from(["a", "b", "a\x00"]),
-        "mistake": st.sampled_from([None, {"key": "a", "title": "a", "hint": "a"}]),
+        "message": st.sampled_from(["a", "b", "a\x00"]) | hostile_text,
+        "mistake": st.none()
+        | st.fixed_dictionaries({"key": few_texts, "title": few_texts, "hint": few_texts}),
     }
 )
 # A check's JSON, then others that each differ from it in one part.
