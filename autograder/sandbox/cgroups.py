@@ -182,6 +182,20 @@ class ProcessCgroups:
             return None
         return int(text) / 1e9
 
+    def thread_ids(self) -> list[int] | None:
+        """Every live thread of the student's tree, if a cgroup holds it (None when none does:
+        without a cgroup, a process that left its parent's session cannot be found)."""
+        for directory, layers in self._layers.items():
+            if not layers:
+                continue
+            for listing in ("tasks", "cgroup.threads"):  # v1, v2
+                try:
+                    text = (directory / listing).read_text()
+                except OSError:
+                    continue
+                return [int(tid) for tid in text.split()]
+        return None
+
     def remove(self) -> None:
         """Delete the cgroups once their processes are reaped (the kernel may lag a moment)."""
         for directory in self._layers:

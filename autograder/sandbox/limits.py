@@ -6,8 +6,8 @@ import math
 from dataclasses import dataclass
 
 CPU_SHARE_OF_WALL_CLOCK = 0.5  # busy for half the time allowed: an endless loop, not waiting
-# At the wall-clock limit, a process tree that had the CPU for this share of the time was busy
-# (an endless loop on a loaded machine, where it cannot get more), not waiting for something.
+# At the wall-clock limit, a process tree that ran or stood ready to run for this share of the
+# time was busy (an endless loop, however loaded the machine), not waiting for something.
 BUSY_SHARE_OF_WALL_CLOCK = 0.25
 
 
@@ -44,7 +44,7 @@ class ProcessOutcome:
 
     `ended` is "exited" or "signaled" when the process ended by itself, "timeout" when the
     supervisor killed it at the wall-clock limit while it waited, "cpu_limit" when its process
-    tree used up its CPU time or kept the CPU busy until the wall-clock limit, and "killed"
+    tree used up its CPU time or wanted the CPU until the wall-clock limit, and "killed"
     when the judge finished it.
     """
 

@@ -86,11 +86,21 @@ class Supervised:
 
     def limit_at_deadline(self) -> str:
         """Which limit stops a process still running at its wall-clock limit: "cpu_limit"
-        when its tree kept the CPU busy (on a loaded machine it may not have had the CPU long
-        enough to use up its CPU time), "timeout" when it mostly waited."""
-        used = self._cgroups.cpu_seconds()
-        busy = used is not None and used >= self._wall_seconds * BUSY_SHARE_OF_WALL_CLOCK
+        when its tree wanted the CPU, "timeout" when it mostly waited for something else."""
+        busy = self._cpu_wanted_seconds() >= self._wall_seconds * BUSY_SHARE_OF_WALL_CLOCK
         return "cpu_limit" if busy else "timeout"
+
+    def _cpu_wanted_seconds(self) -> float:
+        """CPU time the tree used, plus the time its live threads stood ready to run while
+        other processes had the CPU. On a loaded machine an endless loop gets a small share
+        of the CPU and spends the rest waiting for it; a process blocked in input() or a
+        sleep waits for neither, so load cannot turn one into the other."""
+        threads = self._cgroups.thread_ids()
+        used = self._cgroups.cpu_seconds()
+        if threads is None or used is None:  # no cgroup: the process's own threads
+            threads = _own_threads(self.pid)
+            used = sum(run for run, _ in map(_scheduled_seconds, threads))
+        return used + sum(waited for _, waited in map(_scheduled_seconds, threads))
 
     def kill(self, reason: str) -> None:
         """SIGKILL through the pidfd: the process is unreaped, so its pid cannot be reused.
@@ -145,3 +155,21 @@ class Supervised:
                 ended = "cpu_limit"
             return outcome | {"ended": ended, "returncode": None, "signal": number}
         return outcome | {"ended": "exited", "returncode": os.WEXITSTATUS(status), "signal": None}
+
+
+def _own_threads(pid: int) -> list[int]:
+    try:
+        return [int(tid) for tid in os.listdir(f"/proc/{pid}/task")]
+    except OSError:
+        return []
+
+
+def _scheduled_seconds(tid: int) -> tuple[float, float]:
+    """(seconds on a CPU, seconds ready to run but waiting for one) of a live thread, from
+    the scheduler's own count; (0, 0) once it has gone."""
+    try:
+        with open(f"/proc/{tid}/schedstat") as schedstat:
+            ran, waited, _ = schedstat.read().split()
+    except (OSError, ValueError):
+        return 0.0, 0.0
+    return int(ran) / 1e9, int(waited) / 1e9

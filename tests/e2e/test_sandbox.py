@@ -6,6 +6,7 @@ when this machine cannot provide it, so a skip here means a layer is missing, no
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import dataclasses
 import importlib.util
@@ -14,6 +15,7 @@ import multiprocessing
 import os
 import signal
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -180,6 +182,44 @@ def test_the_wall_clock_limit_kills_with_sigkill_and_tells_busy_from_waiting(
     assert outcome.signal == signal.SIGKILL
     assert LIMITS.wall_seconds <= elapsed < LIMITS.wall_seconds + 1.5
     assert student.remaining_seconds() == 0.0
+
+
+@contextlib.contextmanager
+def loaded_machine(busy_per_cpu: int) -> Iterator[None]:
+    """Endless loops outside the sandbox, `busy_per_cpu` for each CPU of the machine, each in
+    a session of its own as a neighbour's student is: the scheduler shares the CPU between
+    sessions first (autogroups), so loops in one session would weigh as one."""
+    hogs = [
+        subprocess.Popen([sys.executable, "-c", "while True: pass"], start_new_session=True)
+        for _ in range(busy_per_cpu * (os.cpu_count() or 1))
+    ]
+    try:
+        yield
+    finally:
+        for hog in hogs:
+            hog.kill()
+            hog.wait()
+
+
+def test_load_on_the_machine_does_not_turn_a_busy_tree_into_a_waiting_one() -> None:
+    """With six endless loops per CPU outside, a student's loop gets a seventh of a CPU, well
+    under the busy share of its wall-clock time; it still wanted the CPU all along, so it is a
+    CPU limit, and a student asleep beside it is still a timeout."""
+    wanted = {"spin": "cpu_limit", "busy_children": "cpu_limit", "sleep": "timeout"}
+    with Sandbox(dataclasses.replace(LIMITS, wall_seconds=4.0), [], entry=TARGETS) as box:
+        box.started()
+        needs(box, "cpu-accounting")
+        with loaded_machine(busy_per_cpu=6):
+            students = {behaviour: box.launch({}) for behaviour in wanted}
+
+            def run(behaviour: str) -> str:
+                with pytest.raises(ChannelClosed):
+                    students[behaviour].request({"behaviour": behaviour, "children": 4}, 60)
+                return students[behaviour].finish().ended
+
+            with concurrent.futures.ThreadPoolExecutor(len(wanted)) as pool:
+                ended = dict(zip(wanted, pool.map(run, wanted), strict=True))
+    assert ended == wanted
 
 
 @pytest.mark.parametrize("behaviour", ["stubborn", "busy_children"])
