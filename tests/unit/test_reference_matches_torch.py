@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 import torch
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from autograder.judge.expect import close, first_far
@@ -54,6 +54,15 @@ def assert_same(
     assert np.allclose(ours, expected, rtol=1e-9, atol=atol, equal_nan=True), (ours, expected)
 
 
+def least_squares_terms(x: np.ndarray, y: np.ndarray, fit: np.ndarray) -> float:
+    """The rounding scale of a least-squares fit: a backward-stable solver's error grows with
+    the condition number of `x` (data far from zero next to its spread), and with its square
+    times the residual when the data is not on a line."""
+    condition = np.linalg.cond(x)
+    residual = np.linalg.norm(x @ fit - y) / np.linalg.norm(x)
+    return float(condition * (np.linalg.norm(fit) + condition * residual))
+
+
 def gradient_terms(rows: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """The rounding scale of the gradients at `rows`: their sums with every term's size."""
     return 2 * (np.abs(rows) @ np.abs(x.T) + np.abs(y)) @ np.abs(x) / len(y)
@@ -61,6 +70,19 @@ def gradient_terms(rows: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray
 
 @settings(max_examples=150, deadline=None)
 @given(lesson=lessons(), position=st.tuples(finite, finite))
+@example(  # data far from zero next to its spread: the fit's intercept rounds to 3e-12, not 0
+    lesson=Lesson(
+        ((853.0, 1.0), (997.0, 1.0)),
+        (853.0, 997.0),
+        (0.0, 0.0),
+        1.0,
+        1,
+        "float32",
+        CELLS,
+        "release",
+    ),
+    position=(0.0, 0.0),
+)
 def test_every_number_is_torchs(lesson: Lesson, position: tuple[float, float]) -> None:
     with ieee_arithmetic():  # a lesson training diverges on overflows; the kit refuses it later
         numbers_agree(Reference(lesson), lesson, position)
@@ -71,9 +93,10 @@ def numbers_agree(reference: Reference, lesson: Lesson, position: tuple[float, f
     a = np.array(position)
     a_t = torch_of(position)
     fit = torch.linalg.lstsq(x, y.unsqueeze(1)).solution.squeeze(1)
-    assert_same(reference.least_squares, fit)
-    assert_same(reference.loss_at(a), float(((x @ a_t - y) ** 2).mean()))
     x_np, y_np = np.array(lesson.x), np.array(lesson.y)
+    fit_terms = least_squares_terms(x_np, y_np, fit.numpy())
+    assert_same(reference.least_squares, fit, fit_terms)
+    assert_same(reference.loss_at(a), float(((x @ a_t - y) ** 2).mean()))
     terms = gradient_terms(a[None, :], x_np, y_np)[0]
     assert_same(reference.gradient_at(a), 2 * x.T @ (x @ a_t - y) / len(y), terms)
     step = a_t - lesson.lr * (2 * x.T @ (x @ a_t - y) / len(y))
