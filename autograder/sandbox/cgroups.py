@@ -183,18 +183,17 @@ class ProcessCgroups:
         return int(text) / 1e9
 
     def thread_ids(self) -> list[int] | None:
-        """Every live thread of the student's tree, if a cgroup holds it (None when none does:
-        without a cgroup, a process that left its parent's session cannot be found)."""
+        """Every live thread of the student's tree, as its cgroups list them (a child that
+        joined a session of its own included); None when it is in none."""
+        found: set[int] | None = None
         for directory, layers in self._layers.items():
-            if not layers:
-                continue
-            for listing in ("tasks", "cgroup.threads"):  # v1, v2
+            for listing in ("tasks", "cgroup.threads") if layers else ():  # v1, v2
                 try:
                     text = (directory / listing).read_text()
                 except OSError:
                     continue
-                return [int(tid) for tid in text.split()]
-        return None
+                found = (found or set()) | {int(tid) for tid in text.split()}
+        return None if found is None else sorted(found)
 
     def remove(self) -> None:
         """Delete the cgroups once their processes are reaped (the kernel may lag a moment)."""
