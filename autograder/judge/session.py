@@ -56,7 +56,7 @@ class RemoteSession:
         if self.broken:
             raise self.broken
         try:
-            return self.process.request(message, timeout=self.process.remaining_seconds())
+            return self.process.request(message, timeout=self.process.answer_seconds())
         except ReplyTimeout:
             self.timed_out = True
             self.broken = StudentUnavailable("your code did not answer in time (time limit)")

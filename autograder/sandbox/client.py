@@ -37,6 +37,9 @@ _STARTUP_SECONDS = 300.0  # the first torch import on a cold disk can be slow
 _LAUNCH_SECONDS = 30.0
 _REPORT_SECONDS = 30.0  # a killed process is reaped within milliseconds; this is a backstop
 _FINISH = b"finish"
+# The fork server stops a process at its wall-clock limit within milliseconds; a judge waits
+# this much longer for an answer, so that the server, not the judge's own clock, stops it.
+_DEADLINE_GRACE_SECONDS = 5.0
 
 
 class SandboxError(Exception):
@@ -243,6 +246,13 @@ class ConfinedProcess:
     def remaining_seconds(self) -> float:
         """Wall-clock time left, counted from before the fork (so never an overestimate)."""
         return max(0.0, self._limits.wall_seconds - (time.monotonic() - self._started))
+
+    def answer_seconds(self) -> float:
+        """How long to wait for an answer: the time left, then long enough for the fork
+        server to stop the process at its own deadline. Only the server can say which limit
+        stopped it (it sees the tree's CPU time and its time waiting for a CPU); a judge that
+        gave up first would call a loop starved of CPU on a loaded machine a timeout."""
+        return self.remaining_seconds() + _DEADLINE_GRACE_SECONDS
 
     def finish(self) -> ProcessOutcome:
         """Kill the process if it still runs, wait until it is reaped, and say how it ended."""

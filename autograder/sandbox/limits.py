@@ -6,9 +6,11 @@ import math
 from dataclasses import dataclass
 
 CPU_SHARE_OF_WALL_CLOCK = 0.5  # busy for half the time allowed: an endless loop, not waiting
-# At the wall-clock limit, a process tree that ran or stood ready to run for this share of the
-# time was busy (an endless loop, however loaded the machine), not waiting for something.
-BUSY_SHARE_OF_WALL_CLOCK = 0.25
+# At the wall-clock limit, a process tree that ran or stood ready to run for at least half of
+# the last quarter of its time was busy (an endless loop, however loaded the machine), not
+# waiting for something (input(), a sleep), however much it computed before.
+FINAL_STRETCH_OF_WALL_CLOCK = 0.25
+BUSY_SHARE_OF_FINAL_STRETCH = 0.5
 
 
 @dataclass(frozen=True)

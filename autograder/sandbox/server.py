@@ -158,9 +158,11 @@ class ForkServer:
                 next_cpu_check = now + _CPU_POLL_SECONDS
             for watched in self._watched:
                 if now >= watched.deadline:
-                    watched.kill(watched.limit_at_deadline())
-                elif check_cpu and watched.over_cpu_limit():
-                    watched.kill("cpu_limit")
+                    watched.kill(watched.limit_at_deadline(now))
+                elif check_cpu:
+                    watched.note_cpu_wanted(now)
+                    if watched.over_cpu_limit():
+                        watched.kill("cpu_limit")
         for watched in list(self._watched):
             watched.kill("killed")
             self._end(watched)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import fcntl
 import os
@@ -10,7 +11,11 @@ import socket
 import time
 
 from autograder.sandbox.cgroups import ProcessCgroups
-from autograder.sandbox.limits import BUSY_SHARE_OF_WALL_CLOCK, Limits
+from autograder.sandbox.limits import (
+    BUSY_SHARE_OF_FINAL_STRETCH,
+    FINAL_STRETCH_OF_WALL_CLOCK,
+    Limits,
+)
 from autograder.sandbox.protocol import encode
 
 _PIPE_BYTES = 1 << 20
@@ -49,8 +54,11 @@ class Supervised:
             raise
         self.report = report
         self.output = output
-        self.deadline = time.monotonic() + limits.wall_seconds
-        self._wall_seconds = limits.wall_seconds
+        started = time.monotonic()
+        self.deadline = started + limits.wall_seconds
+        self._final_stretch = limits.wall_seconds * FINAL_STRETCH_OF_WALL_CLOCK
+        # (when, CPU wanted by then), from the last one before the final stretch on
+        self._wanted: collections.deque[tuple[float, float]] = collections.deque([(started, 0.0)])
         self._cpu_seconds = limits.cpu_seconds
         self._cpu_used_at_exit = 0.0
         self.kill_reason: str | None = None
@@ -84,10 +92,19 @@ class Supervised:
         used = self._cgroups.cpu_seconds()
         return used is not None and used >= self._cpu_seconds
 
-    def limit_at_deadline(self) -> str:
+    def note_cpu_wanted(self, now: float) -> None:
+        """Note the CPU the tree has wanted so far, keeping what the final stretch needs."""
+        self._wanted.append((now, self._cpu_wanted_seconds()))
+        start = now - self._final_stretch
+        while len(self._wanted) > 1 and self._wanted[1][0] <= start:
+            self._wanted.popleft()
+
+    def limit_at_deadline(self, now: float) -> str:
         """Which limit stops a process still running at its wall-clock limit: "cpu_limit"
-        when its tree wanted the CPU, "timeout" when it mostly waited for something else."""
-        busy = self._cpu_wanted_seconds() >= self._wall_seconds * BUSY_SHARE_OF_WALL_CLOCK
+        when its tree wanted the CPU through the final stretch, "timeout" when it mostly
+        waited for something else by then."""
+        since, wanted = self._wanted[0]
+        busy = self._cpu_wanted_seconds() - wanted >= (now - since) * BUSY_SHARE_OF_FINAL_STRETCH
         return "cpu_limit" if busy else "timeout"
 
     def _cpu_wanted_seconds(self) -> float:

@@ -15,7 +15,6 @@ import multiprocessing
 import os
 import signal
 import socket
-import subprocess
 import sys
 import threading
 import time
@@ -35,6 +34,7 @@ from autograder.sandbox.confine import STUDENT_ENVIRONMENT
 from autograder.sandbox.hugepages import PAY_FROM_LAUNCHES
 from autograder.sandbox.protocol import ChannelClosed, ReplyTimeout
 from tests.support import joined_judge
+from tests.support.processes import loaded_machine
 
 TARGETS = "tests.support.sandbox_targets:serve"
 LIMITS = Limits(
@@ -164,18 +164,25 @@ def test_students_run_side_by_side(sandbox: Sandbox) -> None:
 
 
 @pytest.mark.parametrize(
-    "behaviour, ended", [("sleep", "timeout"), ("spin", "cpu_limit"), ("stubborn", "cpu_limit")]
+    "behaviour, ended",
+    [
+        ("sleep", "timeout"),
+        ("busy_then_asleep", "timeout"),
+        ("spin", "cpu_limit"),
+        ("stubborn", "cpu_limit"),
+    ],
 )
 def test_the_wall_clock_limit_kills_with_sigkill_and_tells_busy_from_waiting(
     sandbox: Sandbox, behaviour: str, ended: str
 ) -> None:
-    """A tree still busy at the wall-clock limit (here, below its CPU time) is a CPU limit."""
+    """A tree still busy at the wall-clock limit (here, below its CPU time) is a CPU limit; one
+    asleep by then is a timeout, however busy it was before (here 40% of the time)."""
     if ended == "cpu_limit":
         needs(sandbox, "cpu-accounting")
     started = time.monotonic()
     student = sandbox.launch({})
     with pytest.raises(ChannelClosed):
-        student.request({"behaviour": behaviour}, timeout=30)
+        student.request({"behaviour": behaviour, "busy_seconds": 0.4 * LIMITS.wall_seconds}, 30)
     outcome = student.finish()
     elapsed = time.monotonic() - started
     assert outcome.ended == ended
@@ -184,28 +191,17 @@ def test_the_wall_clock_limit_kills_with_sigkill_and_tells_busy_from_waiting(
     assert student.remaining_seconds() == 0.0
 
 
-@contextlib.contextmanager
-def loaded_machine(busy_per_cpu: int) -> Iterator[None]:
-    """Endless loops outside the sandbox, `busy_per_cpu` for each CPU of the machine, each in
-    a session of its own as a neighbour's student is: the scheduler shares the CPU between
-    sessions first (autogroups), so loops in one session would weigh as one."""
-    hogs = [
-        subprocess.Popen([sys.executable, "-c", "while True: pass"], start_new_session=True)
-        for _ in range(busy_per_cpu * (os.cpu_count() or 1))
-    ]
-    try:
-        yield
-    finally:
-        for hog in hogs:
-            hog.kill()
-            hog.wait()
-
-
 def test_load_on_the_machine_does_not_turn_a_busy_tree_into_a_waiting_one() -> None:
-    """With six endless loops per CPU outside, a student's loop gets a seventh of a CPU, well
-    under the busy share of its wall-clock time; it still wanted the CPU all along, so it is a
-    CPU limit, and a student asleep beside it is still a timeout."""
-    wanted = {"spin": "cpu_limit", "busy_children": "cpu_limit", "sleep": "timeout"}
+    """With six endless loops per CPU outside, a student's loop gets a seventh of a CPU, far
+    from using up its CPU time; it still wanted the CPU all along, so it is a CPU limit, and a
+    student asleep beside it by then is still a timeout, however long it wanted the CPU before
+    (waiting for one longer than on an idle machine)."""
+    wanted = {
+        "spin": "cpu_limit",
+        "busy_children": "cpu_limit",
+        "sleep": "timeout",
+        "busy_then_asleep": "timeout",
+    }
     with Sandbox(dataclasses.replace(LIMITS, wall_seconds=4.0), [], entry=TARGETS) as box:
         box.started()
         needs(box, "cpu-accounting")
@@ -214,7 +210,9 @@ def test_load_on_the_machine_does_not_turn_a_busy_tree_into_a_waiting_one() -> N
 
             def run(behaviour: str) -> str:
                 with pytest.raises(ChannelClosed):
-                    students[behaviour].request({"behaviour": behaviour, "children": 4}, 60)
+                    students[behaviour].request(
+                        {"behaviour": behaviour, "children": 4, "busy_seconds": 1.6}, 60
+                    )
                 return students[behaviour].finish().ended
 
             with concurrent.futures.ThreadPoolExecutor(len(wanted)) as pool:

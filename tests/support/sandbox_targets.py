@@ -42,6 +42,15 @@ def _sleep(request: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
+def _busy_then_asleep(request: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
+    """Busy for `busy_seconds` on the clock, then asleep: stopped while waiting."""
+    until = time.monotonic() + request["busy_seconds"]
+    while time.monotonic() < until:
+        pass
+    time.sleep(3600)
+    return {}
+
+
 def _stubborn(request: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
     for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGXCPU):
         signal.signal(number, signal.SIG_IGN)
@@ -234,6 +243,7 @@ BEHAVIOURS = {
     "payload": _payload,
     "spin": _spin,
     "sleep": _sleep,
+    "busy_then_asleep": _busy_then_asleep,
     "stubborn": _stubborn,
     "hog": _hog,
     "hog_in_children": _hog_in_children,
