@@ -35,6 +35,19 @@ _MAX_LINES = 20
 MAX_PRINTED = 8000  # of what the notebook's cells printed, kept for the student's page
 
 
+_OUT_OF_TIME = "your code did not answer in time (time limit)"
+_LIMIT_ENDINGS = (Status.TIMEOUT, Status.CPU_LIMIT)  # how the fork server says it stopped one
+
+
+def _stopped_by_a_limit(process: ConfinedProcess) -> bool:
+    """Whether a process that closed its channel was stopped at a time limit by the fork
+    server (asked once: its outcome is kept for the session's end)."""
+    try:
+        return process.finish().ended in _LIMIT_ENDINGS
+    except SandboxError:  # said again, and reported, when the session ends
+        return False
+
+
 class RemoteSession:
     """A `Session` whose notebook runs in a sandboxed process."""
 
@@ -59,10 +72,12 @@ class RemoteSession:
             return self.process.request(message, timeout=self.process.answer_seconds())
         except ReplyTimeout:
             self.timed_out = True
-            self.broken = StudentUnavailable("your code did not answer in time (time limit)")
+            self.broken = StudentUnavailable(_OUT_OF_TIME)
         except ChannelClosed:
             self.broken = StudentUnavailable(
-                "your code stopped the grading process (it exited "
+                _OUT_OF_TIME
+                if _stopped_by_a_limit(self.process)
+                else "your code stopped the grading process (it exited "
                 "or crashed) before all checks could run"
             )
         except ProtocolError as error:
@@ -196,9 +211,9 @@ class SandboxedNotebook:
     def limit_hit(self) -> Status | None:
         """The time limit that stopped the student's code, if one did."""
         ended = self.outcome.ended if self.outcome is not None else None
-        if ended == "cpu_limit":
-            return Status.CPU_LIMIT
-        if ended == "timeout" or (self.student is not None and self.student.timed_out):
+        if ended in _LIMIT_ENDINGS:
+            return Status(ended)
+        if self.student is not None and self.student.timed_out:
             return Status.TIMEOUT
         return None
 

@@ -58,3 +58,5 @@ def test_a_limit_hit_on_a_loaded_machine_is_the_one_hit_on_an_idle_one(
     with loaded_machine(busy_per_cpu=4):
         record, _ = check_notebook(notebook, Limits.for_wall_clock(3.0), RELEASE, seed=1)
     assert record.status == status, record.message
+    said = {result.message for result in record.checks if not result.passed}
+    assert not [message for message in said if "crashed" in message], said

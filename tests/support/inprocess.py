@@ -26,7 +26,7 @@ from autograder.judge.seeds import submission_seed
 from autograder.judge.session import RemoteSession
 from autograder.judge.status import record_of
 from autograder.lesson import Lesson
-from autograder.sandbox import Limits
+from autograder.sandbox import Limits, ProcessOutcome
 from autograder.sandbox.protocol import ChannelClosed, decode, encode
 from tests.corpus.answers import Answer
 from tests.support.lesson import lesson_in_process
@@ -48,8 +48,12 @@ class InProcessChannel:
             raise ChannelClosed("the responder stopped")
         return decode(encode(reply))
 
-    def remaining_seconds(self) -> float:
+    def answer_seconds(self) -> float:
         return 600.0
+
+    def finish(self) -> ProcessOutcome:
+        """A responder that stopped did so by itself, as a process that exited."""
+        return ProcessOutcome("exited", 0, None, "", output_truncated=False)
 
 
 class AnswerInProcess:

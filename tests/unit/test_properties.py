@@ -149,7 +149,7 @@ class Replies:
         reply = self.replies.pop(0) if self.replies else {}
         return decode(encode(reply if isinstance(reply, dict) else {"not": reply}))
 
-    def remaining_seconds(self) -> float:
+    def answer_seconds(self) -> float:
         return 10.0
 
 
