@@ -185,15 +185,17 @@ class ProcessCgroups:
     def thread_ids(self) -> list[int] | None:
         """Every live thread of the student's tree, as its cgroups list them (a child that
         joined a session of its own included); None when it is in none."""
-        found: set[int] | None = None
-        for directory, layers in self._layers.items():
-            for listing in ("tasks", "cgroup.threads") if layers else ():  # v1, v2
+        found: set[int] = set()
+        listed = False
+        for directory in (directory for directory, layers in self._layers.items() if layers):
+            for listing in ("tasks", "cgroup.threads"):  # v1, v2
                 try:
                     text = (directory / listing).read_text()
                 except OSError:
                     continue
-                found = (found or set()) | {int(tid) for tid in text.split()}
-        return None if found is None else sorted(found)
+                listed = True
+                found.update(int(tid) for tid in text.split())
+        return sorted(found) if listed else None
 
     def remove(self) -> None:
         """Delete the cgroups once their processes are reaped (the kernel may lag a moment)."""

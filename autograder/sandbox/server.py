@@ -157,6 +157,8 @@ class ForkServer:
             if check_cpu:
                 next_cpu_check = now + _CPU_POLL_SECONDS
             for watched in self._watched:
+                if watched.kill_reason is not None:  # stopped already, waiting to be reaped
+                    continue
                 if now >= watched.deadline:
                     watched.kill(watched.limit_at_deadline(now))
                 elif check_cpu:

@@ -115,9 +115,11 @@ class Supervised:
         threads = self._cgroups.thread_ids()
         used = self._cgroups.cpu_seconds()
         if threads is None or used is None:  # no cgroup: the process's own threads
-            threads = _own_threads(self.pid)
-            used = sum(run for run, _ in map(_scheduled_seconds, threads))
-        return used + sum(waited for _, waited in map(_scheduled_seconds, threads))
+            scheduled = [_scheduled_seconds(tid) for tid in _own_threads(self.pid)]
+            used = sum(run for run, _ in scheduled)
+        else:
+            scheduled = [_scheduled_seconds(tid) for tid in threads]
+        return used + sum(waited for _, waited in scheduled)
 
     def kill(self, reason: str) -> None:
         """SIGKILL through the pidfd: the process is unreaped, so its pid cannot be reused.
