@@ -248,11 +248,13 @@ class ConfinedProcess:
         return max(0.0, self._limits.wall_seconds - (time.monotonic() - self._started))
 
     def answer_seconds(self) -> float:
-        """How long to wait for an answer: the time left, then long enough for the fork
-        server to stop the process at its own deadline. Only the server can say which limit
+        """How long to wait for an answer: the time left, the most the fork server may move
+        its deadline on for time the process waited for a CPU, then long enough for the
+        server to stop the process at that deadline. Only the server can say which limit
         stopped it (it sees the tree's CPU time and its time waiting for a CPU); a judge that
         gave up first would call a loop starved of CPU on a loaded machine a timeout."""
-        return self.remaining_seconds() + _DEADLINE_GRACE_SECONDS
+        forgiven = self._limits.waiting_forgiven_seconds
+        return self.remaining_seconds() + forgiven + _DEADLINE_GRACE_SECONDS
 
     def finish(self) -> ProcessOutcome:
         """Kill the process if it still runs, wait until it is reaped, and say how it ended."""

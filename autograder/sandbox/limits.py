@@ -11,6 +11,10 @@ CPU_SHARE_OF_WALL_CLOCK = 0.5  # busy for half the time allowed: an endless loop
 # waiting for something (input(), a sleep), however much it computed before.
 FINAL_STRETCH_OF_WALL_CLOCK = 0.25
 BUSY_SHARE_OF_FINAL_STRETCH = 0.5
+# Time a process tree stood ready to run while other processes had the CPU is not its own:
+# the wall-clock limit moves on by that much, up to this share of it, so that code which is
+# slow but finishes on an idle machine finishes on a loaded one too.
+WAITING_FORGIVEN_OF_WALL_CLOCK = 1.0
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,8 @@ class Limits:
     file_size_bytes: int = 16 * 1024**2
     open_files: int = 64
     output_bytes: int = 64 * 1024
+    # how far the wall-clock limit may move on for time the tree waited for a CPU
+    waiting_forgiven_seconds: float = 10.0
 
     @classmethod
     def for_wall_clock(cls, seconds: float) -> Limits:
@@ -37,7 +43,11 @@ class Limits:
         `ValueError` unless `seconds` is a finite number greater than 0."""
         if not 0 < seconds < math.inf:
             raise ValueError(f"must be a number of seconds greater than 0, not {seconds:g}")
-        return cls(wall_seconds=seconds, cpu_seconds=seconds * CPU_SHARE_OF_WALL_CLOCK)
+        return cls(
+            wall_seconds=seconds,
+            cpu_seconds=seconds * CPU_SHARE_OF_WALL_CLOCK,
+            waiting_forgiven_seconds=seconds * WAITING_FORGIVEN_OF_WALL_CLOCK,
+        )
 
 
 @dataclass(frozen=True)

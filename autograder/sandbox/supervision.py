@@ -55,7 +55,9 @@ class Supervised:
         self.report = report
         self.output = output
         started = time.monotonic()
-        self.deadline = started + limits.wall_seconds
+        self._wall_clock_ends = started + limits.wall_seconds
+        self._waiting_forgiven = limits.waiting_forgiven_seconds
+        self._waited = 0.0  # the longest any thread of the tree has waited for a CPU
         self._final_stretch = limits.wall_seconds * FINAL_STRETCH_OF_WALL_CLOCK
         # (when, CPU wanted by then), from the last one before the final stretch on
         self._wanted: collections.deque[tuple[float, float]] = collections.deque([(started, 0.0)])
@@ -92,8 +94,16 @@ class Supervised:
         used = self._cgroups.cpu_seconds()
         return used is not None and used >= self._cpu_seconds
 
+    @property
+    def deadline(self) -> float:
+        """The wall-clock limit, moved on by the time the tree waited for a CPU while other
+        processes had it (up to `Limits.waiting_forgiven_seconds`): on a loaded machine, code
+        gets the time it would have had on an idle one."""
+        return self._wall_clock_ends + min(self._waited, self._waiting_forgiven)
+
     def note_cpu_wanted(self, now: float) -> None:
-        """Note the CPU the tree has wanted so far, keeping what the final stretch needs."""
+        """Note the CPU the tree has wanted so far, keeping what the final stretch needs, and
+        how long it has waited for a CPU."""
         self._wanted.append((now, self._cpu_wanted_seconds()))
         start = now - self._final_stretch
         while len(self._wanted) > 1 and self._wanted[1][0] <= start:
@@ -111,7 +121,8 @@ class Supervised:
         """CPU time the tree used, plus the time its live threads stood ready to run while
         other processes had the CPU. On a loaded machine an endless loop gets a small share
         of the CPU and spends the rest waiting for it; a process blocked in input() or a
-        sleep waits for neither, so load cannot turn one into the other."""
+        sleep waits for neither, so load cannot turn one into the other. The longest wait of
+        any thread so far moves the deadline on (`deadline`)."""
         threads = self._cgroups.thread_ids()
         used = self._cgroups.cpu_seconds()
         if threads is None or used is None:  # no cgroup: the process's own threads
@@ -119,7 +130,9 @@ class Supervised:
             used = sum(run for run, _ in scheduled)
         else:
             scheduled = [_scheduled_seconds(tid) for tid in threads]
-        return used + sum(waited for _, waited in scheduled)
+        waits = [waited for _, waited in scheduled]
+        self._waited = max(self._waited, *waits, 0.0)
+        return used + sum(waits)
 
     def kill(self, reason: str) -> None:
         """SIGKILL through the pidfd: the process is unreaped, so its pid cannot be reused.

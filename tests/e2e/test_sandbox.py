@@ -43,6 +43,7 @@ LIMITS = Limits(
     memory_bytes=512 * 1024**2,
     max_processes=16,
     output_bytes=64 * 1024,
+    waiting_forgiven_seconds=2.0,
 )
 HIDDEN_DIR = Path(autograder.__file__).parent
 HIDDEN_FILE = Path(autograder.__file__).parent.parent / "pyproject.toml"
@@ -187,7 +188,9 @@ def test_the_wall_clock_limit_kills_with_sigkill_and_tells_busy_from_waiting(
     elapsed = time.monotonic() - started
     assert outcome.ended == ended
     assert outcome.signal == signal.SIGKILL
-    assert LIMITS.wall_seconds <= elapsed < LIMITS.wall_seconds + 1.5
+    assert (
+        LIMITS.wall_seconds <= elapsed < LIMITS.wall_seconds + LIMITS.waiting_forgiven_seconds + 1.5
+    )
     assert student.remaining_seconds() == 0.0
 
 
@@ -218,6 +221,27 @@ def test_load_on_the_machine_does_not_turn_a_busy_tree_into_a_waiting_one() -> N
             with concurrent.futures.ThreadPoolExecutor(len(wanted)) as pool:
                 ended = dict(zip(wanted, pool.map(run, wanted), strict=True))
     assert ended == wanted
+
+
+def test_code_that_waits_for_a_cpu_gets_the_time_it_would_have_had_on_an_idle_machine() -> None:
+    """Honest work needing half the wall-clock limit in CPU time, on a machine so loaded that
+    it gets about a ninth of a CPU: it needs several times the limit on the clock, longer than
+    the judge's grace past it, and finishes, since the time it stood ready to run while others
+    had the CPU is not counted against it (here up to ten times the limit, so that how loaded
+    the machine is does not matter), and the judge waits as long as the server may."""
+    limits = dataclasses.replace(LIMITS, wall_seconds=2.0, waiting_forgiven_seconds=20.0)
+    with Sandbox(limits, [], entry=TARGETS) as box:
+        box.started()
+        needs(box, "cpu-accounting")
+        with loaded_machine(busy_per_cpu=8):
+            student = box.launch({})
+            try:
+                work = {"behaviour": "cpu_work", "cpu_seconds": 1.0}
+                reply = student.request(work, student.answer_seconds())
+            finally:
+                outcome = student.finish()
+    assert reply["wall"] > limits.wall_seconds + 5, reply  # the load made it need that long
+    assert outcome.ended == "killed"  # by the judge, once it had answered
 
 
 @pytest.mark.parametrize("behaviour", ["stubborn", "busy_children"])

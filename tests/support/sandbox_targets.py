@@ -51,6 +51,14 @@ def _busy_then_asleep(request: dict[str, Any], payload: dict[str, Any]) -> dict[
     return {}
 
 
+def _cpu_work(request: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
+    """Honest work that needs `cpu_seconds` of CPU, then says how long it took on the clock."""
+    wall, cpu = time.monotonic(), time.process_time()
+    while time.process_time() - cpu < request["cpu_seconds"]:
+        pass
+    return {"wall": time.monotonic() - wall, "cpu": time.process_time() - cpu}
+
+
 def _stubborn(request: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
     for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGXCPU):
         signal.signal(number, signal.SIG_IGN)
@@ -250,6 +258,7 @@ BEHAVIOURS = {
     "fork_bomb": _fork_bomb,
     "busy_children": _busy_children,
     "timed_work": _timed_work,
+    "cpu_work": _cpu_work,
     "top_level": _top_level,
     "runtime": _runtime,
     "escape": _escape,
