@@ -223,12 +223,16 @@ def test_load_on_the_machine_does_not_turn_a_busy_tree_into_a_waiting_one() -> N
     assert ended == wanted
 
 
-def test_code_that_waits_for_a_cpu_gets_the_time_it_would_have_had_on_an_idle_machine() -> None:
+@pytest.mark.parametrize("behaviour", ["cpu_work", "cpu_work_in_child"])
+def test_code_that_waits_for_a_cpu_gets_the_time_it_would_have_had_on_an_idle_machine(
+    behaviour: str,
+) -> None:
     """Honest work needing half the wall-clock limit in CPU time, on a machine so loaded that
     it gets about a ninth of a CPU: it needs several times the limit on the clock, longer than
     the judge's grace past it, and finishes, since the time it stood ready to run while others
     had the CPU is not counted against it (here up to ten times the limit, so that how loaded
-    the machine is does not matter), and the judge waits as long as the server may."""
+    the machine is does not matter), and the judge waits as long as the server may. The work
+    may be the process's own or a child's it waits for."""
     limits = dataclasses.replace(LIMITS, wall_seconds=2.0, waiting_forgiven_seconds=20.0)
     with Sandbox(limits, [], entry=TARGETS) as box:
         box.started()
@@ -236,7 +240,7 @@ def test_code_that_waits_for_a_cpu_gets_the_time_it_would_have_had_on_an_idle_ma
         with loaded_machine(busy_per_cpu=8):
             student = box.launch({})
             try:
-                work = {"behaviour": "cpu_work", "cpu_seconds": 1.0}
+                work = {"behaviour": behaviour, "cpu_seconds": 1.0}
                 reply = student.request(work, student.answer_seconds())
             finally:
                 outcome = student.finish()
