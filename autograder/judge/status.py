@@ -33,13 +33,15 @@ def classify(
     if limit_hit == Status.CPU_LIMIT:
         return Status.CPU_LIMIT, (
             "your code kept the CPU busy until it was stopped (after "
-            f"{limits.cpu_seconds:g} s of CPU time or {limits.wall_seconds:g} s on the clock); "
+            f"{limits.cpu_seconds:g} s of CPU time or {limits.wall_seconds:g} s on the clock, "
+            "not counting time spent waiting for a CPU); "
             "look for a loop that never ends (at the top level or inside update())"
         )
     if limit_hit == Status.TIMEOUT:
         return Status.TIMEOUT, (
-            f"your code did not finish within {limits.wall_seconds:g} s and was stopped; look "
-            "for an input() call, a sleep, or a loop that never ends"
+            f"your code did not finish within {limits.wall_seconds:g} s (not counting time "
+            "spent waiting for a CPU) and was stopped; look for an input() call, a sleep, or "
+            "a loop that never ends"
         )
     if unavailable:
         return Status.CRASHED, unavailable
