@@ -34,7 +34,8 @@ class Limits:
     file_size_bytes: int = 16 * 1024**2
     open_files: int = 64
     output_bytes: int = 64 * 1024
-    # how far the wall-clock limit may move on for time the tree waited for a CPU
+    # how far the wall-clock limit may move on for time the tree waited for a CPU (a share of
+    # the wall-clock limit, `WAITING_FORGIVEN_OF_WALL_CLOCK`, for a `--timeout`)
     waiting_forgiven_seconds: float = 10.0
 
     @classmethod
