@@ -104,7 +104,9 @@ class Supervised:
     def note_cpu_wanted(self, now: float) -> None:
         """Note the CPU the tree has wanted so far, keeping what the final stretch needs, and
         how long it has waited for a CPU."""
-        self._wanted.append((now, self._cpu_wanted_seconds()))
+        wanted, longest_wait = self._scheduled()
+        self._waited = max(self._waited, longest_wait)
+        self._wanted.append((now, wanted))
         start = now - self._final_stretch
         while len(self._wanted) > 1 and self._wanted[1][0] <= start:
             self._wanted.popleft()
@@ -114,15 +116,16 @@ class Supervised:
         when its tree wanted the CPU through the final stretch, "timeout" when it mostly
         waited for something else by then."""
         since, wanted = self._wanted[0]
-        busy = self._cpu_wanted_seconds() - wanted >= (now - since) * BUSY_SHARE_OF_FINAL_STRETCH
+        wanted_now, _ = self._scheduled()
+        busy = wanted_now - wanted >= (now - since) * BUSY_SHARE_OF_FINAL_STRETCH
         return "cpu_limit" if busy else "timeout"
 
-    def _cpu_wanted_seconds(self) -> float:
-        """CPU time the tree used, plus the time its live threads stood ready to run while
+    def _scheduled(self) -> tuple[float, float]:
+        """(CPU wanted, longest wait for a CPU of a live thread), in seconds. The CPU wanted is
+        the CPU time the tree used plus the time its live threads stood ready to run while
         other processes had the CPU. On a loaded machine an endless loop gets a small share
         of the CPU and spends the rest waiting for it; a process blocked in input() or a
-        sleep waits for neither, so load cannot turn one into the other. The longest wait of
-        any thread so far moves the deadline on (`deadline`)."""
+        sleep waits for neither, so load cannot turn one into the other."""
         threads = self._cgroups.thread_ids()
         used = self._cgroups.cpu_seconds()
         if threads is None or used is None:  # no cgroup: the process's own threads
@@ -131,8 +134,7 @@ class Supervised:
         else:
             scheduled = [_scheduled_seconds(tid) for tid in threads]
         waits = [waited for _, waited in scheduled]
-        self._waited = max(self._waited, *waits, 0.0)
-        return used + sum(waits)
+        return used + sum(waits), max(waits, default=0.0)
 
     def kill(self, reason: str) -> None:
         """SIGKILL through the pidfd: the process is unreaped, so its pid cannot be reused.
