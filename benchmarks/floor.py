@@ -5,19 +5,23 @@ cost for the same stage, and prints the ratio:
 
   start-up   `import torch` in a fresh interpreter   vs  `check` of one notebook, end to end
   launch     a fork of a warm process (torch loaded)  vs  a confined student process, empty
-  cells      the lesson's training run in a warm      vs  the notebook's cells in the student
-             process (update() and the loss per           process (the `cells` stage of the
-             epoch, plain Python)                         records)
-  questions  the calls the checks make, plain Python  vs  the `questions` stage
-             (every epoch's update() from three
-             starts, the loss along training)
+  cells      the lesson's training run in a warm      vs  the notebook's cells run by the kit's
+             process (update() and the loss per           own student side in this warm process,
+             epoch, plain Python)                         then the same in a fresh confined
+                                                          student process (the `cells` stage of
+                                                          the records)
+  questions  the calls the checks make, plain Python  vs  the same two steps for the `questions`
+             (every epoch's update() from three           stage: the kit's answers in a warm
+             starts, the loss along training)             process, then in the student process
   checks     one pytest test with no plugins, times   vs  the `checks` stage (pytest, the
              the number of hidden checks                  judge's maths, the record)
 
-The kit's stages are the medians of the records of a class of correct answers graded by one
-judge worker (`grade --workers 1`), which also gives the CPU one submission costs. A `grade`
-run's start-up is the CPU, summed over every process it starts, of grading two notebooks
-(with one worker, and with two), less those two submissions' own CPU.
+The middle step splits what the kit's own code adds from what a fresh forked process costs
+(its first touch of each page it shares with the fork server, cold caches). The kit's stages
+are the medians of the records of a class of correct answers graded by one judge worker
+(`grade --workers 1`), which also gives the CPU one submission costs. A `grade` run's start-up
+is the CPU, summed over every process it starts, of grading two notebooks (with one worker,
+and with two), less those two submissions' own CPU.
 
 Usage: python benchmarks/floor.py [--students 40]
 """
@@ -32,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -39,10 +44,14 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from autograder.exercise import release_notebook  # noqa: E402
+from autograder.judge.reference import reference_for  # noqa: E402
+from autograder.judge.runner import run_checks  # noqa: E402
 from autograder.sandbox import Limits, Sandbox  # noqa: E402
 from benchmarks.descendants import adopt_orphans, children_cpu, reap_orphans  # noqa: E402
 from tests.corpus.answers import CORRECT  # noqa: E402
-from tests.support.lesson import shipped_reference  # noqa: E402
+from tests.support.inprocess import SEED, AnswerInProcess  # noqa: E402
+from tests.support.lesson import lesson_in_process, shipped_reference  # noqa: E402
 from tests.support.notebooks import notebook_for  # noqa: E402
 
 FORKS = 200
@@ -150,6 +159,25 @@ def lesson_floors() -> tuple[float, float]:
     return training, best(questions)
 
 
+def kit_in_a_warm_process(students: int) -> tuple[float, float]:
+    """(cells, questions): medians over `students` correct answers graded by the kit's own
+    student side and checks in this process, which stays warm from one answer to the next."""
+    release = release_notebook()
+    lesson = lesson_in_process(release)
+    answers = [  # the checks tell subjects apart by name
+        replace(CORRECT[number % len(CORRECT)], name=f"s{number:03d}") for number in range(students)
+    ]
+    warm_up = AnswerInProcess(CORRECT[0], lesson, SEED, release)  # imports and first calls
+    run_checks([warm_up], reference_for(lesson))
+    subjects = [AnswerInProcess(answer, lesson, SEED, release) for answer in answers]
+    run_checks(subjects, reference_for(lesson))
+    sessions = [subject.student for subject in subjects if subject.student is not None]
+    return (
+        statistics.median(session.cell_seconds for session in sessions),
+        statistics.median(session.question_seconds for session in sessions),
+    )
+
+
 class _PerTest:
     """Times pytest's whole protocol (set-up, call, report, tear-down) around each test."""
 
@@ -239,6 +267,7 @@ def main() -> None:
     fork = fork_of_a_warm_process()
     confined = empty_confined_child()
     training, questions = lesson_floors()
+    warm_cells, warm_questions = kit_in_a_warm_process(students)
     checks_floor = one_plain_pytest_test(11)
     with tempfile.TemporaryDirectory(prefix="floor-") as scratch:
         stages, per_submission, check_wall, start_up = kit_stages(students, Path(scratch))
@@ -249,8 +278,12 @@ def main() -> None:
          check_wall),
         ("launch", "fork of a warm process", fork, "empty confined child", confined),
         ("", "empty confined child", confined, "launch stage", stages["launch"]),
-        ("cells", "training run, warm process", training, "cells stage", stages["cells"]),
-        ("questions", "the checks' calls, warm process", questions, "questions stage",
+        ("cells", "training run, warm process", training, "kit's cells, warm process",
+         warm_cells),
+        ("", "kit's cells, warm process", warm_cells, "cells stage", stages["cells"]),
+        ("questions", "the checks' calls, warm process", questions, "kit's answers, warm process",
+         warm_questions),
+        ("", "kit's answers, warm process", warm_questions, "questions stage",
          stages["questions"]),
         ("checks", "11 pytest tests, no plugins", checks_floor, "checks stage", stages["checks"]),
     ]  # fmt: skip
