@@ -191,17 +191,21 @@ def write_autograded_notebooks(
     collected: Sequence[Submission] | None = None,
     note: Path | None = None,
     record_file: Callable[[str], Path] | None = None,
+    settled: frozenset[str] = frozenset(),
 ) -> int:
     """Write each record's autograded notebook in the course, from the submissions in its
     `submitted/` (as `collected` already, or collected here); returns how many were written
     (see `AutogradedNotebooks.write`). What each notebook was made from is noted in `note`,
     so that the next run reads that one file rather than every notebook; given where each
     record is kept (`record_file`), so are the versions of the files it was made from, so
-    that a notebook none of whose files changed is not made again to compare."""
+    that a notebook none of whose files changed is not made again to compare. The notebooks
+    of `settled` students are known unchanged since they were noted, so not even their
+    versions are taken."""
     noted = read_note(note, _shaped) if note is not None else {}
     notebooks = AutogradedNotebooks(course_root, release, dict(noted), record_file)
     submissions = _submissions(course_root) if collected is None else _by_student(collected)
-    written = sum(notebooks.write(record, submissions.get(record.student)) for record in records)
+    due = [each for each in records if each.student not in settled or each.student not in noted]
+    written = sum(notebooks.write(record, submissions.get(record.student)) for record in due)
     if note is not None and notebooks.noted != noted:
         write_atomically(note, json.dumps(notebooks.noted), durable=False)
     return written

@@ -48,19 +48,26 @@ def write_release_files(
     records: Iterable[Record],
     note: Path | None = None,
     record_file: Callable[[str], Path] | None = None,
+    settled: frozenset[str] = frozenset(),
 ) -> list[Record]:
     """Write each record's timestamp and secret beside its page; returns the records whose
     submissions had no secret of their own. Given a `note` and where each record is kept
     (`record_file`), the versions of the files each student's were made from, and of the
-    files written, are noted there: while none changed, they are not read or written again."""
+    files written, are noted there: while none changed, they are not read or written again.
+    The files of `settled` students are known unchanged since they were noted, so not even
+    their versions are taken."""
     noted = read_note(note, _shaped) if note is not None else {}
     without_secret = []
     for record in records:
+        entry = noted.get(record.student)
+        if record.student in settled and entry is not None:
+            if not entry[2]:
+                without_secret.append(record)
+            continue
         released = released_files(course_root, record.student)
         submitted = submitted_secret(course_root, record.student)
         sources = _sources(record_file, record.student, submitted)
         written = [output_version(path) for path in released]
-        entry = noted.get(record.student)
         if sources is None or entry is None or entry[:2] != [sources, written]:
             own = _write(record, released, submitted)
             written = [output_version(path) for path in released]

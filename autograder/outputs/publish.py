@@ -47,6 +47,9 @@ class Published:
     lesson: Lesson | None = None  # the lesson the records were graded against (for pages)
     # The course's submissions as this run collected them (None: collected again, for pages).
     submissions: tuple[Submission, ...] | None = None
+    # Students whose own files are all as the last publish left them (`published_from`): the
+    # writers of each student's files pass over them.
+    settled: frozenset[str] = frozenset()
 
     def feedback_folder(self) -> Path:
         if self.course_root is not None:
@@ -144,7 +147,7 @@ def write_autograded(
     release = release_notebook(run.course_root)
     note = run.out_dir / "autograded-made-from.json"
     write_autograded_notebooks(
-        run.course_root, release, found, run.submissions, note, store.record_file
+        run.course_root, release, found, run.submissions, note, store.record_file, run.settled
     )
     return [("autograded notebooks", run.course_root / "autograded")]
 
@@ -167,7 +170,7 @@ def write_release_feedback(
     if run.course_root is None:
         return []
     note = run.out_dir / "release-files-made-from.json"
-    without = write_release_files(run.course_root, found, note, store.record_file)
+    without = write_release_files(run.course_root, found, note, store.record_file, run.settled)
     if not without:
         return []
     line = (

@@ -312,6 +312,38 @@ def test_a_run_after_no_change_writes_nothing_and_one_after_a_loss_restores_it(
         assert without_times(restored.stdout) == without_times(first.stdout)
 
 
+def test_a_run_that_grades_one_student_restores_what_another_lost_and_no_one_elses_files(
+    course, graded_course
+):
+    time.sleep(SETTLING_SECONDS)  # what earlier tests handed in has settled
+    settled = grade(str(course / "submitted"), "--out", str(graded_course))
+    assert settled.returncode == 0, settled.stderr
+    graded, lost_files = WRONG[1].name, WRONG[2].name
+    lost = [
+        course / "autograded" / lost_files / ASSIGNMENT / NOTEBOOK,
+        course / "feedback" / lost_files / ASSIGNMENT / "timestamp.txt",
+    ]
+    kept = [path.read_bytes() for path in lost]
+    for path in lost:
+        path.unlink()
+    notebook = notebook_for(next(a for a in ANSWERS if a.name == "reference"))
+    write_submission(course / "submitted" / graded / ASSIGNMENT / NOTEBOOK, notebook)
+    others = {
+        path: seen
+        for step in ("autograded", "feedback")
+        for path, seen in files_under(course / step).items()
+        if path.relative_to(course / step).parts[0] not in (graded, lost_files)
+    }
+    again = grade(str(course / "submitted"), "--out", str(graded_course))
+    assert again.returncode == 0, again.stderr
+    assert "graded 0 new and 1 changed submissions" in again.stdout
+    assert [path.read_bytes() for path in lost] == kept
+    autograded = course / "autograded" / graded / ASSIGNMENT / NOTEBOOK
+    assert json.loads(autograded.read_text())["cells"]  # made again from the new record
+    assert {path: files_under(path.parent)[path] for path in others} == others
+    assert scores(graded_course)[graded] == 12.0
+
+
 def without_times(summary: str) -> str:
     return re.sub(r"in [0-9.]+ s$", "", summary, flags=re.MULTILINE)
 

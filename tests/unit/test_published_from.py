@@ -1,8 +1,11 @@
-"""A `grade` run publishes again exactly when something publishing reads or writes changed:
-every change to a student's record, submitted notebook or secret, autograded notebook or
-released files, to a class file or a writer's note, to the gradebook, or to the settings
-gives other versions (or none, while a file is settling), and a run after no change finds the
-same; the kept class summary reads back as it was kept, whatever the students wrote."""
+"""A `grade` run publishes again exactly when something publishing reads or writes changed,
+and its writers look again at exactly the students whose own files changed: every change to a
+student's record, submitted notebook or secret, autograded notebook or released files unsettles
+that student alone; a change to the grader, the course or the checks unsettles everyone; a
+change to a class file, a writer's note, the gradebook or the class's other settings publishes
+the class files again and unsettles no one; a file still settling vouches for nothing, and a
+run after no change finds the same versions. The kept class summary reads back as it was kept,
+whatever the students wrote."""
 
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ from autograder.outputs import published_from
 from autograder.outputs.class_summary import ClassSummary
 from autograder.outputs.gradebook_stamp import GradebookStamp
 from autograder.outputs.publish import Published
+from autograder.outputs.published_from import NotedStudents, PublishedVersions
 
 STUDENTS = ("ana", "ben")
 CHECKS = (CheckSpec("loss.value", "loss", 1.0), CheckSpec("update.step", "update", 1.0))
@@ -59,22 +63,36 @@ def settled_file(path: Path, text: str) -> None:
     os.utime(path, (SETTLED, SETTLED))
 
 
-def versions(run: Published, grader: str = GRADER) -> list[str] | None:
-    """Every part of the versions; None when a part cannot be known."""
-    parts = list(published_from._versions(RecordStore(run.out_dir), run, grader))
-    return None if None in parts else parts
+def versions(run: Published, grader: str = GRADER) -> PublishedVersions:
+    return PublishedVersions.now(RecordStore(run.out_dir), run, grader)
 
 
-def changed_file(root: Path, run: Published, draw: st.DataObject) -> Path:
-    """A file publishing reads or writes, named by where it is, not by the kit."""
+def unchanged(now: PublishedVersions, before: PublishedVersions) -> bool:
+    """Whether a run finds nothing to publish, as `publish_class` decides it."""
+    return now.known() and now.digests() == before.digests()
+
+
+def still_settled(now: PublishedVersions, before: PublishedVersions) -> frozenset[str]:
+    """The students a run's writers pass over, from the versions noted student by student."""
+    noted = json.loads(json.dumps(before.noted_students().to_json()))
+    return now.settled(NotedStudents(noted["grader"], noted["students"]))
+
+
+EVERYONE, NO_ONE = frozenset(STUDENTS), frozenset()
+
+
+def changed_file(root: Path, run: Published, draw: st.DataObject) -> tuple[Path, frozenset[str]]:
+    """A file publishing reads or writes, named by where it is, not by the kit, and the
+    students still settled once it changes."""
     assert run.course_root is not None
     student = draw.draw(st.sampled_from(STUDENTS))
-    candidates = [run.course_root / p.format(s=student) for p in PER_STUDENT]
-    candidates += [run.out_dir / name for name in CLASS_FILES]
+    others = EVERYONE - {student}
+    candidates = [(run.course_root / p.format(s=student), others) for p in PER_STUDENT]
+    candidates.append((run.out_dir / "records" / f"{student}.json", others))
+    candidates += [(run.out_dir / name, EVERYONE) for name in CLASS_FILES]
     candidates += [
-        run.out_dir / "records" / f"{student}.json",
-        run.out_dir / "gradebook-written.json",
-        run.course_root / "gradebook.db",
+        (run.out_dir / "gradebook-written.json", EVERYONE),
+        (run.course_root / "gradebook.db", EVERYONE),
     ]
     return draw.draw(st.sampled_from(candidates))
 
@@ -89,8 +107,9 @@ def test_every_change_to_what_publishing_reads_or_writes_gives_other_versions(
     root = tmp_path_factory.mktemp("course")
     run = make_course(root)
     before = versions(run)
-    assert before is not None and versions(run) == before  # no change: the same versions
-    path = changed_file(root, run, data)
+    assert before.known() and unchanged(versions(run), before)  # no change: the same versions
+    assert still_settled(versions(run), before) == EVERYONE
+    path, settled = changed_file(root, run, data)
     if how == "delete":
         path.unlink()
     elif how == "replace":  # a new file in its place, as the kit and most editors write
@@ -104,18 +123,21 @@ def test_every_change_to_what_publishing_reads_or_writes_gives_other_versions(
             stream.write("x")
         os.utime(path, (SETTLED, SETTLED))
     else:
-        settled_file(run.out_dir / "canvas.csv", "a class file that was not there")
-    assert versions(run) != before
+        path, settled = run.out_dir / "canvas.csv", EVERYONE
+        settled_file(path, "a class file that was not there")
+    after = versions(run)
+    assert not unchanged(after, before), path
+    assert still_settled(after, before) == settled, path
 
 
 @given(
     change=st.sampled_from(
         [
-            {"students": ["ben", "ana"]},
-            {"students": ["ana"]},
-            {"checks": CHECKS[:1]},
-            {"moodle": True},
-            {"course_root": None},
+            ({"students": ["ben", "ana"]}, EVERYONE),  # the class files list them in order
+            ({"students": ["ana"]}, frozenset({"ana"})),
+            ({"moodle": True}, EVERYONE),
+            ({"checks": CHECKS[:1]}, NO_ONE),
+            ({"course_root": None}, NO_ONE),
         ]
     )
 )
@@ -125,36 +147,54 @@ def test_every_change_to_what_publishing_reads_or_writes_gives_other_versions(
 def test_other_settings_or_another_grader_give_other_versions(tmp_path_factory, change):
     run = make_course(tmp_path_factory.mktemp("course"))
     before = versions(run)
-    assert versions(replace(run, **change)) != before
-    assert versions(run, grader="g2") != before
-    assert versions(replace(run, seconds=99.0)) == before  # the clock is not a version
+    other, settled = change
+    assert not unchanged(versions(replace(run, **other)), before)
+    assert still_settled(versions(replace(run, **other)), before) == settled
+    assert not unchanged(versions(run, grader="g2"), before)
+    assert still_settled(versions(run, grader="g2"), before) == NO_ONE
+    assert unchanged(versions(replace(run, seconds=99.0)), before)  # the clock is not a version
 
 
 def test_a_file_read_while_it_settles_vouches_for_nothing(tmp_path: Path):
     run = make_course(tmp_path)
     assert run.course_root is not None
+    before = versions(run)
     (run.course_root / PER_STUDENT[1].format(s="ben")).write_text("a secret written just now")
-    assert versions(run) is None
+    now = versions(run)
+    assert not now.known() and not unchanged(now, before)
+    assert still_settled(now, before) == frozenset({"ana"})
 
 
-def test_a_note_taken_at_other_versions_or_damaged_keeps_nothing(tmp_path: Path):
-    note = tmp_path / published_from.FILE
+def test_notes_read_back_as_they_were_taken_and_damaged_ones_keep_nothing(tmp_path: Path):
+    run = make_course(tmp_path)
+    note, students = tmp_path / published_from.FILE, tmp_path / published_from.STUDENTS_FILE
     summary = ClassSummary.of([Record("ana", Status.GRADED, 2.0, "")])
-    noted = ["v1", "v2"]
-    kept = {"versions": noted, "summary": summary.to_json(), "written": [["results", "/r.json"]]}
+    taken = versions(run)
+    kept = {"versions": taken.digests(), "summary": summary.to_json(), "written": [["r", "/r"]]}
     note.write_text(json.dumps(kept))
-    assert published_from._kept(note, iter(noted)) == (summary, [("results", Path("/r.json"))])
-    for other in (["v1", "v3"], ["v1"], ["v1", "v2", "v3"], ["v1", None]):
-        assert published_from._kept(note, iter(other)) is None
+    students.write_text(json.dumps(taken.noted_students().to_json()))
+    assert published_from._kept(note) == (taken.digests(), summary, [("r", Path("/r"))])
+    assert NotedStudents.read(students) == taken.noted_students()
     for damaged in (
         "",
         "[",
         "[]",
         '{"versions": "v1"}',
-        '{"versions": ["v1", "v2"], "summary": {}}',
+        '{"versions": ["v1", 2], "summary": {}, "written": []}',
+        json.dumps(kept | {"summary": {}}),
+        json.dumps(kept | {"written": [["results", 1]]}),
     ):
         note.write_text(damaged)
-        assert published_from._kept(note, iter(noted)) is None
+        assert published_from._kept(note) is None, damaged
+    for damaged in (
+        "",
+        "{}",
+        '{"grader": 1, "students": {}}',
+        '{"grader": "g", "students": []}',
+        '{"grader": "g", "students": {"ana": 1}}',
+    ):
+        students.write_text(damaged)
+        assert NotedStudents.read(students) is None, damaged
 
 
 statuses = st.sampled_from(list(Status))
