@@ -94,6 +94,13 @@ def read_note(path: Path, shaped: Callable[[list[Any]], bool]) -> dict[str, list
     }
 
 
+def passed_over(student: str, settled: frozenset[str], noted: dict[str, list[Any]]) -> bool:
+    """Whether a writer of each student's own files may leave `student` alone without taking
+    a single version: their files are as the last publish left them (`settled`, see
+    `outputs.published_from`), and the writer's note says what it made them from."""
+    return student in settled and student in noted
+
+
 def _holds(path: Path, data: bytes) -> bool:
     """Whether the file at `path` holds exactly `data` (read only when the sizes agree)."""
     try:

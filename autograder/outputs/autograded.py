@@ -24,7 +24,13 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from autograder.atomic import input_version, output_version, read_note, write_atomically
+from autograder.atomic import (
+    input_version,
+    output_version,
+    passed_over,
+    read_note,
+    write_atomically,
+)
 from autograder.exercise import ASSIGNMENT, category_of
 from autograder.intake.ids import course_folder
 from autograder.intake.notebook import (
@@ -204,7 +210,7 @@ def write_autograded_notebooks(
     noted = read_note(note, _shaped) if note is not None else {}
     notebooks = AutogradedNotebooks(course_root, release, dict(noted), record_file)
     submissions = _submissions(course_root) if collected is None else _by_student(collected)
-    due = [each for each in records if each.student not in settled or each.student not in noted]
+    due = [each for each in records if not passed_over(each.student, settled, noted)]
     written = sum(notebooks.write(record, submissions.get(record.student)) for record in due)
     if note is not None and notebooks.noted != noted:
         write_atomically(note, json.dumps(notebooks.noted), durable=False)

@@ -18,7 +18,13 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from autograder.atomic import input_version, output_version, read_note, write_atomically
+from autograder.atomic import (
+    input_version,
+    output_version,
+    passed_over,
+    read_note,
+    write_atomically,
+)
 from autograder.exercise import ASSIGNMENT
 from autograder.intake.course_tree import SECRET, TIMESTAMP
 from autograder.intake.handed_in import read_small
@@ -59,15 +65,15 @@ def write_release_files(
     noted = read_note(note, _shaped) if note is not None else {}
     without_secret = []
     for record in records:
-        entry = noted.get(record.student)
-        if record.student in settled and entry is not None:
-            if not entry[2]:
+        if passed_over(record.student, settled, noted):
+            if not noted[record.student][2]:
                 without_secret.append(record)
             continue
         released = released_files(course_root, record.student)
         submitted = submitted_secret(course_root, record.student)
         sources = _sources(record_file, record.student, submitted)
         written = [output_version(path) for path in released]
+        entry = noted.get(record.student)
         if sources is None or entry is None or entry[:2] != [sources, written]:
             own = _write(record, released, submitted)
             written = [output_version(path) for path in released]

@@ -94,16 +94,17 @@ class PublishedVersions:
         )
 
     def remeasured(
-        self, store: RecordStore, run: Published, grader_hash: str, settled: frozenset[str]
+        self, store: RecordStore, run: Published, settled: frozenset[str]
     ) -> PublishedVersions:
         """These versions after publishing, which wrote the class files and the files of
-        the students not `settled`: those are taken again, the settled students' kept."""
+        the students not `settled`: those are taken again, the settled students' and the
+        grader's kept."""
         files = _StudentFiles(store, run)
         students = {
             student: versions if student in settled else files.of(student)
             for student, versions in self.students.items()
         }
-        return PublishedVersions(_grader(run, grader_hash), _class_files(run), students)
+        return PublishedVersions(self.grader, _class_files(run), students)
 
     def known(self) -> bool:
         return None not in self.students.values()
@@ -144,7 +145,7 @@ def publish_class(
     found = rows(store, run)
     written = publish(store, replace(run, settled=settled), found, pages=False)
     summary = ClassSummary.of(found)
-    after = now.remeasured(store, run, grader_hash, settled)
+    after = now.remeasured(store, run, settled)
     write_atomically(students_note, json.dumps(after.noted_students().to_json()), durable=False)
     if not after.known():
         note.unlink(missing_ok=True)
