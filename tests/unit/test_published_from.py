@@ -18,6 +18,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from autograder.atomic import write_atomically
 from autograder.batch.store import RecordStore
 from autograder.intake.submissions import Submission
 from autograder.judge.record import CheckResult, CheckSpec, Record, Status
@@ -195,6 +196,30 @@ def test_notes_read_back_as_they_were_taken_and_damaged_ones_keep_nothing(tmp_pa
     ):
         students.write_text(damaged)
         assert NotedStudents.read(students) is None, damaged
+
+
+versions_of_a_file = st.lists(st.integers(min_value=0, max_value=2**64), max_size=3)
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    students=st.dictionaries(
+        st.text(),  # a student id is any text a folder or file name gives (surrogates too)
+        st.none() | st.lists(versions_of_a_file | st.lists(versions_of_a_file), max_size=3),
+        max_size=5,
+    )
+)
+def test_each_students_versions_read_back_and_settle_them_whatever_their_id(
+    tmp_path_factory, students
+):
+    path = tmp_path_factory.mktemp("noted") / published_from.STUDENTS_FILE
+    noted = PublishedVersions("g", "c", students).noted_students()
+    write_atomically(path, json.dumps(noted.to_json()), durable=False)
+    read = NotedStudents.read(path)
+    assert read == noted
+    known = {student for student, versions in students.items() if versions is not None}
+    assert PublishedVersions("g", "c", students).settled(read) == known
+    assert PublishedVersions("another grader", "c", students).settled(read) == frozenset()
 
 
 statuses = st.sampled_from(list(Status))
