@@ -148,7 +148,11 @@ def _grade(arguments: argparse.Namespace, loading: WritersLoading) -> int:
                 advance,
                 arguments.scheduler,
                 on_lesson=lambda lesson: store.save_run(replace(info, lesson=lesson)),
-                while_grading=lambda: loading.start(batch.course_root),
+                while_grading=lambda grading: loading.start(
+                    store,
+                    [each.student for each in batch.submissions if each.student not in grading],
+                    batch.course_root,
+                ),
             )
     info = replace(info, lesson=run.lesson or known)
     students = list(info.students or ())
@@ -179,6 +183,7 @@ def _grade(arguments: argparse.Namespace, loading: WritersLoading) -> int:
         info.lesson,
         tuple(batch.submissions),
     )
+    loading.ready()
     summary, written = publish_class(store, published, setup.grader_hash)
     print_summary(summary, run, batch.skipped, written)
     return 1 if summary.grader_failed else 0

@@ -187,15 +187,16 @@ def grade_all(
     advance: Callable[[int], None],
     scheduler: str | None = None,
     on_lesson: Callable[[Lesson], None] | None = None,
-    while_grading: Callable[[], None] | None = None,
+    while_grading: Callable[[frozenset[str]], None] | None = None,
 ) -> BatchRun:
     """Grade what is new or changed (everything with `force`), recording as chunks finish,
     in local judge workers or, given a `scheduler`, on a Dask cluster. Before the first
     chunk, the lesson is read from the release (unless `setup` holds it already); a lesson
     that cannot be graded stops the run there (`IllPosedLesson`), before anything is written;
     `on_lesson` is told the lesson before the first record is; `while_grading` is called once
-    there is something to grade, before it starts, when the grading leaves this machine a
-    core (`leaves_a_core`), so that the caller's work there costs the grading nothing.
+    there is something to grade, before it starts, with the students to be graded, when the
+    grading leaves this machine a core (`leaves_a_core`), so that the caller's work there
+    costs the grading nothing.
     Ctrl-C stops the workers and their sandboxes; every record written so far is kept."""
     started = time.monotonic()
     graded_from = GradedFrom.of(store.out_dir, setup.grader_hash, release_hash(setup.release))
@@ -212,7 +213,7 @@ def grade_all(
     interrupted = False
     if jobs:
         if while_grading is not None and leaves_a_core(runner.local_workers(jobs)):
-            while_grading()
+            while_grading(frozenset(job.submission.student for job in jobs))
         try:
             runner.run(jobs)
         except KeyboardInterrupt:

@@ -144,7 +144,7 @@ class RecordStore:
     def write(self, record: Record) -> None:
         path = self.record_file(record.student)
         write_atomically(path, json.dumps(record.to_json()))
-        self._write_row(_row_of(record), path)
+        self._keep_row(_row_of(record), file_version(path))
 
     def row(self, student: str) -> Record:
         """The stored record of `student` without what their code produced (observations and
@@ -152,30 +152,34 @@ class RecordStore:
         choice of what to grade need. It is kept in a small file of its own, stamped with the
         record file it was made from; one that is missing, damaged or made from another
         version of the record file is made again from the record. Each version is read once
-        per store, however many outputs ask for it. `RecordError` as `read`."""
+        per store, however many outputs (or threads) ask for it. `RecordError` as `read`."""
         path = self.record_file(student)
         try:
+            # Taken before the file is read: a row is never kept with a later version's stamp.
             stamp = file_version(path)
-            remembered = self._rows.get(student)
-            if remembered and remembered[0] == stamp:
-                return remembered[1]
+        except OSError:
+            return _row_of(self.read(student))
+        remembered = self._rows.get(student)
+        if remembered and remembered[0] == stamp:
+            return remembered[1]
+        try:
             made = self._row_made_from(path, stamp)
             if made is not None:
                 row = Record.from_json(made)
                 if row.student == student:
                     self._rows[student] = (stamp, row)
                     return row
-        except (OSError, ValueError, KeyError, TypeError, RecursionError):
+        except (ValueError, KeyError, TypeError, RecursionError):
             pass  # made again below, from the record itself
         row = _row_of(self.read(student))
-        self._write_row(row, path)
+        self._keep_row(row, stamp)
         return row
 
     def _row_path(self, student: str) -> Path:
         return self.out_dir / ROWS_FOLDER / f"{file_name(student)}.json"
 
-    def _write_row(self, row: Record, record_file: Path) -> None:
-        stamp = file_version(record_file)
+    def _keep_row(self, row: Record, stamp: list[int]) -> None:
+        """Keep `row`, made from the version `stamp` of its record file, here and on disk."""
         self._rows[row.student] = (stamp, row)
         document = {"stamp": stamp, "record": row.to_json()}
         write_atomically(self._row_path(row.student), json.dumps(document), durable=False)

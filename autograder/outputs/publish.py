@@ -8,6 +8,7 @@ it needs and returns the paths it wrote.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import threading
 from collections.abc import Callable, Iterator
@@ -58,31 +59,53 @@ class Published:
 
 
 class WritersLoading:
-    """What the writers import, loaded in a thread of its own while the workers grade rather
-    than after them, when they leave a core idle (`grading.grade_all` decides): for a course,
-    nbgrader's API (a second and 40-80 MB). Otherwise the writers import it when they run.
-    Leaving the `with` block waits for the thread."""
+    """What the writers need, loaded in a thread of its own while the workers grade rather
+    than after them, when they leave a core idle (`grading.grade_all` decides): the row of
+    every student not being graded (`RecordStore.row` keeps each row with the version of the
+    record it was read from, so a row read here serves publishing while that record stays as
+    it was) and, for a course, nbgrader's API (a second and 40-80 MB). Otherwise the writers
+    read and import them when they run. `ready()` waits for the thread; leaving the `with`
+    block stops it (between two rows) and waits for it."""
 
     def __init__(self) -> None:
         self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
 
-    def start(self, course_root: Path | None) -> None:
-        if course_root is None:
-            return
+    def start(self, store: RecordStore, students: list[str], course_root: Path | None) -> None:
+        """Load the rows of `students` (none of them being graded) from `store`, then
+        nbgrader's API if there is a course."""
         self._thread = threading.Thread(
-            target=importlib.import_module,
-            args=("nbgrader.api",),
+            target=self._load,
+            args=(store, students, course_root),
             name="load-writers",
             daemon=True,
         )
         self._thread.start()
 
+    def _load(self, store: RecordStore, students: list[str], course_root: Path | None) -> None:
+        for student in students:
+            if self._stopping.is_set():
+                return
+            # A row that cannot be read here is read again by the writer, which reports why.
+            with contextlib.suppress(RecordError, OSError):
+                store.row(student)
+        if course_root is not None:
+            importlib.import_module("nbgrader.api")
+
+    def ready(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+
+    def stop(self) -> None:
+        """Read no further row (a run stopped with Ctrl-C publishes nothing)."""
+        self._stopping.set()
+
     def __enter__(self) -> WritersLoading:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        if self._thread is not None:
-            self._thread.join()
+        self.stop()
+        self.ready()
 
 
 def kept(read: Callable[[str], Record], run: Published, student: str) -> Record:

@@ -10,6 +10,8 @@ import contextlib
 import json
 import math
 import os
+import shutil
+import threading
 import unicodedata
 from html.parser import HTMLParser
 from pathlib import Path
@@ -39,6 +41,7 @@ from autograder.judge.record import CheckResult, Mistake, Record, RecordError, S
 from autograder.judge.session import RemoteSession
 from autograder.judge.student import StudentUnavailable
 from autograder.outputs.autograded import autograded_path, write_autograded_notebooks
+from autograder.outputs.publish import WritersLoading
 from autograder.outputs.tables import grades_csv, results_json
 from autograder.sandbox.protocol import ProtocolError, decode, encode
 from autograder.text import one_line, printable, spreadsheet_cell
@@ -464,6 +467,23 @@ record_file_changes = st.lists(
 )
 
 
+def _change_record_file(store: RecordStore, student: str, action: str, value: Any) -> None:
+    """One change of `student`'s record file: written by `store` (the student's own record or
+    another's moved in its place), replaced by other bytes, or deleted."""
+    record_file = store.record_file(student)
+    if action == "write":
+        store.write(value.with_(student=student) if len(value.student) % 2 else value)
+        if value.student != student and len(value.student) % 2 == 0:  # another's record
+            os.replace(store.record_file(value.student), record_file)
+    elif action == "replace":
+        record_file.parent.mkdir(parents=True, exist_ok=True)
+        replacement = record_file.with_name(".replacing")
+        replacement.write_bytes(value)
+        os.replace(replacement, record_file)
+    else:
+        record_file.unlink(missing_ok=True)
+
+
 @SETTINGS
 @given(record_file_changes)
 def test_a_row_is_always_its_record_without_what_the_code_produced(tmp_path_factory, changes):
@@ -472,21 +492,85 @@ def test_a_row_is_always_its_record_without_what_the_code_produced(tmp_path_fact
     read by this store or by a new one."""
     out = tmp_path_factory.mktemp("out")
     store, student = RecordStore(out), "someone"
-    record_file = store.folder / f"{file_name(student)}.json"
     for action, value in changes:
-        if action == "write":
-            store.write(value.with_(student=student) if len(value.student) % 2 else value)
-            if value.student != student and len(value.student) % 2 == 0:  # another's record
-                os.replace(store.folder / f"{file_name(value.student)}.json", record_file)
-        elif action == "replace":
-            record_file.parent.mkdir(parents=True, exist_ok=True)
-            (out / "new").write_bytes(value)
-            os.replace(out / "new", record_file)
-        else:
-            record_file.unlink(missing_ok=True)
+        _change_record_file(store, student, action, value)
         expected = _stored(store.read, student)
         assert _stored(store.row, student) == expected
         assert _stored(RecordStore(out).row, student) == expected
+
+
+@SETTINGS
+@given(records, records)
+def test_a_record_replaced_while_its_row_is_made_is_read_again(tmp_path_factory, first, second):
+    """A row is kept with the version of the record file taken before the file was read: a
+    file replaced in between (by the run, while a thread reads rows) is read again next
+    time, never taken for the row made from the file before it."""
+    out, student = tmp_path_factory.mktemp("out"), "someone"
+    RecordStore(out).write(first.with_(student=student))
+    shutil.rmtree(out / "rows")
+    store, replaced = RecordStore(out), RecordStore(out)
+    reading = store.read
+
+    def read_then_replaced(name: str) -> Record:
+        found = reading(name)
+        replaced.write(second.with_(student=student))
+        return found
+
+    store.read = read_then_replaced  # type: ignore[method-assign]
+    store.row(student)
+    store.read = reading  # type: ignore[method-assign]
+    assert _stored(store.row, student) == _stored(reading, student)
+
+
+@SETTINGS
+@given(st.lists(st.tuples(record_file_changes, st.booleans(), record_file_changes), max_size=5))
+def test_rows_read_ahead_while_others_are_graded_are_the_rows_read_afresh(
+    tmp_path_factory, class_changes
+):
+    """`grade` reads the rows of the students it is not grading in a thread while it grades
+    the others (`WritersLoading`). Whatever each record file went through before, and whatever
+    happens to it while that thread reads (by the run, which grades its student, or by
+    someone else), each row the run reads after the thread is the one a new
+    store reads."""
+    out = tmp_path_factory.mktemp("out")
+    store = RecordStore(out)
+    students = [f"student {number}" for number in range(len(class_changes))]
+    for student, (before, _, _) in zip(students, class_changes, strict=True):
+        for action, value in before:
+            _change_record_file(store, student, action, value)
+    graded = {
+        student for student, (_, by_run, _) in zip(students, class_changes, strict=True) if by_run
+    }
+    with WritersLoading() as loading:
+        loading.start(store, [each for each in students if each not in graded], None)
+        for student, (_, _, during) in zip(students, class_changes, strict=True):
+            by = store if student in graded else RecordStore(out)  # the run, or someone else
+            for action, value in during:
+                _change_record_file(by, student, action, value)
+        loading.ready()
+    assert [_stored(store.row, each) for each in students] == [
+        _stored(RecordStore(out).row, each) for each in students
+    ]
+
+
+def test_loading_rows_ahead_stops_between_two_rows(tmp_path):
+    """A run stopped while rows are read ahead waits for the row being read, no more."""
+    asked, entered, release = [], threading.Event(), threading.Event()
+
+    class SlowStore(RecordStore):
+        def row(self, student: str) -> Record:
+            asked.append(student)
+            entered.set()
+            release.wait()
+            return super().row(student)
+
+    loading = WritersLoading()
+    loading.start(SlowStore(tmp_path), ["first", "second", "third"], None)
+    entered.wait()
+    loading.stop()
+    release.set()
+    loading.ready()
+    assert asked == ["first"]
 
 
 file_names = st.binary(min_size=1, max_size=255).filter(lambda name: b"/" not in name)
