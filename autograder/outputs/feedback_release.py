@@ -65,21 +65,18 @@ def write_release_files(
     noted = read_note(note, _shaped) if note is not None else {}
     without_secret = []
     for record in records:
-        if passed_over(record.student, settled, noted):
-            if not noted[record.student][2]:
-                without_secret.append(record)
-            continue
-        released = released_files(course_root, record.student)
-        submitted = submitted_secret(course_root, record.student)
-        sources = _sources(record_file, record.student, submitted)
-        written = [output_version(path) for path in released]
         entry = noted.get(record.student)
-        if sources is None or entry is None or entry[:2] != [sources, written]:
-            own = _write(record, released, submitted)
+        if not passed_over(record.student, settled, noted):
+            released = released_files(course_root, record.student)
+            submitted = submitted_secret(course_root, record.student)
+            sources = _sources(record_file, record.student, submitted)
             written = [output_version(path) for path in released]
-            entry = [sources, written, own]
-            if sources is not None:
-                noted[record.student] = entry
+            if sources is None or entry is None or entry[:2] != [sources, written]:
+                own = _write(record, released, submitted)
+                written = [output_version(path) for path in released]
+                entry = [sources, written, own]
+                if sources is not None:
+                    noted[record.student] = entry
         if not entry[2]:
             without_secret.append(record)
     if note is not None:
