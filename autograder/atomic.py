@@ -43,10 +43,13 @@ def write_atomically(path: Path, content: str | bytes, durable: bool = True) -> 
 
 
 def file_version(path: Path) -> list[int]:
+    """`stat_version` of the file at `path`; `OSError` when there is no file."""
+    return stat_version(path.stat())
+
+
+def stat_version(found: os.stat_result) -> list[int]:
     """What tells one version of a file written here from another: each write replaces the
-    file (a new inode), and a file changed in place has a new modification time or size.
-    `OSError` when there is no file."""
-    found = path.stat()
+    file (a new inode), and a file changed in place has a new modification time or size."""
     return [found.st_ino, found.st_mtime_ns, found.st_size]
 
 
@@ -74,7 +77,7 @@ def input_version(path: Path | None) -> list[int] | None:
         return None
     if time.time() - found.st_mtime < SETTLING_SECONDS:
         return None
-    return [found.st_ino, found.st_mtime_ns, found.st_size]
+    return stat_version(found)
 
 
 def read_note(path: Path, shaped: Callable[[list[Any]], bool]) -> dict[str, list[Any]]:

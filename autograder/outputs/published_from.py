@@ -32,7 +32,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from autograder.atomic import input_version, output_version, write_atomically
+from autograder.atomic import input_version, output_version, stat_version, write_atomically
 from autograder.batch.store import RUN_FILE, RecordStore
 from autograder.outputs.autograded import autograded_path
 from autograder.outputs.class_summary import ClassSummary
@@ -223,8 +223,7 @@ def _files_atop(out_dir: Path) -> list[list[Any]]:
             follow_symlinks=False
         ):
             continue
-        seen = entry.stat(follow_symlinks=False)
-        found.append([entry.name, seen.st_ino, seen.st_mtime_ns, seen.st_size])
+        found.append([entry.name, *stat_version(entry.stat(follow_symlinks=False))])
     return sorted(found)
 
 
