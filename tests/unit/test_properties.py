@@ -523,27 +523,31 @@ def test_a_record_replaced_while_its_row_is_made_is_read_again(tmp_path_factory,
 
 
 @SETTINGS
-@given(st.lists(st.tuples(record_file_changes, st.booleans(), record_file_changes), max_size=5))
+@given(
+    st.lists(
+        st.tuples(hostile_text, record_file_changes, st.booleans(), record_file_changes),
+        max_size=5,
+        unique_by=lambda drawn: drawn[0],
+    )
+)
 def test_rows_read_ahead_while_others_are_graded_are_the_rows_read_afresh(
     tmp_path_factory, class_changes
 ):
     """`grade` reads the rows of the students it is not grading in a thread while it grades
-    the others (`WritersLoading`). Whatever each record file went through before, and whatever
-    happens to it while that thread reads (by the run, which grades its student, or by
-    someone else), each row the run reads after the thread is the one a new
+    the others (`WritersLoading`). Whatever their ids, whatever each record file went through
+    before, and whatever happens to it while that thread reads (by the run, which grades its
+    student, or by someone else), each row the run reads after the thread is the one a new
     store reads."""
     out = tmp_path_factory.mktemp("out")
     store = RecordStore(out)
-    students = [f"student {number}" for number in range(len(class_changes))]
-    for student, (before, _, _) in zip(students, class_changes, strict=True):
+    students = [student for student, _, _, _ in class_changes]
+    for student, before, _, _ in class_changes:
         for action, value in before:
             _change_record_file(store, student, action, value)
-    graded = {
-        student for student, (_, by_run, _) in zip(students, class_changes, strict=True) if by_run
-    }
+    graded = {student for student, _, by_run, _ in class_changes if by_run}
     with WritersLoading() as loading:
         loading.start(store, [each for each in students if each not in graded], None)
-        for student, (_, _, during) in zip(students, class_changes, strict=True):
+        for student, _, _, during in class_changes:
             by = store if student in graded else RecordStore(out)  # the run, or someone else
             for action, value in during:
                 _change_record_file(by, student, action, value)
