@@ -57,6 +57,8 @@ _is_complex, _to_dense, _dequantize = _Tensor.is_complex, _Tensor.to_dense, _Ten
 _backward, _new_tensor, _as_subclass = _Tensor.backward, torch.tensor, _Tensor.as_subclass
 _clone, _equal, _no_grad = _Tensor.clone, torch.equal, torch.no_grad
 _float64 = torch.float64
+# Dtypes whose `tolist()` already gives each value exactly as float64 holds it.
+_EXACT_AS_FLOATS = (torch.float32, torch.float64)
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 # Attributes read through the C descriptors themselves: a subclass's `__getattribute__` or a
 # property it defines is never consulted.
@@ -116,9 +118,20 @@ def read_numbers(value: Any, most: int = MAX_VALUES) -> tuple[list[float] | None
                 tensor = _to_dense(tensor)
             if tensor.numel() > most:
                 return None, f"a tensor of {tensor.numel()} values, too many to report"
-            return _tolist(_to(_reshape(tensor, (-1,)), "cpu", _float64)), None
+            return _flat_floats(tensor), None
     except Exception as error:
         return None, f"a tensor whose values could not be read ({describe_error(error)})"
+
+
+def _flat_floats(tensor: torch.Tensor) -> list[float]:
+    """A dense real tensor's values, flattened, as floats. Read as they are when they already
+    are floats (every read of `a` and its gradient, a few per call of `update()`), converted to
+    float64 first otherwise."""
+    if tensor.dtype not in _EXACT_AS_FLOATS:
+        tensor = _to(tensor, "cpu", _float64)
+    if tensor.dim() != 1:
+        tensor = _reshape(tensor, (-1,))
+    return _tolist(tensor)
 
 
 def _shape(value: Any) -> list[int] | None:
