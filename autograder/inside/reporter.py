@@ -53,6 +53,7 @@ _Tensor = torch.Tensor
 _Parameter = nn.Parameter
 _NoTorchFunction = torch._C.DisableTorchFunction
 _detach, _reshape, _to, _tolist = _Tensor.detach, _Tensor.reshape, _Tensor.to, _Tensor.tolist
+_dim, _dtype = _Tensor.dim, torch._C.TensorBase.dtype.__get__
 _is_complex, _to_dense, _dequantize = _Tensor.is_complex, _Tensor.to_dense, _Tensor.dequantize
 _backward, _new_tensor, _as_subclass = _Tensor.backward, torch.tensor, _Tensor.as_subclass
 _clone, _equal, _no_grad = _Tensor.clone, torch.equal, torch.no_grad
@@ -127,9 +128,9 @@ def _flat_floats(tensor: torch.Tensor) -> list[float]:
     """A dense real tensor's values, flattened, as floats. Read as they are when they already
     are floats (every read of `a` and its gradient, a few per call of `update()`), converted to
     float64 first otherwise."""
-    if tensor.dtype not in _EXACT_AS_FLOATS:
+    if _dtype(tensor) not in _EXACT_AS_FLOATS:
         tensor = _to(tensor, "cpu", _float64)
-    if tensor.dim() != 1:
+    if _dim(tensor) != 1:
         tensor = _reshape(tensor, (-1,))
     return _tolist(tensor)
 

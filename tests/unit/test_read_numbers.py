@@ -70,3 +70,36 @@ def test_a_tensor_is_read_as_all_its_values_converted_to_float64(tensor: torch.T
     assert problem is None
     assert values is not None and all(type(v) is float for v in values)
     assert float64_bits(values) == float64_bits(expected)
+
+
+LIARS = {
+    "tolist": lambda self: [42.0],
+    "dim": lambda self: 1,
+    "reshape": lambda self, *shape: self,
+    "to": lambda self, *args, **kwargs: self,
+    "detach": lambda self: torch.zeros(1),
+    "numel": lambda self: 0,
+    "dtype": property(lambda self: torch.float32),
+}
+
+
+@settings(max_examples=100, deadline=None)
+@given(tensors(), st.sets(st.sampled_from(sorted(LIARS)), min_size=1))
+def test_tensor_methods_patched_by_student_code_change_nothing_read(tensor, patched):
+    """Student code runs in the same process and may replace any method of `torch.Tensor`;
+    the reader uses torch's own, bound before any student code ran."""
+    expected = tensor.detach().reshape(-1).to("cpu", torch.float64).tolist()
+    originals = {name: torch.Tensor.__dict__.get(name) for name in patched}
+    try:
+        for name in patched:
+            setattr(torch.Tensor, name, LIARS[name])
+        values, problem = read_numbers(tensor)
+    finally:
+        for name, original in originals.items():
+            if original is None:
+                delattr(torch.Tensor, name)
+            else:
+                setattr(torch.Tensor, name, original)
+    assert problem is None
+    assert values is not None and all(type(v) is float for v in values)
+    assert float64_bits(values) == float64_bits(expected)
