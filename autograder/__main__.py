@@ -129,12 +129,14 @@ def _grade(arguments: argparse.Namespace, loading: WritersLoading) -> int:
         hidden = [out, Path(scratch), *(Path(p) for p in arguments.submissions)]
         if batch.course_root:
             hidden.append(batch.course_root)
+        pages = FeedbackPlace(out, batch.course_root)
         setup = GradingSetup(
             release=release,
             seed=seed,
             grader_hash=grader_hash(release),
-            after_each=FeedbackPlace(out, batch.course_root).write,
+            after_each=pages.write,
             lesson=known,
+            prepare=pages.set_up,
         )
         sandbox = SandboxSettings(limits, tuple(hidden))
         with progress(len(batch.submissions)) as advance:

@@ -311,7 +311,9 @@ class _Pools:
         launches = sum(len(chunk) for chunk in chunks)
         with (
             shared_sandbox(self.sandbox, launches) as share,
-            ProcessPoolExecutor(size, judge_workers(), worker.start_joined, (share,)) as pool,
+            ProcessPoolExecutor(
+                size, judge_workers(), worker.start_joined, (share, self.setup.preparation)
+            ) as pool,
         ):
             try:
                 with sigint_held():  # every submit may spawn a worker

@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from multiprocessing import util
 from pathlib import Path
 
@@ -42,6 +43,17 @@ class GradingSetup:
     # run on each record in the worker, with the lesson (writing its feedback page)
     after_each: Callable[[Record, Lesson], object] | None = None
     lesson: Lesson | None = None  # read from the release before the first chunk is graded
+    # run in each worker with the lesson while its fork server warms up (setting up the
+    # figures of the pages `after_each` writes)
+    prepare: Callable[[Lesson], object] | None = None
+
+    @property
+    def preparation(self) -> Callable[[], object] | None:
+        """What a worker does before its first chunk: `prepare` the lesson, when it is known
+        before the workers start (a run that grades what changed)."""
+        if self.prepare is None or self.lesson is None:
+            return None
+        return partial(self.prepare, self.lesson)
 
 
 @dataclass(frozen=True)
@@ -76,10 +88,11 @@ def start(limits: Limits, hidden: tuple[Path, ...], launches: int) -> None:
     start_sandbox(limits, hidden, launches)
 
 
-def start_joined(share: SandboxShare) -> None:
-    """Start a pool worker on the fork server its run shares (see `start_sandbox`)."""
+def start_joined(share: SandboxShare, preparation: Callable[[], object] | None = None) -> None:
+    """Start a pool worker on the fork server its run shares (see `start_sandbox`), doing the
+    setup's `preparation` while the server warms up."""
     ignore_ctrl_c()
-    _start_with(Sandbox.joined(share))
+    _start_with(Sandbox.joined(share), preparation=preparation)
 
 
 def ignore_ctrl_c() -> None:
@@ -95,13 +108,18 @@ def start_sandbox(
     _start_with(student_sandbox(limits, hidden, launches), required)
 
 
-def _start_with(sandbox: Sandbox, required: Sequence[str] = ()) -> None:
+def _start_with(
+    sandbox: Sandbox,
+    required: Sequence[str] = (),
+    preparation: Callable[[], object] | None = None,
+) -> None:
     """Grade with `sandbox`, and load the judge while its server warms up, and the feedback
     pages (matplotlib), which each record's page is drawn with (the server takes longer than
     the judge): `JUDGE_MODULES`, already loaded in a worker forked from a process that
-    preloaded them (`grading.judge_workers`). A sandbox that cannot start, or that lacks a
-    layer in `required`, and a judge with no checks to run, are reported by every task instead
-    of killing the worker, so that nothing is graded with weaker isolation than required."""
+    preloaded them (`grading.judge_workers`); then do the `preparation`, if any. A
+    sandbox that cannot start, or that lacks a layer in `required`, and a judge with no checks
+    to run, are reported by every task instead of killing the worker, so that nothing is
+    graded with weaker isolation than required."""
     global _sandbox, _startup_error
     stop()
     _startup_error = None
@@ -112,6 +130,8 @@ def _start_with(sandbox: Sandbox, required: Sequence[str] = ()) -> None:
 
     try:
         load_judge()
+        if preparation is not None:
+            _prepare(preparation)
         layers = sandbox.started()
     except (GraderFault, SandboxError) as error:
         sandbox.close()
@@ -125,6 +145,15 @@ def _start_with(sandbox: Sandbox, required: Sequence[str] = ()) -> None:
         )
         return
     _sandbox = sandbox
+
+
+def _prepare(preparation: Callable[[], object]) -> None:
+    """Do ahead what the first record's `after_each` would otherwise do first. If it fails,
+    that `after_each` fails the same way and says so, in that student's record."""
+    try:
+        preparation()
+    except Exception:  # said by `after_each`, which does it again
+        return
 
 
 def stop() -> None:

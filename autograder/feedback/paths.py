@@ -33,3 +33,10 @@ class FeedbackPlace:
         from autograder.feedback.pages import write_page
 
         return write_page(record, lesson, self.out_dir, self.course_root)
+
+    def set_up(self, lesson: Lesson) -> None:
+        """Draw what every page of `lesson` shares before the first page needs it: a worker
+        does it while its fork server warms up."""
+        from autograder.feedback.pages import plotter_for
+
+        plotter_for(lesson)
