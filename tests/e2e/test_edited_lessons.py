@@ -50,8 +50,11 @@ def release_of(course: Path) -> Path:
 
 
 @pytest.fixture(scope="module", params=WELL_POSED, ids=lambda edit: edit.name)
-def edited(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return edited_course(tmp_path_factory.mktemp(request.param.name), request.param)
+def edited(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, released_course: Path
+) -> Path:
+    edit: Edit = request.param
+    return edited_course(tmp_path_factory.mktemp(edit.name), edit, released_course)
 
 
 def lesson_line(lesson: Lesson) -> str:
@@ -118,9 +121,11 @@ def as_read(page: str) -> str:
 
 
 @pytest.fixture(scope="module", params=ILL_POSED, ids=lambda edit: edit.name)
-def ill_posed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+def ill_posed(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, released_course: Path
+):
     edit: Edit = request.param
-    return edit, edited_course(tmp_path_factory.mktemp(edit.name), edit)
+    return edit, edited_course(tmp_path_factory.mktemp(edit.name), edit, released_course)
 
 
 COMMANDS = {
@@ -159,12 +164,12 @@ def test_an_ill_posed_edit_is_refused_by_every_command_before_any_student_is_gra
     assert not (course / "grading").exists() and not (course / "autograder.zip").exists()
 
 
-def test_nbgraders_own_autograde_grades_the_edited_lesson(tmp_path):
+def test_nbgraders_own_autograde_grades_the_edited_lesson(tmp_path, released_course):
     """The graded cells' hidden tests read the lesson from the course's release too: in
     `nbgrader autograde`, a student following the edited notebook gets every point, and one
     following the shipped lesson does not."""
     edit = next(edit for edit in WELL_POSED if edit.name == "smaller_learning_rate_and_more_epochs")
-    course = edited_course(tmp_path / "course", edit)
+    course = edited_course(tmp_path, edit, released_course)
     edited_lr, shipped_lr = lesson_in_process(release_of(course)).lr, shipped_reference().lr
     for name, rate in (("follows_the_edit", edited_lr), ("follows_the_shipped", shipped_lr)):
         answers = catalogue(shipped_reference())

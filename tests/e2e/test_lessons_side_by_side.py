@@ -47,11 +47,11 @@ def release_of(course: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def courses(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def courses(tmp_path_factory: pytest.TempPathFactory, released_course: Path) -> dict[str, Path]:
     """Two courses, each with a student following it and one following the other."""
     made = {
-        "shipped": edited_course(tmp_path_factory.mktemp("shipped"), SHIPPED),
-        "slower": edited_course(tmp_path_factory.mktemp("slower"), SLOWER),
+        "shipped": edited_course(tmp_path_factory.mktemp("shipped"), SHIPPED, released_course),
+        "slower": edited_course(tmp_path_factory.mktemp("slower"), SLOWER, released_course),
     }
     rates = {name: lesson_in_process(release_of(course)).lr for name, course in made.items()}
     for course in made.values():
