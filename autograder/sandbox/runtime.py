@@ -27,7 +27,7 @@ def runtime_problem() -> str | None:
         parameter = torch.nn.Parameter(torch.zeros(2))
         repr(parameter)
         (parameter - 1).pow(2).sum().backward()
-        figure = plt.figure(figsize=(1, 1), dpi=20)  # small: the renderer and fonts load all the same
+        figure = plt.figure(figsize=(1, 1), dpi=20)  # small: fonts and renderer load all the same
         plt.plot([0.0, 1.0], [1.0, 0.0], label="line")
         plt.legend()
         figure.savefig(io.BytesIO(), format="png")

@@ -87,6 +87,24 @@ def test_bad_inputs_get_one_sentence_exit_2_and_leave_nothing(tmp_path):
     )
 
 
+def test_a_timeout_too_short_for_the_lessons_own_cells_is_a_grader_fault_named_in_one_line(
+    tmp_path, folder
+):
+    """The lesson is read under the limits every student gets: when they stop it, the
+    instructor is told which limits, not shown a traceback, and nothing is graded."""
+    out = tmp_path / "out"
+    commands = (["check", str(folder / "ada.ipynb")], ["grade", str(folder), "--out", str(out)])
+    for command in commands:
+        done = autograder(*command, "--timeout", "0.001")
+        assert done.returncode == 1, done.stderr
+        [line] = done.stderr.splitlines()
+        assert line.startswith("grader fault: reading the lesson from the release failed ("), line
+        assert "stopped at the limits every student gets" in line, line
+        assert "0.001 s on the clock" in line and "--timeout" in line, line
+        assert "points" not in done.stdout
+    assert not (out / "records").exists() or not any((out / "records").iterdir())
+
+
 @pytest.mark.slow
 def test_skipped_files_and_students_not_graded_normally_are_named(tmp_path):
     folder = tmp_path / "class"
