@@ -28,7 +28,7 @@ from autograder.exercise import ANSWER_CELLS, CATEGORIES, TRAINING_CELL, graded_
 from autograder.intake.notebook import Release, load_release, plan_release
 from autograder.judge.well_posed import refuse_ill_posed
 from autograder.lesson import DTYPES, MAX_EPOCHS, MAX_POINTS, IllPosedLesson, Lesson, LessonCells
-from autograder.sandbox import Limits, ProcessOutcome, Sandbox, SandboxError
+from autograder.sandbox import Limits, Sandbox, SandboxError
 from autograder.sandbox.protocol import ProtocolError
 
 # Correct answers, as code: what the release's read-only cells run with while the lesson is read.
@@ -84,7 +84,8 @@ def read_lesson(sandbox: Sandbox, release: Release) -> Lesson:
         try:
             reply = process.request(request, timeout=_PROBE_SECONDS)
         except ProtocolError as error:
-            why = _stopped(process.finish(), sandbox.limits) or str(error)
+            stopped = process.finish().stopped_at_a_limit
+            why = _stopped(sandbox.limits) if stopped else str(error)
             raise SandboxError(f"reading the lesson from the release failed ({why})") from None
         finally:
             process.finish()
@@ -95,12 +96,10 @@ def read_lesson(sandbox: Sandbox, release: Release) -> Lesson:
 _read: dict[str, Lesson] = {}
 
 
-def _stopped(outcome: ProcessOutcome, limits: Limits) -> str | None:
-    """What stopped the process reading the lesson, when a limit did: it runs under the
+def _stopped(limits: Limits) -> str:
+    """Why the process reading the lesson ended, when a limit stopped it: it runs under the
     limits every student gets, so an instructor can tell a busy machine or a short
     `--timeout` from a broken sandbox."""
-    if outcome.ended not in ("timeout", "cpu_limit"):
-        return None
     return (
         "the process running the release's read-only cells was stopped at the limits every "
         f"student gets, {limits.cpu_seconds:g} s of CPU time or {limits.wall_seconds:g} s on "

@@ -36,14 +36,13 @@ MAX_PRINTED = 8000  # of what the notebook's cells printed, kept for the student
 
 
 _OUT_OF_TIME = "your code did not answer in time (time limit)"
-_LIMIT_ENDINGS = (Status.TIMEOUT, Status.CPU_LIMIT)  # how the fork server says it stopped one
 
 
 def _stopped_by_a_limit(process: ConfinedProcess) -> bool:
     """Whether a process that closed its channel was stopped at a time limit by the fork
     server (asked once: its outcome is kept for the session's end)."""
     try:
-        return process.finish().ended in _LIMIT_ENDINGS
+        return process.finish().stopped_at_a_limit
     except SandboxError:  # said again, and reported, when the session ends
         return False
 
@@ -210,9 +209,8 @@ class SandboxedNotebook:
     @property
     def limit_hit(self) -> Status | None:
         """The time limit that stopped the student's code, if one did."""
-        ended = self.outcome.ended if self.outcome is not None else None
-        if ended in _LIMIT_ENDINGS:
-            return Status(ended)
+        if self.outcome is not None and self.outcome.stopped_at_a_limit:
+            return Status(self.outcome.ended)
         if self.student is not None and self.student.timed_out:
             return Status.TIMEOUT
         return None

@@ -66,3 +66,8 @@ class ProcessOutcome:
     signal: int | None
     output: str
     output_truncated: bool
+
+    @property
+    def stopped_at_a_limit(self) -> bool:
+        """Whether the supervisor stopped it at a time limit ("timeout" or "cpu_limit")."""
+        return self.ended in ("timeout", "cpu_limit")
