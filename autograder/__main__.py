@@ -26,7 +26,7 @@ from autograder.judge.results import as_table
 from autograder.judge.seeds import new_seed
 from autograder.lesson import IllPosedLesson, Lesson
 from autograder.loaded import leave
-from autograder.sandbox import Limits
+from autograder.sandbox import Limits, SandboxError
 from autograder.text import one_line
 from autograder.usage import UsageError
 
@@ -501,7 +501,7 @@ def run(arguments: argparse.Namespace) -> int:
     except IllPosedLesson as refusal:
         print(f"error: the lesson cannot be graded: {one_line(str(refusal))}", file=sys.stderr)
         return 2
-    except GraderFault as fault:
+    except (GraderFault, SandboxError) as fault:  # a sandbox that fails is the grader's fault
         print(f"grader fault: {one_line(str(fault))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -3,24 +3,20 @@ lesson (`selftest`, `gradescope`), each in a sandbox of its own.
 
 The fork server (torch) is started before the judge (numpy, pytest, the checks) is imported: the
 server's start-up and the judge's imports then run side by side instead of one after the other.
-A sandbox that fails (it cannot start, or cannot read the lesson) is the grader's fault
-(`GraderFault`), said in one line by the command.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from autograder.intake.notebook import load_release
 from autograder.intake.submissions import Submission
 from autograder.judge.confinement import student_sandbox
-from autograder.judge.fault import GraderFault
 from autograder.judge.record import Record
 from autograder.lesson import Lesson
 from autograder.loaded import freeze_loaded
-from autograder.sandbox import Limits, Sandbox, SandboxError
+from autograder.sandbox import Limits
 
 
 def check_submission(
@@ -35,7 +31,7 @@ def check_submission(
     `hidden` (where the submission and the grader's files lie); the lesson is read from the
     release in that sandbox first, unless given (`IllPosedLesson` refuses it)."""
     trusted = load_release(release)
-    with _own_sandbox(limits, hidden, launches=2) as sandbox:  # the lesson, the notebook
+    with student_sandbox(limits, hidden, launches=2) as sandbox:  # the lesson, the notebook
         from autograder.judge.lesson_reading import probe_request, read_lesson
         from autograder.judge.sandboxed import judge_submissions, load_judge
 
@@ -57,19 +53,9 @@ def lesson_of_release(release: Path, limits: Limits) -> Lesson:
     """The lesson of the release at `release`, read in a sandbox of its own (for commands
     that need it before anything is graded: `selftest`, `gradescope`)."""
     trusted = load_release(release)
-    with _own_sandbox(limits, [], launches=1) as sandbox:
+    with student_sandbox(limits, [], launches=1) as sandbox:
         from autograder.judge.lesson_reading import probe_request, read_lesson
 
         freeze_loaded()
         probe_request(trusted)  # a release whose cells cannot make a lesson: refused at once
         return read_lesson(sandbox, trusted)
-
-
-@contextlib.contextmanager
-def _own_sandbox(limits: Limits, hidden: Sequence[Path], launches: int) -> Iterator[Sandbox]:
-    """`student_sandbox`, whose failures are the grader's (`GraderFault`)."""
-    try:
-        with student_sandbox(limits, hidden, launches=launches) as sandbox:
-            yield sandbox
-    except SandboxError as error:
-        raise GraderFault(str(error)) from None
