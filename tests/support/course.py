@@ -16,12 +16,14 @@ NOTEBOOK = f"{ASSIGNMENT}.ipynb"
 SOURCE = ROOT / "source" / ASSIGNMENT / NOTEBOOK
 RELEASE = ROOT / "release" / ASSIGNMENT / NOTEBOOK
 REGENERATE = f"nbgrader generate_assignment {ASSIGNMENT} --force"
+SITE = ROOT / "tests" / "support" / "site"
 
 
 def kernel_env() -> dict[str, str]:
-    """The environment, with the repo root on PYTHONPATH so kernels can import `autograder`."""
+    """The environment, with the repo root on PYTHONPATH so kernels can import `autograder`,
+    and the suite's `sitecustomize` (`tests/support/site`)."""
     env = dict(os.environ)
-    paths = [str(ROOT), *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))]
+    paths = [str(ROOT), str(SITE), *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))]
     env["PYTHONPATH"] = os.pathsep.join(paths)
     return env
 
