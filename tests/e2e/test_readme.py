@@ -32,6 +32,7 @@ def test_the_readme_has_exactly_two_set_up_commands_and_ci_runs_them():
 
 
 @pytest.mark.slow
+@pytest.mark.one_core
 def test_command_one_installs_and_grades_the_example_class(tmp_path):
     """As written, in a Python of its own (a new virtualenv), as on a new machine: the suite's
     own Python is left alone, since installing the kit again there would take it away for a
