@@ -43,7 +43,12 @@ def release_freed() -> None:
 def leave(code: int) -> NoReturn:
     """End the process with `code` once its output is flushed, skipping the interpreter's
     teardown. Only for a process that has closed or written everything it holds (its
-    sandbox, pools and files): nothing registered to run at exit runs."""
+    sandbox, pools and files): of what is registered to run at exit, only multiprocessing's
+    finalizers run, which remove the folder its fork server's socket is in (`pymp-*` in the
+    temp folder, left behind by every `grade` run otherwise)."""
     for stream in (sys.stdout, sys.stderr):
         stream.flush()
+    multiprocessing_util = sys.modules.get("multiprocessing.util")
+    if multiprocessing_util is not None:  # loaded: it may have made that folder
+        multiprocessing_util._run_finalizers()
     os._exit(code)

@@ -19,6 +19,7 @@ import hashlib
 import multiprocessing
 import os
 import signal
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -44,6 +45,9 @@ from autograder.lesson import Lesson
 from autograder.sandbox import Limits, SandboxShare
 
 _MAX_CHUNK = 25
+# The judge workers' fork server listens at <temp folder>/pymp-XXXXXXXX/listener-XXXXXXXX
+# (multiprocessing's names, 32 bytes), and a Unix socket's path holds at most 107 bytes.
+_LONGEST_TEMP_FOLDER = 107 - len("/pymp-XXXXXXXX/listener-XXXXXXXX")
 
 
 def release_hash(release: Path | bytes) -> str:
@@ -369,7 +373,15 @@ def judge_workers() -> BaseContext:
     feedback pages (multiprocessing's fork server, preloading `worker.JUDGE_MODULES`), so a
     run pays for those imports once, not once per worker, and its workers share the pages
     they loaded. That process loads nothing of the grader's state; a worker is still a fresh
-    process to the grader."""
+    process to the grader. It listens on a socket in the temp folder, whose path must fit a
+    Unix socket's: a longer one is refused here, in one line, rather than by a traceback
+    from the first worker's start."""
+    temp = tempfile.gettempdir()
+    if len(os.fsencode(temp)) > _LONGEST_TEMP_FOLDER:
+        raise GraderFault(
+            f"the temp folder {temp} has too long a path for the socket the judge workers "
+            f"start from (at most {_LONGEST_TEMP_FOLDER} bytes); set TMPDIR to a shorter one"
+        )
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(list(worker.JUDGE_MODULES))
     return context

@@ -7,7 +7,9 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import nbformat
@@ -22,14 +24,41 @@ from tests.support.notebooks import filled_release, notebook_for, write_submissi
 CLASS_SIZE = 16
 
 
-def autograder(*arguments: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "autograder", *arguments],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+def autograder(
+    *arguments: str, timeout: float = 600, temp: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run a command with a temp folder of its own (`temp`, or a new one), which it must
+    leave as it found it: empty."""
+    with tempfile.TemporaryDirectory() as scratch:
+        temp = temp or Path(scratch)
+        done = subprocess.run(
+            [sys.executable, "-m", "autograder", *arguments],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env={**os.environ, "TMPDIR": str(temp)},
+        )
+        left = [path.name for path in temp.iterdir()]
+    assert not left, f"{arguments[0]} left {left} in the temp folder"
+    return done
+
+
+# A Unix socket's path holds 107 bytes, 32 of which multiprocessing's names take.
+LONGEST_TEMP_FOLDER = 75
+
+
+@pytest.fixture
+def temp_folder() -> Iterator[Callable[[int], Path]]:
+    """Makes a new empty folder whose path is as many bytes long as asked."""
+    with tempfile.TemporaryDirectory() as base:
+
+        def made(length: int) -> Path:
+            folder = Path(base) / ("t" * (length - len(base) - 1))
+            folder.mkdir()
+            return folder
+
+        yield made
 
 
 @pytest.fixture
@@ -109,6 +138,21 @@ def test_a_timeout_too_short_for_the_lessons_own_cells_is_a_grader_fault_named_i
     assert not (out / "records").exists() or not any((out / "records").iterdir())
 
 
+def test_a_temp_folder_too_long_for_the_workers_socket_is_refused_in_one_line(
+    tmp_path, folder, temp_folder
+):
+    """The judge workers start from a socket in the temp folder: a TMPDIR whose path leaves
+    it no room is named, with what to do, rather than failing with a traceback."""
+    too_long = temp_folder(LONGEST_TEMP_FOLDER + 1)
+    done = autograder("grade", str(folder), "--out", str(tmp_path / "out"), temp=too_long)
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.splitlines() == [
+        f"grader fault: the temp folder {too_long} has too long a path for the socket the "
+        f"judge workers start from (at most {LONGEST_TEMP_FOLDER} bytes); set TMPDIR to a "
+        "shorter one"
+    ]
+
+
 @pytest.mark.slow
 def test_skipped_files_and_students_not_graded_normally_are_named(tmp_path):
     folder = tmp_path / "class"
@@ -136,7 +180,7 @@ def test_skipped_files_and_students_not_graded_normally_are_named(tmp_path):
 
 
 @pytest.mark.slow
-def test_ctrl_c_stops_cleanly_keeps_the_records_and_says_how_to_resume(tmp_path):
+def test_ctrl_c_stops_cleanly_keeps_the_records_and_says_how_to_resume(tmp_path, temp_folder):
     folder = tmp_path / "class"
     answers = CORRECT + WRONG
     for number in range(CLASS_SIZE):
@@ -146,6 +190,7 @@ def test_ctrl_c_stops_cleanly_keeps_the_records_and_says_how_to_resume(tmp_path)
         notebook.cells.insert(1, nbformat.v4.new_code_cell("import time\ntime.sleep(1)"))
         write_submission(folder / f"s{number:02d}.ipynb", notebook)
     out = tmp_path / "out"
+    scratch = temp_folder(LONGEST_TEMP_FOLDER)  # the longest path the workers' socket allows
     batch = subprocess.Popen(
         [sys.executable, "-m", "autograder", "grade", str(folder), "--out", str(out)],
         cwd=ROOT,
@@ -156,6 +201,7 @@ def test_ctrl_c_stops_cleanly_keeps_the_records_and_says_how_to_resume(tmp_path)
         # as a shell starts a foreground command: Ctrl-C at its default, even when the suite
         # itself runs where it is ignored (a background job of a script ignores it)
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        env={**os.environ, "TMPDIR": str(scratch)},
     )
     records = out / "records"
     deadline = time.monotonic() + 120
@@ -164,6 +210,7 @@ def test_ctrl_c_stops_cleanly_keeps_the_records_and_says_how_to_resume(tmp_path)
     os.killpg(batch.pid, signal.SIGINT)  # what a terminal sends the whole foreground group
     stdout, stderr = batch.communicate(timeout=120)
     assert batch.returncode == 130, stderr
+    assert not list(scratch.iterdir()), "an interrupted run left files in its temp folder"
     assert "Traceback" not in stderr
     kept = len(list(records.glob("*.json")))
     assert 5 <= kept < CLASS_SIZE
