@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import shutil
 import subprocess
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -102,33 +104,37 @@ def _devtools_port(profile: Path, browser: subprocess.Popen[bytes]) -> int:
 
 @contextmanager
 def browser_tab(profile: Path) -> Iterator[Tab]:
-    """A tab of a fresh headless Chromium with its profile in `profile`, closed afterwards."""
+    """A tab of a fresh headless Chromium with its profile in `profile`, closed afterwards.
+    Its temp folder is one of its own, removed with it: a stopped Chromium leaves the folder
+    of its singleton socket behind."""
     assert BROWSER is not None, "chromium is not installed: apt-get install chromium (.ci/run does)"
-    browser = subprocess.Popen(
-        [
-            BROWSER,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            f"--user-data-dir={profile}",
-            "--remote-debugging-address=127.0.0.1",
-            "--remote-debugging-port=0",
-            "about:blank",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        port = _devtools_port(profile, browser)
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10) as reply:
-            targets = json.load(reply)
-        page = next(target for target in targets if target["type"] == "page")
-        opened = Tab(page["webSocketDebuggerUrl"])
-        yield opened
-        opened.socket.close()
-    finally:
-        stop(browser, 10)
+    with tempfile.TemporaryDirectory() as temp:
+        browser = subprocess.Popen(
+            [
+                BROWSER,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                f"--user-data-dir={profile}",
+                "--remote-debugging-address=127.0.0.1",
+                "--remote-debugging-port=0",
+                "about:blank",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, "TMPDIR": temp},
+        )
+        try:
+            port = _devtools_port(profile, browser)
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10) as reply:
+                targets = json.load(reply)
+            page = next(target for target in targets if target["type"] == "page")
+            opened = Tab(page["webSocketDebuggerUrl"])
+            yield opened
+            opened.socket.close()
+        finally:
+            stop(browser, 10)
