@@ -180,12 +180,15 @@ def _nothing() -> Iterator[None]:
 
 
 _prepared: list[StudentShell] = []  # made by the fork server, used once by each child
+_kit_modules: list[str] = []  # named by the fork server, forgotten by each child
 
 
 def prepare() -> None:
-    """Make the notebook's shell in the fork server, before any student is forked: each
-    student process then starts with its own copy of a shell that has run nothing."""
+    """Make in the fork server, before any student is forked, what each student process
+    starts with: its own copy of a shell that has run nothing, and the names of the kit's
+    modules it is to forget."""
     _prepared.append(StudentShell([]))
+    _kit_modules[:] = _kit_module_names()
 
 
 def _fresh_shell(notes: list[str]) -> StudentShell:
@@ -195,10 +198,18 @@ def _fresh_shell(notes: list[str]) -> StudentShell:
     return shell
 
 
+def _kit_module_names() -> list[str]:
+    return [name for name in sys.modules if name.split(".")[0] == "autograder"]
+
+
 def _forget_the_kit() -> None:
-    """Take the kit's modules out of `sys.modules`: student code cannot import them."""
-    for name in [name for name in sys.modules if name.split(".")[0] == "autograder"]:
-        del sys.modules[name]
+    """Take the kit's modules out of `sys.modules`: student code cannot import them. A
+    student process forgets those the fork server named before forking it, which are all
+    it has: a kit module cannot be imported inside the sandbox, where its source is not.
+    Going through every module's name again would write to each name, and so copy the
+    server's pages that hold them (2.5 ms a student, against 0.25 ms)."""
+    for name in _kit_modules or _kit_module_names():
+        sys.modules.pop(name, None)
 
 
 class Responder:
