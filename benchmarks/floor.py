@@ -4,7 +4,8 @@ In one run, on this machine, it measures the floor of every stage in isolation a
 cost for the same stage, and prints the ratio:
 
   start-up   `import torch` in a fresh interpreter   vs  `check` of one notebook, end to end
-  launch     a fork of a warm process (torch loaded)  vs  a confined student process, empty
+  launch     a fork of a warm process (torch loaded)  vs  a process confined by the sandbox that
+                                                          replies once, then the `launch` stage
   cells      the lesson's training run in a warm      vs  the notebook's cells run by the kit's
              process (update() and the loss per           own student side in this warm process,
              epoch, plain Python)                         then the same in a fresh confined
@@ -91,13 +92,17 @@ def fork_of_a_warm_process() -> float:
     return (time.perf_counter() - started) / FORKS
 
 
-def empty_confined_child() -> float:
-    """Mean seconds to launch a confined process, ask it nothing, and finish it."""
+def confined_child_replying_once() -> float:
+    """Mean seconds to launch a process, wait for its first reply, and finish it: the reply
+    comes once it has confined itself (namespaces, allow-list root, cgroups, seccomp), so
+    this is the launch stage with nothing of the kit's student side in it."""
     with Sandbox(Limits(), [], entry=EMPTY_ENTRY, huge_pages=True) as sandbox:
         sandbox.started()
         started = time.perf_counter()
         for _ in range(LAUNCHES):
-            sandbox.launch({}).finish()
+            process = sandbox.launch({})
+            process.request({"behaviour": "payload"}, timeout=60)
+            process.finish()
         return (time.perf_counter() - started) / LAUNCHES
 
 
@@ -265,7 +270,7 @@ def main() -> None:
     torch_runs = [timed_command([sys.executable, "-c", "import torch"], ROOT) for _ in range(3)]
     torch_wall, torch_cpu = min(wall for wall, _ in torch_runs), min(cpu for _, cpu in torch_runs)
     fork = fork_of_a_warm_process()
-    confined = empty_confined_child()
+    confined = confined_child_replying_once()
     training, questions = lesson_floors()
     warm_cells, warm_questions = kit_in_a_warm_process(students)
     checks_floor = one_plain_pytest_test(11)
@@ -276,8 +281,8 @@ def main() -> None:
     lines = [
         ("start-up", "import torch, fresh interpreter", torch_wall, "check, command to summary",
          check_wall),
-        ("launch", "fork of a warm process", fork, "empty confined child", confined),
-        ("", "empty confined child", confined, "launch stage", stages["launch"]),
+        ("launch", "fork of a warm process", fork, "confined child, one reply", confined),
+        ("", "confined child, one reply", confined, "launch stage", stages["launch"]),
         ("cells", "training run, warm process", training, "kit's cells, warm process",
          warm_cells),
         ("", "kit's cells, warm process", warm_cells, "cells stage", stages["cells"]),
