@@ -134,6 +134,19 @@ def _delegated(directory: Path) -> list[str]:
         return []
 
 
+def _made_afresh(directory: Path) -> None:
+    """Make a student's cgroup. One of the same name can only have been left by a fork
+    server that was killed (the names hold the server's pid, which the system has since
+    given to this one): removed first, since its counters (CPU used, memory peak) are not
+    this student's; one that still holds a process cannot be removed, and the layer is
+    left out."""
+    try:
+        directory.mkdir()
+    except FileExistsError:
+        directory.rmdir()
+        directory.mkdir()
+
+
 class ProcessCgroups:
     """The cgroups of one student process: made by the server, joined by the student."""
 
@@ -143,8 +156,9 @@ class ProcessCgroups:
         for controller in controllers:
             directory = controller.parent / name
             try:
-                directory.mkdir(exist_ok=directory in self._layers)
-                self._layers.setdefault(directory, [])
+                if directory not in self._layers:  # v2: one directory for every controller
+                    _made_afresh(directory)
+                    self._layers[directory] = []
                 for file, value in controller.settings:
                     if (directory / file).exists():
                         (directory / file).write_text(value)

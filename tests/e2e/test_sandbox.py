@@ -30,6 +30,7 @@ import pytest
 import autograder
 from autograder.judge.confinement import student_sandbox
 from autograder.sandbox import Limits, ProcessOutcome, Sandbox, SandboxError
+from autograder.sandbox.cgroups import find_controllers
 from autograder.sandbox.confine import STUDENT_ENVIRONMENT
 from autograder.sandbox.hugepages import PAY_FROM_LAUNCHES
 from autograder.sandbox.protocol import ChannelClosed, ReplyTimeout
@@ -459,6 +460,34 @@ def test_runs_as_nobody_without_groups(sandbox: Sandbox) -> None:
     needs(sandbox, "non-root-uid")
     reply, _ = ask(sandbox, "identity")
     assert reply == {"uid": [65534] * 3, "gid": [65534] * 3, "groups": []}
+
+
+def test_a_cgroup_a_killed_server_left_under_a_students_name_is_made_afresh(
+    sandbox: Sandbox,
+) -> None:
+    """A fork server killed while its students ran leaves their cgroups, named by its pid;
+    the system gives that pid to a later server, whose students must not fail to launch
+    where the old cgroups are, nor inherit their counters."""
+    needs(sandbox, "memory-cgroup", "pids-cgroup", "cpu-quota", "cpu-accounting")
+    first = sandbox.launch({})
+    server = psutil.Process(first.pid).ppid()
+    parents = {controller.parent for controller in find_controllers(LIMITS)}
+    names = next(iter(parents)).glob(f"sandbox-{server}-*")  # the running student's
+    launched = [int(directory.name.rsplit("-", 1)[1]) for directory in names]
+    first.finish()
+    left = [parent / f"sandbox-{server}-{max(launched) + 1}" for parent in parents]
+    for directory in left:
+        directory.mkdir()
+    stale = {directory: directory.stat().st_ino for directory in left}
+    try:
+        second = sandbox.launch({})
+        assert second.request({"behaviour": "payload"}, timeout=10) == {"payload": {}}
+        assert all(directory.stat().st_ino != stale[directory] for directory in left)
+        second.finish()
+    finally:
+        for directory in left:
+            with contextlib.suppress(OSError):
+                directory.rmdir()
 
 
 def test_closing_the_sandbox_ends_running_students() -> None:
