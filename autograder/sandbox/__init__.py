@@ -6,7 +6,21 @@ and output, `protocol` the messages on its channel. Nothing here knows the exerc
 confined process runs is the caller's `module:function` entry.
 """
 
-from autograder.sandbox.client import ConfinedProcess, Sandbox, SandboxError, SandboxShare
+from autograder.sandbox.client import (
+    ConfinedProcess,
+    NotConfined,
+    Sandbox,
+    SandboxError,
+    SandboxShare,
+)
 from autograder.sandbox.limits import Limits, ProcessOutcome
 
-__all__ = ["Limits", "ProcessOutcome", "Sandbox", "SandboxError", "SandboxShare", "ConfinedProcess"]
+__all__ = [
+    "Limits",
+    "ProcessOutcome",
+    "Sandbox",
+    "SandboxError",
+    "NotConfined",
+    "SandboxShare",
+    "ConfinedProcess",
+]

@@ -46,6 +46,10 @@ class SandboxError(Exception):
     """The sandbox itself failed (not the student): the fork server is gone or stuck."""
 
 
+class NotConfined(SandboxError):
+    """A student process ended before the sandbox had set it up, so no student code ran."""
+
+
 @dataclass(frozen=True)
 class SandboxShare:
     """What another judge process needs to use a running fork server: a copy of its owner's
@@ -298,4 +302,5 @@ class ConfinedProcess:
             signal=header["signal"],
             output=output.decode(errors="replace"),
             output_truncated=header["output_truncated"],
+            confined=header["confined"],
         )

@@ -59,6 +59,10 @@ class ProcessOutcome:
     supervisor killed it at the wall-clock limit while it waited, "cpu_limit" when its process
     tree used up its CPU time or wanted the CPU until the wall-clock limit, and "killed"
     when the judge finished it.
+
+    `confined` is False when the sandbox failed to set the process up (a layer it requires,
+    or an error on the way): nothing a student wrote ran in it, so its output is the
+    sandbox's own account of the failure.
     """
 
     ended: str
@@ -66,6 +70,15 @@ class ProcessOutcome:
     signal: int | None
     output: str
     output_truncated: bool
+    confined: bool
+
+    def setup_failure(self) -> str | None:
+        """What stopped the sandbox setting the process up, in the sandbox's own last line;
+        None for a process that was set up."""
+        if self.confined:
+            return None
+        lines = self.output.strip().splitlines()
+        return lines[-1] if lines else f"it ended ({self.ended}) before saying why"
 
     @property
     def stopped_at_a_limit(self) -> bool:

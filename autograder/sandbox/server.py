@@ -90,6 +90,14 @@ def _warm_up(entry: str) -> process.Entry:
     return target
 
 
+def _discard(pid: int, cgroups: ProcessCgroups) -> None:
+    """End a student process that is not supervised (the probe, or one that cannot be), and
+    remove its cgroups."""
+    os.kill(pid, signal.SIGKILL)  # unreaped until the next line, so still ours
+    os.waitpid(pid, 0)
+    cgroups.remove()
+
+
 class ProbeFailed(Exception):
     """A confined process cannot do what every student's code needs; grading must not start."""
 
@@ -117,7 +125,8 @@ class ForkServer:
         A student whose code could not use torch or matplotlib is no use: fail loudly."""
         own_end, student_end = channel_pair()
         with own_end:
-            pid, cgroups = self._fork(student_end.fileno(), sys.stderr.fileno(), None)
+            # Never asked to run the entry, it says nothing on its confined descriptor.
+            pid, cgroups = self._fork(student_end.fileno(), sys.stderr.fileno(), self._sink, None)
             student_end.close()
             try:
                 report = receive_message(own_end, timeout=_PROBE_SECONDS)
@@ -126,9 +135,7 @@ class ForkServer:
                     f"a confined test process ended without reporting ({error})"
                 ) from None
             finally:
-                os.kill(pid, signal.SIGKILL)  # unreaped until the next line, so still ours
-                os.waitpid(pid, 0)
-                cgroups.remove()
+                _discard(pid, cgroups)
         if report["runtime_problem"]:
             raise ProbeFailed(
                 "student code cannot use the Python installation from inside the sandbox "
@@ -219,25 +226,26 @@ class ForkServer:
         self._selector.register(fileobj, selectors.EVENT_READ, functools.partial(handler, argument))
 
     def _start(self, student_fd: int, report: socket.socket) -> Supervised:
-        read_end, write_end = output_pipe()
-        try:
-            pid, cgroups = self._fork(student_fd, write_end, self._required)
-        except OSError:
-            os.close(read_end)
-            raise
-        finally:
-            os.close(write_end)
-        try:
-            return Supervised(pid, report, read_end, self._limits, cgroups, self._sink)
-        except OSError:
-            os.kill(pid, signal.SIGKILL)  # unreaped until the next line, so still ours
-            os.waitpid(pid, 0)
-            cgroups.remove()
-            os.close(read_end)
-            raise
+        with contextlib.ExitStack() as on_failure:
+            output, output_writer = output_pipe()
+            on_failure.callback(os.close, output)
+            with contextlib.ExitStack() as writers:  # the student's alone once it is forked
+                writers.callback(os.close, output_writer)
+                confined, confined_writer = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
+                writers.callback(os.close, confined_writer)
+                on_failure.callback(os.close, confined)
+                pid, cgroups = self._fork(
+                    student_fd, output_writer, confined_writer, self._required
+                )
+            on_failure.callback(_discard, pid, cgroups)
+            supervised = Supervised(
+                pid, report, output, confined, self._limits, cgroups, self._sink
+            )
+            on_failure.pop_all()
+        return supervised
 
     def _fork(
-        self, channel_fd: int, output_fd: int, required: tuple[str, ...] | None
+        self, channel_fd: int, output_fd: int, confined_fd: int, required: tuple[str, ...] | None
     ) -> tuple[int, ProcessCgroups]:
         """Fork a student as pid 1 of a new pid namespace, then step back into our own."""
         cgroups = ProcessCgroups(self._controllers, next(self._names))
@@ -252,7 +260,7 @@ class ForkServer:
         try:
             pid = os.fork()
             if pid == 0:
-                process.run(setup, channel_fd, output_fd, cgroups)
+                process.run(setup, channel_fd, output_fd, confined_fd, cgroups)
         except OSError:
             cgroups.remove()
             raise

@@ -16,6 +16,7 @@ from autograder.sandbox.limits import (
     FINAL_STRETCH_OF_WALL_CLOCK,
     Limits,
 )
+from autograder.sandbox.process import CONFINED
 from autograder.sandbox.protocol import encode
 
 _PIPE_BYTES = 1 << 20
@@ -41,6 +42,7 @@ class Supervised:
         pid: int,
         report: socket.socket,
         output: int,
+        confined: int,
         limits: Limits,
         cgroups: ProcessCgroups,
         sink: int,
@@ -54,6 +56,7 @@ class Supervised:
             raise
         self.report = report
         self.output = output
+        self._confined = confined  # read end: CONFINED once the process was set up
         started = time.monotonic()
         self._wall_clock_ends = started + limits.wall_seconds
         self._waiting_forgiven = limits.waiting_forgiven_seconds
@@ -169,7 +172,7 @@ class Supervised:
             remaining -= moved
         with contextlib.suppress(OSError):
             socket.send_fds(self.report, [encode(self._outcome())], [self._kept])
-        for fd in (self._kept, self.output, self.pidfd):
+        for fd in (self._kept, self.output, self._confined, self.pidfd):
             os.close(fd)
         self.report.close()
         self._cgroups.remove()
@@ -177,7 +180,10 @@ class Supervised:
     def _outcome(self) -> dict[str, object]:
         status = self._status
         assert status is not None, "report_outcome() before reap()"
-        outcome: dict[str, object] = {"output_truncated": self._truncated}
+        outcome: dict[str, object] = {
+            "output_truncated": self._truncated,
+            "confined": self._was_confined(),
+        }
         if os.WIFSIGNALED(status):
             number = os.WTERMSIG(status)
             killed = self.kill_reason is not None and number == signal.SIGKILL
@@ -189,6 +195,14 @@ class Supervised:
                 ended = "cpu_limit"
             return outcome | {"ended": ended, "returncode": None, "signal": number}
         return outcome | {"ended": "exited", "returncode": os.WEXITSTATUS(status), "signal": None}
+
+    def _was_confined(self) -> bool:
+        """Whether the process said it was set up. Once it is reaped, no process holds the
+        write end (it was closed before any student code ran), so this never waits."""
+        try:
+            return os.read(self._confined, len(CONFINED)) == CONFINED
+        except BlockingIOError:
+            return False
 
 
 def _own_threads(pid: int) -> list[int]:

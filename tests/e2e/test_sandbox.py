@@ -26,6 +26,8 @@ from typing import Any
 
 import psutil
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import autograder
 from autograder.judge.confinement import student_sandbox
@@ -35,6 +37,7 @@ from autograder.sandbox.confine import STUDENT_ENVIRONMENT
 from autograder.sandbox.hugepages import PAY_FROM_LAUNCHES
 from autograder.sandbox.protocol import ChannelClosed, ReplyTimeout
 from tests.support import joined_judge
+from tests.support.cgroups import held_cgroups
 from tests.support.processes import loaded_machine
 
 TARGETS = "tests.support.sandbox_targets:serve"
@@ -444,6 +447,44 @@ def test_segfault_is_reported_as_a_signal(sandbox: Sandbox) -> None:
         student.request({"behaviour": "segfault"}, timeout=10)
     outcome = student.finish()
     assert (outcome.ended, outcome.returncode, outcome.signal) == ("signaled", None, signal.SIGSEGV)
+
+
+def test_a_process_the_sandbox_could_not_set_up_says_so_in_its_outcome(
+    sandbox: Sandbox,
+) -> None:
+    """Its cgroup could be neither made nor removed, so it lacks a required layer: it never
+    runs the entry, and its outcome says the sandbox failed, in the sandbox's words."""
+    needs(sandbox, "memory-cgroup", "pids-cgroup")
+    with held_cgroups(sandbox, 1):
+        student = sandbox.launch({})
+        with pytest.raises(ChannelClosed):
+            student.request({"behaviour": "ping"}, timeout=10)
+        outcome = student.finish()
+    assert (outcome.ended, outcome.returncode, outcome.confined) == ("exited", 125, False)
+    said = outcome.setup_failure() or ""
+    assert said.startswith("sandbox: could not set up ") and said.endswith("; not running")
+    assert find_controllers(LIMITS)[0].layer in said
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    how=st.sampled_from(["os._exit", "SystemExit", "segfault"]),
+    code=st.one_of(st.just(125), st.integers(0, 255)),
+    text=st.one_of(st.just("sandbox: could not set up pids-cgroup; not running"), st.text()),
+)
+def test_however_student_code_ends_its_process_the_sandbox_had_set_it_up(
+    sandbox: Sandbox, how: str, code: int, text: str
+) -> None:
+    """Whatever it prints and however it ends, even as a failed set-up ends, code that ran
+    was confined: no student can pass their crash off as the sandbox's."""
+    student = sandbox.launch({})
+    with pytest.raises(ChannelClosed):
+        student.request({"behaviour": "end", "how": how, "code": code, "text": text}, timeout=10)
+    outcome = student.finish()
+    assert outcome.confined and outcome.setup_failure() is None
+    assert outcome.ended == ("signaled" if how == "segfault" else "exited")
 
 
 def test_input_sees_end_of_file(sandbox: Sandbox) -> None:

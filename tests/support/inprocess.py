@@ -53,7 +53,7 @@ class InProcessChannel:
 
     def finish(self) -> ProcessOutcome:
         """A responder that stopped did so by itself, as a process that exited."""
-        return ProcessOutcome("exited", 0, None, "", output_truncated=False)
+        return ProcessOutcome("exited", 0, None, "", output_truncated=False, confined=True)
 
 
 class AnswerInProcess:

@@ -213,6 +213,17 @@ def _exit_early(request: dict[str, Any], payload: dict[str, Any]) -> dict[str, A
     os._exit(0)
 
 
+def _end(request: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
+    """End as student code can, after saying `text` on stderr: exit with status `code` (by
+    `os._exit` or `SystemExit`, as `how` says), or crash (`segfault`)."""
+    print(request["text"], file=sys.stderr, flush=True)
+    if request["how"] == "segfault":
+        ctypes.string_at(0)
+    if request["how"] == "SystemExit":
+        raise SystemExit(request["code"])
+    os._exit(request["code"])
+
+
 def _segfault(request: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
     ctypes.string_at(0)
     return {}
@@ -280,6 +291,7 @@ BEHAVIOURS = {
     "shout": _shout,
     "impostor": _impostor,
     "exit_early": _exit_early,
+    "end": _end,
     "segfault": _segfault,
     "read_stdin": _read_stdin,
     "environment": _environment,
