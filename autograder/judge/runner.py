@@ -74,6 +74,9 @@ class CheckRun:
         except StudentUnavailable as gone:
             report.unavailable = str(gone)
             raise
+        except Exception as error:  # opening or closing the subject failed: not the student
+            report.fault = report.fault or _fault(error)
+            raise
         finally:
             if self.on_done:
                 try:

@@ -27,7 +27,13 @@ from autograder.intake.notebook import NotebookPlan
 from autograder.judge.record import Status, Timings
 from autograder.judge.student import StudentUnavailable
 from autograder.lesson import Lesson
-from autograder.sandbox import ConfinedProcess, ProcessOutcome, Sandbox, SandboxError
+from autograder.sandbox import (
+    ConfinedProcess,
+    NotConfined,
+    ProcessOutcome,
+    Sandbox,
+    SandboxError,
+)
 from autograder.sandbox.protocol import ChannelClosed, ProtocolError, ReplyTimeout
 from autograder.text import printable
 
@@ -36,15 +42,22 @@ MAX_PRINTED = 8000  # of what the notebook's cells printed, kept for the student
 
 
 _OUT_OF_TIME = "your code did not answer in time (time limit)"
+_CRASHED = (
+    "your code stopped the grading process (it exited or crashed) before all checks could run"
+)
 
 
-def _stopped_by_a_limit(process: ConfinedProcess) -> bool:
-    """Whether a process that closed its channel was stopped at a time limit by the fork
-    server (asked once: its outcome is kept for the session's end)."""
+def _why_closed(process: ConfinedProcess) -> str:
+    """Why a process closed its channel, in the student's terms, from its outcome (asked
+    once: it is kept for the session's end). `NotConfined` if the sandbox failed to set it
+    up: that is not the student's doing, whatever the process printed or exited with."""
     try:
-        return process.finish().stopped_at_a_limit
+        outcome = process.finish()
     except SandboxError:  # said again, and reported, when the session ends
-        return False
+        return _CRASHED
+    if (failure := outcome.setup_failure()) is not None:
+        raise NotConfined(f"a student process could not be set up ({printable(failure, 300)})")
+    return _OUT_OF_TIME if outcome.stopped_at_a_limit else _CRASHED
 
 
 class RemoteSession:
@@ -73,12 +86,7 @@ class RemoteSession:
             self.timed_out = True
             self.broken = StudentUnavailable(_OUT_OF_TIME)
         except ChannelClosed:
-            self.broken = StudentUnavailable(
-                _OUT_OF_TIME
-                if _stopped_by_a_limit(self.process)
-                else "your code stopped the grading process (it exited "
-                "or crashed) before all checks could run"
-            )
+            self.broken = StudentUnavailable(_why_closed(self.process))
         except ProtocolError as error:
             self.broken = _malformed(error)
         raise self.broken
@@ -177,20 +185,33 @@ class SandboxedNotebook:
 
     @contextmanager
     def open(self) -> Iterator[RemoteSession]:
+        """A session whose notebook has reached its first graded cell. A process the sandbox
+        failed to set up is launched once more (nothing of the student's ran in it); a second
+        failure is the grader's (`NotConfined`), never the student's."""
         started = time.perf_counter()
+        process = self._launched(started)
+        try:
+            try:
+                self.student = RemoteSession(process)
+                self.student.start(self.plan, self.lesson)
+            except NotConfined:
+                process = self._launched(started)
+                self.student = RemoteSession(process)
+                self.student.start(self.plan, self.lesson)
+            yield self.student
+        finally:
+            self.outcome = process.finish()
+            self.total_seconds = time.perf_counter() - started
+
+    def _launched(self, started: float) -> ConfinedProcess:
+        """A new student process; the launch time counts from `started`."""
         try:
             process = self.sandbox.launch({})
         except SandboxError:  # the fork server died (killed, or out of memory): start anew
             self.sandbox.restart()
             process = self.sandbox.launch({})
         self.launch_seconds = time.perf_counter() - started
-        try:
-            self.student = RemoteSession(process)
-            self.student.start(self.plan, self.lesson)
-            yield self.student
-        finally:
-            self.outcome = process.finish()
-            self.total_seconds = time.perf_counter() - started
+        return process
 
     def timings(self) -> Timings:
         """Where this submission's grading spent its time so far (record and page apart)."""
