@@ -30,6 +30,7 @@ from autograder.judge.well_posed import refuse_ill_posed
 from autograder.lesson import DTYPES, MAX_EPOCHS, MAX_POINTS, IllPosedLesson, Lesson, LessonCells
 from autograder.sandbox import Limits, Sandbox, SandboxError
 from autograder.sandbox.protocol import ProtocolError
+from autograder.text import printable
 
 # Correct answers, as code: what the release's read-only cells run with while the lesson is read.
 STAND_INS = {
@@ -84,8 +85,11 @@ def read_lesson(sandbox: Sandbox, release: Release) -> Lesson:
         try:
             reply = process.request(request, timeout=_PROBE_SECONDS)
         except ProtocolError as error:
-            stopped = process.finish().stopped_at_a_limit
-            why = _stopped(sandbox.limits) if stopped else str(error)
+            outcome = process.finish()
+            if (failure := outcome.setup_failure()) is not None:
+                why = f"the sandbox could not set its process up: {printable(failure, 300)}"
+            else:
+                why = _stopped(sandbox.limits) if outcome.stopped_at_a_limit else str(error)
             raise SandboxError(f"reading the lesson from the release failed ({why})") from None
         finally:
             process.finish()
