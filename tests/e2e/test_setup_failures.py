@@ -11,12 +11,13 @@ import pytest
 
 from autograder.intake.notebook import load_release
 from autograder.intake.submissions import Submission
+from autograder.judge import lesson_reading
 from autograder.judge.confinement import student_sandbox
 from autograder.judge.lesson_reading import read_lesson
 from autograder.judge.record import Record, Status
 from autograder.judge.sandboxed import judge_submissions
 from autograder.lesson import Lesson
-from autograder.sandbox import Limits, Sandbox
+from autograder.sandbox import Limits, Sandbox, SandboxError
 from tests.corpus.answers import CORRECT
 from tests.support.cgroups import held_cgroups
 from tests.support.notebooks import RELEASE, notebook_for
@@ -62,3 +63,15 @@ def test_a_student_the_sandbox_failed_twice_is_the_graders_error_not_a_crash(
     assert "could not be set up (sandbox: could not set up " in record.message
     assert "not the student's fault" in record.message
     assert all(not check.passed for check in record.checks)
+
+
+def test_reading_the_lesson_where_the_sandbox_failed_says_so(
+    graded_in: tuple[Sandbox, Lesson], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sandbox, _ = graded_in
+    monkeypatch.setattr(lesson_reading, "_read", {})  # read afresh, not from this run's cache
+    with held_cgroups(sandbox, 1), pytest.raises(SandboxError) as refused:
+        read_lesson(sandbox, load_release(RELEASE))
+    assert "the sandbox could not set its process up: sandbox: could not set up " in str(
+        refused.value
+    )
