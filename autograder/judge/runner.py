@@ -61,8 +61,12 @@ class CheckRun:
     @contextmanager
     def opened(self, subject_id: str) -> Iterator[AnswerLog]:
         """The subject's session for its checks, with its own hidden inputs; the report
-        collects what it answered."""
+        collects what it answered. A failure to open the subject fails each of its checks; a
+        failure to close it after them goes into its report alone: pytest finishes a
+        session-scoped fixture while it sets up the next one, so raised, it would fail the
+        next subject's first check."""
         report = self.reports[subject_id]
+        closing = False
         try:
             with report.subject.open() as session:
                 recording = AnswerLog(session, draw(report.subject.seed, self.reference))
@@ -71,12 +75,15 @@ class CheckRun:
                 finally:
                     report.answers = recording.answers
                     report.training = getattr(session, "training", None)
+                closing = True
         except StudentUnavailable as gone:
             report.unavailable = str(gone)
-            raise
-        except Exception as error:  # opening or closing the subject failed: not the student
+            if not closing:
+                raise
+        except Exception as error:  # the sandbox, or the grader, failed: not the student
             report.fault = report.fault or _fault(error)
-            raise
+            if not closing:
+                raise
         finally:
             if self.on_done:
                 try:
@@ -147,7 +154,7 @@ class ChecksPlugin:
             return report
         subject_id = item.callspec.params["student"]  # type: ignore[attr-defined]
         subject = self.run.reports[subject_id]
-        if call.when == "teardown":  # closing the subject failed after its checks had run
+        if call.when == "teardown":  # a fixture failed to finish after the check had run
             if not isinstance(call.excinfo.value, StudentUnavailable):
                 subject.fault = subject.fault or _fault(call.excinfo.value)
             return report

@@ -49,12 +49,10 @@ _CRASHED = (
 
 def _why_closed(process: ConfinedProcess) -> str:
     """Why a process closed its channel, in the student's terms, from its outcome (asked
-    once: it is kept for the session's end). `NotConfined` if the sandbox failed to set it
-    up: that is not the student's doing, whatever the process printed or exited with."""
-    try:
-        outcome = process.finish()
-    except SandboxError:  # said again, and reported, when the session ends
-        return _CRASHED
+    once: it is kept for the session's end). `SandboxError` when the fork server cannot say
+    (it died, and its students with it), `NotConfined` when it failed to set the process up:
+    neither is the student's doing, whatever the process printed or exited with."""
+    outcome = process.finish()
     if (failure := outcome.setup_failure()) is not None:
         raise NotConfined(f"a student process could not be set up ({printable(failure, 300)})")
     return _OUT_OF_TIME if outcome.stopped_at_a_limit else _CRASHED
@@ -65,7 +63,8 @@ class RemoteSession:
 
     def __init__(self, process: ConfinedProcess) -> None:
         self.process = process
-        self.broken: StudentUnavailable | None = None
+        # why no more can be asked: the student's doing, or the sandbox's (`SandboxError`)
+        self.broken: StudentUnavailable | SandboxError | None = None
         self.timed_out = False
         self.at: str | None = None  # the graded cell the notebook has stopped at
         self.state = 0
@@ -86,7 +85,10 @@ class RemoteSession:
             self.timed_out = True
             self.broken = StudentUnavailable(_OUT_OF_TIME)
         except ChannelClosed:
-            self.broken = StudentUnavailable(_why_closed(self.process))
+            try:
+                self.broken = StudentUnavailable(_why_closed(self.process))
+            except SandboxError as failure:
+                self.broken = failure
         except ProtocolError as error:
             self.broken = _malformed(error)
         raise self.broken

@@ -237,6 +237,7 @@ class ConfinedProcess:
         self._limits = limits
         self._started = started
         self._outcome: ProcessOutcome | None = None
+        self._no_outcome: SandboxError | None = None  # why the fork server could not say
 
     def request(self, message: dict[str, Any], timeout: float) -> dict[str, Any]:
         """Send one message and wait for the answer; only the student process itself may
@@ -261,12 +262,18 @@ class ConfinedProcess:
         return self.remaining_seconds() + forgiven + _DEADLINE_GRACE_SECONDS
 
     def finish(self) -> ProcessOutcome:
-        """Kill the process if it still runs, wait until it is reaped, and say how it ended."""
+        """Kill the process if it still runs, wait until it is reaped, and say how it ended;
+        asked again, say the same (`SandboxError` again, if the fork server could not say)."""
+        if self._no_outcome is not None:
+            raise self._no_outcome
         if self._outcome is None:
             with contextlib.suppress(OSError):
                 self._report.send(_FINISH)
             try:
                 self._outcome = self._read_outcome()
+            except SandboxError as failure:
+                self._no_outcome = failure
+                raise
             finally:
                 self._channel.close()
                 self._report.close()
