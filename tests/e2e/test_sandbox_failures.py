@@ -60,21 +60,18 @@ def graded(sandbox: Sandbox, lesson: Lesson, folder: Path) -> Record:
     return record
 
 
-def test_a_student_the_sandbox_failed_once_is_launched_again_and_graded(
-    graded_in: tuple[Sandbox, Lesson], tmp_path: Path
+@pytest.mark.parametrize("failures", [1, 2])
+def test_a_student_the_sandbox_fails_to_set_up_is_launched_once_more_then_the_graders_error(
+    graded_in: tuple[Sandbox, Lesson], tmp_path: Path, failures: int
 ) -> None:
+    """Failed once, the student is graded in full; failed twice, the row is the grader's
+    error in the sandbox's words, never the student's crash."""
     sandbox, lesson = graded_in
-    with held_cgroups(sandbox, 1):
+    with held_cgroups(sandbox, failures):
         record = graded(sandbox, lesson, tmp_path)
-    assert (record.status, record.score) == (Status.GRADED, record.max_score), record.message
-
-
-def test_a_student_the_sandbox_failed_twice_is_the_graders_error_not_a_crash(
-    graded_in: tuple[Sandbox, Lesson], tmp_path: Path
-) -> None:
-    sandbox, lesson = graded_in
-    with held_cgroups(sandbox, 2):
-        record = graded(sandbox, lesson, tmp_path)
+    if failures == 1:
+        assert (record.status, record.score) == (Status.GRADED, record.max_score), record.message
+        return
     assert record.status == Status.GRADER_ERROR, record.message
     assert "could not be set up (sandbox: could not set up " in record.message
     assert "not the student's fault" in record.message
