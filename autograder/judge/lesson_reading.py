@@ -86,10 +86,12 @@ def read_lesson(sandbox: Sandbox, release: Release) -> Lesson:
             reply = process.request(request, timeout=_PROBE_SECONDS)
         except ProtocolError as error:
             outcome = process.finish()
-            if (failure := outcome.setup_failure()) is not None:
+            if outcome.stopped_at_a_limit:
+                why = _stopped(sandbox.limits)
+            elif (failure := outcome.setup_failure()) is not None:
                 why = f"the sandbox could not set its process up: {printable(failure, 300)}"
             else:
-                why = _stopped(sandbox.limits) if outcome.stopped_at_a_limit else str(error)
+                why = str(error)
             raise SandboxError(f"reading the lesson from the release failed ({why})") from None
         finally:
             process.finish()

@@ -73,10 +73,12 @@ class ProcessOutcome:
     confined: bool
 
     def setup_failure(self) -> str | None:
-        """What stopped the sandbox setting the process up, in the sandbox's own last line;
-        None for a process that was set up."""
+        """What stopped the sandbox setting the process up, in the sandbox's own last line
+        (or the limit that stopped it first); None for a process that was set up."""
         if self.confined:
             return None
+        if self.stopped_at_a_limit:
+            return f"it was stopped at its time limit ({self.ended}) before it was set up"
         lines = self.output.strip().splitlines()
         return lines[-1] if lines else f"it ended ({self.ended}) before saying why"
 

@@ -78,6 +78,23 @@ def test_a_student_the_sandbox_fails_to_set_up_is_launched_once_more_then_the_gr
     assert all(not check.passed for check in record.checks)
 
 
+def test_a_student_stopped_at_a_time_limit_before_being_set_up_is_the_graders_error(
+    graded_in: tuple[Sandbox, Lesson], tmp_path: Path
+) -> None:
+    """A limit too short for the sandbox to set a process up (a millisecond) stops it before
+    any of the student's code runs: that is no verdict on their code."""
+    _, lesson = graded_in
+    limits = Limits.for_wall_clock(0.001)
+    with student_sandbox(limits, [], launches=2) as sandbox:
+        release = load_release(RELEASE)
+        [record] = judge_submissions(
+            [submission(tmp_path, "ana")], sandbox, release, lesson, limits, seed=7
+        )
+    assert record.status == Status.GRADER_ERROR, record.message
+    assert "was stopped at its time limit" in record.message
+    assert "before it was set up" in record.message
+
+
 def test_reading_the_lesson_where_the_sandbox_failed_says_so(
     graded_in: tuple[Sandbox, Lesson], monkeypatch: pytest.MonkeyPatch
 ) -> None:
