@@ -1,17 +1,16 @@
 """The sandbox failing at any moment of one student's grading (it cannot open their process,
 its fork server dies under a request, no outcome comes when it closes) makes that student's
-row the grader's error, and changes no one else's row. Generated over the answers, their
+row the grader's error, and changes no one else's verdict. Generated over the answers, their
 order, the student it strikes and the moment; graded in this process, through the same
 session, runner and records as the sandbox's grading."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from autograder.exercise import release_notebook
@@ -76,20 +75,36 @@ class StruckSubject:
             raise SandboxError("no outcome from the fork server")
 
 
-def rows(subjects: Sequence[Subject]) -> dict[str, str]:
+def rows(subjects: Sequence[Subject]) -> dict[str, Record]:
     """Each subject's row as the batch grader writes it: made the moment its checks end."""
     most = max_score(hidden_checks())
-    made: dict[str, str] = {}
+    made: dict[str, Record] = {}
 
     def done(report: SubjectReport) -> None:
-        record = record_of(report, Limits(), notes=[], output="", max_score=most)
-        made[report.subject.id] = json.dumps(record.to_json(), sort_keys=True)
+        made[report.subject.id] = record_of(report, Limits(), notes=[], output="", max_score=most)
 
     run_checks(subjects, reference_for(lesson_in_process()), on_done=done)
     return made
 
 
+def verdict(row: Record) -> tuple[object, ...]:
+    """What a row decides: its status, its score, and each check's outcome and named
+    mistake. (The numbers a student's code produced may differ in their last bits from one
+    run of it to the next, as `torch.linalg.lstsq`'s do, fault or no fault.)"""
+    checks = [(c.id, c.passed, c.points, c.mistake and c.mistake.key) for c in row.checks]
+    return row.status, row.score, checks
+
+
+BY_NAME = {answer.name: answer for answer in ALL}
+
+
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@example(  # an answer whose own numbers differ in their last bits from one run to the next
+    answers=[BY_NAME["update_jumps_to_the_fit"], BY_NAME["learning_rate_written_inside_update"]],
+    struck=1,
+    moment="opening",
+    nth=0,
+)
 @given(
     answers=st.lists(st.sampled_from(ALL), min_size=2, max_size=3, unique_by=lambda a: a.name),
     struck=st.integers(0, 2),
@@ -106,10 +121,10 @@ def test_the_sandbox_failing_one_student_is_their_grader_error_and_no_one_elses(
     struck_rows = rows([victim if subject is victim.subject else subject for subject in subjects])
     for subject in subjects:
         if subject is not victim.subject:
-            assert struck_rows[subject.id] == clean[subject.id], subject.id
-    row = Record.from_json(json.loads(struck_rows[victim.id]))
+            assert verdict(struck_rows[subject.id]) == verdict(clean[subject.id]), subject.id
+    row = struck_rows[victim.id]
     if victim.struck:
         assert row.status == Status.GRADER_ERROR, row.message
         assert "not the student's fault" in row.message
     else:  # its grading asked fewer questions than `nth`
-        assert struck_rows[victim.id] == clean[victim.id]
+        assert verdict(row) == verdict(clean[victim.id])
