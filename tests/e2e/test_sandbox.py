@@ -37,7 +37,7 @@ from autograder.sandbox.confine import STUDENT_ENVIRONMENT
 from autograder.sandbox.hugepages import PAY_FROM_LAUNCHES
 from autograder.sandbox.protocol import ChannelClosed, ReplyTimeout
 from tests.support import joined_judge
-from tests.support.cgroups import held_cgroups
+from tests.support.cgroups import held_cgroups, next_cgroup_names
 from tests.support.processes import loaded_machine
 
 TARGETS = "tests.support.sandbox_targets:serve"
@@ -434,7 +434,7 @@ def test_only_the_student_process_can_answer(sandbox: Sandbox) -> None:
 def test_early_exit_closes_the_channel(sandbox: Sandbox) -> None:
     student = sandbox.launch({})
     with pytest.raises(ChannelClosed):
-        student.request({"behaviour": "exit_early"}, timeout=10)
+        student.request({"behaviour": "end", "how": "os._exit", "code": 0, "text": ""}, 10)
     with pytest.raises(ChannelClosed):
         student.request({"behaviour": "ping"}, timeout=10)
     outcome = student.finish()
@@ -444,7 +444,7 @@ def test_early_exit_closes_the_channel(sandbox: Sandbox) -> None:
 def test_segfault_is_reported_as_a_signal(sandbox: Sandbox) -> None:
     student = sandbox.launch({})
     with pytest.raises(ChannelClosed):
-        student.request({"behaviour": "segfault"}, timeout=10)
+        student.request({"behaviour": "end", "how": "segfault", "code": 0, "text": ""}, 10)
     outcome = student.finish()
     assert (outcome.ended, outcome.returncode, outcome.signal) == ("signaled", None, signal.SIGSEGV)
 
@@ -454,7 +454,6 @@ def test_a_process_the_sandbox_could_not_set_up_says_so_in_its_outcome(
 ) -> None:
     """Its cgroup could be neither made nor removed, so it lacks a required layer: it never
     runs the entry, and its outcome says the sandbox failed, in the sandbox's words."""
-    needs(sandbox, "memory-cgroup", "pids-cgroup")
     with held_cgroups(sandbox, 1):
         student = sandbox.launch({})
         with pytest.raises(ChannelClosed):
@@ -510,13 +509,8 @@ def test_a_cgroup_a_killed_server_left_under_a_students_name_is_made_afresh(
     the system gives that pid to a later server, whose students must not fail to launch
     where the old cgroups are, nor inherit their counters."""
     needs(sandbox, "memory-cgroup", "pids-cgroup", "cpu-quota", "cpu-accounting")
-    first = sandbox.launch({})
-    server = psutil.Process(first.pid).ppid()
-    parents = {controller.parent for controller in find_controllers(LIMITS)}
-    names = next(iter(parents)).glob(f"sandbox-{server}-*")  # the running student's
-    launched = [int(directory.name.rsplit("-", 1)[1]) for directory in names]
-    first.finish()
-    left = [parent / f"sandbox-{server}-{max(launched) + 1}" for parent in parents]
+    [name] = next_cgroup_names(sandbox, 1)
+    left = [parent / name for parent in {c.parent for c in find_controllers(LIMITS)}]
     for directory in left:
         directory.mkdir()
     stale = {directory: directory.stat().st_ino for directory in left}

@@ -209,10 +209,6 @@ def _impostor(request: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any
     return {"from": "student"}
 
 
-def _exit_early(request: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
-    os._exit(0)
-
-
 def _end(request: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
     """End as student code can, after saying `text` on stderr: exit with status `code` (by
     `os._exit` or `SystemExit`, as `how` says), or crash (`segfault`)."""
@@ -222,11 +218,6 @@ def _end(request: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
     if request["how"] == "SystemExit":
         raise SystemExit(request["code"])
     os._exit(request["code"])
-
-
-def _segfault(request: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
-    ctypes.string_at(0)
-    return {}
 
 
 def _read_stdin(request: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
@@ -290,9 +281,7 @@ BEHAVIOURS = {
     "look": _look,
     "shout": _shout,
     "impostor": _impostor,
-    "exit_early": _exit_early,
     "end": _end,
-    "segfault": _segfault,
     "read_stdin": _read_stdin,
     "environment": _environment,
     "identity": _identity,
