@@ -73,7 +73,7 @@ def grader_error(base: Record, during: str, error: BaseException) -> Record:
     grader failed on: whatever was already graded is kept."""
     message = (
         f"the grader failed while {during} ({type(error).__name__}: {error}); "
-        "this is not the student's fault: regrade with --force once it is fixed"
+        "this is not the student's fault, and the next run grades it again"
     )
     return base.with_(status=Status.GRADER_ERROR, message=message)
 
@@ -108,7 +108,8 @@ def record_of(
             Status.GRADER_ERROR,
             (
                 f"the grader failed on this submission ({report.fault}); this is not the "
-                "student's fault and the points shown may be incomplete: regrade with --force"
+                "student's fault, the points shown may be incomplete, and the next run grades "
+                "it again"
             ),
         )
     else:

@@ -119,7 +119,9 @@ def kept(read: Callable[[str], Record], run: Published, student: str) -> Record:
             student=student,
             status=Status.GRADER_ERROR,
             max_score=max_score(run.checks),
-            message=f"the stored record cannot be used ({error}): regrade with --force",
+            message=(
+                f"the stored record cannot be used ({error}); the next `grade` run grades it again"
+            ),
         )
 
 

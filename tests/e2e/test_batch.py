@@ -361,3 +361,34 @@ def test_what_the_code_prints_while_it_answers_hidden_questions_reaches_no_page(
     assert not [length for length in hidden if f"asked about {length} " in record["output"]]
     page = course / "feedback" / "loss_prints_what_it_is_asked" / ASSIGNMENT / NOTEBOOK_PAGE
     assert leaked(page.read_text(encoding="utf-8"), record["seed"]) == []
+
+
+def test_a_student_the_grader_failed_on_is_graded_again_by_the_next_run(
+    tmp_path: Path, released_course: Path
+):
+    """A grader error is no verdict: once what failed is fixed, the next run grades that
+    student again without --force, and no one else."""
+    root = tmp_path / "course"
+    release = copy_released(released_course, root)
+    for student in ("ana", "ben"):
+        notebook = notebook_for(CORRECT[0], release)
+        write_submission(root / "submitted" / student / ASSIGNMENT / NOTEBOOK, notebook)
+    blocked = root / "feedback" / "ana" / ASSIGNMENT / NOTEBOOK_PAGE
+    blocked.mkdir(parents=True)  # a folder where ana's page goes: writing it fails
+    out = root / "grading"
+    first = grade(str(root / "submitted"), "--out", str(out))
+    assert first.returncode == 1, first.stderr
+    failed = json.loads((out / "records" / "ana.json").read_text())
+    assert failed["status"] == "grader_error"
+    assert "writing the feedback page" in failed["message"]
+    assert "the next run grades it again" in failed["message"]
+    blocked.rmdir()
+    again = grade(str(root / "submitted"), "--out", str(out))
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "graded 0 new and 1 changed submissions, skipped 1 unchanged" in again.stdout
+    record = json.loads((out / "records" / "ana.json").read_text())
+    assert (record["status"], record["score"]) == ("graded", 12.0)
+    assert record["regraded"] == "the grader failed on it when it was last graded"
+    assert "Graded again: the grader failed on it when it was last graded." in blocked.read_text()
+    settled = grade(str(root / "submitted"), "--out", str(out))
+    assert "graded 0 new and 0 changed submissions, skipped 2 unchanged" in settled.stdout

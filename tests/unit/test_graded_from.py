@@ -1,13 +1,13 @@
 """What is graded again when notes say which notebook each record was graded from: exactly
 what would be without them, after any sequence of changes to the notebooks, the records, the
-grader and the notes themselves; and a student the notes vouch for is decided on without
-reading their notebook or record."""
+grader and the notes themselves, and a row the grader failed on always; and a student the
+notes vouch for is decided on without reading their notebook or record."""
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from autograder.batch.grading import jobs_for, note_graded, release_hash
 from autograder.batch.store import RecordStore
 from autograder.batch.worker import GradingSetup, Job
 from autograder.intake.submissions import Submission
-from autograder.judge.record import Record, Status
+from autograder.judge.record import Record, RecordError, Status
 
 STUDENTS = ("ana", "ben", "cy")
 RELEASE = b'{"cells": []}'
@@ -40,6 +40,7 @@ change = st.one_of(
     st.tuples(st.just("grader"), st.none(), st.sampled_from(("g1", "g2"))),
     st.tuples(st.just("damage_notes"), st.none(), st.sampled_from((b"[", b"{}", b'{"x": 1}'))),
     st.tuples(st.just("grade"), st.none(), st.none()),
+    st.tuples(st.just("grade_failing"), st.none(), st.sets(st.sampled_from(STUDENTS), min_size=1)),
     st.tuples(st.just("grade_while"), st.none(), notebook_change),
 )
 
@@ -69,10 +70,10 @@ class Course:
     def setup(self) -> GradingSetup:
         return GradingSetup(RELEASE, 0, self.grader)
 
-    def record(self, student: str, notebook_hash: str) -> Record:
+    def record(self, student: str, notebook_hash: str, status: Status = Status.GRADED) -> Record:
         return Record(
             student,
-            Status.GRADED,
+            status,
             12.0,
             "12 of 12 points",
             notebook_hash=notebook_hash,
@@ -109,15 +110,20 @@ class Course:
             self.grade()
         elif kind == "grade_while":
             self.grade(meanwhile=[value])
+        elif kind == "grade_failing":
+            self.grade(failing=value)
 
-    def grade(self, meanwhile: Sequence[Any] = ()) -> None:
+    def grade(self, meanwhile: Sequence[Any] = (), failing: Collection[str] = ()) -> None:
         """A run: decide with the notes, grade what was decided, note what was graded; with
-        the changes to notebooks `meanwhile` made while it grades."""
+        the changes to notebooks `meanwhile` made while it grades, and the grader failing on
+        the students in `failing`."""
         store, setup = RecordStore(self.out), self.setup()
         notes = GradedFrom.of(self.out, setup.grader_hash, release_hash(RELEASE))
         jobs, _ = jobs_for(self.submissions(), store, setup, False, notes)
         for job in jobs:
-            store.write(self.record(job.submission.student, job.notebook_hash))
+            student = job.submission.student
+            status = Status.GRADER_ERROR if student in failing else Status.GRADED
+            store.write(self.record(student, job.notebook_hash, status))
         for made in meanwhile:
             self.apply(*made)
         note_graded(jobs, store, setup, notes)
@@ -146,6 +152,18 @@ def test_notes_never_change_what_is_graded(tmp_path_factory, changes):
         with_notes = jobs_for(course.submissions(), RecordStore(course.out), setup, False, noted)
         without = jobs_for(course.submissions(), RecordStore(course.out), setup, False, none)
         assert decided(*with_notes) == decided(*without)
+        failed = [s for s in STUDENTS if RecordStore(course.out).has(s) and failed_on(course, s)]
+        assert set(failed) <= {job.submission.student for job in with_notes[0]}
+
+
+def failed_on(course: Course, student: str) -> bool:
+    """Whether the student's notebook is there and their stored record is the grader's error:
+    no verdict, so theirs is graded again whatever the notes say."""
+    try:
+        row = RecordStore(course.out).row(student)
+    except RecordError:
+        return False
+    return course.notebook(student).exists() and row.status == Status.GRADER_ERROR
 
 
 def test_a_student_the_notes_vouch_for_is_not_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
