@@ -16,7 +16,9 @@ from pathlib import Path
 import pytest
 
 from autograder.atomic import SETTLING_SECONDS
+from autograder.exercise import CATEGORIES, graded_cell
 from autograder.judge.hidden_inputs import draw
+from autograder.outputs.gradebook import open_gradebook
 from tests.corpus.answers import CORRECT, WRONG
 from tests.support.course import ASSIGNMENT, NOTEBOOK, ROOT, copy_released, nbgrader
 from tests.support.lesson import shipped_reference
@@ -367,7 +369,7 @@ def test_a_student_the_grader_failed_on_is_graded_again_by_the_next_run(
     tmp_path: Path, released_course: Path
 ):
     """A grader error is no verdict: once what failed is fixed, the next run grades that
-    student again without --force, and no one else."""
+    student again without --force, and no one else, and the gradebook holds their score."""
     root = tmp_path / "course"
     release = copy_released(released_course, root)
     for student in ("ana", "ben"):
@@ -390,5 +392,9 @@ def test_a_student_the_grader_failed_on_is_graded_again_by_the_next_run(
     assert (record["status"], record["score"]) == ("graded", 12.0)
     assert record["regraded"] == "the grader failed on it when it was last graded"
     assert "Graded again: the grader failed on it when it was last graded." in blocked.read_text()
+    with open_gradebook(root) as gradebook:
+        for category in CATEGORIES:
+            cell = gradebook.find_grade(graded_cell(category), ASSIGNMENT, ASSIGNMENT, "ana")
+            assert cell.auto_score is not None and not cell.needs_manual_grade, category
     settled = grade(str(root / "submitted"), "--out", str(out))
     assert "graded 0 new and 0 changed submissions, skipped 2 unchanged" in settled.stdout
