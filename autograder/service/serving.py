@@ -4,11 +4,12 @@ What waits is worked out from disk — each student's latest submission in the e
 the time their record says was graded — when the service starts, and then for each folder new
 in the inbound; never from a queue kept in memory alone, so a service killed at any moment
 (SIGKILL included) and started again grades every submission whose record it had not yet
-stored, and none twice. A record is stored last, after the
-student's gradebook row, notebook and released page, so a stored record means a delivered
-page. A student's newer submission waits until the one being graded is recorded, and then
-replaces it: their latest wins. Ctrl-C or SIGTERM stops the loop between two steps; the judge
-workers are ended, and whatever they were grading is graded again on the next start.
+stored, and none twice; a row the grader failed on is tried again at the next start. A
+record is stored last, after the student's gradebook row, notebook and released page, so a
+stored record means a delivered page. A student's newer submission waits until the one
+being graded is recorded, and then replaces it: their latest wins. Ctrl-C or SIGTERM stops
+the loop between two steps; the judge workers are ended, and whatever they were grading is
+graded again on the next start.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from autograder.intake.handed_in import read_small
 from autograder.intake.submissions import Submission
 from autograder.intake.times import naive_utc
 from autograder.judge.fault import GraderFault
-from autograder.judge.record import Record, RecordError, max_score
+from autograder.judge.record import Record, RecordError, Status, max_score
 from autograder.judge.status import grader_error, unscored
 from autograder.service.class_files import ClassFiles
 from autograder.service.collecting import collect_arrival
@@ -133,13 +134,15 @@ class Service:
 
     def _recorded_time(self, student: str) -> datetime | None:
         """When the submission in the student's record was made, from the record's small
-        row (a record is about 200 KB: a restart over thousands reads only their rows)."""
+        row (a record is about 200 KB: a restart over thousands reads only their rows); None
+        for a row the grader failed on, which is no verdict, so each start tries it again."""
         if not self.store.has(student):
             return None
         try:
-            return _utc(self.store.row(student).submitted_at)
+            row = self.store.row(student)
         except RecordError:
             return None
+        return None if row.status == Status.GRADER_ERROR else _utc(row.submitted_at)
 
     def _dispatch(self, waiting: list[Arrival]) -> None:
         """Hand the oldest waiting arrivals to free workers. One that broke a worker before

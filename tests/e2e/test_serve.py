@@ -257,7 +257,8 @@ def test_a_submission_that_kills_judge_workers_is_graded_alone_then_recorded_as_
     tmp_path: Path, released_course: Path
 ):
     """A worker killed while grading a submission: it is graded again on its own in a new
-    worker; killed again, the student gets a grader error; the service goes on either way."""
+    worker; killed again, the student gets a grader error; the service goes on either way, and
+    tries that student again when it next starts."""
     course = released_with_exchange(released_course, tmp_path)
     release = course / "release" / ASSIGNMENT / NOTEBOOK
     with service(course, tmp_path, 1, "--timeout=5") as served:
@@ -273,6 +274,11 @@ def test_a_submission_that_kills_judge_workers_is_graded_alone_then_recorded_as_
 
         submit_in_process(tmp_path, "after", notebook_for(CORRECT[0], release))
         wait_for(lambda: (served.out / "records" / "after.json").is_file(), 120)
+        assert record(course, "after")["score"] == 12
+        assert served.stop() == 0
+    with service(course, tmp_path, 1, "--timeout=5") as served:  # a grader error is no verdict
+        wait_for(lambda: record(course, "loops")["status"] != "grader_error", 60)
+        assert record(course, "loops")["status"] == "cpu_limit"
         assert record(course, "after")["score"] == 12
         assert served.stop() == 0
 
