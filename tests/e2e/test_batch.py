@@ -391,6 +391,7 @@ def test_a_student_the_grader_failed_on_is_graded_again_by_the_next_run(
     record = json.loads((out / "records" / "ana.json").read_text())
     assert (record["status"], record["score"]) == ("graded", 12.0)
     assert record["regraded"] == "the grader failed on it when it was last graded"
+    assert scores(out) == {"ana": 12.0, "ben": 12.0}
     assert "Graded again: the grader failed on it when it was last graded." in blocked.read_text()
     with open_gradebook(root) as gradebook:
         for category in CATEGORIES:
