@@ -70,7 +70,7 @@ def grader_hash(release: Path | bytes) -> str:
 @dataclass(frozen=True)
 class BatchRun:
     new: int  # graded for the first time
-    regraded: int  # graded again: changed, or --force
+    regraded: int  # graded again: changed, failed on last time, or --force
     unchanged: int  # recorded already, with the same notebook and grader: skipped
     seconds: float
     isolation: list[str]

@@ -66,8 +66,8 @@ def print_summary(
     console = Console(highlight=False, soft_wrap=True)
     _print_counts(console, summary)
     console.print(
-        f"graded {run.new} new and {run.regraded} changed submissions, skipped {run.unchanged} "
-        f"unchanged, in {run.seconds:.1f} s"
+        f"graded {run.new} new and {run.regraded} again, skipped {run.unchanged} unchanged, "
+        f"in {run.seconds:.1f} s"
     )
     for reason, count in run.reasons:
         console.print(Text(f"  graded again, {count}: {one_line(reason)}"))

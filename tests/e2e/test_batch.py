@@ -222,7 +222,7 @@ def test_the_summary_names_what_happened_and_where_everything_is(course, graded_
     done = grade(str(course / "submitted"), "--out", str(graded_course), "--force")
     assert done.returncode == 0, done.stderr
     summary = done.stdout
-    assert f"graded 0 new and {len(ANSWERS)} changed submissions" in summary
+    assert f"graded 0 new and {len(ANSWERS)} again" in summary
     not_graded = [answer.name for answer in ANSWERS if answer.status != "graded"]
     if not_graded:  # answers whose functions a Jupyter kernel never defines
         listed = summary.split("not graded normally:")[1].split("isolation:")[0]
@@ -255,17 +255,14 @@ def test_feedback_rebuilds_in_the_same_place_with_the_recorded_time(course, grad
 
 def test_a_changed_notebook_is_graded_again_and_nothing_else(course, graded_course):
     unchanged = grade(str(course / "submitted"), "--out", str(graded_course))
-    assert f"graded 0 new and 0 changed submissions, skipped {len(ANSWERS)}" in unchanged.stdout
+    assert f"graded 0 new and 0 again, skipped {len(ANSWERS)}" in unchanged.stdout
     changed = WRONG[0]
     before = json.loads((graded_course / "records" / f"{changed.name}.json").read_text())
     notebook = notebook_for(next(a for a in ANSWERS if a.name == "reference"))
     write_submission(course / "submitted" / changed.name / ASSIGNMENT / NOTEBOOK, notebook)
     again = grade(str(course / "submitted"), "--out", str(graded_course))
     assert again.returncode == 0, again.stderr
-    assert (
-        f"graded 0 new and 1 changed submissions, skipped {len(ANSWERS) - 1} unchanged"
-        in again.stdout
-    )
+    assert f"graded 0 new and 1 again, skipped {len(ANSWERS) - 1} unchanged" in again.stdout
     record = json.loads((graded_course / "records" / f"{changed.name}.json").read_text())
     assert record["regraded"] == "the notebook changed since it was last graded"
     assert record["seed"] != before["seed"]  # a changed notebook is asked new questions
@@ -338,7 +335,7 @@ def test_a_run_that_grades_one_student_restores_what_another_lost_and_no_one_els
     }
     again = grade(str(course / "submitted"), "--out", str(graded_course))
     assert again.returncode == 0, again.stderr
-    assert "graded 0 new and 1 changed submissions" in again.stdout
+    assert "graded 0 new and 1 again" in again.stdout
     assert [path.read_bytes() for path in lost] == kept
     autograded = course / "autograded" / graded / ASSIGNMENT / NOTEBOOK
     assert json.loads(autograded.read_text())["cells"]  # made again from the new record
@@ -387,7 +384,7 @@ def test_a_student_the_grader_failed_on_is_graded_again_by_the_next_run(
     blocked.rmdir()
     again = grade(str(root / "submitted"), "--out", str(out))
     assert again.returncode == 0, again.stdout + again.stderr
-    assert "graded 0 new and 1 changed submissions, skipped 1 unchanged" in again.stdout
+    assert "graded 0 new and 1 again, skipped 1 unchanged" in again.stdout
     record = json.loads((out / "records" / "ana.json").read_text())
     assert (record["status"], record["score"]) == ("graded", 12.0)
     assert record["regraded"] == "the grader failed on it when it was last graded"
@@ -398,4 +395,4 @@ def test_a_student_the_grader_failed_on_is_graded_again_by_the_next_run(
             cell = gradebook.find_grade(graded_cell(category), ASSIGNMENT, ASSIGNMENT, "ana")
             assert cell.auto_score is not None and not cell.needs_manual_grade, category
     settled = grade(str(root / "submitted"), "--out", str(out))
-    assert "graded 0 new and 0 changed submissions, skipped 2 unchanged" in settled.stdout
+    assert "graded 0 new and 0 again, skipped 2 unchanged" in settled.stdout

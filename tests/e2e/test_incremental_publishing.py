@@ -130,7 +130,7 @@ def test_publishing_after_any_changes_equals_publishing_the_class_afresh(
     for note in NOTES:
         (afresh / "out" / note).unlink(missing_ok=True)
     again = grade(afresh)
-    assert "graded 0 new and 0 changed submissions" in again.stdout
+    assert "graded 0 new and 0 again" in again.stdout
     assert outputs(course) == outputs(afresh)
     assert without_a_secret(last.stdout) == without_a_secret(again.stdout)
 

@@ -124,7 +124,7 @@ def test_an_edit_regrades_the_whole_course_and_the_summary_says_why(courses):
     )
     done = grade(course, "grading")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "graded 0 new and 2 changed submissions" in done.stdout
+    assert "graded 0 new and 2 again" in done.stdout
     reason = "the lesson's notebook (the release) changed since it was last graded"
     assert f"graded again, 2: {reason}" in done.stdout
     lesson = lesson_in_process(release_of(course))
