@@ -39,7 +39,7 @@ from autograder.intake.notebook import release_bytes
 from autograder.intake.submissions import Submission
 from autograder.judge.confinement import student_sandbox
 from autograder.judge.fault import GraderFault
-from autograder.judge.record import CheckSpec, Record, RecordError, Status, max_score
+from autograder.judge.record import CheckSpec, Record, RecordError, max_score
 from autograder.judge.status import grader_error, unscored
 from autograder.lesson import Lesson
 from autograder.sandbox import Limits, SandboxShare
@@ -127,7 +127,7 @@ def notebook_version(submission: Submission) -> list[int] | None:
 def why_graded_again(earlier: Record, notebook: str, release: str, grader: str) -> str | None:
     """Why a student whose stored record is `earlier` is graded again, now that their
     notebook hashes as `notebook`; None when the record is this very notebook's verdict by
-    this release and grader. A row the grader failed on is no verdict, so it is tried again."""
+    this release and grader."""
     if not earlier.notebook_hash:
         return "its earlier record came from an older version of the grader"
     if earlier.notebook_hash != notebook:
@@ -136,7 +136,7 @@ def why_graded_again(earlier: Record, notebook: str, release: str, grader: str) 
         return "the lesson's notebook (the release) changed since it was last graded"
     if earlier.grader_hash != grader:
         return "the grader changed since the notebook was last graded"
-    if earlier.status == Status.GRADER_ERROR:
+    if not earlier.is_verdict:
         return "the grader failed on it when it was last graded"
     return None
 

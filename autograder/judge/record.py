@@ -236,6 +236,12 @@ class Record:
                 found.setdefault(check.mistake.key, (check.category, check.mistake))
         return list(found.values())
 
+    @property
+    def is_verdict(self) -> bool:
+        """Whether this row judges the notebook. One the grader failed on does not, so the
+        next run (or the service's next start) grades that notebook again."""
+        return self.status != Status.GRADER_ERROR
+
     def lost_points_in(self, category: str) -> bool:
         return any(not check.passed for check in self.checks if check.category == category)
 

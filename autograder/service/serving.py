@@ -33,7 +33,7 @@ from autograder.intake.handed_in import read_small
 from autograder.intake.submissions import Submission
 from autograder.intake.times import naive_utc
 from autograder.judge.fault import GraderFault
-from autograder.judge.record import Record, RecordError, Status, max_score
+from autograder.judge.record import Record, RecordError, max_score
 from autograder.judge.status import grader_error, unscored
 from autograder.service.class_files import ClassFiles
 from autograder.service.collecting import collect_arrival
@@ -142,7 +142,7 @@ class Service:
             row = self.store.row(student)
         except RecordError:
             return None
-        return None if row.status == Status.GRADER_ERROR else _utc(row.submitted_at)
+        return _utc(row.submitted_at) if row.is_verdict else None
 
     def _dispatch(self, waiting: list[Arrival]) -> None:
         """Hand the oldest waiting arrivals to free workers. One that broke a worker before
