@@ -218,4 +218,4 @@ def test_ctrl_c_stops_cleanly_keeps_the_records_and_says_how_to_resume(tmp_path,
     assert "run the same command again to grade the rest" in stderr
     resumed = autograder("grade", str(folder), "--out", str(out))
     assert resumed.returncode == 0, resumed.stderr
-    assert f"graded {CLASS_SIZE - kept} new and 0 again, skipped {kept}" in (resumed.stdout)
+    assert f"graded {CLASS_SIZE - kept} new and 0 again, skipped {kept}" in resumed.stdout
