@@ -86,6 +86,7 @@ class NotebookRun:
         self.position = 0
         self.notes: list[str] = []
         self.shell = _fresh_shell(self.notes)
+        self.shell.stand_ins = (UNDRAWN,)
         self.namespace = self.shell.user_ns
         working_directory_importable()
         self.printed = _Printed()

@@ -7,8 +7,9 @@ compiler flags a cell's `from __future__` line leaves for the cells after it, an
 evaluated as Python evaluates them, `In`/`Out`/`_`, and the working directory on `sys.path`.
 
 Where grading cannot do what a kernel does, it does nothing and says so: shell commands (`!cmd`,
-`%pip`, `%%bash` and the other script magics) are not run, and `%matplotlib` changes nothing
-(figures are closed by `plt.show()`, as the inline backend does, and never drawn as images).
+`%pip`, `%%bash` and the other script magics) and the kernel's own magics that talk to Jupyter's
+front end (`%autosave`, `%clear`, ...) are not run, and `%matplotlib` changes nothing (figures
+are closed by `plt.show()`, as the inline backend does, and never drawn as images).
 """
 
 from __future__ import annotations
@@ -19,10 +20,26 @@ import sys
 from typing import Any
 
 from IPython.core.compilerop import CachingCompiler
+from IPython.core.displayhook import DisplayHook
 from IPython.core.interactiveshell import InteractiveShell
+from traitlets import Type
 from traitlets.config import Config
 
 MAX_NOTES = 20
+FRONT_END_MAGICS = (
+    "autosave",
+    "clear",
+    "connect_info",
+    "edit",
+    "less",
+    "man",
+    "more",
+    "qtconsole",
+    "subshell",
+)
+"""The line magics a Jupyter kernel adds to IPython's (ipykernel's `KernelMagics`): they act on
+the front end or the kernel's connection, which grading has neither of. Without them a cell
+holding `%autosave 0` would stop at that line in grading and run on in Jupyter."""
 
 
 class CellNames(CachingCompiler):
@@ -44,17 +61,32 @@ def _config() -> Config:
     return config
 
 
+class CellValues(DisplayHook):
+    """Shows a cell's last value and keeps it as `_` and `Out`, as a kernel does, except a
+    value the kit itself put in the notebook's place (`StudentShell.stand_ins`): a kernel
+    would never have had it, so it is neither shown nor kept, as if the cell had ended on a
+    value of None."""
+
+    def __call__(self, result: object = None) -> None:
+        if any(result is stand_in for stand_in in self.shell.stand_ins):
+            result = None
+        super().__call__(result)
+
+
 class StudentShell(InteractiveShell):
     """IPython's shell with shell commands noted instead of run."""
 
+    displayhook_class = Type(CellValues)
+
     def __init__(self, notes: list[str]) -> None:
         self.grading_notes = notes
+        self.stand_ins: tuple[object, ...] = ()
         super().__init__(config=_config(), compiler_class=CellNames)
         # IPython resets the namespace at interpreter exit to save history; grading keeps none,
         # and a process holding many shells would spend its exit resetting each one.
         atexit.unregister(self.atexit_operations)
         self.display_formatter.active_types = ["text/plain"]  # never render figures as images
-        for kind, names in _process_magics(self).items():
+        for kind, names in _magics_not_run(self).items():
             for name in names:
                 self.register_magic_function(self._noting(kind, name), kind, name)
 
@@ -103,11 +135,15 @@ def working_directory_importable() -> None:
     sys.path.insert(0, "")
 
 
-def _process_magics(shell: InteractiveShell) -> dict[str, list[str]]:
+def _magics_not_run(shell: InteractiveShell) -> dict[str, list[str]]:
     """Magics that run another program or install packages: the script magics (`%%bash`,
-    `%%script`, ...), `%pip`, `%conda`, `%mamba`, `%micromamba`, `%sx` and `%system`."""
+    `%%script`, ...), `%pip`, `%conda`, `%mamba`, `%micromamba`, `%sx` and `%system`; and the
+    kernel's front-end magics."""
     magics = shell.magics_manager.registry.get("ScriptMagics")
     cells = sorted(magics.magics["cell"]) if magics is not None else []
     lines = ["pip", "conda", "mamba", "micromamba", "sx", "system"]
     known = shell.magics_manager.magics["line"]
-    return {"cell": cells, "line": [name for name in lines if name in known]}
+    return {
+        "cell": cells,
+        "line": [name for name in lines if name in known] + list(FRONT_END_MAGICS),
+    }

@@ -61,6 +61,7 @@ simple_statements = st.one_of(
 line_magics = st.one_of(
     simple_statements.map(lambda line: f"%time {line}"),
     simple_statements.map(lambda line: f"%timeit -n1 -r1 {line}"),
+    st.sampled_from(["%autosave 0", "%connect_info"]),  # the kernel's own magics
 )
 statements = st.one_of(
     function_definitions(),
