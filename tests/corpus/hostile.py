@@ -306,7 +306,7 @@ def mean_squared_error(y, y_guess):
         12.0,
         loss="%matplotlib inline\n!pip install torch\n" + REFERENCE_LOSS,
     ),
-    Hostile("duplicated_cell_ids", "invalid", 0.0, edit="duplicate_ids"),
+    Hostile("duplicated_cell_ids", "graded", 12.0, edit="duplicate_ids"),
     Hostile("edits_a_graded_cell", "graded", 9.0, loss=SUM_LOSS, edit="overwrite_graded_cell"),
     Hostile("old_nbformat_3", "graded", 12.0, edit="nbformat_3"),
     Hostile("empty_file", "invalid", 0.0, file=b""),

@@ -140,13 +140,17 @@ def test_broken_files_are_refused_with_a_reason(tmp_path: Path, content: bytes, 
         plan_notebook(path, RELEASE)
 
 
-def test_duplicate_cell_ids_are_refused(tmp_path: Path):
+def test_cells_that_share_an_id_are_planned_as_if_each_had_its_own(tmp_path: Path):
+    """Jupyter reads such a notebook (VS Code's copy and paste makes one), repairing the ids
+    as nbformat does; the kit plans cells by nbgrader's grade ids, never by cell ids."""
     raw = json.loads(nbformat.writes(filled_release(LOSS, UPDATE)))
-    raw["cells"][1]["id"] = raw["cells"][0]["id"]
-    path = tmp_path / "twins.ipynb"
-    path.write_text(json.dumps(raw))
-    with pytest.raises(InvalidNotebook, match="share the id"):
-        plan_notebook(path, RELEASE)
+    planned = tmp_path / "planned.ipynb"
+    planned.write_text(json.dumps(raw))
+    for cell in raw["cells"]:
+        cell["id"] = raw["cells"][0]["id"]
+    twins = tmp_path / "twins.ipynb"
+    twins.write_text(json.dumps(raw))
+    assert plan_notebook(twins, RELEASE) == plan_notebook(planned, RELEASE)
 
 
 @pytest.mark.parametrize(
