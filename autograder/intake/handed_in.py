@@ -125,13 +125,15 @@ def read_small(path: Path) -> bytes | None:
         handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
         return None
-    with os.fdopen(handle, "rb") as stream:
-        try:
-            if not stat.S_ISREG(os.fstat(handle).st_mode):
-                return None
+    try:
+        if not stat.S_ISREG(os.fstat(handle).st_mode):
+            return None  # before any reading: Python refuses to open a folder as a file
+        with os.fdopen(handle, "rb", closefd=False) as stream:
             return stream.read(MAX_SMALL_FILE)
-        except OSError:
-            return None
+    except OSError:
+        return None
+    finally:
+        os.close(handle)
 
 
 @dataclass(frozen=True)

@@ -188,7 +188,11 @@ def nbgrader_trees(draw: st.DrawFn) -> Tree:
             entries.append(Entry(assignment, FOLDER))
             entries += _inside(assignment, draw(handed_in()))
             if draw(st.booleans()):
-                entries.append(Entry(assignment + b"/timestamp.txt", content=draw(timestamps)))
+                kind = draw(st.sampled_from([FILE, FILE, FILE, FOLDER, LINK, PIPE]))
+                stamp = Entry(
+                    assignment + b"/timestamp.txt", kind, draw(timestamps), draw(st.booleans())
+                )
+                entries.append(stamp)
             students.add(student_id(folder))
         elif kind == "other":
             entries += _inside(folder + b"/ps1", draw(handed_in()))

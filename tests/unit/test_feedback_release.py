@@ -56,11 +56,14 @@ def test_a_submission_without_a_usable_secret_gets_a_fresh_one_kept_across_runs(
     submitted(tmp_path, "empty", b"")
     submitted(tmp_path, "pipe", None)
     os.mkfifo(tmp_path / "submitted" / "pipe" / "gradient_descent" / "submission_secret.txt")
-    records = [row("by hand"), row("empty", "not a time"), row("pipe")]
+    submitted(tmp_path, "folder", None)
+    (tmp_path / "submitted" / "folder" / "gradient_descent" / "submission_secret.txt").mkdir()
+    students = ("by hand", "empty", "pipe", "folder")
+    records = [row("by hand"), row("empty", "not a time"), row("pipe"), row("folder")]
     assert write_release_files(tmp_path, records) == records
-    first = {student: release_files(tmp_path, student) for student in ("by hand", "empty", "pipe")}
+    first = {student: release_files(tmp_path, student) for student in students}
     assert all(len(secret) == 128 and time == "" for secret, time in first.values())
-    assert len({secret for secret, _ in first.values()}) == 3
+    assert len({secret for secret, _ in first.values()}) == len(students)
     write_release_files(tmp_path, records)
     assert {s: release_files(tmp_path, s) for s in first} == first
 
