@@ -30,6 +30,7 @@ from autograder.sandbox.protocol import (
     decode,
     encode,
     receive_message,
+    send_encoded,
     send_message,
 )
 
@@ -181,7 +182,7 @@ class Sandbox:
                 raise SandboxError(reply.get("error", "the fork server refused the launch"))
             on_failure.pop_all()
         with contextlib.suppress(OSError):  # a process that died at once shows in its outcome
-            judge_end.sendall(message)
+            send_encoded(judge_end, message)
         return ConfinedProcess(reply["pid"], judge_end, report, self.limits, started)
 
     def close(self) -> None:

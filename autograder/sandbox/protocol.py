@@ -1,6 +1,9 @@
 """Plain-data messages between the judge and a student process.
 
-One message is one JSON object in one SOCK_SEQPACKET datagram. Only JSON is accepted on the
+One message is one JSON object, sent over a SOCK_SEQPACKET socket in datagrams of at most
+`DATAGRAM_BYTES`, each led by one byte that says whether more of the message follows: a
+message as large as the largest lesson's answers (every call of a 1,000-epoch training run)
+needs no socket buffer larger than a machine's default allows. Only JSON is accepted on the
 judge's side: no pickle, no code, nothing a student process could make the judge execute.
 The decoder takes exactly what the protocol defines and refuses the rest as a malformed
 message: integers of at most 18 digits, strings of valid Unicode (no lone surrogates), objects
@@ -20,7 +23,9 @@ from typing import Any
 
 # Bound at import, before any student code runs in a student process that uses this module.
 _dumps, _loads = json.dumps, json.loads
-MAX_MESSAGE_BYTES = 256 * 1024
+MAX_MESSAGE_BYTES = 4 * 1024 * 1024  # a whole message
+DATAGRAM_BYTES = 128 * 1024  # of a message, in one datagram
+_MORE, _LAST = b"+", b"."  # the byte that leads each datagram
 MAX_INTEGER_DIGITS = 18
 _ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
 _CREDENTIALS = struct.Struct("iII")  # pid, uid, gid as in struct ucred
@@ -47,8 +52,8 @@ def channel_pair() -> tuple[socket.socket, socket.socket]:
     judge_end, student_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     judge_end.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
     for end in (judge_end, student_end):
-        end.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, MAX_MESSAGE_BYTES * 2)
-        end.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, MAX_MESSAGE_BYTES * 2)
+        end.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, DATAGRAM_BYTES * 4)
+        end.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, DATAGRAM_BYTES * 4)
     return judge_end, student_end
 
 
@@ -108,7 +113,14 @@ def _valid_unicode(value: Any) -> bool:
 
 
 def send_message(sock: socket.socket, message: dict[str, Any]) -> None:
-    sock.sendall(encode(message))
+    send_encoded(sock, encode(message))
+
+
+def send_encoded(sock: socket.socket, data: bytes) -> None:
+    """Send a message already encoded, in as many datagrams as it takes."""
+    for start in range(0, max(len(data), 1), DATAGRAM_BYTES):
+        more = start + DATAGRAM_BYTES < len(data)
+        sock.sendall((_MORE if more else _LAST) + data[start : start + DATAGRAM_BYTES])
 
 
 def receive_message(
@@ -116,6 +128,25 @@ def receive_message(
 ) -> dict[str, Any]:
     """Wait for one message; with `sender_pid`, skip datagrams any other process sent."""
     deadline = None if timeout is None else time.monotonic() + timeout
+    parts: list[bytes] = []
+    size = 0
+    while True:
+        datagram = _receive_datagram(sock, deadline, timeout, sender_pid)
+        lead, part = datagram[:1], datagram[1:]
+        if lead not in (_MORE, _LAST):
+            raise ProtocolError("a datagram that is not part of a message")
+        size += len(part)
+        if size > MAX_MESSAGE_BYTES:
+            raise ProtocolError(f"message exceeds {MAX_MESSAGE_BYTES} bytes")
+        parts.append(part)
+        if lead == _LAST:
+            return decode(b"".join(parts))
+
+
+def _receive_datagram(
+    sock: socket.socket, deadline: float | None, timeout: float | None, sender_pid: int | None
+) -> bytes:
+    """The next datagram (from `sender_pid`, if given) before `deadline`."""
     while True:
         remaining = None if deadline is None else deadline - time.monotonic()
         if remaining is not None and remaining <= 0:
@@ -123,7 +154,7 @@ def receive_message(
         sock.settimeout(remaining)
         try:
             data, ancillary, flags, _ = sock.recvmsg(
-                MAX_MESSAGE_BYTES + 1, socket.CMSG_SPACE(_CREDENTIALS.size)
+                DATAGRAM_BYTES + 2, socket.CMSG_SPACE(_CREDENTIALS.size)
             )
         except TimeoutError:
             raise ReplyTimeout(f"no answer within {timeout:g} s") from None
@@ -131,11 +162,11 @@ def receive_message(
             raise ChannelClosed("the student process closed the channel") from None
         if not data and not ancillary:
             raise ChannelClosed("the student process closed the channel")
-        if flags & socket.MSG_TRUNC:
-            raise ProtocolError(f"message exceeds {MAX_MESSAGE_BYTES} bytes")
+        if flags & socket.MSG_TRUNC or len(data) > DATAGRAM_BYTES + 1:
+            raise ProtocolError(f"a datagram exceeds {DATAGRAM_BYTES} bytes")
         if sender_pid is not None and _sender(ancillary) != sender_pid:
             continue
-        return decode(data)
+        return data
 
 
 def _sender(ancillary: list[tuple[int, int, bytes]]) -> int | None:

@@ -292,7 +292,7 @@ def mean_squared_error(y, y_guess):
                   "y_after": y.tolist(), "y_guess_after": y_guess.tolist()}}
         for fd in range(3, 64):
             try:
-                socket.socket(fileno=os.dup(fd)).send(json.dumps(forged).encode())
+                socket.socket(fileno=os.dup(fd)).send(b"." + json.dumps(forged).encode())
             except OSError:
                 pass
         os._exit(0)
@@ -325,25 +325,33 @@ CASES += [
         0.0,
         loss=REFERENCE_LOSS
         + CHANNEL
-        + 'channel.send(b\'{{"at": "loss", "ran": 1\' + b"0" * 5000 + b"}}")\n',
+        + 'channel.send(b\'.{{"at": "loss", "ran": 1\' + b"0" * 5000 + b"}}")\n',
     ),
     Hostile(
         "lone_surrogate_on_the_channel",
         "crashed",
         0.0,
-        loss=REFERENCE_LOSS + CHANNEL + 'channel.send(b\'{{"at": "\\\\udc80", "ran": 1}}\')\n',
+        loss=REFERENCE_LOSS + CHANNEL + 'channel.send(b\'.{{"at": "\\\\udc80", "ran": 1}}\')\n',
+    ),
+    Hostile(
+        "unframed_message_on_the_channel",
+        "crashed",
+        0.0,
+        loss=REFERENCE_LOSS + CHANNEL + 'channel.send(b\'{{"at": "loss", "ran": 1}}\')\n',
     ),
     Hostile(
         "garbage_bytes_on_the_channel",
         "crashed",
         0.0,
-        loss=REFERENCE_LOSS + CHANNEL + 'channel.send(b"\\xff\\xfe{{not json")\n',
+        loss=REFERENCE_LOSS + CHANNEL + 'channel.send(b".\\xff\\xfe{{not json")\n',
     ),
     Hostile(
         "oversized_message_on_the_channel",
         "crashed",
         0.0,
-        loss=REFERENCE_LOSS + CHANNEL + 'channel.send(b"[" + b"1," * 150000 + b"1]")\n',
+        loss=REFERENCE_LOSS
+        + CHANNEL
+        + 'for _ in range(40):\n    channel.send(b"+" + b"1," * 60000)\nchannel.send(b".1]")\n',
     ),
     Hostile(
         "closes_the_channel",
@@ -358,7 +366,7 @@ CASES += [
         loss="""
 import json, socket
 def mean_squared_error(y, y_guess):
-    socket.socket(fileno=3).send(json.dumps({{"id": 99999, "answers": []}}).encode())
+    socket.socket(fileno=3).send(b"." + json.dumps({{"id": 99999, "answers": []}}).encode())
     return ((y_guess - y) ** 2).mean()
 """,
     ),

@@ -23,10 +23,10 @@ import pytest
 
 from autograder.batch.catalogue import Answer, catalogue
 from autograder.judge.reference import reference_for
-from autograder.lesson import Lesson
+from autograder.lesson import MAX_EPOCHS, MAX_POINTS, Lesson
 from tests.corpus.answers import REFERENCE
 from tests.support.course import ASSIGNMENT, NOTEBOOK, kernel_env, nbgrader
-from tests.support.edits import ILL_POSED, WELL_POSED, Edit, edited_course
+from tests.support.edits import AT_THE_LIMITS, ILL_POSED, WELL_POSED, Edit, edited_course
 from tests.support.inprocess import records_for
 from tests.support.lesson import lesson_in_process, shipped_reference
 
@@ -94,6 +94,27 @@ def test_check_quotes_the_edited_lesson(edited, tmp_path):
     assert f"learning rate of {lesson.lr / 10:.3g}" in done.stdout
     assert f"step with lr = {lesson.lr:.3g}" in done.stdout
     assert "score: 8/12" in done.stdout
+
+
+def test_a_lesson_at_the_limits_grades_every_call_of_the_reference_and_a_mistake(
+    tmp_path_factory, released_course
+):
+    """Every call of a training run at the most epochs, with the most points, reaches the
+    judge: the reference gets full marks and a mistake loses what it loses anywhere."""
+    course = edited_course(tmp_path_factory.mktemp("limits"), AT_THE_LIMITS, released_course)
+    lesson = lesson_in_process(release_of(course))
+    assert (lesson.n, lesson.epochs) == (MAX_POINTS, MAX_EPOCHS)
+    [too_small] = [
+        a for a in catalogue(reference_for(lesson)) if a.name == "learning_rate_too_small"
+    ]
+    mistake = tmp_path_factory.mktemp("mistake") / NOTEBOOK
+    nbformat.write(too_small.notebook(release_of(course), REFERENCE), mistake)
+    source = course / "source" / ASSIGNMENT / NOTEBOOK
+    for notebook, score in [(source, "12/12"), (mistake, "8/12")]:
+        done = autograder(course, "check", str(notebook))
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert lesson_line(lesson) in done.stdout
+        assert f"score: {score}" in done.stdout, done.stdout
 
 
 def test_the_feedback_page_quotes_the_edited_lesson(edited, tmp_path):

@@ -88,6 +88,15 @@ WELL_POSED = [
     ),
 ]
 
+AT_THE_LIMITS = Edit(  # the most points and epochs a lesson may have (`autograder.lesson`)
+    "at_the_limits",
+    (
+        ("data", "n = 100", "n = 1000"),
+        ("make-parameter", "lr = 0.1", "lr = 0.02"),
+        ("training", "range(100)", "range(1000)"),
+    ),
+)
+
 ILL_POSED = [
     Edit(
         "learning_rate_zero",
