@@ -22,6 +22,8 @@ from autograder.lesson import Lesson
 FEW_STEPS = 20  # more correct steps than this in one call is no longer "using the gradient"
 CONVERGENCE_SHARE = 0.005  # training must cover all but this share of the way to the fit
 POSITION_SHARE = 1e-4  # positions this close (relative to the lesson's scale) are the same
+STEP_SHARE = 1e-3  # a step this close to the right one (relative to its length) is the right one
+ROUNDING_SHARE = 2.0**-20  # 8 times float32's rounding of `a` (2^-23 of its size)
 _DTYPES = {"float32": np.float32, "float64": np.float64}
 
 Floats = NDArray[np.float64]  # numbers in the judge's float64 maths: a position, rows of them
@@ -124,6 +126,18 @@ class Reference:
     def same_positions(self, a: Floats, b: Floats) -> Flags:
         """Row by row, `same_position` (a row with a non-finite value is nobody's match)."""
         return np.abs(a - b).max(axis=1) <= POSITION_SHARE * self.scale
+
+    def same_steps(self, before: Floats, after: Floats, expected: Floats) -> Flags:
+        """Row by row, whether the step from `before` to `after` is the one to `expected`, as
+        closely as float32 rounding of `a` allows, however short the step: near the fit the
+        lesson's steps are shorter than `same_positions` can tell apart, and a call that stops
+        or doubles its step there is a wrong call all the same. Never looser than
+        `same_positions`."""
+        size = np.abs(expected - before).max(axis=1)
+        magnitude = np.maximum(np.abs(before).max(axis=1), np.abs(after).max(axis=1))
+        rounding = ROUNDING_SHARE * np.maximum(magnitude, self.scale)
+        allowed = np.minimum(STEP_SHARE * size + rounding, POSITION_SHARE * self.scale)
+        return np.abs(after - expected).max(axis=1) <= allowed
 
     def distance_to_fit(self, a: Floats) -> float:
         return float(np.abs(a - self.least_squares).max())

@@ -103,9 +103,9 @@ def _judge(reference: Reference, run: UpdateRun) -> list[Call]:
         [g if g is not None else np.zeros(len(run.start)) for g in [None, *grads[:-1]]]
     )
     gradient = reference.gradients_at(before)
-    correct = reference.same_positions(after, before - reference.lr * gradient)
-    stale = leftover.any(axis=1) & reference.same_positions(
-        after, before - reference.lr * (gradient + leftover)
+    correct = reference.same_steps(before, after, before - reference.lr * gradient)
+    stale = leftover.any(axis=1) & reference.same_steps(
+        before, after, before - reference.lr * (gradient + leftover)
     )
     along = _along(reference, before, after, gradient)
     calls = []
@@ -130,14 +130,14 @@ def _along(reference: Reference, before: Floats, after: Floats, gradient: Floats
     """For each call: a real move along the gradient, a multiple of it or a few correct steps.
     Landing on the least-squares fit where a few correct steps would not is a jump, even where
     it runs along the gradient (as it does once training has left only its slowest direction)."""
-    moved = ~reference.same_positions(after, before) & gradient.any(axis=1)
+    moved = ~reference.same_steps(before, after, before) & gradient.any(axis=1)
     size = _sizes_along(before, after, gradient)
-    parallel = moved & reference.same_positions(after, before - size[:, None] * gradient)
+    parallel = moved & reference.same_steps(before, after, before - size[:, None] * gradient)
     several = np.zeros_like(moved)
     position = before
     for _ in range(FEW_STEPS):
         position = position - reference.lr * reference.gradients_at(position)
-        several |= moved & reference.same_positions(after, position)
+        several |= moved & reference.same_steps(before, after, position)
     at_fit = reference.same_positions(after, np.broadcast_to(reference.least_squares, after.shape))
     return (parallel & ~at_fit) | several
 
