@@ -6,7 +6,8 @@ Operating systems and Jupyter leave files behind that nobody hands in on purpose
 Everything else is kept with the name the student gave it, including what cannot be used —
 a symbolic link (never followed), a pipe or device (never opened), a hidden folder (not looked
 into), a folder that cannot be read — with the reason, so that it is listed rather than lost.
-A walk looks at no more than `MAX_ENTRIES` entries of one student's, however the tree is made.
+A walk looks at no more than `MAX_ENTRIES` entries of one student's, however the tree is made,
+notebooks first.
 """
 
 from __future__ import annotations
@@ -103,7 +104,7 @@ def walk(folder: Path, prefix: str = "") -> list[HandedIn]:
             reason = f"a folder that cannot be read ({error.strerror})"
             found.append(HandedIn(current, shown.rstrip("/") or ".", reason, is_folder=True))
             continue
-        for path in paths:
+        for path in sorted(paths, key=_looked_at_first):
             if len(found) >= MAX_ENTRIES:
                 too_many = f"more than {MAX_ENTRIES} files: the rest were not looked at"
                 found.append(HandedIn(current, shown.rstrip("/") or ".", too_many, True))
@@ -116,6 +117,12 @@ def walk(folder: Path, prefix: str = "") -> list[HandedIn]:
             else:
                 pending.append((path, name + "/"))
     return sorted(found, key=lambda each: each.name)
+
+
+def _looked_at_first(path: Path) -> bool:
+    """Notebooks before the other entries of a folder (sorting is stable, so each keeps its
+    name order): a notebook beside thousands of saved frames is still found."""
+    return not path.name.endswith(".ipynb")
 
 
 def read_small(path: Path) -> bytes | None:

@@ -162,6 +162,21 @@ def test_nbgrader_timestamps_reach_the_submission(tmp_path):
     assert batch.course_root == (tmp_path / "course").resolve()
 
 
+def test_a_notebook_beside_more_files_than_are_looked_at_is_graded(tmp_path):
+    """A student who saved every frame of an animation beside the notebook handed it in."""
+    from autograder.intake.handed_in import MAX_ENTRIES
+
+    top = tmp_path / "course" / "submitted"
+    folder = top / "ada" / "gradient_descent"
+    files(folder, ["gradient_descent.ipynb"])
+    files(folder, ["a_frame_first.ipynb"])  # sorts before the frames, and is still a choice
+    frames = [f"frame_{number:05}.png" for number in range(MAX_ENTRIES + 100)]
+    files(folder, frames, b"png")
+    [submission] = collect([str(top)]).submissions
+    assert submission.student == "ada"
+    assert submission.notebook == folder / "gradient_descent.ipynb"
+
+
 def test_files_that_are_not_notebooks_are_listed_as_skipped(tmp_path):
     folder = files(tmp_path / "class", ["ada.ipynb", "bob.ipynb", "notes.txt", "helper.py"])
     (folder / "drafts").mkdir()
