@@ -66,13 +66,26 @@ def _show_inline(*args: Any, **kwargs: Any) -> None:
 
 
 class _Printed(io.StringIO):
-    """What the notebook's cells print, up to `MAX_OUTPUT` characters; the rest is dropped."""
+    """What the notebook's cells print, up to `MAX_OUTPUT` characters; the rest is dropped.
+    So is whatever reaches it while no cell runs: as a kernel's stream sends output to the
+    cell running, a logging handler a cell bound to this stream writes nothing here while the
+    student's code answers hidden questions."""
+
+    cell_running = False
 
     def write(self, text: str) -> int:
         room = MAX_OUTPUT - self.tell()
-        if room > 0:
+        if room > 0 and self.cell_running:
             super().write(text[:room])
         return len(text)
+
+    @contextlib.contextmanager
+    def during_a_cell(self) -> Iterator[None]:
+        self.cell_running = True
+        try:
+            yield
+        finally:
+            self.cell_running = False
 
 
 class NotebookRun:
@@ -139,6 +152,7 @@ class NotebookRun:
         watch = TrainingWatch(self.namespace) if training else None
         try:
             with (
+                self.printed.during_a_cell(),
                 contextlib.redirect_stdout(self.printed),
                 contextlib.redirect_stderr(self.printed),
                 watch.watching() if watch else _nothing(),

@@ -289,6 +289,15 @@ HIDDEN = [
         loss=loss_with(f"    print('asked about', len(y), y.tolist()[:3])\n{RIGHT}"),
     ),
     Answer(
+        "update_logs_where_each_step_starts",  # to the stream its cell had, bound by logging
+        update=update_with(
+            "logging.info('a step from %s', a.tolist())",
+            "a.sub_(lr * a.grad)",
+            "a.grad.zero_()",
+            before="import logging\nlogging.basicConfig(level=logging.INFO, force=True)\n",
+        ),
+    ),
+    Answer(
         "update_that_only_steps_near_the_first_guess",
         update=update_with(
             "if (a - torch.tensor([-1.0, 1.0])).norm() < 1.0:",

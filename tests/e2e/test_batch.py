@@ -362,6 +362,20 @@ def test_what_the_code_prints_while_it_answers_hidden_questions_reaches_no_page(
     assert leaked(page.read_text(encoding="utf-8"), record["seed"]) == []
 
 
+def test_what_a_handler_bound_to_a_cells_stream_writes_while_answering_reaches_no_page(
+    course, graded_course
+):
+    """A logging handler keeps the stream its cell printed to; what the update() it logs
+    from writes while it answers the hidden questions goes nowhere, as a kernel sends it to
+    no cell of the notebook. What it logged while the notebook's own cells ran is shown."""
+    student = "update_logs_where_each_step_starts"
+    record = json.loads((graded_course / "records" / f"{student}.json").read_text())
+    assert "a step from [-1.0, 1.0]" in record["output"]  # the training cell's first call
+    page = course / "feedback" / student / ASSIGNMENT / NOTEBOOK_PAGE
+    assert leaked(page.read_text(encoding="utf-8"), record["seed"]) == []
+    assert leaked(record["output"], record["seed"]) == []
+
+
 def test_a_student_the_grader_failed_on_is_graded_again_by_the_next_run(
     tmp_path: Path, released_course: Path
 ):
