@@ -289,9 +289,11 @@ HIDDEN = [
         loss=loss_with(f"    print('asked about', len(y), y.tolist()[:3])\n{RIGHT}"),
     ),
     Answer(
-        "update_logs_where_each_step_starts",  # to the stream its cell had, bound by logging
+        "update_logs_where_each_run_starts",  # to the stream its cell had, bound by logging
         update=update_with(
-            "logging.info('a step from %s', a.tolist())",
+            "if not getattr(a, 'logged', False):",
+            "    a.logged = True",
+            "    logging.info('a run from %s', a.tolist())",
             "a.sub_(lr * a.grad)",
             "a.grad.zero_()",
             before="import logging\nlogging.basicConfig(level=logging.INFO, force=True)\n",

@@ -368,9 +368,9 @@ def test_what_a_handler_bound_to_a_cells_stream_writes_while_answering_reaches_n
     """A logging handler keeps the stream its cell printed to; what the update() it logs
     from writes while it answers the hidden questions goes nowhere, as a kernel sends it to
     no cell of the notebook. What it logged while the notebook's own cells ran is shown."""
-    student = "update_logs_where_each_step_starts"
+    student = "update_logs_where_each_run_starts"
     record = json.loads((graded_course / "records" / f"{student}.json").read_text())
-    assert "a step from [-1.0, 1.0]" in record["output"]  # the training cell's first call
+    assert "a run from [-1.0, 1.0]" in record["output"]  # the quick test's and the training's
     page = course / "feedback" / student / ASSIGNMENT / NOTEBOOK_PAGE
     assert leaked(page.read_text(encoding="utf-8"), record["seed"]) == []
     assert leaked(record["output"], record["seed"]) == []
