@@ -19,7 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from autograder.exercise import release_notebook
+from autograder.exercise import release_above, release_notebook
 from autograder.judge.fault import GraderFault
 from autograder.judge.record import CheckSpec
 from autograder.judge.results import as_table
@@ -313,8 +313,16 @@ def serve_command(arguments: argparse.Namespace) -> int:
 
 
 def _course_here() -> Path | None:
-    """The working directory, when it is an nbgrader course (it has a source/ folder)."""
-    return Path.cwd() if (Path.cwd() / "source").is_dir() else None
+    """The nbgrader course the working directory is, or lies in: itself when it has a
+    source/ folder, else the nearest folder above it that holds this assignment's release
+    (grading from the course's own `grading/` folder uses the course's lesson)."""
+    here = Path.cwd()
+    if (here / "source").is_dir():
+        return here
+    try:
+        return release_above(here).parents[2]
+    except FileNotFoundError:
+        return None
 
 
 def selftest_command(arguments: argparse.Namespace) -> int:

@@ -33,11 +33,12 @@ from tests.support.lesson import lesson_in_process, shipped_reference
 pytestmark = pytest.mark.slow
 
 
-def autograder(course: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
-    """`python -m autograder ...` run by an instructor in the course directory."""
+def autograder(folder: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
+    """`python -m autograder ...` run by an instructor in `folder` (the course, or a folder
+    in it)."""
     return subprocess.run(
         [sys.executable, "-m", "autograder", *arguments],
-        cwd=course,
+        cwd=folder,
         env=kernel_env(),
         capture_output=True,
         text=True,
@@ -88,7 +89,9 @@ def test_check_quotes_the_edited_lesson(edited, tmp_path):
     ]
     notebook = tmp_path / NOTEBOOK
     nbformat.write(too_small.notebook(release_of(edited), REFERENCE), notebook)
-    done = autograder(edited, "check", str(notebook))
+    inside = edited / "grading" / "today"  # a folder of the course's own, not its top
+    inside.mkdir(parents=True, exist_ok=True)
+    done = autograder(inside, "check", str(notebook))
     assert done.returncode == 0, done.stderr
     assert lesson_line(lesson) in done.stdout
     assert f"learning rate of {lesson.lr / 10:.3g}" in done.stdout
