@@ -279,6 +279,8 @@ def plan_cells(notebook: dict[str, Any], release: Release) -> NotebookPlan:
             f"the notebook has {len(code)} code cells; more than {MAX_CODE_CELLS} cannot be graded"
         )
     known = {cell.grade_id: cell for cell in release.cells}
+    present = {nbgrader_metadata(cell).get("grade_id") for _, cell in code}
+    by_source = _read_only_by_source(release, present)
     placed: dict[str | None, list[Cell]] = {}  # student cells, by the read-only cell they follow
     labels: dict[str, str] = {}
     notes: list[str] = []
@@ -287,7 +289,11 @@ def plan_cells(notebook: dict[str, Any], release: Release) -> NotebookPlan:
         grade_id = nbgrader_metadata(cell).get("grade_id")
         source = cell_source(cell.get("source", ""))
         label = f"cell {index + 1}"
-        trusted = known.get(grade_id) if isinstance(grade_id, str) else None
+        trusted = (
+            known.get(grade_id)
+            if isinstance(grade_id, str)
+            else by_source.get(_without_hidden_tests(source))
+        )
         answer = None
         if trusted is not None and trusted.grade_id not in labels:
             labels[trusted.grade_id] = label
@@ -319,6 +325,18 @@ def plan_cells(notebook: dict[str, Any], release: Release) -> NotebookPlan:
             )
     _refuse_oversized(steps)
     return NotebookPlan(steps=steps, notes=notes)
+
+
+def _read_only_by_source(release: Release, present: set[Any]) -> dict[str, ReleaseCell]:
+    """The release's read-only and graded cells that no cell's metadata names (`present`),
+    by their source as students see it: an editor that drops cell metadata (VS Code, Colab)
+    leaves what they hold, so they are found by it, and the student's cells still run where
+    they put them among them."""
+    found: dict[str, ReleaseCell] = {}
+    for cell in release.cells:
+        if cell.kind != "answer" and cell.grade_id not in present and cell.source.strip():
+            found.setdefault(_without_hidden_tests(cell.source), cell)
+    return found
 
 
 def _answers_below_their_graded_cells(steps: list[Step], release: Release) -> list[str]:

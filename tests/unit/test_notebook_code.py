@@ -19,6 +19,7 @@ from autograder.intake.notebook import (
     InvalidNotebook,
     load_release,
     notebook_bytes,
+    plan_cells,
     plan_notebook,
 )
 from tests.support.notebooks import filled_release
@@ -246,3 +247,32 @@ def test_an_old_format_notebook_at_the_cap_upgrades_in_bounded_time(tmp_path):
     with pytest.raises(InvalidNotebook, match="code cells"):
         plan_notebook(path, RELEASE)
     assert time.perf_counter() - started < 3.0
+
+
+def shape_of(steps: list) -> list[tuple[str, str, str]]:
+    """What a plan runs, in order, without the labels and grade ids only metadata gives."""
+    return [
+        ("cell", step.source, step.origin)
+        if isinstance(step, Cell)
+        else ("graded", step.category, "")
+        for step in steps
+    ]
+
+
+@pytest.mark.parametrize("stripped", ["every cell", "the read-only cells"])
+@pytest.mark.parametrize("experiment_at", ["end", "top", "after the training"])
+def test_a_notebook_stripped_of_metadata_runs_as_the_same_notebook_with_it(experiment_at, stripped):
+    """An editor that drops cell metadata (VS Code, Colab) leaves the read-only cells'
+    source as it was: they are found by it, so a student's cells run where they put them
+    among them, and an experiment below the last graded cell still changes nothing."""
+    notebook = json.loads(nbformat.writes(filled_release(LOSS, UPDATE)))
+    experiment = nbformat.v4.new_code_cell("def update():\n    a.sub_(a.grad)\n")
+    experiment.pop("id")
+    ids = [cell["metadata"].get("nbgrader", {}).get("grade_id") for cell in notebook["cells"]]
+    at = {"end": len(ids), "top": 0, "after the training": ids.index("training") + 1}
+    notebook["cells"].insert(at[experiment_at], json.loads(json.dumps(experiment)))
+    kept = plan_cells(json.loads(json.dumps(notebook)), RELEASE)
+    for cell in notebook["cells"]:
+        if stripped == "every cell" or not cell["metadata"].get("nbgrader", {}).get("solution"):
+            cell["metadata"] = {}
+    assert shape_of(plan_cells(notebook, RELEASE).steps) == shape_of(kept.steps)
