@@ -279,8 +279,8 @@ def plan_cells(notebook: dict[str, Any], release: Release) -> NotebookPlan:
             f"the notebook has {len(code)} code cells; more than {MAX_CODE_CELLS} cannot be graded"
         )
     known = {cell.grade_id: cell for cell in release.cells}
-    present = {nbgrader_metadata(cell).get("grade_id") for _, cell in code}
-    by_source = _read_only_by_source(release, present)
+    ids = [nbgrader_metadata(cell).get("grade_id") for _, cell in code]
+    by_source = _read_only_by_source(release, {i for i in ids if isinstance(i, str)})
     placed: dict[str | None, list[Cell]] = {}  # student cells, by the read-only cell they follow
     labels: dict[str, str] = {}
     notes: list[str] = []
@@ -327,7 +327,7 @@ def plan_cells(notebook: dict[str, Any], release: Release) -> NotebookPlan:
     return NotebookPlan(steps=steps, notes=notes)
 
 
-def _read_only_by_source(release: Release, present: set[Any]) -> dict[str, ReleaseCell]:
+def _read_only_by_source(release: Release, present: set[str]) -> dict[str, ReleaseCell]:
     """The release's read-only and graded cells that no cell's metadata names (`present`),
     by their source as students see it: an editor that drops cell metadata (VS Code, Colab)
     leaves what they hold, so they are found by it, and the student's cells still run where
