@@ -13,7 +13,9 @@ cost for the same stage, and prints the ratio:
                                                           the records)
   questions  the calls the checks make, plain Python  vs  the same two steps for the `questions`
              (every epoch's update() from three           stage: the kit's answers in a warm
-             starts, the loss along training)             process, then in the student process
+             starts, the loss along training as           process, then in the student process
+             update() and as the loss per epoch
+             compute it)
   checks     one pytest test with no plugins, times   vs  the `checks` stage (pytest, the
              the number of hidden checks                  judge's maths, the record)
 
@@ -138,6 +140,10 @@ def losses_along(path):
     for position in path:
         p = nn.Parameter(torch.tensor(position))
         mean_squared_error(y, x @ p).backward()
+    with torch.no_grad():
+        for position in path:
+            p = nn.Parameter(torch.tensor(position))
+            mean_squared_error(y, x @ p).item()
 """
 
 

@@ -1,6 +1,7 @@
 """Checks for `mean_squared_error(y, y_guess)`, on every kind of input the lesson gives it:
 plain tensors (as a cell that prints a loss), a guess that is part of a graph, and `x @ a` at
-every position a training run passes through (as `update()` computes it)."""
+every position a training run passes through, as `update()` computes it and as the training
+cell's loss per epoch does: as many calls as the lesson's training makes."""
 
 from __future__ import annotations
 
@@ -45,17 +46,26 @@ def unseen_runs(student) -> Iterator[tuple[LossRun, list, list, bool]]:
             yield student.loss(y, guess, plain=plain), y, guess, plain
 
 
-def training_answers(student, reference: Reference) -> list[LossRun]:
-    """The loss of `x @ a` at each position of a correct training run, in order."""
-    return student.loss_training(reference.training_path).calls
+def training_answers(student, reference: Reference, plain: bool = False) -> list[LossRun]:
+    """The loss of `x @ a` at each position of a correct training run, in order, as update()
+    computes it; or, `plain`, with gradients off, as the training cell's loss per epoch is."""
+    return student.loss_training(reference.training_path, plain).calls
 
 
-def where_training(reference: Reference, index: int) -> str:
+def both_training_answers(student, reference: Reference) -> Iterator[tuple[bool, list[LossRun]]]:
+    """(plain, answers) of both ways the lesson's training calls the loss, as many calls as it
+    makes: a loss that keeps count of its calls is asked as often as training asks it."""
+    for plain in (False, True):
+        yield plain, training_answers(student, reference, plain)
+
+
+def where_training(reference: Reference, index: int, plain: bool = False) -> str:
     """How a message names the loss's call at the position before training's call `index + 1`."""
     position = vector(reference.training_positions[index])
+    given = ", given plain tensors" if plain else ""
     return (
-        f"mean_squared_error(y, x @ a) with a = {position} (where correct training is before "
-        f"call {index + 1})"
+        f"mean_squared_error(y, x @ a) with a = {position}{given} (where correct training is "
+        f"before call {index + 1})"
     )
 
 
@@ -63,7 +73,8 @@ def where_training(reference: Reference, index: int) -> str:
 def test_the_loss_is_a_single_number_in_a_tensor(student, reference):
     a_loss_that_computes(student, reference)
     answers = [run for _, run, _, _ in lesson_runs(student, reference)]
-    answers += training_answers(student, reference)
+    for _, runs in both_training_answers(student, reference):
+        answers += runs
     for run in answers:
         loss_ran(run)
         if run.returned == "number":
@@ -89,22 +100,22 @@ def test_the_loss_is_right_on_the_lesson_data_wherever_training_goes(student, re
                 f"{number(expected)} was expected",
                 diagnose_loss_values([(run.value, as_floats(y), as_floats(guess))]),
             )
-    runs = training_answers(student, reference)
-    for run in runs:
-        loss_ran(run)
-    wrong = first_far(
-        [[run.value] if run.value is not None else None for run in runs], reference.training_losses
-    )
-    if wrong is not None:
-        run, expected = runs[wrong], float(reference.training_losses[wrong, 0])
-        shown = "no single number" if run.value is None else number(run.value)
-        position = reference.training_positions[wrong]
-        fail(
-            f"on {where_training(reference, wrong)} it returned {shown}, not {number(expected)}",
-            diagnose_loss_values([(run.value, reference.y, reference.prediction(position))])
-            if run.value is not None
-            else None,
-        )
+    for plain, runs in both_training_answers(student, reference):
+        for run in runs:
+            loss_ran(run)
+        values = [[run.value] if run.value is not None else None for run in runs]
+        wrong = first_far(values, reference.training_losses)
+        if wrong is not None:
+            run, expected = runs[wrong], float(reference.training_losses[wrong, 0])
+            shown = "no single number" if run.value is None else number(run.value)
+            position = reference.training_positions[wrong]
+            fail(
+                f"on {where_training(reference, wrong, plain)} it returned {shown}, not "
+                f"{number(expected)}",
+                diagnose_loss_values([(run.value, reference.y, reference.prediction(position))])
+                if run.value is not None
+                else None,
+            )
 
 
 @check("loss.value_on_unseen_inputs", 1)
@@ -181,7 +192,9 @@ def test_the_loss_does_not_change_its_inputs(student, reference):
             fail("mean_squared_error changed y", LOSS_CHANGES_INPUT)
         if run.y_guess_after != guess or run.inputs_changed:
             fail("mean_squared_error changed y_guess", LOSS_CHANGES_INPUT)
-    for index, run in enumerate(training_answers(student, reference)):
-        loss_ran(run)
-        if run.inputs_changed:
-            fail(f"{where_training(reference, index)} changed y, x or a", LOSS_CHANGES_INPUT)
+    for plain, runs in both_training_answers(student, reference):
+        for index, run in enumerate(runs):
+            loss_ran(run)
+            if run.inputs_changed:
+                where = where_training(reference, index, plain)
+                fail(f"{where} changed y, x or a", LOSS_CHANGES_INPUT)

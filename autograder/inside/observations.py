@@ -85,9 +85,10 @@ class LossTrainingQuestion:
     them, at every position a training run passes through."""
 
     positions: tuple[tuple[float, ...], ...]
+    plain: bool = False  # with gradients off, as the training cell's loss per epoch is
 
     def to_json(self) -> list[Any]:
-        return ["loss_training", [list(position) for position in self.positions]]
+        return ["loss_training", [list(position) for position in self.positions], self.plain]
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,7 @@ def question_from_json(raw: Any) -> Question:
             _count(repeat, "repeat", 10),
             _flag(plain, "plain"),
         )
-    if kind == "loss_training" and len(fields) == 1:
+    if kind == "loss_training" and len(fields) in (1, 2):
         positions = fields[0]
         if not isinstance(positions, list) or len(positions) > MAX_CALLS:
             raise MalformedObservation(f"positions must be a list of at most {MAX_CALLS}")
@@ -127,7 +128,8 @@ def question_from_json(raw: Any) -> Question:
             tuple(
                 tuple(_floats(position, "position", most=MAX_PARAMETER_VALUES))
                 for position in positions
-            )
+            ),
+            _flag(fields[1], "plain") if len(fields) == 2 else False,
         )
     if kind == "updates" and len(fields) == 2:
         start, calls = fields

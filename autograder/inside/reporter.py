@@ -202,7 +202,7 @@ class Reporter:
             if _is(question, LossQuestion):
                 return self.loss(list(question.y), list(question.y_guess), question.plain)
             if _is(question, LossTrainingQuestion):
-                return self.loss_training([list(p) for p in question.positions])
+                return self.loss_training([list(p) for p in question.positions], question.plain)
             return self.updates(list(question.start), question.calls)
         except BaseException as error:
             problem = f"what your function did could not be read ({describe_error(error)})"
@@ -248,14 +248,16 @@ class Reporter:
         changed = not (_same(targets, before[0]) and _same(guess, before[1]))
         return replace(run, y_after=y_after, y_guess_after=y_guess_after, inputs_changed=changed)
 
-    def loss_training(self, positions: list[list[float]]) -> LossTrainingRun:
+    def loss_training(self, positions: list[list[float]], plain: bool = False) -> LossTrainingRun:
         """The loss of `x @ a` on the lesson's data for `a` an `nn.Parameter` at each position,
-        as training computes it, with the gradient that reaches `a`."""
+        as update() computes it, with the gradient that reaches `a`; or, `plain`, with
+        gradients off, as the training cell's loss per epoch is."""
         calls = []
         for position in positions:
             x, y = self.lesson.data()
             parameter = _Parameter(self.lesson.tensor(position))
-            run = self._call_loss(y, x @ parameter, parameter)
+            with _no_grad() if plain else contextlib.nullcontext():
+                run = self._call_loss(y, x @ parameter, parameter)
             changed = not (
                 _same(x, self.lesson.x)
                 and _same(y, self.lesson.y)

@@ -1,7 +1,8 @@
 """The one door through which checks reach a student's functions.
 
 Checks ask three kinds of question — "what does your loss do on these numbers?", "what does it
-do on `x @ a` at each position training passes through?" and "what do N calls of `update()` do
+do on `x @ a` at each position training passes through (as update() and as the training cell's
+loss per epoch compute it)?" and "what do N calls of `update()` do
 to this parameter?" — and get back plain observations. A `Session` answers them: across a
 process boundary for a sandboxed notebook (`session.RemoteSession`), or in the same process for
 nbgrader's graded cells (`in_notebook`). `AnswerLog` sits between the checks and a session: it
@@ -52,7 +53,9 @@ class Student(Protocol):
         self, y: list[float], y_guess: list[float], repeat: int = 0, plain: bool = False
     ) -> LossRun: ...
 
-    def loss_training(self, positions: list[tuple[float, ...]]) -> LossTrainingRun: ...
+    def loss_training(
+        self, positions: list[tuple[float, ...]], plain: bool = False
+    ) -> LossTrainingRun: ...
 
     def updates(self, start: list[float], calls: int) -> UpdateRun: ...
 
@@ -75,8 +78,10 @@ class AnswerLog:
         assert isinstance(answer, LossRun)
         return answer
 
-    def loss_training(self, positions: list[tuple[float, ...]]) -> LossTrainingRun:
-        answer = self._ask(LossTrainingQuestion(tuple(tuple(p) for p in positions)))
+    def loss_training(
+        self, positions: list[tuple[float, ...]], plain: bool = False
+    ) -> LossTrainingRun:
+        answer = self._ask(LossTrainingQuestion(tuple(tuple(p) for p in positions), plain))
         assert isinstance(answer, LossTrainingRun)
         return answer
 

@@ -1,7 +1,9 @@
-"""An update() that keeps count of its calls and takes another step from some call on, or at
-one call only, is a wrong update() whichever call that is: generated (Hypothesis) over every
-call the judge makes, up to the last calls of a training run, where the lesson's steps are
-shorter than any tolerance on positions could see. Graded in-process, as the corpus is."""
+"""Functions that keep count of their calls and go wrong from some call on are wrong whichever
+call that is, generated (Hypothesis) over every call that counts: an update() that takes
+another step from any judged call on, or at one call only, up to the last calls of a training
+run, where the lesson's steps are shorter than any tolerance on positions could see; a loss
+that goes wrong from any of the calls the lesson's training makes. Graded in-process, as the
+corpus is."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from hypothesis import strategies as st
 from autograder.batch.catalogue import Answer
 from autograder.inside.observations import UpdateQuestion
 from autograder.judge.runner import SubjectReport
-from tests.corpus.fidelity import update_with
+from tests.corpus.fidelity import loss_with, update_with
 from tests.support.inprocess import reports_for
 from tests.support.lesson import shipped_reference
 
@@ -73,3 +75,22 @@ def test_an_update_whose_step_changes_at_any_judged_call_loses_update(
     assume(length > 64 * FLOAT32_ROUNDING * max(size, REFERENCE.scale))
     lost = {result.category for result in report.results if not result.passed}
     assert "update" in lost, f"{step} {'at' if only_then else 'from'} call {call}, {length:.2g}"
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(call=st.integers(1, 2 * REFERENCE.epochs))
+def test_a_loss_that_goes_wrong_from_any_call_training_makes_loses_loss(call: int) -> None:
+    """The lesson's training calls the loss twice an epoch (in update(), and for the loss per
+    epoch): a loss that sums instead of averaging from any of those calls on is a wrong loss,
+    however many calls it was right for."""
+    loss = loss_with(
+        "    global calls\n"
+        "    calls += 1\n"
+        f"    if calls >= {call}:\n"
+        "        return ((y_guess - y) ** 2).sum()\n"
+        "    return ((y_guess - y) ** 2).mean()\n",
+        before="calls = 0\n",
+    )
+    [report] = reports_for([Answer("changes its loss", loss=loss)]).values()
+    lost = {result.category for result in report.results if not result.passed}
+    assert "loss" in lost, f"summed from call {call}"
