@@ -256,8 +256,8 @@ class Reporter:
         for position in positions:
             x, y = self.lesson.data()
             parameter = _Parameter(self.lesson.tensor(position))
-            with _no_grad() if plain else contextlib.nullcontext():
-                run = self._call_loss(y, x @ parameter, parameter)
+            with _no_grad() if plain else contextlib.nullcontext():  # plain: no gradient to follow
+                run = self._call_loss(y, x @ parameter, None if plain else parameter)
             changed = not (
                 _same(x, self.lesson.x)
                 and _same(y, self.lesson.y)
