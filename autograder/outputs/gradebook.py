@@ -24,9 +24,9 @@ from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from autograder.exercise import ASSIGNMENT, graded_cell
+from autograder.exercise import ASSIGNMENT, CATEGORIES, graded_cell
 from autograder.intake.ids import course_folder
 from autograder.intake.times import naive_utc
 from autograder.judge.record import Record, Status
@@ -43,11 +43,12 @@ _ONE_PASS_FROM = 50  # students whose rows are read in one pass rather than one 
 
 
 def check_course(course_root: Path, stamp: GradebookStamp) -> None:
-    """Fail before grading when the course's gradebook does not know the assignment (as it
-    did when the kit last wrote it, if nothing has written it since). The question is one
-    read-only query of nbgrader's `assignment` table, answered as `Gradebook.find_assignment`
-    answers it, rather than through nbgrader's API: importing that takes a second and 80 MB
-    that a run would hold while its workers grade."""
+    """Fail before grading when the course's gradebook does not know the assignment and the
+    graded cells the kit writes to (as it did when the kit last wrote it, if nothing has
+    written it since). The questions are read-only queries of nbgrader's tables, answered as
+    `Gradebook.find_assignment` and `find_grade_cell` answer them, rather than through
+    nbgrader's API: importing that takes a second and 80 MB that a run would hold while its
+    workers grade."""
     database = course_root / "gradebook.db"
     if not database.is_file():
         raise UsageError(
@@ -61,31 +62,59 @@ def check_course(course_root: Path, stamp: GradebookStamp) -> None:
             f"the gradebook in {course_root} has no assignment {ASSIGNMENT}: "
             f"run `nbgrader generate_assignment {ASSIGNMENT}` first"
         )
+    missing = graded_cells_missing(database)
+    if missing:
+        raise UsageError(
+            f"the gradebook in {course_root} has the assignment {ASSIGNMENT} but not its "
+            f"graded cells {', '.join(missing)}: run `nbgrader generate_assignment "
+            f"{ASSIGNMENT} --force` first"
+        )
 
 
 def knows_assignment(database: Path) -> bool:
     """Whether nbgrader's gradebook `database` holds the assignment; `UsageError` if it is
-    not a gradebook that can be read. It is opened read-only, but for a write that a killed
-    process left half done (a hot journal): only a writable connection may roll that back, as
-    nbgrader's own would on opening, and until it is rolled back nothing can be read."""
+    not a gradebook that can be read."""
+    found = _read(database, "SELECT 1 FROM assignment WHERE name = ?", (ASSIGNMENT,))
+    return bool(found)
+
+
+def graded_cells_missing(database: Path) -> list[str]:
+    """The graded cells the kit writes scores to that the gradebook's notebook of the
+    assignment does not hold, in the order of the checks' categories."""
+    held = _read(
+        database,
+        "SELECT base_cell.name FROM base_cell"
+        " JOIN notebook ON base_cell.notebook_id = notebook.id"
+        " JOIN assignment ON notebook.assignment_id = assignment.id"
+        " WHERE assignment.name = ? AND notebook.name = ? AND base_cell.type = 'GradeCell'",
+        (ASSIGNMENT, ASSIGNMENT),
+    )
+    names = {row[0] for row in held}
+    return [graded_cell(category) for category in CATEGORIES if graded_cell(category) not in names]
+
+
+def _read(database: Path, query: str, parameters: tuple[str, ...]) -> list[tuple[Any, ...]]:
+    """The rows of a read-only `query`; `UsageError` if `database` is not a gradebook that
+    can be read. It is opened read-only, but for a write that a killed process left half
+    done (a hot journal): only a writable connection may roll that back, as nbgrader's own
+    would on opening, and until it is rolled back nothing can be read."""
     try:
-        return _holds_assignment(database, "ro")
+        return _rows(database, "ro", query, parameters)
     except sqlite3.Error as error:
         if error.sqlite_errorname != "SQLITE_READONLY_ROLLBACK":
             raise _unreadable(database, error) from None
     try:
-        return _holds_assignment(database, "rw")
+        return _rows(database, "rw", query, parameters)
     except sqlite3.Error as error:
         raise _unreadable(database, error) from None
 
 
-def _holds_assignment(database: Path, mode: str) -> bool:
+def _rows(
+    database: Path, mode: str, query: str, parameters: tuple[str, ...]
+) -> list[tuple[Any, ...]]:
     address = f"{database.resolve().as_uri()}?mode={mode}"
     with closing(sqlite3.connect(address, uri=True, timeout=30)) as connection:
-        found = connection.execute(
-            "SELECT 1 FROM assignment WHERE name = ?", (ASSIGNMENT,)
-        ).fetchone()
-    return found is not None
+        return connection.execute(query, parameters).fetchall()
 
 
 def _unreadable(database: Path, error: sqlite3.Error) -> UsageError:

@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from nbgrader.api import Gradebook, MissingEntry
 
-from autograder.exercise import ASSIGNMENT
-from autograder.outputs.gradebook import check_course, knows_assignment
+from autograder.exercise import ASSIGNMENT, CATEGORIES, graded_cell
+from autograder.outputs.gradebook import check_course, graded_cells_missing, knows_assignment
 from autograder.outputs.gradebook_stamp import GradebookStamp
 from autograder.usage import UsageError
 
@@ -77,11 +77,58 @@ def test_the_kit_knows_the_assignment_exactly_when_nbgrader_does(
     expected = nbgrader_says(database)
     assert knows_assignment(database) is expected
     stamp = GradebookStamp.of(course, course / "out")
-    if expected:
+    refusal = "but not its graded cells" if expected else f"has no assignment {ASSIGNMENT}"
+    with pytest.raises(UsageError, match=refusal):  # no notebook was generated either way
         check_course(course, stamp)
-    else:
-        with pytest.raises(UsageError, match=f"has no assignment {ASSIGNMENT}"):
+
+
+def nbgrader_lacks(database: Path) -> list[str]:
+    """The graded cells nbgrader's `find_grade_cell` cannot find, in the checks' order."""
+    missing = []
+    with Gradebook(f"sqlite:///{database}") as gradebook:
+        for category in CATEGORIES:
+            try:
+                gradebook.find_grade_cell(graded_cell(category), ASSIGNMENT, ASSIGNMENT)
+            except MissingEntry:
+                missing.append(graded_cell(category))
+    return missing
+
+
+cell_names = st.sampled_from([graded_cell(c) for c in CATEGORIES] + ["update", "loss_checks "])
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    notebooks=st.lists(near_misses, max_size=2, unique=True),
+    cells=st.lists(cell_names, max_size=6, unique=True),
+)
+def test_the_kit_finds_the_graded_cells_exactly_when_nbgrader_does(
+    tmp_path_factory: pytest.TempPathFactory,
+    empty_gradebook: Path,
+    notebooks: list[str],
+    cells: list[str],
+) -> None:
+    """A gradebook that knows the assignment but not the notebook's graded cells the kit
+    writes to (the assignment added by hand, never generated) is refused before grading."""
+    course = tmp_path_factory.mktemp("cells")
+    database = course / "gradebook.db"
+    shutil.copyfile(empty_gradebook, database)
+    with Gradebook(f"sqlite:///{database}") as gradebook:
+        gradebook.add_assignment(ASSIGNMENT)
+        for notebook in notebooks:
+            gradebook.add_notebook(notebook, ASSIGNMENT)
+            for name in cells:
+                gradebook.add_grade_cell(name, notebook, ASSIGNMENT, max_score=1, cell_type="code")
+    expected = nbgrader_lacks(database)
+    assert graded_cells_missing(database) == expected
+    stamp = GradebookStamp.of(course, course / "out")
+    if expected:
+        with pytest.raises(UsageError, match="but not its graded cells"):
             check_course(course, stamp)
+    else:
+        check_course(course, stamp)
 
 
 def not_sqlite(database: Path) -> None:
