@@ -112,6 +112,7 @@ class LessonWatch:
         self.training = training  # the training cell's label
         self.bound_by: dict[str, str | None] = dict.fromkeys(LESSON_NAMES)
         self.first_call: dict[str, Any] | None = None
+        self.changed: dict[str, int] = {}  # a name of the lesson, the call it first differed at
         self.calls = 0
         self.failure: str | None = None
         self.ran_training = False
@@ -137,6 +138,8 @@ class LessonWatch:
                 self.first_call = {
                     name: described(self.namespace.get(name)) for name in ("a", *LESSON_NAMES)
                 }
+            else:
+                self._note_changes(self.calls + 1)
             self.calls += 1
             try:
                 return original(*args, **kwargs)  # type: ignore[misc]
@@ -151,10 +154,23 @@ class LessonWatch:
             if self.namespace.get(UPDATE_NAME) is update:
                 self.namespace[UPDATE_NAME] = original
 
+    def _note_changes(self, call: int) -> None:
+        """Note each name of the lesson (the data, the learning rate) that differs at `call`
+        from what it was at the first: a schedule, or data that moves, is no lesson the
+        checks can judge every call of."""
+        assert self.first_call is not None
+        for name in LESSON_NAMES:
+            if (
+                name not in self.changed
+                and described(self.namespace.get(name)) != (self.first_call[name])
+            ):
+                self.changed[name] = call
+
     def facts(self) -> dict[str, Any]:
         return {
             "ran_training": self.ran_training,
             "calls": self.calls,
+            "changed": self.changed,
             "failure": self.failure,
             "first_call": self.first_call,
             "bound_by": self.bound_by,

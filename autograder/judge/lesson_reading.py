@@ -166,6 +166,14 @@ def lesson_from_facts(release: Release, facts: dict[str, Any]) -> Lesson:
             f"{training} calls update() {calls} times; the kit judges every call, and at most "
             f"{MAX_EPOCHS} per run"
         )
+    changed = facts.get("changed") or {}
+    if changed:
+        name, call = next(iter(changed.items()))
+        raise IllPosedLesson(
+            f"{training}: {name} at call {call} of update() is not what it was at the first; "
+            f"the kit judges every call against one lesson, so {name} must stay the same "
+            "while training runs"
+        )
     first = facts.get("first_call") or {}
     bound_by = facts.get("bound_by") or {}
     data_cell = release.named(str(bound_by.get("x") or training))

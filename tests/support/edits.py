@@ -114,6 +114,11 @@ ILL_POSED = [
         says="5 calls of update()",
     ),
     Edit(
+        "learning_rate_schedule",
+        (("training", "    update()", "    lr = 0.1 * 0.97**epoch\n    update()"),),
+        says="lr at call 2 of update() is not what it was at the first",
+    ),
+    Edit(
         "training_that_never_calls_update",
         (("training", "range(100)", "range(0)"),),
         says="never calls update()",
