@@ -107,9 +107,9 @@ def _grade(arguments: argparse.Namespace, loading: WritersLoading) -> int:
     out = Path(arguments.out)
     with tempfile.TemporaryDirectory(prefix="unzipped-") as scratch:
         batch = collect(arguments.submissions, Path(scratch))
-        if batch.course_root:
-            check_course(batch.course_root, GradebookStamp.of(batch.course_root, out))
         release = _release(batch.course_root or _course_here())
+        if batch.course_root:
+            check_course(batch.course_root, GradebookStamp.of(batch.course_root, out), release)
         store = RecordStore(out)
         earlier = store.run()
         seed = arguments.seed if arguments.seed is not None else earlier.seed if earlier else None

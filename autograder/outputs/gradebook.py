@@ -19,15 +19,16 @@ import hashlib
 import json
 import sqlite3
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from autograder.exercise import ASSIGNMENT, CATEGORIES, graded_cell
+from autograder.exercise import ASSIGNMENT, graded_cell
 from autograder.intake.ids import course_folder
+from autograder.intake.notebook import load_release
 from autograder.intake.times import naive_utc
 from autograder.judge.record import Record, Status
 from autograder.judge.status import points_by_category
@@ -42,13 +43,13 @@ if TYPE_CHECKING:
 _ONE_PASS_FROM = 50  # students whose rows are read in one pass rather than one by one
 
 
-def check_course(course_root: Path, stamp: GradebookStamp) -> None:
+def check_course(course_root: Path, stamp: GradebookStamp, release: Path) -> None:
     """Fail before grading when the course's gradebook does not know the assignment and the
-    graded cells the kit writes to (as it did when the kit last wrote it, if nothing has
-    written it since). The questions are read-only queries of nbgrader's tables, answered as
-    `Gradebook.find_assignment` and `find_grade_cell` answer them, rather than through
-    nbgrader's API: importing that takes a second and 80 MB that a run would hold while its
-    workers grade."""
+    graded cells of `release` that the kit writes to (as it did when the kit last wrote it,
+    if nothing has written it since). The questions are read-only queries of nbgrader's
+    tables, answered as `Gradebook.find_assignment` and `find_grade_cell` answer them, rather
+    than through nbgrader's API: importing that takes a second and 80 MB that a run would
+    hold while its workers grade."""
     database = course_root / "gradebook.db"
     if not database.is_file():
         raise UsageError(
@@ -62,7 +63,7 @@ def check_course(course_root: Path, stamp: GradebookStamp) -> None:
             f"the gradebook in {course_root} has no assignment {ASSIGNMENT}: "
             f"run `nbgrader generate_assignment {ASSIGNMENT}` first"
         )
-    missing = graded_cells_missing(database)
+    missing = graded_cells_missing(database, load_release(release).categories)
     if missing:
         raise UsageError(
             f"the gradebook in {course_root} has the assignment {ASSIGNMENT} but not its "
@@ -78,9 +79,10 @@ def knows_assignment(database: Path) -> bool:
     return bool(found)
 
 
-def graded_cells_missing(database: Path) -> list[str]:
-    """The graded cells the kit writes scores to that the gradebook's notebook of the
-    assignment does not hold, in the order of the checks' categories."""
+def graded_cells_missing(database: Path, categories: Sequence[str]) -> list[str]:
+    """The graded cells of `categories` (where the kit writes their scores) that the
+    gradebook's notebook of the assignment does not hold, in order. A category the release
+    has no graded cell for is the lesson's refusal to make, not the gradebook's."""
     held = _read(
         database,
         "SELECT base_cell.name FROM base_cell"
@@ -90,7 +92,7 @@ def graded_cells_missing(database: Path) -> list[str]:
         (ASSIGNMENT, ASSIGNMENT),
     )
     names = {row[0] for row in held}
-    return [graded_cell(category) for category in CATEGORIES if graded_cell(category) not in names]
+    return [graded_cell(category) for category in categories if graded_cell(category) not in names]
 
 
 def _read(database: Path, query: str, parameters: tuple[str, ...]) -> list[tuple[Any, ...]]:

@@ -44,7 +44,6 @@ class ServeOptions:
 def serve(options: ServeOptions, log: Callable[[str], None]) -> None:
     """Serve the course until stopped (Ctrl-C, SIGTERM)."""
     course = options.course_root
-    check_course(course, GradebookStamp.of(course, options.out_dir))
     if not options.place.inbound.is_dir():
         raise UsageError(
             f"{options.place.inbound} does not exist: run `nbgrader release_assignment` with "
@@ -54,6 +53,7 @@ def serve(options: ServeOptions, log: Callable[[str], None]) -> None:
         release = release_notebook(course)
     except FileNotFoundError as missing:
         raise UsageError(str(missing)) from None
+    check_course(course, GradebookStamp.of(course, options.out_dir), release)
     store = RecordStore(options.out_dir)
     earlier = store.run()
     seed = options.seed if options.seed is not None else earlier.seed if earlier else None

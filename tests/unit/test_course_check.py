@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from nbgrader.api import Gradebook, MissingEntry
 
-from autograder.exercise import ASSIGNMENT, CATEGORIES, graded_cell
+from autograder.exercise import ASSIGNMENT, CATEGORIES, graded_cell, release_notebook
 from autograder.outputs.gradebook import check_course, graded_cells_missing, knows_assignment
 from autograder.outputs.gradebook_stamp import GradebookStamp
 from autograder.usage import UsageError
@@ -36,6 +36,7 @@ near_misses = st.sampled_from(
         ASSIGNMENT.replace("_", "%"),
     ]
 )
+RELEASE = release_notebook()  # the kit's own: a graded cell for every category
 names = st.lists(near_misses | st.text(min_size=1, max_size=20), max_size=4, unique=True)
 
 
@@ -79,7 +80,7 @@ def test_the_kit_knows_the_assignment_exactly_when_nbgrader_does(
     stamp = GradebookStamp.of(course, course / "out")
     refusal = "but not its graded cells" if expected else f"has no assignment {ASSIGNMENT}"
     with pytest.raises(UsageError, match=refusal):  # no notebook was generated either way
-        check_course(course, stamp)
+        check_course(course, stamp, RELEASE)
 
 
 def nbgrader_lacks(database: Path) -> list[str]:
@@ -122,13 +123,13 @@ def test_the_kit_finds_the_graded_cells_exactly_when_nbgrader_does(
             for name in cells:
                 gradebook.add_grade_cell(name, notebook, ASSIGNMENT, max_score=1, cell_type="code")
     expected = nbgrader_lacks(database)
-    assert graded_cells_missing(database) == expected
+    assert graded_cells_missing(database, CATEGORIES) == expected
     stamp = GradebookStamp.of(course, course / "out")
     if expected:
         with pytest.raises(UsageError, match="but not its graded cells"):
-            check_course(course, stamp)
+            check_course(course, stamp, RELEASE)
     else:
-        check_course(course, stamp)
+        check_course(course, stamp, RELEASE)
 
 
 def not_sqlite(database: Path) -> None:
@@ -164,7 +165,7 @@ def test_what_is_not_a_readable_gradebook_is_refused(
     make(database)
     before = database.read_bytes()
     with pytest.raises(UsageError) as refusal:
-        check_course(tmp_path, GradebookStamp.of(tmp_path, tmp_path / "out"))
+        check_course(tmp_path, GradebookStamp.of(tmp_path, tmp_path / "out"), RELEASE)
     assert str(database) in str(refusal.value)
     assert database.read_bytes() == before  # read, never written
 
@@ -172,7 +173,7 @@ def test_what_is_not_a_readable_gradebook_is_refused(
 def test_a_course_without_a_gradebook_is_refused(tmp_path: Path) -> None:
     (tmp_path / "gradebook.db").mkdir()
     with pytest.raises(UsageError, match="does not exist: run `nbgrader generate_assignment"):
-        check_course(tmp_path, GradebookStamp.of(tmp_path, tmp_path / "out"))
+        check_course(tmp_path, GradebookStamp.of(tmp_path, tmp_path / "out"), RELEASE)
 
 
 # A writer that changes the assignment table and enough pages that they spill to the file
