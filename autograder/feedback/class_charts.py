@@ -4,7 +4,8 @@ inside the page.
 They are drawn from the numbers by this module, not by a plotting library: the report opens
 offline in any browser, a run that writes it loads nothing to draw it (importing matplotlib
 cost every `grade` run a second of CPU), and the same numbers always give the same bytes.
-Each bar carries its number (`data-value`), so what a chart says can be read back.
+Each bar carries its number (`data-value`: a count, or a pass rate to three digits), so what a
+chart says can be read back.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def score_histogram(scores: Sequence[float], max_score: float) -> str:
     for score, count in enumerate(counts):
         x = left + slot * score
         bar = plot_height * count / ceiling
-        parts.append(_bar(x + 1, top + plot_height - bar, slot - 2, bar, count))
+        parts.append(_bar(x + 1, top + plot_height - bar, slot - 2, bar, f"{count:d}"))
         if score % label_every == 0:
             parts.append(_text(x + slot / 2, top + plot_height + FONT + 4, str(score), "middle"))
     parts.append(_line(left, top + plot_height, WIDTH - right, top + plot_height, AXIS_COLOUR))
@@ -75,7 +76,8 @@ def pass_rates(rates: dict[str, float]) -> str:
     for row, (name, rate) in enumerate(rates.items()):
         y = top + ROW * row
         parts.append(_text(left - 6, y + ROW / 2 + FONT / 3, _label(name), "end"))
-        parts.append(_bar(left, y + 3, plot_width * rate, ROW - 6, rate))
+        # three digits: enough to read the bar back, too few to look like any hidden number
+        parts.append(_bar(left, y + 3, plot_width * rate, ROW - 6, f"{rate:.3g}"))
         parts.append(_text(left + plot_width * rate + 4, y + ROW / 2 + FONT / 3, f"{rate:.0%}"))
     parts.append(_line(left, top, left, plot_bottom, AXIS_COLOUR))
     parts.append(
@@ -106,9 +108,9 @@ def _svg(height: float, description: str, parts: list[str]) -> str:
     )
 
 
-def _bar(x: float, y: float, width: float, height: float, value: float) -> str:
+def _bar(x: float, y: float, width: float, height: float, value: str) -> str:
     return (
-        f'<rect class="bar" data-value="{value:g}" x="{x:.1f}" y="{y:.1f}" '
+        f'<rect class="bar" data-value="{value}" x="{x:.1f}" y="{y:.1f}" '
         f'width="{max(width, 0):.1f}" height="{max(height, 0):.1f}" fill="{BAR_COLOUR}"/>'
     )
 

@@ -354,7 +354,7 @@ def test_the_class_reports_charts_show_each_whole_scores_count_and_each_checks_p
         high = math.inf if score == most else score + 0.5
         assert count == len([record for record in batch if low <= record.score < high])
     expected = check_pass_rates(batch) if batch else {}
-    assert rates == pytest.approx(list(expected.values()), rel=1e-5)
+    assert rates == pytest.approx(list(expected.values()), abs=5e-4)  # three digits
 
 
 @SETTINGS
