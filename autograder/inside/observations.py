@@ -226,6 +226,7 @@ class UpdateRun:
     after_each_call: list[ParameterState]  # one entry per call that returned
     error: str | None  # the exception of the call that raised, if any
     undefined: bool = False  # there was no function `update` to call
+    training_failed: bool = False  # `error` is the training cell's own, outside update()
 
     @property
     def completed(self) -> int:
@@ -238,6 +239,7 @@ class UpdateRun:
             "after_each_call": [state.to_json() for state in self.after_each_call],
             "error": self.error,
             "undefined": self.undefined,
+            "training_failed": self.training_failed,
         }
 
     @classmethod
@@ -255,6 +257,7 @@ class UpdateRun:
             after_each_call=[ParameterState.from_json(state) for state in states],
             error=_text(raw.get("error"), "error"),
             undefined=_flag(raw.get("undefined", False), "undefined"),
+            training_failed=_flag(raw.get("training_failed", False), "training_failed"),
         )
 
 

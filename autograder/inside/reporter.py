@@ -39,6 +39,7 @@ from autograder.inside.observations import (
     Question,
     UpdateRun,
 )
+from autograder.inside.replay import TrainingFailed, TrainingReplay
 
 LOSS_NAME = "mean_squared_error"
 UPDATE_NAME = "update"
@@ -191,9 +192,15 @@ class Undefined(NameError):
 class Reporter:
     """Answers the judge's questions by calling the functions found in `namespace`."""
 
-    def __init__(self, namespace: MutableMapping[str, Any], lesson: LessonData) -> None:
+    def __init__(
+        self,
+        namespace: MutableMapping[str, Any],
+        lesson: LessonData,
+        training: TrainingReplay | None,
+    ) -> None:
         self.namespace = namespace
         self.lesson = lesson
+        self.training = training  # the lesson's training cell, which asks update()
         self.output = io.StringIO()
 
     def answer(self, question: Question) -> Answer:
@@ -313,30 +320,34 @@ class Reporter:
         return _is(result, _Tensor) and _attribute(result, "requires_grad") is True
 
     def updates(self, start: list[float], calls: int) -> UpdateRun:
-        """`calls` calls of `update()` from `a = nn.Parameter(start)` on fresh copies of the
-        lesson's data, with a correct loss in place of the student's."""
+        """The first `calls` calls the lesson's training cell makes of `update()`, with
+        `a = nn.Parameter(start)` from its first call, on fresh copies of the lesson's data,
+        with a correct loss in place of the student's."""
         x, y = self.lesson.data()
         parameter = _Parameter(self.lesson.tensor(start))
-        given = {"a": parameter, "x": x, "y": y, "lr": self.lesson.lr, LOSS_NAME: _correct_loss}
-        saved = {name: self.namespace[name] for name in given if name in self.namespace}
-        self.namespace.update(given)
+        given = {"x": x, "y": y, "lr": self.lesson.lr, LOSS_NAME: _correct_loss}
         states: list[ParameterState] = []
-        error, undefined = None, False
+        error, undefined, training_failed = None, False, False
         try:
             update = self._function(UPDATE_NAME)
+            if self.training is None:
+                raise LookupError("the plan holds no training cell to ask update() with")
             with self._quietly():
-                for _ in range(calls):
-                    update()
-                    states.append(parameter_state(parameter, self.namespace))
+                self.training.run(
+                    self.namespace,
+                    given,
+                    update,
+                    parameter,
+                    calls,
+                    lambda: states.append(parameter_state(parameter, self.namespace)),
+                )
         except Undefined as missing:
             error, undefined = describe_error(missing), True
+        except TrainingFailed as failed:
+            error, training_failed = describe_error(failed.__cause__), True
         except BaseException as raised:  # SystemExit too: it fails this question only
             error = describe_error(raised)
-        finally:
-            for name in given:
-                self.namespace.pop(name, None)
-            self.namespace.update(saved)
-        return UpdateRun(list(start), calls, states, error, undefined)
+        return UpdateRun(list(start), calls, states, error, undefined, training_failed)
 
 
 def _unreadable_loss(problem: str) -> LossRun:

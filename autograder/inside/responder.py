@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from autograder.inside.observations import UpdateRun, question_from_json
+from autograder.inside.replay import TrainingReplay
 from autograder.inside.reporter import LessonData, Reporter, describe_error
 from autograder.inside.shell import MAX_NOTES, StudentShell, working_directory_importable
 from autograder.inside.watch import LessonWatch, TrainingWatch
@@ -107,6 +108,10 @@ class NotebookRun:
         self.training: UpdateRun | None = None
         self._training_unsent = False
         self.lesson_watch: LessonWatch | None = None
+        trained = [step for step in steps if step.get("role") == "training"]
+        self.replay = (  # every plan holds the release's training cell; a probe's, too
+            TrainingReplay(trained[0]["source"], trained[0]["label"]) if trained else None
+        )
 
     def run_to_checkpoint(self) -> dict[str, Any]:
         """Run cells until the next graded cell; say which it is and what went wrong."""
@@ -150,6 +155,8 @@ class NotebookRun:
     def _run(self, cell: dict[str, Any]) -> str | None:
         training = cell.get("role") == "training"
         watch = TrainingWatch(self.namespace) if training else None
+        if training and self.replay is not None:
+            self.replay.names_then = dict(self.namespace)
         try:
             with (
                 self.printed.during_a_cell(),
@@ -249,7 +256,8 @@ class Responder:
         operation = request.get("op")
         if operation == "start":
             self.run = NotebookRun(request["steps"])
-            self.student = Reporter(self.run.namespace, LessonData.from_json(request["lesson"]))
+            lesson = LessonData.from_json(request["lesson"])
+            self.student = Reporter(self.run.namespace, lesson, self.run.replay)
             return self.run.run_to_checkpoint()
         if operation == "probe":
             run = NotebookRun(request["steps"])

@@ -147,6 +147,13 @@ def update_ran(run: UpdateRun) -> None:
         when = f"at call {run.completed + 1}" if run.completed else "at its first call"
         if run.undefined:
             fail("update() is not defined", undefined("update()"))
+        if run.error and run.training_failed:
+            made = f"after {run.completed} calls" if run.completed else "before its first call"
+            fail(
+                f"the lesson's training cell raised {run.error} in your notebook {made} of "
+                "update(), so update() could not be judged: does a cell of yours remove or "
+                "replace a name it uses?"
+            )
         if run.error:
             mistake = NOT_IMPLEMENTED if run.error.startswith("NotImplementedError") else None
             fail(f"{raised('update()', run.error)} {when}", mistake or diagnose_error(run.error))

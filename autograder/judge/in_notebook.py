@@ -14,9 +14,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from autograder.exercise import release_above
+from autograder.exercise import TRAINING_CELL, release_above
 from autograder.inside.observations import Answer, Question
+from autograder.inside.replay import TrainingReplay
 from autograder.inside.reporter import LessonData, Reporter
+from autograder.intake.notebook import load_release
+from autograder.judge.fault import GraderFault
 from autograder.judge.lesson_reading import read_lesson_unconfined
 from autograder.judge.reference import reference_for
 from autograder.judge.results import as_table, total
@@ -31,8 +34,11 @@ class NamespaceSession:
     state = 0
     training = None
 
-    def __init__(self, namespace: MutableMapping[str, Any], lesson: Lesson) -> None:
-        self.student = Reporter(namespace, LessonData.from_json(lesson.for_student()))
+    def __init__(
+        self, namespace: MutableMapping[str, Any], lesson: Lesson, training: TrainingReplay
+    ) -> None:
+        data = LessonData.from_json(lesson.for_student())
+        self.student = Reporter(namespace, data, training)
 
     def reach(self, category: str) -> None:
         """The kernel has already run every cell above the graded cell."""
@@ -46,20 +52,28 @@ class NotebookNamespace:
 
     id = "notebook"
 
-    def __init__(self, namespace: MutableMapping[str, Any], lesson: Lesson) -> None:
+    def __init__(
+        self, namespace: MutableMapping[str, Any], lesson: Lesson, training: TrainingReplay
+    ) -> None:
         self.namespace = namespace
         self.lesson = lesson
+        self.training = training
         self.seed = new_seed()
 
     @contextmanager
     def open(self) -> Iterator[NamespaceSession]:
-        yield NamespaceSession(self.namespace, self.lesson)
+        yield NamespaceSession(self.namespace, self.lesson, self.training)
 
 
 def score(category: str, namespace: MutableMapping[str, Any]) -> float:
     """Run one category's checks, print the results, and return the points earned."""
-    lesson = read_lesson_unconfined(release_above(Path.cwd()))
-    subject = NotebookNamespace(namespace, lesson)
+    release = release_above(Path.cwd())
+    lesson = read_lesson_unconfined(release)
+    training = load_release(release).cell(TRAINING_CELL)
+    if training is None:
+        raise GraderFault(f"{release} has no training cell")
+    replay = TrainingReplay(training.source, training.label)
+    subject = NotebookNamespace(namespace, lesson, replay)
     report = run_checks([subject], reference_for(lesson), [category])["notebook"]
     print(as_table(report.results))
     return total(report.results)[0]

@@ -41,6 +41,54 @@ SUMMED = "((y_guess - y) ** 2).sum()"
 
 CALLS = [
     Answer(
+        "warms_up_over_the_training_loops_first_epochs",  # reads the loop's own variable
+        update=update_with(
+            "warm = min(1.0, (globals().get('epoch', 0) + 1) / 5)",
+            "a.sub_(warm * lr * a.grad)",
+            "a.grad.zero_()",
+        ),
+        loses=frozenset({"update"}),
+        mistake="update_wrong_learning_rate",
+    ),
+    Answer(
+        "deletes_a_name_the_training_used_after_it_ran",  # update() is asked as training asks
+        update=(
+            "import torch as t\n"
+            "def update():\n"
+            "    loss = mean_squared_error(y, x @ a)\n"
+            "    loss.backward()\n"
+            "    with t.no_grad():\n"
+            "        a.sub_(lr * a.grad)\n"
+            "        a.grad.zero_()\n"
+        ),
+        added=(("training", "del torch\n"),),
+    ),
+    Answer(
+        "deletes_a_name_the_training_needs_before_it_runs",  # as in Jupyter, training fails
+        update=(
+            "import torch as t\n"
+            "def update():\n"
+            "    loss = mean_squared_error(y, x @ a)\n"
+            "    loss.backward()\n"
+            "    with t.no_grad():\n"
+            "        a.sub_(lr * a.grad)\n"
+            "        a.grad.zero_()\n"
+        ),
+        added=(("make-parameter", "del torch\n"),),
+        loses=ALL_OF_UPDATE,
+        says="the lesson's training cell raised NameError",
+    ),
+    Answer(
+        "leaves_the_gradient_on_the_training_loops_last_epoch",  # the shipped lesson: 100
+        update=update_with(
+            "a.sub_(lr * a.grad)",
+            "if len(globals().get('losses', [])) < 99:",
+            "    a.grad.zero_()",
+        ),
+        loses=frozenset({"zero_grad"}),
+        mistake="no_zero_grad",
+    ),
+    Answer(
         "learning_rate_cut_after_ten_calls_in_a_closure",
         update=(
             "def make_update():\n"

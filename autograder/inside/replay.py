@@ -1,0 +1,163 @@
+"""The lesson's own training cell, run again from another start: how `update()` is asked.
+
+`update()` is judged on the calls the lesson's training makes, and a student's `update()` may
+read what the training loop sets as it goes (the epoch, the losses so far). So each question
+runs the trusted release copy of the training cell itself: what it binds lands in the
+notebook's namespace, where the student's `update()` reads it; what else it reads is what the
+namespace held when the notebook's own training cell ran (`names_then`), so a cell the student
+ran after it (`del torch`) changes nothing, as it changed nothing in Jupyter. Its first call
+of `update()` finds `a` replaced by the question's parameter, the state of `a` is read after
+each call, and the run stops once the question's calls are made. The names the cell binds,
+and `update` itself, are given back afterwards, so the notebook keeps its own.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Iterator, MutableMapping
+from typing import Any
+
+from IPython.core.inputtransformer2 import TransformerManager
+
+_MISSING = object()
+
+
+class _Enough(BaseException):
+    """The question's calls are made: the rest of the training cell is not run."""
+
+
+class TrainingFailed(Exception):
+    """The replayed training cell's own code raised, outside any call of `update()` (the
+    student's notebook left it without a name it needs, say); its cause is the error."""
+
+
+class _Asked:
+    """`update` while the training cell is replayed: the student's function, with `a` handed
+    over before its first call and its state read after each. Every other attribute is the
+    student's function's own, so `update.calls += 1` inside it counts on the function."""
+
+    def __init__(
+        self, function: Any, begin: Callable[[], None], after_each: Callable[[], None], calls: int
+    ) -> None:
+        object.__setattr__(self, "_asked", (function, begin, after_each, calls, [0, False]))
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        function, begin, after_each, calls, made = object.__getattribute__(self, "_asked")
+        if made[0] == 0:
+            begin()
+        made[0] += 1
+        made[1] = True  # until it returns, what is raised is update()'s
+        result = function(*args, **kwargs)
+        made[1] = False
+        after_each()
+        if made[0] >= calls:
+            raise _Enough
+        return result
+
+    def raised_in_update(self) -> bool:
+        return object.__getattribute__(self, "_asked")[4][1]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(object.__getattribute__(self, "_asked")[0], name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(object.__getattribute__(self, "_asked")[0], name, value)
+
+    def __delattr__(self, name: str) -> None:
+        delattr(object.__getattribute__(self, "_asked")[0], name)
+
+
+class _Scope(MutableMapping[str, Any]):
+    """The replayed cell's own names: those it binds, and those the question gives, live in
+    the notebook's namespace; any other name it reads is not here (a `KeyError`), so Python
+    looks it up in the namespace as it was when the training cell ran."""
+
+    def __init__(self, namespace: MutableMapping[str, Any], own: set[str]) -> None:
+        self.namespace = namespace
+        self.own = own
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self.own:
+            raise KeyError(name)
+        return self.namespace[name]
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        self.namespace[name] = value
+
+    def __delitem__(self, name: str) -> None:
+        del self.namespace[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.own)
+
+    def __len__(self) -> int:
+        return len(self.own)
+
+
+class TrainingReplay:
+    """The training cell's source, compiled once, and the names it binds."""
+
+    def __init__(self, source: str, label: str = "<training>") -> None:
+        python = TransformerManager().transform_cell(source)
+        self.code = compile(python, label, "exec")
+        self.bound = bound_names(python)
+        self.names_then: dict[str, Any] | None = None  # the namespace as training found it
+
+    def run(
+        self,
+        namespace: MutableMapping[str, Any],
+        given: dict[str, Any],
+        update: Any,
+        parameter: Any,
+        calls: int,
+        after_each: Callable[[], None],
+    ) -> None:
+        """Run the training cell with `given` names, `update` asked through `_Asked`, and
+        `parameter` as `a` from the first call on; what it raises (the student's update() or
+        what it left) is raised here. The namespace's own names come back in any case."""
+        names = {*given, *self.bound, "a", "update"}
+        saved = {name: namespace.get(name, _MISSING) for name in names}
+
+        def begin() -> None:
+            namespace["a"] = parameter
+
+        asked = _Asked(update, begin, after_each, calls)
+        namespace.update(given)
+        namespace["update"] = asked
+        then = self.names_then if self.names_then is not None else namespace
+        try:
+            exec(self.code, then, _Scope(namespace, names))  # the release's own training cell
+        except _Enough:
+            pass
+        except Exception as raised:
+            if asked.raised_in_update():
+                raise
+            raise TrainingFailed() from raised
+        finally:
+            for name, value in saved.items():
+                if value is _MISSING:
+                    namespace.pop(name, None)
+                else:
+                    namespace[name] = value
+
+
+def bound_names(python: str) -> set[str]:
+    """The names a cell's code binds in the namespace it runs in (not inside functions or
+    classes it defines)."""
+    found: set[str] = set()
+    pending: list[ast.AST] = [ast.parse(python)]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            found.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            found.add(node.name)
+            continue
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            found.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+        elif isinstance(node, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp)):
+            continue  # their names are their own
+        elif isinstance(node, ast.GeneratorExp):
+            continue
+        pending.extend(ast.iter_child_nodes(node))
+    return found
