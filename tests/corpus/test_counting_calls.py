@@ -45,7 +45,7 @@ def right_step_at(report: SubjectReport, call: int) -> tuple[float, float]:
     return float(np.abs(step).max()), float(np.abs(before).max())
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     call=st.integers(OWN_CALLS + 1, OWN_CALLS + JUDGED),
     step=st.sampled_from(sorted(STEPS)),
@@ -77,7 +77,7 @@ def test_an_update_whose_step_changes_at_any_judged_call_loses_update(
     assert "update" in lost, f"{step} {'at' if only_then else 'from'} call {call}, {length:.2g}"
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(call=st.integers(1, 2 * REFERENCE.epochs))
 def test_a_loss_that_goes_wrong_from_any_call_training_makes_loses_loss(call: int) -> None:
     """The lesson's training calls the loss twice an epoch (in update(), and for the loss per
