@@ -39,6 +39,16 @@ def loss_with(body: str, before: str = "") -> str:
 RIGHT = "    return ((y_guess - y) ** 2).mean()\n"
 SUMMED = "((y_guess - y) ** 2).sum()"
 
+UPDATE_THROUGH_AN_ALIAS = (  # a correct update() that needs no name `torch` of its own
+    "import torch as t\n"
+    "def update():\n"
+    "    loss = mean_squared_error(y, x @ a)\n"
+    "    loss.backward()\n"
+    "    with t.no_grad():\n"
+    "        a.sub_(lr * a.grad)\n"
+    "        a.grad.zero_()\n"
+)
+
 CALLS = [
     Answer(
         "warms_up_over_the_training_loops_first_epochs",  # reads the loop's own variable
@@ -52,28 +62,12 @@ CALLS = [
     ),
     Answer(
         "deletes_a_name_the_training_used_after_it_ran",  # update() is asked as training asks
-        update=(
-            "import torch as t\n"
-            "def update():\n"
-            "    loss = mean_squared_error(y, x @ a)\n"
-            "    loss.backward()\n"
-            "    with t.no_grad():\n"
-            "        a.sub_(lr * a.grad)\n"
-            "        a.grad.zero_()\n"
-        ),
+        update=UPDATE_THROUGH_AN_ALIAS,
         added=(("training", "del torch\n"),),
     ),
     Answer(
         "deletes_a_name_the_training_needs_before_it_runs",  # as in Jupyter, training fails
-        update=(
-            "import torch as t\n"
-            "def update():\n"
-            "    loss = mean_squared_error(y, x @ a)\n"
-            "    loss.backward()\n"
-            "    with t.no_grad():\n"
-            "        a.sub_(lr * a.grad)\n"
-            "        a.grad.zero_()\n"
-        ),
+        update=UPDATE_THROUGH_AN_ALIAS,
         added=(("make-parameter", "del torch\n"),),
         loses=ALL_OF_UPDATE,
         says="the lesson's training cell raised NameError",
