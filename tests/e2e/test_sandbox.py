@@ -38,7 +38,7 @@ from autograder.sandbox.hugepages import PAY_FROM_LAUNCHES
 from autograder.sandbox.protocol import ChannelClosed, ReplyTimeout
 from tests.support import joined_judge
 from tests.support.cgroups import held_cgroups, next_cgroup_names
-from tests.support.processes import loaded_machine
+from tests.support.processes import loaded_machine, on_one_cpu
 
 TARGETS = "tests.support.sandbox_targets:serve"
 LIMITS = Limits(
@@ -209,7 +209,8 @@ def test_load_on_the_machine_does_not_turn_a_busy_tree_into_a_waiting_one() -> N
         "sleep": "timeout",
         "busy_then_asleep": "timeout",
     }
-    with Sandbox(dataclasses.replace(LIMITS, wall_seconds=4.0), [], entry=TARGETS) as box:
+    limits = dataclasses.replace(LIMITS, wall_seconds=4.0)
+    with on_one_cpu(), Sandbox(limits, [], entry=TARGETS) as box:
         box.started()
         needs(box, "cpu-accounting")
         with loaded_machine(busy_per_cpu=6):
@@ -238,7 +239,7 @@ def test_code_that_waits_for_a_cpu_gets_the_time_it_would_have_had_on_an_idle_ma
     the machine is does not matter), and the judge waits as long as the server may. The work
     may be the process's own or a child's it waits for."""
     limits = dataclasses.replace(LIMITS, wall_seconds=2.0, waiting_forgiven_seconds=20.0)
-    with Sandbox(limits, [], entry=TARGETS) as box:
+    with on_one_cpu(), Sandbox(limits, [], entry=TARGETS) as box:
         box.started()
         needs(box, "cpu-accounting")
         with loaded_machine(busy_per_cpu=8):
