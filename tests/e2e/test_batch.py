@@ -27,6 +27,7 @@ from tests.support.secrets import leaked
 
 pytestmark = pytest.mark.slow
 ANSWERS = CORRECT + WRONG
+STUDENTS_KILLED = 30  # a class killed part-way: enough to be killed with records on both sides
 NOTEBOOK_PAGE = f"{ASSIGNMENT}.html"  # nbgrader names a feedback page after its notebook
 
 
@@ -71,7 +72,7 @@ def test_every_answer_gets_the_score_the_in_process_checks_give(graded_course: P
 
     expected = {
         name: sum(result.points for result in report.results)
-        for name, report in reports_for(ANSWERS).items()
+        for name, report in reports_for(ANSWERS[:STUDENTS_KILLED]).items()
     }
     assert scores(graded_course) == expected
 
@@ -107,7 +108,7 @@ def test_feedback_lands_where_nbgrader_puts_it(course: Path, graded_course: Path
 
 def test_a_batch_killed_with_sigkill_resumes_to_the_same_grades(tmp_path: Path):
     folder = tmp_path / "class"
-    for number in range(60):
+    for number in range(STUDENTS_KILLED):
         answer = ANSWERS[number % len(ANSWERS)]
         write_submission(
             folder / f"s{number:02d}-{answer.name}.ipynb",
@@ -131,13 +132,13 @@ def test_a_batch_killed_with_sigkill_resumes_to_the_same_grades(tmp_path: Path):
     os.killpg(batch.pid, signal.SIGKILL)
     batch.wait()
     partial = len(list(records.glob("*.json")))
-    assert 10 <= partial < 60, "the batch should have been killed part-way"
+    assert 10 <= partial < STUDENTS_KILLED, "the batch should have been killed part-way"
 
     resumed = grade(str(folder), "--out", str(interrupted))
     assert resumed.returncode == 0, resumed.stderr
     assert f"skipped {partial} unchanged" in resumed.stdout
     assert scores(interrupted) == scores(clean)
-    assert len(list(records.glob("*.json"))) == 60
+    assert len(list(records.glob("*.json"))) == STUDENTS_KILLED
 
 
 def test_a_zip_from_an_lms_and_single_notebooks_are_graded(tmp_path: Path):
@@ -188,7 +189,7 @@ def test_a_judge_worker_killed_mid_batch_loses_no_student(tmp_path: Path):
     from tests.support.inprocess import reports_for
 
     folder = tmp_path / "class"
-    for number in range(40):
+    for number in range(STUDENTS_KILLED):
         answer = ANSWERS[number % len(ANSWERS)]
         write_submission(folder / f"s{number:02d}-{answer.name}.ipynb", notebook_for(answer))
     out = tmp_path / "out"
@@ -209,10 +210,10 @@ def test_a_judge_worker_killed_mid_batch_loses_no_student(tmp_path: Path):
     assert batch.returncode == 0, stderr.decode()
     expected = {
         name: sum(result.points for result in report.results)
-        for name, report in reports_for(ANSWERS).items()
+        for name, report in reports_for(ANSWERS[:STUDENTS_KILLED]).items()
     }
     graded = scores(out)
-    assert len(graded) == 40
+    assert len(graded) == STUDENTS_KILLED
     assert {student: graded[student] for student in graded} == {
         student: expected[student.split("-", 1)[1]] for student in graded
     }
