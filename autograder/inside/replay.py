@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Iterator, MutableMapping
+from dataclasses import dataclass
 from typing import Any
 
 from IPython.core.inputtransformer2 import TransformerManager
@@ -31,40 +32,54 @@ class TrainingFailed(Exception):
     student's notebook left it without a name it needs, say); its cause is the error."""
 
 
+@dataclass
+class _Questioning:
+    """What `_Asked` keeps of its own: the student's function, what to do around its calls,
+    how many to make, how many are made, and whether one is under way."""
+
+    function: Any
+    begin: Callable[[], None]
+    after_each: Callable[[], None]
+    calls: int
+    made: int = 0
+    in_update: bool = False  # until a call returns, what is raised is update()'s
+
+
 class _Asked:
     """`update` while the training cell is replayed: the student's function, with `a` handed
     over before its first call and its state read after each. Every other attribute is the
-    student's function's own, so `update.calls += 1` inside it counts on the function."""
+    student's function's own, so `update.calls += 1` inside it counts on the function; the
+    kit's own state sits under one name-mangled attribute no function of theirs would use."""
 
     def __init__(
         self, function: Any, begin: Callable[[], None], after_each: Callable[[], None], calls: int
     ) -> None:
-        object.__setattr__(self, "_asked", (function, begin, after_each, calls, [0, False]))
+        object.__setattr__(self, "_Asked__asking", _Questioning(function, begin, after_each, calls))
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        function, begin, after_each, calls, made = object.__getattribute__(self, "_asked")
-        if made[0] == 0:
-            begin()
-        made[0] += 1
-        made[1] = True  # until it returns, what is raised is update()'s
-        result = function(*args, **kwargs)
-        made[1] = False
-        after_each()
-        if made[0] >= calls:
+        asking = self.__asking
+        if asking.made == 0:
+            asking.begin()
+        asking.made += 1
+        asking.in_update = True
+        result = asking.function(*args, **kwargs)
+        asking.in_update = False
+        asking.after_each()
+        if asking.made >= asking.calls:
             raise _Enough
         return result
 
     def raised_in_update(self) -> bool:
-        return object.__getattribute__(self, "_asked")[4][1]
+        return self.__asking.in_update
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(object.__getattribute__(self, "_asked")[0], name)
+    def __getattr__(self, name: str) -> Any:  # any name but the kit's own
+        return getattr(self.__asking.function, name)
 
     def __setattr__(self, name: str, value: Any) -> None:
-        setattr(object.__getattribute__(self, "_asked")[0], name, value)
+        setattr(self.__asking.function, name, value)
 
     def __delattr__(self, name: str) -> None:
-        delattr(object.__getattribute__(self, "_asked")[0], name)
+        delattr(self.__asking.function, name)
 
 
 class _Scope(MutableMapping[str, Any]):
