@@ -221,13 +221,14 @@ class Reporter:
 
     @contextlib.contextmanager
     def _quietly(self) -> Iterator[None]:
-        """Keep the student's prints and warnings out of the grader's streams."""
+        """Keep the student's prints and warnings out of the grader's streams. Warnings meet
+        the filters the notebook set, as its functions met them in Jupyter: one the notebook
+        made an error raises here too. The filters are the notebook's again afterwards."""
         with (
             contextlib.redirect_stdout(self.output),
             contextlib.redirect_stderr(self.output),
             warnings.catch_warnings(),
         ):
-            warnings.simplefilter("ignore")
             yield
         if self.output.tell() > _MAX_CAPTURED_OUTPUT:
             self.output = io.StringIO()

@@ -73,6 +73,33 @@ CALLS = [
         says="the lesson's training cell raised NameError",
     ),
     Answer(
+        "warnings_made_errors_above_an_update_that_warns",  # as in Jupyter, training raises
+        update=update_with(
+            "a.sub_(torch.tensor(lr * a.grad))",  # UserWarning: copy-constructs from a tensor
+            "a.grad.zero_()",
+            before="import warnings\nwarnings.simplefilter('error')\n",
+        ),
+        loses=ALL_OF_UPDATE,
+        says="UserWarning",
+    ),
+    Answer(
+        "warnings_made_errors_above_a_loss_that_warns",  # mse_loss's deprecated `reduce`
+        loss=loss_with(
+            "    return torch.nn.functional.mse_loss(y_guess, y, reduce=True)\n",
+            before="import warnings\nwarnings.simplefilter('error')\n",
+        ),
+        loses=LOSS,
+        says="UserWarning",
+    ),
+    Answer(
+        "a_loss_that_warns_where_warnings_are_only_shown",
+        loss=loss_with("    return torch.nn.functional.mse_loss(y_guess, y, reduce=True)\n"),
+    ),
+    Answer(
+        "warnings_made_errors_above_answers_that_never_warn",
+        loss=loss_with(RIGHT, before="import warnings\nwarnings.simplefilter('error')\n"),
+    ),
+    Answer(
         "leaves_the_gradient_on_the_training_loops_last_epoch",  # the shipped lesson: 100
         update=update_with(
             "a.sub_(lr * a.grad)",

@@ -8,6 +8,7 @@ import contextlib
 import io
 import json
 import tempfile
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -70,12 +71,14 @@ class AnswerInProcess:
 
     @contextmanager
     def open(self) -> Iterator[RemoteSession]:
-        """The notebook runs in a working directory of its own, as in its sandbox."""
+        """The notebook runs in a working directory of its own, as in its sandbox, and the
+        warning filters it sets (warnings made errors, say) end with it, as its process would."""
         plan = plan_cells(self.notebook, load_release(self.release))
         self.student = RemoteSession(InProcessChannel())  # type: ignore[arg-type]
         with (
             tempfile.TemporaryDirectory(prefix="in-process-") as folder,
             contextlib.chdir(folder),
+            warnings.catch_warnings(),
         ):
             try:
                 self.student.start(plan, self.lesson)
