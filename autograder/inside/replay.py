@@ -5,7 +5,9 @@ read what the training loop sets as it goes (the epoch, the losses so far). So e
 runs the trusted release copy of the training cell itself: what it binds lands in the
 notebook's namespace, where the student's `update()` reads it; what else it reads is what the
 namespace held when the notebook's own training cell ran (`names_then`), so a cell the student
-ran after it (`del torch`) changes nothing, as it changed nothing in Jupyter. Its first call
+ran after it (`del torch`) changes nothing, as it changed nothing in Jupyter; so are the warning
+filters it runs under (`filters_then`): a warning made an error before training raises in the
+replay, one made an error only after it does not. Its first call
 of `update()` finds `a` replaced by the question's parameter, the state of `a` is read after
 each call, and the run stops once the question's calls are made. The names the cell binds,
 and `update` itself, are given back afterwards, so the notebook keeps its own.
@@ -14,6 +16,8 @@ and `update` itself, are given back afterwards, so the notebook keeps its own.
 from __future__ import annotations
 
 import ast
+import contextlib
+import warnings
 from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass
 from typing import Any
@@ -117,6 +121,12 @@ class TrainingReplay:
         self.code = compile(python, label, "exec")
         self.bound = bound_names(python)
         self.names_then: dict[str, Any] | None = None  # the namespace as training found it
+        self.filters_then: list[Any] | None = None  # the warning filters it ran under
+
+    def found(self, namespace: MutableMapping[str, Any]) -> None:
+        """Keep what the notebook's own training cell finds as it starts to run."""
+        self.names_then = dict(namespace)
+        self.filters_then = list(warnings.filters)
 
     def run(
         self,
@@ -141,7 +151,8 @@ class TrainingReplay:
         namespace["update"] = asked
         then = self.names_then if self.names_then is not None else namespace
         try:
-            exec(self.code, then, _Scope(namespace, names))  # the release's own training cell
+            with _warning_filters(self.filters_then):
+                exec(self.code, then, _Scope(namespace, names))  # the release's own training cell
         except _Enough:
             pass
         except Exception as raised:
@@ -154,6 +165,18 @@ class TrainingReplay:
                     namespace.pop(name, None)
                 else:
                     namespace[name] = value
+
+
+@contextlib.contextmanager
+def _warning_filters(filters: list[Any] | None) -> Iterator[None]:
+    """`filters` in force inside (None: those in force now), the ones before them after. The
+    inner `catch_warnings` is what makes Python forget which warnings it has shown already,
+    as any change of filters must."""
+    with warnings.catch_warnings():
+        if filters is not None:
+            warnings.filters = list(filters)
+        with warnings.catch_warnings():
+            yield
 
 
 def bound_names(python: str) -> set[str]:

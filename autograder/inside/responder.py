@@ -156,7 +156,7 @@ class NotebookRun:
         training = cell.get("role") == "training"
         watch = TrainingWatch(self.namespace) if training else None
         if training and self.replay is not None:
-            self.replay.names_then = dict(self.namespace)
+            self.replay.found(self.namespace)
         try:
             with (
                 self.printed.during_a_cell(),

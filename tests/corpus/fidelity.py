@@ -49,6 +49,11 @@ UPDATE_THROUGH_AN_ALIAS = (  # a correct update() that needs no name `torch` of 
     "        a.grad.zero_()\n"
 )
 
+WARNING_UPDATE = update_with(  # right, with a UserWarning: it copy-constructs from a tensor
+    "a.sub_(torch.tensor(lr * a.grad))", "a.grad.zero_()"
+)
+WARNING_UPDATE_BELOW_ERRORS = "import warnings\nwarnings.simplefilter('error')\n" + WARNING_UPDATE
+
 CALLS = [
     Answer(
         "warms_up_over_the_training_loops_first_epochs",  # reads the loop's own variable
@@ -74,11 +79,19 @@ CALLS = [
     ),
     Answer(
         "warnings_made_errors_above_an_update_that_warns",  # as in Jupyter, training raises
-        update=update_with(
-            "a.sub_(torch.tensor(lr * a.grad))",  # UserWarning: copy-constructs from a tensor
-            "a.grad.zero_()",
-            before="import warnings\nwarnings.simplefilter('error')\n",
-        ),
+        update=WARNING_UPDATE_BELOW_ERRORS,
+        loses=ALL_OF_UPDATE,
+        says="UserWarning",
+    ),
+    Answer(
+        "warnings_made_errors_only_after_training",  # training ran with the warning shown
+        update=WARNING_UPDATE,
+        added=(("training", "import warnings\nwarnings.simplefilter('error')\n"),),
+    ),
+    Answer(
+        "warnings_shown_again_after_a_training_they_stopped",
+        update=WARNING_UPDATE_BELOW_ERRORS,
+        added=(("training", "import warnings\nwarnings.resetwarnings()\n"),),
         loses=ALL_OF_UPDATE,
         says="UserWarning",
     ),
