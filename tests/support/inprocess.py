@@ -71,14 +71,15 @@ class AnswerInProcess:
 
     @contextmanager
     def open(self) -> Iterator[RemoteSession]:
-        """The notebook runs in a working directory of its own, as in its sandbox, and the
-        warning filters it sets (warnings made errors, say) end with it, as its process would."""
+        """The notebook runs in a working directory of its own, as in its sandbox; the
+        warning filters it sets (warnings made errors, say) end with it, as its process would,
+        and the warnings it shows are its own output, not the suite's (`record`)."""
         plan = plan_cells(self.notebook, load_release(self.release))
         self.student = RemoteSession(InProcessChannel())  # type: ignore[arg-type]
         with (
             tempfile.TemporaryDirectory(prefix="in-process-") as folder,
             contextlib.chdir(folder),
-            warnings.catch_warnings(),
+            warnings.catch_warnings(record=True),
         ):
             try:
                 self.student.start(plan, self.lesson)
