@@ -124,9 +124,11 @@ class TrainingReplay:
         self.filters_then: list[Any] | None = None  # the warning filters it ran under
 
     def found(self, namespace: MutableMapping[str, Any]) -> None:
-        """Keep what the notebook's own training cell finds as it starts to run."""
+        """Keep what the notebook's own training cell finds as it starts to run. Filters that
+        are not a list (a notebook may rebind `warnings.filters`) are read as they stand then."""
         self.names_then = dict(namespace)
-        self.filters_then = list(warnings.filters)
+        filters = warnings.filters
+        self.filters_then = list.copy(filters) if issubclass(type(filters), list) else None
 
     def run(
         self,
