@@ -166,8 +166,10 @@ def test_a_cell_that_raises_keeps_what_it_defined_before(kernel, workspace):
 
 def test_each_notebook_starts_from_the_state_of_a_new_kernel(kernel, workspace):
     """What makes reusing one kernel faithful: after any notebook, the next one starts with
-    the names, compiler flags, import path and empty working directory a new kernel has."""
+    the names, compiler flags, warning filters, import path and empty working directory a
+    new kernel has."""
     leaves_traces = [
+        "import warnings\nwarnings.simplefilter('error')",
         f"{FUTURE}\nx: Undefined = 1",
         "%%writefile helper.py\nVALUE = 1\n",
         "import helper\nimport os\ndef f(v=1):\n    return v",

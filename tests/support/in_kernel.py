@@ -8,7 +8,9 @@ kernel has:
   import stays in `get_ipython().compile.flags` for every later cell, `%reset` keeps it, and
   IPython's own `reset_compiler_flags()` sets a value a new kernel does not have;
 - a new, empty working directory: IPython puts `''` on `sys.path`, so imports look in the
-  working directory of the moment, as in a kernel started there.
+  working directory of the moment, as in a kernel started there;
+- the warning filters the kernel started with: a cell's `warnings.simplefilter("error")`
+  holds for every later cell, and `%reset` keeps it.
 `kernel_state` says what "fresh" is made of, so a test can compare with a new kernel.
 
 Importing this module also makes the kernel cheaper to run many notebooks in, in ways no cell
@@ -25,6 +27,7 @@ import gc
 import json
 import os
 import sys
+import warnings
 from typing import Any
 
 from IPython import get_ipython
@@ -37,6 +40,7 @@ from tests.support.namespace_snapshot import snapshot
 STARTING_FLAGS: int = get_ipython().compile.flags
 STARTING_NAMES: dict[str, Any] = dict(get_ipython().user_ns)
 STARTING_HIDDEN: dict[str, Any] = dict(get_ipython().user_ns_hidden)
+STARTING_FILTERS: list[Any] = list(warnings.filters)
 # `%reset` collects garbage; the kernel's own objects (IPython, zmq, tornado) are set aside
 # from the collector, so it looks only at what notebooks made (100 ms less per notebook).
 gc.freeze()
@@ -51,6 +55,8 @@ def begin_notebook(directory: str) -> str:
         for name, value in started.items():
             now.setdefault(name, value)
     shell.compile.flags = STARTING_FLAGS
+    warnings.resetwarnings()  # which also makes Python forget the warnings it has shown
+    warnings.filters.extend(STARTING_FILTERS)
     os.chdir(directory)
     return "ready"
 
@@ -63,12 +69,14 @@ def namespace_json() -> str:
 
 def kernel_state() -> str:
     """What makes a kernel fresh, as JSON text: its user and hidden names, compiler flags,
-    import path (`''` is the working directory), and what the working directory holds."""
+    warning filters, import path (`''` is the working directory), and what the working
+    directory holds."""
     shell = get_ipython()
     state: dict[str, Any] = {
         "user names": sorted(shell.user_ns),
         "hidden names": sorted(shell.user_ns_hidden),
         "compiler flags": shell.compile.flags,
+        "warning filters": [repr(entry) for entry in warnings.filters],
         "import path": sys.path,
         "working directory holds": sorted(os.listdir(".")),
     }
