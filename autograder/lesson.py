@@ -89,7 +89,7 @@ class Lesson:
         guess = ", ".join(f"{value:g}" for value in self.first_guess)
         return (
             f"lesson: {self.n} points, first guess ({guess}), lr = {self.lr:g}, "
-            f"{self.epochs} epochs ({self.cells.training})"
+            f"{self.epochs} calls of update() ({self.cells.training})"
         )
 
     def for_student(self) -> dict[str, Any]:

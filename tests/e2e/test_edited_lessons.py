@@ -60,7 +60,10 @@ def edited(
 
 def lesson_line(lesson: Lesson) -> str:
     guess = ", ".join(f"{value:g}" for value in lesson.first_guess)
-    return f"lesson: {lesson.n} points, first guess ({guess}), lr = {lesson.lr:g}, {lesson.epochs}"
+    return (
+        f"lesson: {lesson.n} points, first guess ({guess}), lr = {lesson.lr:g}, "
+        f"{lesson.epochs} calls of update()"
+    )
 
 
 def test_the_edit_changes_the_lesson(edited):
