@@ -1,13 +1,13 @@
 """Checks for `mean_squared_error(y, y_guess)`, on every kind of input the lesson gives it:
 plain tensors (as a cell that prints a loss), a guess that is part of a graph, and `x @ a` at
-every position a training run passes through, as `update()` computes it and as the training
-cell's loss per epoch does: as many calls as the lesson's training makes."""
+every position a training run passes through, called as the lesson's training cell calls it
+(in `update()`, and by the cell itself each epoch), every call it makes."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from autograder.inside.observations import LossRun
+from autograder.inside.observations import OTHER_INPUTS, LossRun, LossTrainingRun
 from autograder.judge.check import check, fail
 from autograder.judge.diagnosis import (
     ITEM_IN_LOSS,
@@ -46,14 +46,14 @@ def unseen_runs(student) -> Iterator[tuple[LossRun, list, list, bool]]:
             yield student.loss(y, guess, plain=plain), y, guess, plain
 
 
-def training_answers(student, reference: Reference, plain: bool = False) -> list[LossRun]:
-    """The loss of `x @ a` at each position of a correct training run, in order, as update()
-    computes it; or, `plain`, with gradients off, as the training cell's loss per epoch is."""
-    return student.loss_training(reference.training_path, plain).calls
+def training_answers(student, reference: Reference, plain: bool = False) -> LossTrainingRun:
+    """The loss as the lesson's training cell calls it, with `a` moved along a correct
+    training run: in update(), one call per position; or, `plain`, the cell's own calls."""
+    return student.loss_training(reference.training_path, plain)
 
 
-def both_training_answers(student, reference: Reference) -> Iterator[tuple[bool, list[LossRun]]]:
-    """(plain, answers) of both ways the lesson's training calls the loss, as many calls as it
+def both_training_answers(student, reference: Reference) -> Iterator[tuple[bool, LossTrainingRun]]:
+    """(plain, answer) of both ways the lesson's training calls the loss, as many calls as it
     makes: a loss that keeps count of its calls is asked as often as training asks it."""
     for plain in (False, True):
         yield plain, training_answers(student, reference, plain)
@@ -61,8 +61,10 @@ def both_training_answers(student, reference: Reference) -> Iterator[tuple[bool,
 
 def where_training(reference: Reference, index: int, plain: bool = False) -> str:
     """How a message names the loss's call at the position before training's call `index + 1`."""
+    if index == OTHER_INPUTS:
+        return "the training cell's own call of mean_squared_error"
     position = vector(reference.training_positions[index])
-    given = ", given plain tensors" if plain else ""
+    given = ", as the training cell itself calls it" if plain else ""
     return (
         f"mean_squared_error(y, x @ a) with a = {position}{given} (where correct training is "
         f"before call {index + 1})"
@@ -73,8 +75,8 @@ def where_training(reference: Reference, index: int, plain: bool = False) -> str
 def test_the_loss_is_a_single_number_in_a_tensor(student, reference):
     a_loss_that_computes(student, reference)
     answers = [run for _, run, _, _ in lesson_runs(student, reference)]
-    for _, runs in both_training_answers(student, reference):
-        answers += runs
+    for _, training in both_training_answers(student, reference):
+        answers += training.calls
     for run in answers:
         loss_ran(run)
         if run.returned == "number":
@@ -100,18 +102,20 @@ def test_the_loss_is_right_on_the_lesson_data_wherever_training_goes(student, re
                 f"{number(expected)} was expected",
                 diagnose_loss_values([(run.value, as_floats(y), as_floats(guess))]),
             )
-    for plain, runs in both_training_answers(student, reference):
-        for run in runs:
+    for plain, training in both_training_answers(student, reference):
+        for run in training.calls:
             loss_ran(run)
-        values = [[run.value] if run.value is not None else None for run in runs]
-        wrong = first_far(values, reference.training_losses)
+        judged = [(at, run) for at, run in training.positioned() if at != OTHER_INPUTS]
+        values = [[run.value] if run.value is not None else None for _, run in judged]
+        expected = reference.training_losses[[at for at, _ in judged]]
+        wrong = first_far(values, expected) if judged else None
         if wrong is not None:
-            run, expected = runs[wrong], float(reference.training_losses[wrong, 0])
+            at, run = judged[wrong]
             shown = "no single number" if run.value is None else number(run.value)
-            position = reference.training_positions[wrong]
+            position = reference.training_positions[at]
             fail(
-                f"on {where_training(reference, wrong, plain)} it returned {shown}, not "
-                f"{number(expected)}",
+                f"on {where_training(reference, at, plain)} it returned {shown}, not "
+                f"{number(float(expected[wrong, 0]))}",
                 diagnose_loss_values([(run.value, reference.y, reference.prediction(position))])
                 if run.value is not None
                 else None,
@@ -155,7 +159,7 @@ def test_the_gradient_flows_back_to_the_guess(student, reference):
         (student.loss(y_values, guess_values), as_floats(y_values), as_floats(guess_values)),
     ):
         _gradient_reached(run, "y_guess", loss_gradient(targets, guesses))
-    runs = training_answers(student, reference)
+    runs = training_answers(student, reference).calls
     for run in runs:
         _gradient_reached(run, "a in x @ a", None)
     wrong = first_far([run.grad for run in runs], reference.training_gradients)
@@ -192,9 +196,9 @@ def test_the_loss_does_not_change_its_inputs(student, reference):
             fail("mean_squared_error changed y", LOSS_CHANGES_INPUT)
         if run.y_guess_after != guess or run.inputs_changed:
             fail("mean_squared_error changed y_guess", LOSS_CHANGES_INPUT)
-    for plain, runs in both_training_answers(student, reference):
-        for index, run in enumerate(runs):
+    for plain, training in both_training_answers(student, reference):
+        for at, run in training.positioned():
             loss_ran(run)
             if run.inputs_changed:
-                where = where_training(reference, index, plain)
+                where = where_training(reference, at, plain)
                 fail(f"{where} changed y, x or a", LOSS_CHANGES_INPUT)

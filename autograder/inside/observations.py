@@ -17,6 +17,8 @@ from autograder.text import printable
 MAX_VALUES = 4096
 MAX_PARAMETER_VALUES = 64  # `a` has two; more is reported as a problem, not sent
 MAX_CALLS = 1000
+MAX_CALLS_IN_TRAINING = 4 * MAX_CALLS  # of the loss, by one run of the training cell
+OTHER_INPUTS = -1  # where a loss call's inputs were not `y` and `x @ a` at a position
 MAX_TEXT = 2000
 
 
@@ -51,6 +53,12 @@ def _flag(raw: Any, field: str) -> bool:
     return raw
 
 
+def _index(raw: Any, field: str) -> int:
+    if not isinstance(raw, int) or isinstance(raw, bool) or raw < OTHER_INPUTS:
+        raise MalformedObservation(f"{field} must hold positions' indexes")
+    return raw
+
+
 def _count(raw: Any, field: str, most: int) -> int:
     if not isinstance(raw, int) or isinstance(raw, bool) or not 0 <= raw <= most:
         raise MalformedObservation(f"{field} must be a whole number from 0 to {most}")
@@ -80,12 +88,13 @@ class LossQuestion:
 
 @dataclass(frozen=True)
 class LossTrainingQuestion:
-    """ "What does `mean_squared_error(y, x @ a)` do on the lesson's data, with `a` an
-    `nn.Parameter` at each of these positions?" The loss's inputs built as training builds
-    them, at every position a training run passes through."""
+    """ "What does `mean_squared_error` do as the lesson's training cell calls it, with `a` an
+    `nn.Parameter` at each of these positions in turn?" The cell is run, its `update()` calls
+    the loss on `x @ a` as update() does, at one position per call; or, `plain`, the answer is
+    the cell's own calls of the loss (its loss per epoch)."""
 
     positions: tuple[tuple[float, ...], ...]
-    plain: bool = False  # with gradients off, as the training cell's loss per epoch is
+    plain: bool = False  # the training cell's own calls, not those update() makes
 
     def to_json(self) -> list[Any]:
         return ["loss_training", [list(position) for position in self.positions], self.plain]
@@ -263,33 +272,57 @@ class UpdateRun:
 
 @dataclass(frozen=True)
 class LossTrainingRun:
-    """The loss at each position a `LossTrainingQuestion` named, in order."""
+    """The calls a `LossTrainingQuestion` was answered with, in order, and the position each
+    was made at (an index into the question's positions; `OTHER_INPUTS` for a call of the
+    training cell's own on inputs other than `y` and `x @ a`). `replay_failed` says why the
+    training cell could not ask them, where it could not; the calls were then made from a loop
+    of the kit's own, one per position."""
 
     calls: list[LossRun]
+    at: list[int]
+    replay_failed: str | None = None
+
+    def positioned(self) -> list[tuple[int, LossRun]]:
+        """(position's index, call) of every call, in order."""
+        return list(zip(self.at, self.calls, strict=True))
 
     def to_json(self) -> dict[str, Any]:
-        return {"calls": [call.to_json() for call in self.calls]}
+        return {
+            "calls": [call.to_json() for call in self.calls],
+            "at": list(self.at),
+            "replay_failed": self.replay_failed,
+        }
 
     @classmethod
     def from_json(cls, raw: Any) -> LossTrainingRun:
-        calls = _object(raw, "a loss training observation").get("calls")
-        if not isinstance(calls, list) or len(calls) > MAX_CALLS:
+        raw = _object(raw, "a loss training observation")
+        calls = raw.get("calls")
+        if not isinstance(calls, list) or len(calls) > MAX_CALLS_IN_TRAINING:
             raise MalformedObservation("calls must be a list of loss observations")
-        return cls([LossRun.from_json(call) for call in calls])
+        at = raw.get("at", list(range(len(calls))))
+        if not isinstance(at, list) or len(at) != len(calls):
+            raise MalformedObservation("at must name one position per call")
+        return cls(
+            [LossRun.from_json(call) for call in calls],
+            [_index(index, "at") for index in at],
+            _text(raw.get("replay_failed"), "replay_failed"),
+        )
 
 
 Answer = LossRun | LossTrainingRun | UpdateRun
 
 
 def answer_from_json(question: Question, raw: Any) -> Answer:
-    """The answer to `question`, validated for its kind (and, for a loss along training, one
-    answer per position)."""
+    """The answer to `question`, validated for its kind (and, for a loss along training, at
+    the positions asked about: as update() calls it, one answer per position)."""
     if isinstance(question, LossQuestion):
         return LossRun.from_json(raw)
     if isinstance(question, LossTrainingQuestion):
         answer = LossTrainingRun.from_json(raw)
-        if len(answer.calls) != len(question.positions):
+        if not question.plain and answer.at != list(range(len(question.positions))):
             raise MalformedObservation("one loss observation per position was expected")
+        if any(index >= len(question.positions) for index in answer.at):
+            raise MalformedObservation("a loss observation names a position not asked about")
         return answer
     return UpdateRun.from_json(raw)
 

@@ -11,6 +11,10 @@ replay, one made an error only after it does not. Its first call
 of `update()` finds `a` replaced by the question's parameter, the state of `a` is read after
 each call, and the run stops once the question's calls are made. The names the cell binds,
 and `update` itself, are given back afterwards, so the notebook keeps its own.
+
+The loss is asked the same way, at its own graded cell: the cell runs with the namespace as it
+stands there, a stand-in `update()` that calls the student's loss as update() does, and the
+student's loss in place of `mean_squared_error` (see `reporter.Reporter.loss_training`).
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from IPython.core.inputtransformer2 import TransformerManager
 _MISSING = object()
 
 
-class _Enough(BaseException):
+class Enough(BaseException):
     """The question's calls are made: the rest of the training cell is not run."""
 
 
@@ -70,7 +74,7 @@ class _Asked:
         asking.in_update = False
         asking.after_each()
         if asking.made >= asking.calls:
-            raise _Enough
+            raise Enough
         return result
 
     def raised_in_update(self) -> bool:
@@ -134,31 +138,26 @@ class TrainingReplay:
         self,
         namespace: MutableMapping[str, Any],
         given: dict[str, Any],
-        update: Any,
-        parameter: Any,
-        calls: int,
-        after_each: Callable[[], None],
+        as_trained: bool,
+        asked: _Asked | None = None,
     ) -> None:
-        """Run the training cell with `given` names, `update` asked through `_Asked`, and
-        `parameter` as `a` from the first call on; what it raises (the student's update() or
-        what it left) is raised here. The namespace's own names come back in any case."""
-        names = {*given, *self.bound, "a", "update"}
+        """Run the training cell once with the `given` names in the namespace. `as_trained`,
+        every other name it reads, and the warning filters it runs under, are those the
+        notebook's own training cell found; otherwise those that stand now. It stops quietly
+        when a stand-in says the question's calls are made (`Enough`); what `asked` raised in
+        one of its calls is raised as it is; anything else the cell raised is `TrainingFailed`.
+        The namespace's own names come back in any case."""
+        names = {*given, *self.bound, "a"}
         saved = {name: namespace.get(name, _MISSING) for name in names}
-
-        def begin() -> None:
-            namespace["a"] = parameter
-
-        asked = _Asked(update, begin, after_each, calls)
         namespace.update(given)
-        namespace["update"] = asked
-        then = self.names_then if self.names_then is not None else namespace
+        then = self.names_then if as_trained and self.names_then is not None else namespace
         try:
-            with _warning_filters(self.filters_then):
+            with _warning_filters(self.filters_then if as_trained else None):
                 exec(self.code, then, _Scope(namespace, names))  # the release's own training cell
-        except _Enough:
+        except Enough:
             pass
         except Exception as raised:
-            if asked.raised_in_update():
+            if asked is not None and asked.raised_in_update():
                 raise
             raise TrainingFailed() from raised
         finally:
@@ -167,6 +166,25 @@ class TrainingReplay:
                     namespace.pop(name, None)
                 else:
                     namespace[name] = value
+
+    def ask_update(
+        self,
+        namespace: MutableMapping[str, Any],
+        given: dict[str, Any],
+        update: Any,
+        parameter: Any,
+        calls: int,
+        after_each: Callable[[], None],
+    ) -> None:
+        """Run the training cell as it ran, with `given` names, `update` asked through
+        `_Asked`, and `parameter` as `a` from the first call on, until `calls` calls are made;
+        what the student's update() raised is raised here."""
+
+        def begin() -> None:
+            namespace["a"] = parameter
+
+        asked = _Asked(update, begin, after_each, calls)
+        self.run(namespace, {**given, "update": asked}, as_trained=True, asked=asked)
 
 
 @contextlib.contextmanager

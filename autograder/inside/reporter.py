@@ -28,8 +28,10 @@ import torch
 from torch import nn
 
 from autograder.inside.observations import (
+    MAX_CALLS_IN_TRAINING,
     MAX_PARAMETER_VALUES,
     MAX_VALUES,
+    OTHER_INPUTS,
     Answer,
     LossQuestion,
     LossRun,
@@ -39,7 +41,7 @@ from autograder.inside.observations import (
     Question,
     UpdateRun,
 )
-from autograder.inside.replay import TrainingFailed, TrainingReplay
+from autograder.inside.replay import Enough, TrainingFailed, TrainingReplay
 
 LOSS_NAME = "mean_squared_error"
 UPDATE_NAME = "update"
@@ -58,6 +60,8 @@ _dim, _dtype = _Tensor.dim, torch._C.TensorBase.dtype.__get__
 _is_complex, _to_dense, _dequantize = _Tensor.is_complex, _Tensor.to_dense, _Tensor.dequantize
 _backward, _new_tensor, _as_subclass = _Tensor.backward, torch.tensor, _Tensor.as_subclass
 _clone, _equal, _no_grad = _Tensor.clone, torch.equal, torch.no_grad
+_copy, _zero = _Tensor.copy_, _Tensor.zero_
+_set_grad = torch._C.TensorBase.grad.__set__
 _float64 = torch.float64
 # Dtypes whose `tolist()` already gives each value exactly as float64 holds it.
 _EXACT_AS_FLOATS = (torch.float32, torch.float64)
@@ -185,6 +189,10 @@ class LessonData:
         return _clone(self.x), _clone(self.y)
 
 
+class _TooFewCalls(Exception):
+    """The training cell, replayed to ask the loss, called update() fewer times than asked."""
+
+
 class Undefined(NameError):
     """The namespace holds no function of the asked name."""
 
@@ -250,43 +258,84 @@ class Reporter:
         guess = guess_leaf if plain else guess_leaf * 1.0  # like `x @ a`: not a leaf
         before = (_clone(_detach(targets)), _clone(_detach(guess)))
         with _no_grad() if plain else contextlib.nullcontext():
-            run = self._call_loss(targets, guess, guess_leaf)
+            run = self._call_loss(lambda: self._function(LOSS_NAME)(targets, guess), guess_leaf)
         y_after, _ = read_numbers(targets)
         y_guess_after, _ = read_numbers(guess)
         changed = not (_same(targets, before[0]) and _same(guess, before[1]))
         return replace(run, y_after=y_after, y_guess_after=y_guess_after, inputs_changed=changed)
 
     def loss_training(self, positions: list[list[float]], plain: bool = False) -> LossTrainingRun:
+        """The loss as the lesson's training cell calls it, the cell run at the loss's graded
+        cell with `a` moved to each position in turn: in update() (`x @ a` with its graph, then
+        the gradient that reaches `a`), or, `plain`, the cell's own calls (its loss per epoch).
+        Where the cell cannot run there (it reads a name the notebook sets only later, say),
+        the loss is asked from a loop of the kit's own, and the answer says why."""
+        if self.training is None:
+            why = "the plan holds no training cell"
+        elif not _callable(self.namespace.get(LOSS_NAME)):
+            return self._loss_along(positions, plain)  # each call says it is not defined
+        else:
+            try:
+                return self._loss_in_training(positions, plain)
+            except TrainingFailed as failed:
+                why = f"the lesson's training cell raised {describe_error(failed.__cause__)}"
+            except _TooFewCalls as few:
+                why = str(few)
+        return replace(self._loss_along(positions, plain), replay_failed=why)
+
+    def _loss_in_training(self, positions: list[list[float]], plain: bool) -> LossTrainingRun:
+        """Run the training cell with `_LossInTraining`'s stand-ins for `update()` and the
+        loss; every call the cell makes of the loss is the student's function's own."""
+        assert self.training is not None
+        asking = _LossInTraining(self, self._function(LOSS_NAME), positions, plain)
+        given = {"x": asking.x, "y": asking.y, "lr": self.lesson.lr}
+        with self._quietly():
+            self.training.run(
+                self.namespace,
+                {**given, UPDATE_NAME: asking.update, LOSS_NAME: asking.mean_squared_error},
+                as_trained=False,
+            )
+        return asking.answer()
+
+    def _loss_along(self, positions: list[list[float]], plain: bool) -> LossTrainingRun:
         """The loss of `x @ a` on the lesson's data for `a` an `nn.Parameter` at each position,
-        as update() computes it, with the gradient that reaches `a`; or, `plain`, with
-        gradients off, as the training cell's loss per epoch is."""
+        called from the kit's own loop, as update() computes it, with the gradient that
+        reaches `a`; or, `plain`, with gradients off."""
         calls = []
         for position in positions:
             x, y = self.lesson.data()
             parameter = _Parameter(self.lesson.tensor(position))
             with _no_grad() if plain else contextlib.nullcontext():  # plain: no gradient to follow
-                run = self._call_loss(y, x @ parameter, None if plain else parameter)
+                run = self._call_loss(
+                    lambda: self._function(LOSS_NAME)(y, x @ parameter),  # noqa: B023
+                    None if plain else parameter,
+                )
             changed = not (
                 _same(x, self.lesson.x)
                 and _same(y, self.lesson.y)
                 and _same(parameter, self.lesson.tensor(position))
             )
             calls.append(replace(run, inputs_changed=changed))
-        return LossTrainingRun(calls)
+        return LossTrainingRun(calls, list(range(len(calls))))
 
-    def _call_loss(self, y: Any, y_guess: Any, leaf: Any) -> LossRun:
-        """Call the student's loss; then `backward()`, and the gradient that reached `leaf`."""
-        result = error = grad = grad_error = None
-        undefined = False
+    def _call_loss(self, call: Callable[[], Any], leaf: Any) -> LossRun:
+        """Call the student's loss (`call`); then `backward()`, and the gradient that reached
+        `leaf`."""
         with self._quietly():
             try:
-                result = self._function(LOSS_NAME)(y, y_guess)
-            except Undefined as missing:
-                error, undefined = describe_error(missing), True
-            except BaseException as raised:  # SystemExit too: it fails this question only
-                error = describe_error(raised)
-            if error is None and _is(result, _Tensor):
-                grad, grad_error = self._gradient(result, leaf)
+                result, raised = call(), None
+            except BaseException as error:  # SystemExit too: it fails this question only
+                result, raised = None, error
+            return self._loss_run(result, raised, leaf)
+
+    def _loss_run(self, result: Any, raised: BaseException | None, leaf: Any) -> LossRun:
+        """What one call of the loss did: what it raised or returned, and, after `backward()`
+        on it, the gradient that reached `leaf`. Runs with the student's output kept quiet."""
+        error = describe_error(raised) if raised is not None else None
+        undefined = _is(raised, Undefined)
+        grad = grad_error = None
+        if error is None and _is(result, _Tensor):
+            grad, grad_error = self._gradient(result, leaf)
         values, problem = read_numbers(result) if error is None else (None, None)
         return LossRun(
             error=error,
@@ -334,7 +383,7 @@ class Reporter:
             if self.training is None:
                 raise LookupError("the plan holds no training cell to ask update() with")
             with self._quietly():
-                self.training.run(
+                self.training.ask_update(
                     self.namespace,
                     given,
                     update,
@@ -349,6 +398,98 @@ class Reporter:
         except BaseException as raised:  # SystemExit too: it fails this question only
             error = describe_error(raised)
         return UpdateRun(list(start), calls, states, error, undefined, training_failed)
+
+
+class _LossInTraining:
+    """The loss asked by the lesson's training cell, as it calls it: `update` stands in for the
+    student's update(): it puts `a` at the next position, calls the student's loss on `x @ a`
+    as update() does, and zeroes the gradient, as a correct update() leaves it; the student's
+    loss, watched, answers the cell's own calls (`mean_squared_error`). Every call the cell
+    makes gets a correct loss back, so one wrong value costs in the loss's checks, not in every
+    call after it. Calls the student's loss makes of itself go straight to it, unwatched."""
+
+    def __init__(
+        self,
+        reporter: Reporter,
+        loss: Callable[..., Any],
+        positions: list[list[float]],
+        plain: bool,
+    ) -> None:
+        self.reporter = reporter
+        self.loss = loss
+        self.lesson = reporter.lesson
+        self.x, self.y = self.lesson.data()
+        self.points = [self.lesson.tensor(position) for position in positions]
+        self.parameter = _Parameter(_clone(self.points[0]))
+        self.plain = plain
+        self.made = 0  # calls of update() so far; `a` is at points[made - 1]
+        self.inside = 0  # calls of the student's loss under way
+        self.in_update: dict[int, LossRun] = {}  # by position
+        self.own: list[tuple[int, LossRun]] = []  # the cell's own calls: (position, call)
+
+    def update(self, *args: Any, **kwargs: Any) -> None:  # named as the student's is
+        if self.made == len(self.points):
+            raise Enough
+        index, parameter = self.made, self.parameter
+        with _no_grad():
+            _copy(parameter, self.points[index])
+        _set_grad(parameter, None)
+        self.reporter.namespace["a"] = parameter
+        self.made += 1
+        self.inside += 1
+        with self.reporter._quietly():
+            try:  # called from a function named update(), as the student's update() calls it
+                result, raised = self.loss(self.y, self.x @ parameter), None
+            except BaseException as error:
+                result, raised = None, error
+            finally:
+                self.inside -= 1
+            run = self.reporter._loss_run(result, raised, parameter)
+        self.in_update[index] = replace(run, inputs_changed=not self._inputs_kept())
+        gradient = _attribute(parameter, "grad")
+        if gradient is not None:
+            _zero(gradient)
+
+    def mean_squared_error(self, *args: Any, **kwargs: Any) -> Any:
+        if self.inside:  # the student's loss calling itself by name
+            return self.loss(*args, **kwargs)
+        if len(self.own) >= MAX_CALLS_IN_TRAINING:
+            raise Enough
+        position = max(self.made - 1, 0)
+        on_lesson_inputs = (
+            not kwargs
+            and len(args) == 2
+            and _same(args[0], self.lesson.y)
+            and _same(args[1], self.lesson.x @ self.points[position])
+        )
+        self.inside += 1
+        try:
+            run = self.reporter._call_loss(lambda: self.loss(*args, **kwargs), None)
+        finally:
+            self.inside -= 1
+        run = replace(run, inputs_changed=not self._inputs_kept())
+        self.own.append((position if on_lesson_inputs else OTHER_INPUTS, run))
+        return _correct_loss(*args, **kwargs)
+
+    def _inputs_kept(self) -> bool:
+        return (
+            _same(self.x, self.lesson.x)
+            and _same(self.y, self.lesson.y)
+            and (self.made == 0 or _same(self.parameter, self.points[self.made - 1]))
+        )
+
+    def answer(self) -> LossTrainingRun:
+        """The calls asked about: update()'s, one per position, or the cell's own."""
+        if self.made != len(self.points):
+            raise _TooFewCalls(
+                f"the lesson's training cell called update() {self.made} times, "
+                f"not {len(self.points)}"
+            )
+        if self.plain:
+            return LossTrainingRun([run for _, run in self.own], [at for at, _ in self.own])
+        return LossTrainingRun(
+            [self.in_update[index] for index in range(self.made)], list(range(self.made))
+        )
 
 
 def _unreadable_loss(problem: str) -> LossRun:

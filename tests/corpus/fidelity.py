@@ -113,6 +113,52 @@ CALLS = [
         loss=loss_with(RIGHT, before="import warnings\nwarnings.simplefilter('error')\n"),
     ),
     Answer(
+        "loss_sums_while_the_training_loop_is_young",  # right at its graded cell and tests
+        loss=loss_with(
+            f"    if globals().get('epoch', 99) < 50:\n        return {SUMMED}\n" + RIGHT
+        ),
+        loses=LOSS,
+        mistake="loss_sum",
+        says="where correct training is before call 1",
+    ),
+    Answer(
+        "loss_sums_once_the_training_has_recorded_a_loss",
+        loss=loss_with(
+            f"    if len(globals().get('losses', [])) in range(1, 60):\n        return {SUMMED}\n"
+            + RIGHT
+        ),
+        loses=LOSS,
+        mistake="loss_sum",
+    ),
+    Answer(
+        "loss_wrong_only_when_update_calls_it",  # the notebook's training goes wrong
+        loss=loss_with(
+            "    import sys\n"
+            "    if sys._getframe(1).f_code.co_name == 'update':\n"
+            "        return (y_guess - y).abs().mean()\n" + RIGHT
+        ),
+        loses=LOSS,
+        mistake="loss_absolute",
+    ),
+    Answer(
+        "loss_wrong_only_for_the_training_cells_own_calls",  # the losses it plots are wrong
+        loss=loss_with(
+            "    import sys\n"
+            "    if 'epoch' in globals() and sys._getframe(1).f_code.co_name != 'update':\n"
+            "        return ((y_guess - y) ** 2).mean() / 2\n" + RIGHT
+        ),
+        loses=LOSS,
+        mistake="loss_half",
+        says="as the training cell itself calls it",
+    ),
+    Answer(
+        "loss_reads_the_gradient_a_correct_update_leaves",  # zero between calls, as in Jupyter
+        loss=loss_with(
+            "    g = getattr(globals().get('a'), 'grad', None)\n"
+            f"    if g is not None and float(g.abs().sum()) > 0:\n        return {SUMMED}\n" + RIGHT
+        ),
+    ),
+    Answer(
         "leaves_the_gradient_on_the_training_loops_last_epoch",  # the shipped lesson: 100
         update=update_with(
             "a.sub_(lr * a.grad)",

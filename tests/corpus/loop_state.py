@@ -1,0 +1,49 @@
+"""The class of losses that read the training loop's state: right at their graded cell and in
+their quick tests, wrong while the lesson's training cell runs, for a window of its epochs. The
+state is the loop's counter (`epoch`), the losses it has recorded so far (`losses`), or who
+called the loss (the student's update(), or the cell itself); the wrong value is a sum, half
+the mean, or the mean absolute error, each of which changes both the value and its gradient.
+
+In a real Jupyter kernel such a loss changes the notebook's own training exactly when the
+window meets the epochs the training cell runs; the kit must take the loss's points then, and
+only then."""
+
+from __future__ import annotations
+
+from autograder.batch.catalogue import Answer
+from tests.corpus.fidelity import RIGHT, SUMMED, loss_with
+
+# How the loss reads each kind of state: None outside the training cell, where it is unset.
+STATES = {
+    "epoch": "globals().get('epoch')",
+    "losses": "len(losses) if isinstance(globals().get('losses'), list) else None",
+}
+CALLERS = {
+    "anyone": "True",
+    "update": "sys._getframe(1).f_code.co_name == 'update'",
+    "the_cell": "sys._getframe(1).f_code.co_name != 'update'",
+}
+WRONG = {
+    "sum": SUMMED,
+    "half": "((y_guess - y) ** 2).mean() / 2",
+    "absolute": "(y_guess - y).abs().mean()",
+}
+
+
+def loss_reading(state: str, low: int, high: int, caller: str, wrong: str) -> Answer:
+    """A loss that is `wrong` while the loop's `state` is in [low, high) and `caller` calls
+    it, and right otherwise."""
+    body = (
+        "    import sys\n"
+        f"    state = {STATES[state]}\n"
+        f"    if state is not None and {low} <= state < {high} and {CALLERS[caller]}:\n"
+        f"        return {WRONG[wrong]}\n" + RIGHT
+    )
+    return Answer(f"{wrong} while {state} in [{low}, {high}) for {caller}", loss=loss_with(body))
+
+
+def changes_training(low: int, high: int, epochs: int) -> bool:
+    """Whether the window meets the epochs the training cell runs. At epoch e the loop's
+    counter is e and it has recorded e losses, both when update() calls the loss and when
+    the cell does; each caller calls it at every epoch."""
+    return max(low, 0) < min(high, epochs)
