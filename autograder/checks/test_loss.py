@@ -46,25 +46,27 @@ def unseen_runs(student) -> Iterator[tuple[LossRun, list, list, bool]]:
             yield student.loss(y, guess, plain=plain), y, guess, plain
 
 
-def training_answers(student, reference: Reference, plain: bool = False) -> LossTrainingRun:
+def training_answers(student, reference: Reference) -> LossTrainingRun:
     """The loss as the lesson's training cell calls it, with `a` moved along a correct
-    training run: in update(), one call per position; or, `plain`, the cell's own calls."""
-    return student.loss_training(reference.training_path, plain)
+    training run: in update(), one call per position, and the cell's own calls."""
+    return student.loss_training(reference.training_path)
 
 
-def both_training_answers(student, reference: Reference) -> Iterator[tuple[bool, LossTrainingRun]]:
-    """(plain, answer) of both ways the lesson's training calls the loss, as many calls as it
-    makes: a loss that keeps count of its calls is asked as often as training asks it."""
-    for plain in (False, True):
-        yield plain, training_answers(student, reference, plain)
+def both_training_answers(student, reference: Reference) -> Iterator[tuple[bool, list]]:
+    """(by the cell, [(position's index, answer)]) of both ways the lesson's training calls the
+    loss, every call it makes: a loss that keeps count of its calls, or reads the loop's
+    state, is asked as training asks it."""
+    training = training_answers(student, reference)
+    for by_the_cell in (False, True):
+        yield by_the_cell, training.calls(by_the_cell)
 
 
-def where_training(reference: Reference, index: int, plain: bool = False) -> str:
+def where_training(reference: Reference, index: int, by_the_cell: bool = False) -> str:
     """How a message names the loss's call at the position before training's call `index + 1`."""
     if index == OTHER_INPUTS:
         return "the training cell's own call of mean_squared_error"
     position = vector(reference.training_positions[index])
-    given = ", as the training cell itself calls it" if plain else ""
+    given = ", as the training cell itself calls it" if by_the_cell else ""
     return (
         f"mean_squared_error(y, x @ a) with a = {position}{given} (where correct training is "
         f"before call {index + 1})"
@@ -75,8 +77,8 @@ def where_training(reference: Reference, index: int, plain: bool = False) -> str
 def test_the_loss_is_a_single_number_in_a_tensor(student, reference):
     a_loss_that_computes(student, reference)
     answers = [run for _, run, _, _ in lesson_runs(student, reference)]
-    for _, training in both_training_answers(student, reference):
-        answers += training.calls
+    for _, calls in both_training_answers(student, reference):
+        answers += [run for _, run in calls]
     for run in answers:
         loss_ran(run)
         if run.returned == "number":
@@ -102,10 +104,10 @@ def test_the_loss_is_right_on_the_lesson_data_wherever_training_goes(student, re
                 f"{number(expected)} was expected",
                 diagnose_loss_values([(run.value, as_floats(y), as_floats(guess))]),
             )
-    for plain, training in both_training_answers(student, reference):
-        for run in training.calls:
+    for by_the_cell, calls in both_training_answers(student, reference):
+        for _, run in calls:
             loss_ran(run)
-        judged = [(at, run) for at, run in training.positioned() if at != OTHER_INPUTS]
+        judged = [(at, run) for at, run in calls if at != OTHER_INPUTS]
         values = [[run.value] if run.value is not None else None for _, run in judged]
         expected = reference.training_losses[[at for at, _ in judged]]
         wrong = first_far(values, expected) if judged else None
@@ -114,7 +116,7 @@ def test_the_loss_is_right_on_the_lesson_data_wherever_training_goes(student, re
             shown = "no single number" if run.value is None else number(run.value)
             position = reference.training_positions[at]
             fail(
-                f"on {where_training(reference, at, plain)} it returned {shown}, not "
+                f"on {where_training(reference, at, by_the_cell)} it returned {shown}, not "
                 f"{number(float(expected[wrong, 0]))}",
                 diagnose_loss_values([(run.value, reference.y, reference.prediction(position))])
                 if run.value is not None
@@ -159,7 +161,7 @@ def test_the_gradient_flows_back_to_the_guess(student, reference):
         (student.loss(y_values, guess_values), as_floats(y_values), as_floats(guess_values)),
     ):
         _gradient_reached(run, "y_guess", loss_gradient(targets, guesses))
-    runs = training_answers(student, reference).calls
+    runs = training_answers(student, reference).in_update
     for run in runs:
         _gradient_reached(run, "a in x @ a", None)
     wrong = first_far([run.grad for run in runs], reference.training_gradients)
@@ -196,9 +198,9 @@ def test_the_loss_does_not_change_its_inputs(student, reference):
             fail("mean_squared_error changed y", LOSS_CHANGES_INPUT)
         if run.y_guess_after != guess or run.inputs_changed:
             fail("mean_squared_error changed y_guess", LOSS_CHANGES_INPUT)
-    for plain, training in both_training_answers(student, reference):
-        for at, run in training.positioned():
+    for by_the_cell, calls in both_training_answers(student, reference):
+        for at, run in calls:
             loss_ran(run)
             if run.inputs_changed:
-                where = where_training(reference, at, plain)
+                where = where_training(reference, at, by_the_cell)
                 fail(f"{where} changed y, x or a", LOSS_CHANGES_INPUT)

@@ -89,15 +89,14 @@ class LossQuestion:
 @dataclass(frozen=True)
 class LossTrainingQuestion:
     """ "What does `mean_squared_error` do as the lesson's training cell calls it, with `a` an
-    `nn.Parameter` at each of these positions in turn?" The cell is run, its `update()` calls
-    the loss on `x @ a` as update() does, at one position per call; or, `plain`, the answer is
-    the cell's own calls of the loss (its loss per epoch)."""
+    `nn.Parameter` at each of these positions in turn?" The cell is run: its `update()` calls
+    the loss on `x @ a` as update() does, at one position per call, and the cell makes its own
+    calls (its loss per epoch)."""
 
     positions: tuple[tuple[float, ...], ...]
-    plain: bool = False  # the training cell's own calls, not those update() makes
 
     def to_json(self) -> list[Any]:
-        return ["loss_training", [list(position) for position in self.positions], self.plain]
+        return ["loss_training", [list(position) for position in self.positions]]
 
 
 @dataclass(frozen=True)
@@ -129,7 +128,7 @@ def question_from_json(raw: Any) -> Question:
             _count(repeat, "repeat", 10),
             _flag(plain, "plain"),
         )
-    if kind == "loss_training" and len(fields) in (1, 2):
+    if kind == "loss_training" and len(fields) == 1:
         positions = fields[0]
         if not isinstance(positions, list) or len(positions) > MAX_CALLS:
             raise MalformedObservation(f"positions must be a list of at most {MAX_CALLS}")
@@ -137,8 +136,7 @@ def question_from_json(raw: Any) -> Question:
             tuple(
                 tuple(_floats(position, "position", most=MAX_PARAMETER_VALUES))
                 for position in positions
-            ),
-            _flag(fields[1], "plain") if len(fields) == 2 else False,
+            )
         )
     if kind == "updates" and len(fields) == 2:
         start, calls = fields
@@ -272,39 +270,46 @@ class UpdateRun:
 
 @dataclass(frozen=True)
 class LossTrainingRun:
-    """The calls a `LossTrainingQuestion` was answered with, in order, and the position each
-    was made at (an index into the question's positions; `OTHER_INPUTS` for a call of the
-    training cell's own on inputs other than `y` and `x @ a`). `replay_failed` says why the
-    training cell could not ask them, where it could not; the calls were then made from a loop
-    of the kit's own, one per position."""
+    """The calls a `LossTrainingQuestion` was answered with, in order: those update() made,
+    one per position, and the training cell's own, each with the position it was made at (an
+    index into the question's positions; `OTHER_INPUTS` for a call on inputs other than `y`
+    and `x @ a`). `replay_failed` says why the training cell could not make them, where it
+    could not; they were then made from a loop of the kit's own, one of each per position."""
 
-    calls: list[LossRun]
-    at: list[int]
+    in_update: list[LossRun]
+    by_the_cell: list[LossRun]
+    by_the_cell_at: list[int]
     replay_failed: str | None = None
 
-    def positioned(self) -> list[tuple[int, LossRun]]:
-        """(position's index, call) of every call, in order."""
-        return list(zip(self.at, self.calls, strict=True))
+    def calls(self, by_the_cell: bool) -> list[tuple[int, LossRun]]:
+        """(position's index, call) of update()'s calls, or of the cell's own, in order."""
+        if by_the_cell:
+            return list(zip(self.by_the_cell_at, self.by_the_cell, strict=True))
+        return list(enumerate(self.in_update))
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "calls": [call.to_json() for call in self.calls],
-            "at": list(self.at),
+            "in_update": [call.to_json() for call in self.in_update],
+            "by_the_cell": [call.to_json() for call in self.by_the_cell],
+            "by_the_cell_at": list(self.by_the_cell_at),
             "replay_failed": self.replay_failed,
         }
 
     @classmethod
     def from_json(cls, raw: Any) -> LossTrainingRun:
         raw = _object(raw, "a loss training observation")
-        calls = raw.get("calls")
-        if not isinstance(calls, list) or len(calls) > MAX_CALLS_IN_TRAINING:
-            raise MalformedObservation("calls must be a list of loss observations")
-        at = raw.get("at", list(range(len(calls))))
-        if not isinstance(at, list) or len(at) != len(calls):
-            raise MalformedObservation("at must name one position per call")
+        in_update, by_the_cell = raw.get("in_update"), raw.get("by_the_cell")
+        at = raw.get("by_the_cell_at")
+        if not isinstance(in_update, list) or len(in_update) > MAX_CALLS:
+            raise MalformedObservation("in_update must be a list of loss observations")
+        if not isinstance(by_the_cell, list) or len(by_the_cell) > MAX_CALLS_IN_TRAINING:
+            raise MalformedObservation("by_the_cell must be a list of loss observations")
+        if not isinstance(at, list) or len(at) != len(by_the_cell):
+            raise MalformedObservation("by_the_cell_at must name one position per call")
         return cls(
-            [LossRun.from_json(call) for call in calls],
-            [_index(index, "at") for index in at],
+            [LossRun.from_json(call) for call in in_update],
+            [LossRun.from_json(call) for call in by_the_cell],
+            [_index(index, "by_the_cell_at") for index in at],
             _text(raw.get("replay_failed"), "replay_failed"),
         )
 
@@ -314,14 +319,14 @@ Answer = LossRun | LossTrainingRun | UpdateRun
 
 def answer_from_json(question: Question, raw: Any) -> Answer:
     """The answer to `question`, validated for its kind (and, for a loss along training, at
-    the positions asked about: as update() calls it, one answer per position)."""
+    the positions asked about: update()'s calls, one per position)."""
     if isinstance(question, LossQuestion):
         return LossRun.from_json(raw)
     if isinstance(question, LossTrainingQuestion):
         answer = LossTrainingRun.from_json(raw)
-        if not question.plain and answer.at != list(range(len(question.positions))):
+        if len(answer.in_update) != len(question.positions):
             raise MalformedObservation("one loss observation per position was expected")
-        if any(index >= len(question.positions) for index in answer.at):
+        if any(index >= len(question.positions) for index in answer.by_the_cell_at):
             raise MalformedObservation("a loss observation names a position not asked about")
         return answer
     return UpdateRun.from_json(raw)

@@ -217,14 +217,15 @@ class Reporter:
             if _is(question, LossQuestion):
                 return self.loss(list(question.y), list(question.y_guess), question.plain)
             if _is(question, LossTrainingQuestion):
-                return self.loss_training([list(p) for p in question.positions], question.plain)
+                return self.loss_training([list(p) for p in question.positions])
             return self.updates(list(question.start), question.calls)
         except BaseException as error:
             problem = f"what your function did could not be read ({describe_error(error)})"
             if _is(question, LossQuestion):
                 return _unreadable_loss(problem)
             if _is(question, LossTrainingQuestion):
-                return LossTrainingRun([_unreadable_loss(problem) for _ in question.positions])
+                unreadable = [_unreadable_loss(problem) for _ in question.positions]
+                return LossTrainingRun(unreadable, [], [])
             return UpdateRun(list(question.start), question.calls, [], problem)
 
     @contextlib.contextmanager
@@ -264,30 +265,30 @@ class Reporter:
         changed = not (_same(targets, before[0]) and _same(guess, before[1]))
         return replace(run, y_after=y_after, y_guess_after=y_guess_after, inputs_changed=changed)
 
-    def loss_training(self, positions: list[list[float]], plain: bool = False) -> LossTrainingRun:
+    def loss_training(self, positions: list[list[float]]) -> LossTrainingRun:
         """The loss as the lesson's training cell calls it, the cell run at the loss's graded
         cell with `a` moved to each position in turn: in update() (`x @ a` with its graph, then
-        the gradient that reaches `a`), or, `plain`, the cell's own calls (its loss per epoch).
-        Where the cell cannot run there (it reads a name the notebook sets only later, say),
-        the loss is asked from a loop of the kit's own, and the answer says why."""
+        the gradient that reaches `a`), and the cell's own calls (its loss per epoch). Where
+        the cell cannot run there (it reads a name the notebook sets only later, say), the
+        loss is asked from a loop of the kit's own, and the answer says why."""
         if self.training is None:
             why = "the plan holds no training cell"
         elif not _callable(self.namespace.get(LOSS_NAME)):
-            return self._loss_along(positions, plain)  # each call says it is not defined
+            return self._loss_along(positions)  # each call says it is not defined
         else:
             try:
-                return self._loss_in_training(positions, plain)
+                return self._loss_in_training(positions)
             except TrainingFailed as failed:
                 why = f"the lesson's training cell raised {describe_error(failed.__cause__)}"
             except _TooFewCalls as few:
                 why = str(few)
-        return replace(self._loss_along(positions, plain), replay_failed=why)
+        return replace(self._loss_along(positions), replay_failed=why)
 
-    def _loss_in_training(self, positions: list[list[float]], plain: bool) -> LossTrainingRun:
+    def _loss_in_training(self, positions: list[list[float]]) -> LossTrainingRun:
         """Run the training cell with `_LossInTraining`'s stand-ins for `update()` and the
         loss; every call the cell makes of the loss is the student's function's own."""
         assert self.training is not None
-        asking = _LossInTraining(self, self._function(LOSS_NAME), positions, plain)
+        asking = _LossInTraining(self, self._function(LOSS_NAME), positions)
         given = {"x": asking.x, "y": asking.y, "lr": self.lesson.lr}
         with self._quietly():
             self.training.run(
@@ -297,26 +298,27 @@ class Reporter:
             )
         return asking.answer()
 
-    def _loss_along(self, positions: list[list[float]], plain: bool) -> LossTrainingRun:
+    def _loss_along(self, positions: list[list[float]]) -> LossTrainingRun:
         """The loss of `x @ a` on the lesson's data for `a` an `nn.Parameter` at each position,
-        called from the kit's own loop, as update() computes it, with the gradient that
-        reaches `a`; or, `plain`, with gradients off."""
-        calls = []
-        for position in positions:
-            x, y = self.lesson.data()
-            parameter = _Parameter(self.lesson.tensor(position))
-            with _no_grad() if plain else contextlib.nullcontext():  # plain: no gradient to follow
-                run = self._call_loss(
-                    lambda: self._function(LOSS_NAME)(y, x @ parameter),  # noqa: B023
-                    None if plain else parameter,
+        called from the kit's own loop: as update() computes it, with the gradient that
+        reaches `a`, then with gradients off, as a training cell's loss per epoch is."""
+        in_update, by_the_cell = [], []
+        for plain, calls in ((False, in_update), (True, by_the_cell)):
+            for position in positions:
+                x, y = self.lesson.data()
+                parameter = _Parameter(self.lesson.tensor(position))
+                with _no_grad() if plain else contextlib.nullcontext():
+                    run = self._call_loss(
+                        lambda: self._function(LOSS_NAME)(y, x @ parameter),  # noqa: B023
+                        None if plain else parameter,
+                    )
+                changed = not (
+                    _same(x, self.lesson.x)
+                    and _same(y, self.lesson.y)
+                    and _same(parameter, self.lesson.tensor(position))
                 )
-            changed = not (
-                _same(x, self.lesson.x)
-                and _same(y, self.lesson.y)
-                and _same(parameter, self.lesson.tensor(position))
-            )
-            calls.append(replace(run, inputs_changed=changed))
-        return LossTrainingRun(calls, list(range(len(calls))))
+                calls.append(replace(run, inputs_changed=changed))
+        return LossTrainingRun(in_update, by_the_cell, list(range(len(by_the_cell))))
 
     def _call_loss(self, call: Callable[[], Any], leaf: Any) -> LossRun:
         """Call the student's loss (`call`); then `backward()`, and the gradient that reached
@@ -409,11 +411,7 @@ class _LossInTraining:
     call after it. Calls the student's loss makes of itself go straight to it, unwatched."""
 
     def __init__(
-        self,
-        reporter: Reporter,
-        loss: Callable[..., Any],
-        positions: list[list[float]],
-        plain: bool,
+        self, reporter: Reporter, loss: Callable[..., Any], positions: list[list[float]]
     ) -> None:
         self.reporter = reporter
         self.loss = loss
@@ -421,7 +419,6 @@ class _LossInTraining:
         self.x, self.y = self.lesson.data()
         self.points = [self.lesson.tensor(position) for position in positions]
         self.parameter = _Parameter(_clone(self.points[0]))
-        self.plain = plain
         self.made = 0  # calls of update() so far; `a` is at points[made - 1]
         self.inside = 0  # calls of the student's loss under way
         self.in_update: dict[int, LossRun] = {}  # by position
@@ -479,16 +476,16 @@ class _LossInTraining:
         )
 
     def answer(self) -> LossTrainingRun:
-        """The calls asked about: update()'s, one per position, or the cell's own."""
+        """The calls made: update()'s, one per position, and the cell's own."""
         if self.made != len(self.points):
             raise _TooFewCalls(
                 f"the lesson's training cell called update() {self.made} times, "
                 f"not {len(self.points)}"
             )
-        if self.plain:
-            return LossTrainingRun([run for _, run in self.own], [at for at, _ in self.own])
         return LossTrainingRun(
-            [self.in_update[index] for index in range(self.made)], list(range(self.made))
+            [self.in_update[index] for index in range(self.made)],
+            [run for _, run in self.own],
+            [at for at, _ in self.own],
         )
 
 

@@ -53,9 +53,7 @@ class Student(Protocol):
         self, y: list[float], y_guess: list[float], repeat: int = 0, plain: bool = False
     ) -> LossRun: ...
 
-    def loss_training(
-        self, positions: list[tuple[float, ...]], plain: bool = False
-    ) -> LossTrainingRun: ...
+    def loss_training(self, positions: list[tuple[float, ...]]) -> LossTrainingRun: ...
 
     def updates(self, start: list[float], calls: int) -> UpdateRun: ...
 
@@ -78,10 +76,8 @@ class AnswerLog:
         assert isinstance(answer, LossRun)
         return answer
 
-    def loss_training(
-        self, positions: list[tuple[float, ...]], plain: bool = False
-    ) -> LossTrainingRun:
-        answer = self._ask(LossTrainingQuestion(tuple(tuple(p) for p in positions), plain))
+    def loss_training(self, positions: list[tuple[float, ...]]) -> LossTrainingRun:
+        answer = self._ask(LossTrainingQuestion(tuple(tuple(p) for p in positions)))
         assert isinstance(answer, LossTrainingRun)
         return answer
 

@@ -152,6 +152,16 @@ CALLS = [
         says="as the training cell itself calls it",
     ),
     Answer(
+        "loss_that_calls_itself_by_name_for_the_squares",  # each call the training makes is one
+        loss=(
+            "import torch\n"
+            "def mean_squared_error(y, y_guess, reduce=True):\n"
+            "    if reduce:\n"
+            "        return mean_squared_error(y, y_guess, reduce=False).mean()\n"
+            "    return (y_guess - y) ** 2\n"
+        ),
+    ),
+    Answer(
         "loss_reads_the_gradient_a_correct_update_leaves",  # zero between calls, as in Jupyter
         loss=loss_with(
             "    g = getattr(globals().get('a'), 'grad', None)\n"

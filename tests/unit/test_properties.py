@@ -81,7 +81,14 @@ state_keys = ["values", "grad", "still_bound", "is_parameter", "is_leaf", "requi
 loss_shaped = st.fixed_dictionaries({key: json_values for key in loss_keys})
 shaped = st.one_of(
     loss_shaped,
-    st.fixed_dictionaries({"calls": st.lists(loss_shaped, max_size=3)}),
+    st.fixed_dictionaries(
+        {
+            "in_update": st.lists(loss_shaped, max_size=3),
+            "by_the_cell": st.lists(loss_shaped, max_size=3),
+            "by_the_cell_at": st.lists(st.integers(-3, 3) | json_values, max_size=3),
+            "replay_failed": json_values,
+        }
+    ),
     st.fixed_dictionaries(
         {
             **{key: json_values for key in update_keys},
