@@ -60,6 +60,10 @@ class Lesson:
     dtype: str  # of x, y and a, as the notebook builds them
     cells: LessonCells
     release_hash: str  # of the release notebook it was read from
+    # Numbers, truth values and short texts the notebook sets between the loss's graded cell
+    # and the training cell (a number of epochs, say): the training cell may read them when it
+    # is run at the loss's graded cell to ask the loss, before the notebook has set them.
+    names_for_training: tuple[tuple[str, int | float | bool | str], ...] = ()
     hash: str = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -79,6 +83,12 @@ class Lesson:
             "dtype": self.dtype,
             "cells": self.cells.to_json(),
             "release_hash": self.release_hash,
+            # only where there are any, so a lesson written before they were read keeps its hash
+            **(
+                {"names_for_training": dict(self.names_for_training)}
+                if self.names_for_training
+                else {}
+            ),
         }
 
     def to_json(self) -> dict[str, Any]:
@@ -100,6 +110,7 @@ class Lesson:
             "y": list(self.y),
             "lr": self.lr,
             "dtype": self.dtype,
+            "names_for_training": dict(self.names_for_training),
         }
 
     @classmethod
@@ -118,6 +129,7 @@ class Lesson:
             dtype=_text(raw, "dtype"),
             cells=LessonCells.from_json(raw.get("cells")),
             release_hash=_text(raw, "release_hash"),
+            names_for_training=names_for_training(raw.get("names_for_training", {})),
         )
         if any(len(row) != 2 for row in x) or len(lesson.first_guess) != 2:
             raise ValueError("the lesson's x rows and first guess must hold two numbers")
@@ -126,6 +138,36 @@ class Lesson:
         if raw.get("hash") not in (None, lesson.hash):
             raise ValueError("the lesson's hash does not match its facts")
         return lesson
+
+
+MAX_NAMES_FOR_TRAINING = 32
+MAX_TEXT_FOR_TRAINING = 200
+
+
+def fit_for_training(name: Any, value: Any) -> bool:
+    """Whether a name the notebook sets can travel with the lesson: one of the notebook's own
+    (not IPython's `_`-names) holding a number, a truth value or a short text."""
+    return (
+        isinstance(name, str)
+        and name.isidentifier()
+        and not name.startswith("_")
+        and type(value) in (int, float, bool, str)
+        and (type(value) is not float or math.isfinite(value))
+        and (type(value) is not str or len(value) <= MAX_TEXT_FOR_TRAINING)
+    )
+
+
+def names_for_training(raw: Any) -> tuple[tuple[str, int | float | bool | str], ...]:
+    """Names and values as a lesson keeps them, sorted; `ValueError` for anything else."""
+    raw = _object(raw, "the names the training cell reads")
+    if len(raw) > MAX_NAMES_FOR_TRAINING or not all(
+        fit_for_training(name, value) for name, value in raw.items()
+    ):
+        raise ValueError(
+            f"the lesson's names for training must be at most {MAX_NAMES_FOR_TRAINING} of the "
+            "notebook's own, each holding a number, a truth value or a short text"
+        )
+    return tuple(sorted(raw.items()))
 
 
 def _digest(facts: dict[str, Any]) -> str:

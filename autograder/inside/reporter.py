@@ -174,12 +174,17 @@ class LessonData:
     y: torch.Tensor
     lr: float
     dtype: torch.dtype
+    names_for_training: dict[str, Any]  # set by the notebook after the loss's graded cell
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> LessonData:
         dtype = _DTYPES[raw["dtype"]]
         return cls(
-            _new_tensor(raw["x"], dtype=dtype), _new_tensor(raw["y"], dtype=dtype), raw["lr"], dtype
+            _new_tensor(raw["x"], dtype=dtype),
+            _new_tensor(raw["y"], dtype=dtype),
+            raw["lr"],
+            dtype,
+            dict(raw["names_for_training"]),
         )
 
     def tensor(self, values: list[float], requires_grad: bool = False) -> torch.Tensor:
@@ -289,7 +294,12 @@ class Reporter:
         loss; every call the cell makes of the loss is the student's function's own."""
         assert self.training is not None
         asking = _LossInTraining(self, self._function(LOSS_NAME), positions)
-        given = {"x": asking.x, "y": asking.y, "lr": self.lesson.lr}
+        given = {
+            **self.lesson.names_for_training,  # what the notebook sets before it trains
+            "x": asking.x,
+            "y": asking.y,
+            "lr": self.lesson.lr,
+        }
         with self._quietly():
             self.training.run(
                 self.namespace,

@@ -121,6 +121,8 @@ class NotebookRun:
             step = self.steps[self.position]
             self.position += 1
             if "checkpoint" in step:
+                if self.lesson_watch is not None:
+                    self.lesson_watch.reached(step["checkpoint"])
                 return self._report(step["checkpoint"], ran, errors)
             ran += 1
             error = self._run(step)

@@ -4,7 +4,9 @@
 the student saw happen when their notebook trained (shown on their page, never graded).
 `LessonWatch` reads the lesson itself: run over the release with correct answers, it notes
 what the training cell works with at its first call of `update()` (the data, the first guess,
-the learning rate) and how many calls it makes, and which cell last set each of them.
+the learning rate) and how many calls it makes, which cell last set each of them, and the
+plain values the notebook sets between the loss's graded cell and the training cell (a number
+of epochs, say), which the training cell may read when it is run to ask the loss.
 """
 
 from __future__ import annotations
@@ -23,9 +25,11 @@ from autograder.inside.reporter import (
     read_numbers,
     value_kind,
 )
+from autograder.lesson import MAX_NAMES_FOR_TRAINING, fit_for_training
 
 LESSON_NAMES = ("x", "y", "lr")  # what update() reads besides `a`
 MAX_LESSON_VALUES = 4096
+LOSS_CATEGORY = "loss"
 
 
 class TrainingWatch:
@@ -116,10 +120,19 @@ class LessonWatch:
         self.calls = 0
         self.failure: str | None = None
         self.ran_training = False
+        self.names_at_the_loss: set[str] | None = None
+        self.names_for_training: dict[str, Any] = {}
+
+    def reached(self, category: str) -> None:
+        """The run has come to a category's graded cell: at the loss's, note what it holds."""
+        if category == LOSS_CATEGORY:
+            self.names_at_the_loss = set(self.namespace)
 
     @contextlib.contextmanager
     def watching(self, label: str) -> Iterator[None]:
         before = {name: self.namespace.get(name) for name in LESSON_NAMES}
+        if label == self.training and self.names_at_the_loss is not None:
+            self.names_for_training = self._set_since_the_loss()
         with self._counting() if label == self.training else contextlib.nullcontext():
             try:
                 yield
@@ -154,6 +167,19 @@ class LessonWatch:
             if self.namespace.get(UPDATE_NAME) is update:
                 self.namespace[UPDATE_NAME] = original
 
+    def _set_since_the_loss(self) -> dict[str, Any]:
+        """The names the notebook set since the loss's graded cell that can travel with the
+        lesson (the data and the learning rate are facts of their own)."""
+        assert self.names_at_the_loss is not None
+        found = {
+            name: value
+            for name, value in self.namespace.items()
+            if name not in self.names_at_the_loss
+            and name not in (*LESSON_NAMES, "a")
+            and fit_for_training(name, value)
+        }
+        return dict(sorted(found.items())[:MAX_NAMES_FOR_TRAINING])
+
     def _note_changes(self, call: int) -> None:
         """Note each name of the lesson (the data, the learning rate) that differs at `call`
         from what it was at the first: a schedule, or data that moves, is no lesson the
@@ -174,4 +200,5 @@ class LessonWatch:
             "failure": self.failure,
             "first_call": self.first_call,
             "bound_by": self.bound_by,
+            "names_for_training": self.names_for_training,
         }

@@ -27,7 +27,15 @@ from typing import Any
 from autograder.exercise import ANSWER_CELLS, CATEGORIES, TRAINING_CELL, graded_cell
 from autograder.intake.notebook import Release, load_release, plan_release
 from autograder.judge.well_posed import refuse_ill_posed
-from autograder.lesson import DTYPES, MAX_EPOCHS, MAX_POINTS, IllPosedLesson, Lesson, LessonCells
+from autograder.lesson import (
+    DTYPES,
+    MAX_EPOCHS,
+    MAX_POINTS,
+    IllPosedLesson,
+    Lesson,
+    LessonCells,
+    names_for_training,
+)
 from autograder.sandbox import Limits, Sandbox, SandboxError
 from autograder.sandbox.protocol import ProtocolError
 from autograder.text import printable
@@ -227,9 +235,17 @@ def lesson_from_facts(release: Release, facts: dict[str, Any]) -> Lesson:
         dtype=dtypes.pop(),
         cells=LessonCells(data=data_cell, learning_rate=lr_cell, training=training),
         release_hash=release.hash,
+        names_for_training=_names_for_training(facts.get("names_for_training"), training),
     )
     refuse_ill_posed(lesson)
     return lesson
+
+
+def _names_for_training(raw: Any, training: str) -> Any:
+    try:
+        return names_for_training(raw or {})
+    except ValueError as error:
+        raise IllPosedLesson(f"{training}: {error}") from None
 
 
 def _tensor(raw: Any, name: str, cell: str, dims: int) -> dict[str, Any]:

@@ -1,14 +1,23 @@
 """Losses that read the training loop's state (`tests.corpus.loop_state`), generated over the
 whole class: each loses the loss's points exactly when its window meets the epochs the lesson's
-training cell runs, whoever of update() and the cell it is wrong for. Graded in-process, as the
-corpus is; `tests/e2e/test_loop_state_in_jupyter.py` shows a real kernel agrees."""
+training cell runs, whoever of update() and the cell it is wrong for, in the shipped lesson and
+in one whose training cell reads a number of epochs the notebook sets after the loss's graded
+cell. Graded in-process, as the corpus is; `tests/e2e/test_loop_state_in_jupyter.py` shows a
+real kernel agrees."""
 
 from __future__ import annotations
+
+import shutil
+from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from autograder.batch.catalogue import Answer
+from autograder.exercise import release_notebook
+from autograder.inside.observations import LossTrainingQuestion
 from tests.corpus.loop_state import CALLERS, STATES, WRONG, changes_training, loss_reading
+from tests.support.edits import Edit
 from tests.support.inprocess import reports_for
 from tests.support.lesson import shipped_reference
 
@@ -31,3 +40,38 @@ def test_a_loss_wrong_for_a_window_of_training_loses_exactly_when_training_runs_
     lost = {result.category for result in report.results if not result.passed}
     expected = {"loss"} if changes_training(low, low + width, EPOCHS) else set()
     assert lost == expected, answer.name
+
+
+# An instructor who names the number of epochs where the learning rate is set: the training
+# cell reads a name the notebook sets only after the loss's graded cell.
+EPOCHS_NAMED_LATER = Edit(
+    "epochs_named_where_the_learning_rate_is_set",
+    (
+        ("make-parameter", "lr = 0.1", "lr = 0.1\nepochs = 80"),
+        ("training", "range(100)", "range(epochs)"),
+    ),
+)
+
+
+def test_the_training_cell_asks_the_loss_where_it_reads_a_name_set_after_the_loss(
+    tmp_path: Path,
+) -> None:
+    release = tmp_path / "gradient_descent.ipynb"
+    shutil.copy(release_notebook(), release)
+    EPOCHS_NAMED_LATER.apply(release)
+    answers = [
+        Answer("reference"),
+        loss_reading("epoch", 60, 70, "anyone", "sum"),  # within its 80 epochs
+        loss_reading("epoch", 80, 90, "anyone", "sum"),  # after them
+    ]
+    reports = reports_for(answers, release=release)
+    lost = [{r.category for r in report.results if not r.passed} for report in reports.values()]
+    assert lost == [set(), {"loss"}, set()]
+    asked = [
+        answer
+        for report in reports.values()
+        for (_, question), answer in report.answers.items()
+        if isinstance(question, LossTrainingQuestion)
+    ]
+    assert len(asked) == len(answers)
+    assert all(answer.replay_failed is None and len(answer.in_update) == 80 for answer in asked)

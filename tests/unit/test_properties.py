@@ -40,6 +40,7 @@ from autograder.intake.notebook import InvalidNotebook, load_release, plan_noteb
 from autograder.judge.record import CheckResult, Mistake, Record, RecordError, Status
 from autograder.judge.session import RemoteSession
 from autograder.judge.student import StudentUnavailable
+from autograder.lesson import Lesson, fit_for_training
 from autograder.outputs.autograded import autograded_path, write_autograded_notebooks
 from autograder.outputs.publish import WritersLoading
 from autograder.outputs.tables import grades_csv, results_json
@@ -119,6 +120,26 @@ def test_whatever_a_student_process_encodes_the_judge_accepts_or_refuses(message
         decode(encode(message))
     except ProtocolError:
         return
+
+
+@SETTINGS
+@given(
+    json_values
+    | st.dictionaries(
+        st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,8}", fullmatch=True) | hostile_text,
+        numbers | st.booleans() | hostile_text | st.text(min_size=190, max_size=210) | json_values,
+        max_size=40,
+    )
+)
+def test_a_lessons_names_for_training_are_the_notebooks_own_plain_values_or_refused(raw: Any):
+    facts = {**lesson_in_process().to_json(), "names_for_training": raw}
+    del facts["hash"]
+    try:
+        lesson = Lesson.from_json(facts)
+    except ValueError:
+        return
+    assert all(fit_for_training(name, value) for name, value in lesson.names_for_training)
+    assert Lesson.from_json(json.loads(json.dumps(lesson.to_json()))) == lesson
 
 
 @SETTINGS
