@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from autograder.batch.catalogue import Answer
 from autograder.exercise import release_notebook
 from autograder.inside.observations import LossTrainingQuestion
+from tests.corpus.fidelity import SUMMED, loss_with
 from tests.corpus.loop_state import CALLERS, STATES, WRONG, changes_training, loss_reading
 from tests.support.edits import Edit
 from tests.support.inprocess import reports_for
@@ -75,3 +76,35 @@ def test_the_training_cell_asks_the_loss_where_it_reads_a_name_set_after_the_los
     ]
     assert len(asked) == len(answers)
     assert all(answer.replay_failed is None and len(answer.in_update) == 80 for answer in asked)
+
+
+# An instructor who makes the first guess beside the learning rate: the training cell reads a
+# tensor the notebook makes only after the loss's graded cell, which no lesson can carry.
+FIRST_GUESS_MADE_LATER = Edit(
+    "first_guess_made_where_the_learning_rate_is_set",
+    (
+        ("make-parameter", "lr = 0.1", "lr = 0.1\nstart = torch.tensor([-1.0, 1.0])"),
+        ("training", "nn.Parameter(torch.tensor([-1.0, 1.0]))", "nn.Parameter(start.clone())"),
+    ),
+)
+
+
+def test_where_the_training_cell_cannot_run_at_the_loss_the_kits_loop_asks_and_says_why(
+    tmp_path: Path,
+) -> None:
+    release = tmp_path / "gradient_descent.ipynb"
+    shutil.copy(release_notebook(), release)
+    FIRST_GUESS_MADE_LATER.apply(release)
+    answers = [Answer("reference"), Answer("sums", loss=loss_with(f"    return {SUMMED}\n"))]
+    reports = reports_for(answers, release=release)
+    lost = [{r.category for r in report.results if not r.passed} for report in reports.values()]
+    assert lost == [set(), {"loss"}]
+    asked = [
+        answer
+        for report in reports.values()
+        for (_, question), answer in report.answers.items()
+        if isinstance(question, LossTrainingQuestion)
+    ]
+    assert [answer.replay_failed for answer in asked] == [
+        "the lesson's training cell raised NameError: name 'start' is not defined"
+    ] * len(answers)
