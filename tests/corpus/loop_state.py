@@ -10,6 +10,10 @@ only then."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from hypothesis import strategies as st
+
 from autograder.batch.catalogue import Answer
 from tests.corpus.fidelity import RIGHT, SUMMED, loss_with
 
@@ -30,20 +34,43 @@ WRONG = {
 }
 
 
-def loss_reading(state: str, low: int, high: int, caller: str, wrong: str) -> Answer:
+@dataclass(frozen=True)
+class Member:
     """A loss that is `wrong` while the loop's `state` is in [low, high) and `caller` calls
     it, and right otherwise."""
-    body = (
-        "    import sys\n"
-        f"    state = {STATES[state]}\n"
-        f"    if state is not None and {low} <= state < {high} and {CALLERS[caller]}:\n"
-        f"        return {WRONG[wrong]}\n" + RIGHT
+
+    state: str
+    low: int
+    high: int
+    caller: str
+    wrong: str
+
+    def answer(self) -> Answer:
+        body = (
+            "    import sys\n"
+            f"    state = {STATES[self.state]}\n"
+            f"    if state is not None and {self.low} <= state < {self.high} "
+            f"and {CALLERS[self.caller]}:\n"
+            f"        return {WRONG[self.wrong]}\n" + RIGHT
+        )
+        name = f"{self.wrong} while {self.state} in [{self.low}, {self.high}) for {self.caller}"
+        return Answer(name, loss=loss_with(body))
+
+    def changes_training(self, epochs: int) -> bool:
+        """Whether the window meets the epochs the training cell runs. At epoch e the loop's
+        counter is e and it has recorded e losses, both when update() calls the loss and when
+        the cell does; each caller calls it at every epoch."""
+        return max(self.low, 0) < min(self.high, epochs)
+
+
+def members(epochs: int) -> st.SearchStrategy[Member]:
+    """Members of the class for a lesson of `epochs`, their windows from before its first
+    epoch to after its last."""
+    return st.builds(
+        lambda state, low, width, caller, wrong: Member(state, low, low + width, caller, wrong),
+        state=st.sampled_from(sorted(STATES)),
+        low=st.integers(-10, epochs + 10),
+        width=st.integers(1, 40),
+        caller=st.sampled_from(sorted(CALLERS)),
+        wrong=st.sampled_from(sorted(WRONG)),
     )
-    return Answer(f"{wrong} while {state} in [{low}, {high}) for {caller}", loss=loss_with(body))
-
-
-def changes_training(low: int, high: int, epochs: int) -> bool:
-    """Whether the window meets the epochs the training cell runs. At epoch e the loop's
-    counter is e and it has recorded e losses, both when update() calls the loss and when
-    the cell does; each caller calls it at every epoch."""
-    return max(low, 0) < min(high, epochs)

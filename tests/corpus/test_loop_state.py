@@ -11,13 +11,12 @@ import shutil
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from autograder.batch.catalogue import Answer
 from autograder.exercise import release_notebook
 from autograder.inside.observations import LossTrainingQuestion
 from tests.corpus.fidelity import SUMMED, loss_with
-from tests.corpus.loop_state import CALLERS, STATES, WRONG, changes_training, loss_reading
+from tests.corpus.loop_state import Member, members
 from tests.support.edits import Edit
 from tests.support.inprocess import reports_for
 from tests.support.lesson import shipped_reference
@@ -26,21 +25,13 @@ EPOCHS = shipped_reference().epochs
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    state=st.sampled_from(sorted(STATES)),
-    low=st.integers(-10, EPOCHS + 10),
-    width=st.integers(1, 40),
-    caller=st.sampled_from(sorted(CALLERS)),
-    wrong=st.sampled_from(sorted(WRONG)),
-)
+@given(member=members(EPOCHS))
 def test_a_loss_wrong_for_a_window_of_training_loses_exactly_when_training_runs_it(
-    state: str, low: int, width: int, caller: str, wrong: str
+    member: Member,
 ) -> None:
-    answer = loss_reading(state, low, low + width, caller, wrong)
-    [report] = reports_for([answer]).values()
+    [report] = reports_for([member.answer()]).values()
     lost = {result.category for result in report.results if not result.passed}
-    expected = {"loss"} if changes_training(low, low + width, EPOCHS) else set()
-    assert lost == expected, answer.name
+    assert lost == ({"loss"} if member.changes_training(EPOCHS) else set()), member
 
 
 # An instructor who names the number of epochs where the learning rate is set: the training
@@ -54,27 +45,34 @@ EPOCHS_NAMED_LATER = Edit(
 )
 
 
-def test_the_training_cell_asks_the_loss_where_it_reads_a_name_set_after_the_loss(
-    tmp_path: Path,
-) -> None:
-    release = tmp_path / "gradient_descent.ipynb"
+def graded_on(edit: Edit, answers: list[Answer], folder: Path) -> tuple[list, list]:
+    """(the categories each answer lost, its answer about the loss along training), graded
+    in-process on the shipped release with `edit` made to it."""
+    release = folder / "gradient_descent.ipynb"
     shutil.copy(release_notebook(), release)
-    EPOCHS_NAMED_LATER.apply(release)
-    answers = [
-        Answer("reference"),
-        loss_reading("epoch", 60, 70, "anyone", "sum"),  # within its 80 epochs
-        loss_reading("epoch", 80, 90, "anyone", "sum"),  # after them
-    ]
-    reports = reports_for(answers, release=release)
-    lost = [{r.category for r in report.results if not r.passed} for report in reports.values()]
-    assert lost == [set(), {"loss"}, set()]
+    edit.apply(release)
+    reports = reports_for(answers, release=release).values()
+    lost = [{r.category for r in report.results if not r.passed} for report in reports]
     asked = [
         answer
-        for report in reports.values()
+        for report in reports
         for (_, question), answer in report.answers.items()
         if isinstance(question, LossTrainingQuestion)
     ]
     assert len(asked) == len(answers)
+    return lost, asked
+
+
+def test_the_training_cell_asks_the_loss_where_it_reads_a_name_set_after_the_loss(
+    tmp_path: Path,
+) -> None:
+    answers = [
+        Answer("reference"),
+        Member("epoch", 60, 70, "anyone", "sum").answer(),  # within its 80 epochs
+        Member("epoch", 80, 90, "anyone", "sum").answer(),  # after them
+    ]
+    lost, asked = graded_on(EPOCHS_NAMED_LATER, answers, tmp_path)
+    assert lost == [set(), {"loss"}, set()]
     assert all(answer.replay_failed is None and len(answer.in_update) == 80 for answer in asked)
 
 
@@ -92,19 +90,9 @@ FIRST_GUESS_MADE_LATER = Edit(
 def test_where_the_training_cell_cannot_run_at_the_loss_the_kits_loop_asks_and_says_why(
     tmp_path: Path,
 ) -> None:
-    release = tmp_path / "gradient_descent.ipynb"
-    shutil.copy(release_notebook(), release)
-    FIRST_GUESS_MADE_LATER.apply(release)
     answers = [Answer("reference"), Answer("sums", loss=loss_with(f"    return {SUMMED}\n"))]
-    reports = reports_for(answers, release=release)
-    lost = [{r.category for r in report.results if not r.passed} for report in reports.values()]
+    lost, asked = graded_on(FIRST_GUESS_MADE_LATER, answers, tmp_path)
     assert lost == [set(), {"loss"}]
-    asked = [
-        answer
-        for report in reports.values()
-        for (_, question), answer in report.answers.items()
-        if isinstance(question, LossTrainingQuestion)
-    ]
     assert [answer.replay_failed for answer in asked] == [
         "the lesson's training cell raised NameError: name 'start' is not defined"
     ] * len(answers)

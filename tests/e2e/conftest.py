@@ -9,6 +9,8 @@ import pytest
 
 from tests.support.browser import Tab, browser_tab
 from tests.support.course import copy_course, generate_release
+from tests.support.fidelity import fresh_directory
+from tests.support.jupyter import JupyterKernel, jupyter_kernel
 
 
 @pytest.fixture(scope="session")
@@ -25,3 +27,17 @@ def tab(tmp_path: Path) -> Iterator[Tab]:
     """A headless Chromium tab, driven over the DevTools protocol."""
     with browser_tab(tmp_path / "profile") as opened:
         yield opened
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where every notebook a module runs in a Jupyter kernel gets its own working directory."""
+    return tmp_path_factory.mktemp("notebooks")
+
+
+@pytest.fixture(scope="module")
+def kernel(workspace: Path) -> Iterator[JupyterKernel]:
+    """One kernel for every notebook of a module (see `in_kernel` for why that is as faithful
+    as one kernel per notebook, and `test_jupyter_fidelity`'s last test for the proof)."""
+    with jupyter_kernel(fresh_directory(workspace)) as started:
+        yield started

@@ -11,7 +11,6 @@ redefined and raised past. The explicit examples pin down what Jupyter does in e
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -33,20 +32,6 @@ pytestmark = pytest.mark.slow
 
 NOTEBOOKS_PER_RUN = 300
 _module_numbers = itertools.count(1)
-
-
-@pytest.fixture(scope="module")
-def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Where every notebook run gets its own working directory."""
-    return tmp_path_factory.mktemp("fidelity")
-
-
-@pytest.fixture(scope="module")
-def kernel(workspace: Path) -> Iterator[JupyterKernel]:
-    """One kernel for every notebook of this module (see `in_kernel` for why that is as
-    faithful as one kernel per notebook, and the last test here for the proof)."""
-    with jupyter_kernel(fresh_directory(workspace)) as started:
-        yield started
 
 
 def new_module_name() -> str:

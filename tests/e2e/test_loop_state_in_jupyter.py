@@ -8,19 +8,17 @@ same class against the same expectation."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from autograder.batch.catalogue import Answer
 from autograder.exercise import release_notebook
-from tests.corpus.loop_state import CALLERS, STATES, WRONG, changes_training, loss_reading
+from tests.corpus.loop_state import Member, members
 from tests.support.fidelity import fresh_directory
-from tests.support.jupyter import JupyterKernel, jupyter_kernel
+from tests.support.jupyter import JupyterKernel
 from tests.support.lesson import shipped_reference
 from tests.support.notebooks import notebook_for
 
@@ -29,17 +27,6 @@ pytestmark = pytest.mark.slow
 EPOCHS = shipped_reference().epochs
 TRAINING = "training"
 TRAINED = "__import__('json').dumps([losses, a.detach().tolist()])"
-
-
-@pytest.fixture(scope="module")
-def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("loop-state")
-
-
-@pytest.fixture(scope="module")
-def kernel(workspace: Path) -> Iterator[JupyterKernel]:
-    with jupyter_kernel(fresh_directory(workspace)) as started:
-        yield started
 
 
 def trained_in_jupyter(kernel: JupyterKernel, workspace: Path, answer: Answer) -> list | None:
@@ -68,24 +55,10 @@ def same_training(trained: list | None, reference: list) -> bool:
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    state=st.sampled_from(sorted(STATES)),
-    low=st.integers(-10, EPOCHS + 10),
-    width=st.integers(1, 40),
-    caller=st.sampled_from(sorted(CALLERS)),
-    wrong=st.sampled_from(sorted(WRONG)),
-)
+@given(member=members(EPOCHS))
 def test_jupyter_trains_differently_exactly_when_the_kit_takes_the_loss_points(
-    kernel: JupyterKernel,
-    workspace: Path,
-    reference_training: list,
-    state: str,
-    low: int,
-    width: int,
-    caller: str,
-    wrong: str,
+    kernel: JupyterKernel, workspace: Path, reference_training: list, member: Member
 ) -> None:
-    answer = loss_reading(state, low, low + width, caller, wrong)
-    trained = trained_in_jupyter(kernel, workspace, answer)
+    trained = trained_in_jupyter(kernel, workspace, member.answer())
     changed = not same_training(trained, reference_training)
-    assert changed == changes_training(low, low + width, EPOCHS), answer.name
+    assert changed == member.changes_training(EPOCHS), member

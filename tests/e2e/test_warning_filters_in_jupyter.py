@@ -5,7 +5,6 @@ warns loses update's exactly when the training cell raises there."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,24 +12,13 @@ import pytest
 from autograder.exercise import release_notebook
 from tests.corpus.warning_filters import CASES, answer_setting, must_lose
 from tests.support.fidelity import fresh_directory
-from tests.support.jupyter import JupyterKernel, jupyter_kernel
+from tests.support.jupyter import JupyterKernel
 from tests.support.notebooks import notebook_for
 
 pytestmark = pytest.mark.slow
 
 # The release's cell that runs the loss just above its graded cell, and the training cell.
 LOSS_RUNS, TRAINING = "loss-quick-tests", "training"
-
-
-@pytest.fixture(scope="module")
-def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("warning-filters")
-
-
-@pytest.fixture(scope="module")
-def kernel(workspace: Path) -> Iterator[JupyterKernel]:
-    with jupyter_kernel(fresh_directory(workspace)) as started:
-        yield started
 
 
 def raised_in_jupyter(
