@@ -76,18 +76,19 @@ _ATTRIBUTES = {
 
 def describe_error(error: BaseException) -> str:
     """`Type: message (cell N, line L)`, pointing at the student's own code where possible;
-    never raises, whatever the exception's `__str__` does."""
+    never raises, whatever the exception's `__str__` or its class's name does (`SystemExit`
+    from a `__str__` too: this is the student's code, reporting on itself)."""
     try:
-        name = _type(error).__name__
-    except Exception:
+        name = str.__str__(_type(error).__name__)
+    except BaseException:
         name = "Exception"
     try:
         lines = str(error).strip().splitlines()
         text = lines[0] if lines else ""
-    except Exception:
+    except BaseException:
         text = "(its message could not be read)"
     where = ""
-    with contextlib.suppress(Exception):
+    with contextlib.suppress(BaseException):
         for frame in reversed(traceback.extract_tb(error.__traceback__)):
             if frame.filename.startswith("<cell"):
                 where = f" ({frame.filename.strip('<>')}, line {frame.lineno})"
