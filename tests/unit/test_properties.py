@@ -170,6 +170,48 @@ def test_answers_parse_or_are_refused(question, raw: Any):
     assert answer_from_json(question, answer.to_json()) == answer
 
 
+A_LOSS_RUN = {
+    "error": None, "undefined": False, "returned": "tensor", "shape": [], "values": [1.0],
+    "problem": None, "tracks_gradient": True, "grad": None, "grad_error": None,
+    "y_after": None, "y_guess_after": None, "inputs_changed": False,
+}  # fmt: skip
+
+
+@SETTINGS
+@given(
+    positions=st.integers(0, 5),
+    update_calls_off_by=st.sampled_from([0, 0, 0, -1, 1]),
+    at=st.lists(st.integers(-3, 8) | json_values, max_size=6),
+    cell_calls_off_by=st.sampled_from([0, 0, 0, -1, 1]),
+)
+def test_a_loss_along_training_is_accepted_exactly_when_its_calls_fit_the_question(
+    positions: int, update_calls_off_by: int, at: list[Any], cell_calls_off_by: int
+):
+    """Well-formed calls in any number, at any indexes: accepted when update() made one call
+    per position and each of the cell's own calls names a position asked about, or none."""
+    in_update = max(positions + update_calls_off_by, 0)
+    calls_by_the_cell = max(len(at) + cell_calls_off_by, 0)
+    question = LossTrainingQuestion(tuple((float(i), 0.0) for i in range(positions)))
+    raw = {
+        "in_update": [A_LOSS_RUN] * in_update,
+        "by_the_cell": [A_LOSS_RUN] * calls_by_the_cell,
+        "by_the_cell_at": at,
+        "replay_failed": None,
+    }
+    fits = (
+        in_update == positions
+        and len(at) == calls_by_the_cell
+        and all(type(index) is int and -1 <= index < positions for index in at)
+    )
+    try:
+        answer = answer_from_json(question, raw)
+    except MalformedObservation:
+        assert not fits
+        return
+    assert fits
+    assert answer_from_json(question, answer.to_json()) == answer
+
+
 class Replies:
     """A student process that answers with whatever the test gives it, in turn."""
 
