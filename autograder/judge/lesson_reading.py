@@ -241,7 +241,8 @@ def lesson_from_facts(release: Release, facts: dict[str, Any]) -> Lesson:
     return lesson
 
 
-def _names_for_training(raw: Any, training: str) -> Any:
+def _names_for_training(raw: Any, training: str) -> tuple[tuple[str, Any], ...]:
+    """The values the probe saw set before training, or `IllPosedLesson` naming the cell."""
     try:
         return names_for_training(raw or {})
     except ValueError as error:
