@@ -5,6 +5,11 @@ graded cell is where the notebook stands, so the checks ask their questions righ
 hidden inputs drawn afresh, on the lesson read from the course's release (found above the
 folder nbgrader runs the kernel in). Student prints and warnings are kept out of the cell's
 stderr, which nbgrader would otherwise count as a failure.
+
+`update()` is asked by replaying the training cell with what it found when the kernel ran it,
+as in the sandbox: the first graded cell leaves a hook in the kernel (`TrainingSeen`) that
+notes the namespace and warning filters just before the release's training cell runs, so a
+name deleted or a filter changed after training changes nothing, as it changed nothing there.
 """
 
 from __future__ import annotations
@@ -14,11 +19,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from autograder.exercise import TRAINING_CELL, release_above
+from autograder.exercise import TRAINING_CELL, graded_cell, release_above
 from autograder.inside.observations import Answer, Question
 from autograder.inside.replay import TrainingReplay
 from autograder.inside.reporter import LessonData, Reporter
-from autograder.intake.notebook import load_release
+from autograder.intake.notebook import ReleaseCell, load_release
 from autograder.judge.fault import GraderFault
 from autograder.judge.lesson_reading import read_lesson_unconfined
 from autograder.judge.reference import reference_for
@@ -65,14 +70,53 @@ class NotebookNamespace:
         yield NamespaceSession(self.namespace, self.lesson, self.training)
 
 
+class TrainingSeen:
+    """An IPython `pre_run_cell` hook: just before the kernel runs the release's training cell
+    (nbgrader restores a read-only cell to the release's source), the replay notes what the
+    cell finds. The hook lives in the kernel's own list of hooks, so a kernel holds one."""
+
+    def __init__(self, training: ReleaseCell, namespace: MutableMapping[str, Any]) -> None:
+        self.source = training.source
+        self.namespace = namespace
+        self.replay = TrainingReplay(training.source, training.label)
+
+    def __call__(self, info: Any) -> None:
+        if getattr(info, "raw_cell", None) == self.source:
+            self.replay.found(self.namespace)
+
+
+def training_replay(training: ReleaseCell, namespace: MutableMapping[str, Any]) -> TrainingReplay:
+    """The training cell to replay: in the kernel whose namespace this is, the one its hook
+    watches (left there by the first graded cell); elsewhere one that has seen nothing."""
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    if shell is None or shell.user_ns is not namespace:
+        return TrainingReplay(training.source, training.label)
+    hooks = shell.events.callbacks["pre_run_cell"]
+    for hook in hooks:
+        if isinstance(hook, TrainingSeen) and hook.source == training.source:
+            return hook.replay
+    seen = TrainingSeen(training, namespace)
+    shell.events.register("pre_run_cell", seen)
+    return seen.replay
+
+
 def score(category: str, namespace: MutableMapping[str, Any]) -> float:
     """Run one category's checks, print the results, and return the points earned."""
-    release = release_above(Path.cwd())
-    lesson = read_lesson_unconfined(release)
-    training = load_release(release).cell(TRAINING_CELL)
+    release_path = release_above(Path.cwd())
+    lesson = read_lesson_unconfined(release_path)
+    release = load_release(release_path)
+    training = release.cell(TRAINING_CELL)
     if training is None:
-        raise GraderFault(f"{release} has no training cell")
-    replay = TrainingReplay(training.source, training.label)
+        raise GraderFault(f"{release_path} has no training cell")
+    replay = training_replay(training, namespace)
+    graded = release.cell(graded_cell(category))
+    if replay.names_then is None and graded is not None and training.index < graded.index:
+        print(
+            "The training cell was not seen to run before this cell, so update() is asked with "
+            "the names and warning filters as they stand here."
+        )
     subject = NotebookNamespace(namespace, lesson, replay)
     report = run_checks([subject], reference_for(lesson), [category])["notebook"]
     print(as_table(report.results))

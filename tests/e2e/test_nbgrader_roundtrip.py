@@ -12,6 +12,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from tests.corpus.fidelity import CALLS
 from tests.support.course import (
     ASSIGNMENT,
     NOTEBOOK,
@@ -24,12 +25,15 @@ from tests.support.course import (
     read,
     run,
 )
-from tests.support.notebooks import filled_release, write_submission
+from tests.support.notebooks import filled_release, notebook_for, write_submission
 
 pytestmark = pytest.mark.slow
 
 MAX_SCORE = 12.0
-STUDENTS = ("perfect", "blank", "sum_loss", "warns", "loss_unfinished")
+[DELETES_TORCH_AFTER_TRAINING] = [
+    answer for answer in CALLS if answer.name == "deletes_a_name_the_training_used_after_it_ran"
+]
+STUDENTS = ("perfect", "blank", "sum_loss", "warns", "loss_unfinished", "del_torch_after_training")
 
 
 def reference_answer(grade_id: str) -> str:
@@ -62,6 +66,8 @@ def submissions(release: Path) -> dict[str, nbformat.NotebookNode]:
         "loss_unfinished": filled_release(
             cell(read(release), "mean_squared_error").source, update, release
         ),
+        # training ran before the name went: update() is asked with what training found
+        "del_torch_after_training": notebook_for(DELETES_TORCH_AFTER_TRAINING, release),
     }
 
 
@@ -121,6 +127,9 @@ def test_expected_totals(course: Path, exported: dict[str, float]) -> None:
     assert 0.0 < exported["sum_loss"] < MAX_SCORE
     # update() calls the unfinished loss, yet is written: it is graded on its own
     assert exported["loss_unfinished"] == 7.0, failed_graded_cells(course, "loss_unfinished")
+    assert exported["del_torch_after_training"] == MAX_SCORE, failed_graded_cells(
+        course, "del_torch_after_training"
+    )
 
 
 def test_warnings_do_not_cost_points(course: Path, exported: dict[str, float]) -> None:

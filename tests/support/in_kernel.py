@@ -10,7 +10,10 @@ kernel has:
 - a new, empty working directory: IPython puts `''` on `sys.path`, so imports look in the
   working directory of the moment, as in a kernel started there;
 - the warning filters the kernel started with: a cell's `warnings.simplefilter("error")`
-  holds for every later cell, and `%reset` keeps it.
+  holds for every later cell, and `%reset` keeps it;
+- the event hooks the kernel started with: a hook a notebook's code registers (an nbgrader
+  grade cell's, watching for the training cell) runs before every later cell, and `%reset`
+  keeps it.
 `kernel_state` says what "fresh" is made of, so a test can compare with a new kernel.
 
 Importing this module also makes the kernel cheaper to run many notebooks in, in ways no cell
@@ -41,6 +44,9 @@ STARTING_FLAGS: int = get_ipython().compile.flags
 STARTING_NAMES: dict[str, Any] = dict(get_ipython().user_ns)
 STARTING_HIDDEN: dict[str, Any] = dict(get_ipython().user_ns_hidden)
 STARTING_FILTERS: list[Any] = list(warnings.filters)
+STARTING_HOOKS: dict[str, list[Any]] = {
+    event: list(hooks) for event, hooks in get_ipython().events.callbacks.items()
+}
 # `%reset` collects garbage; the kernel's own objects (IPython, zmq, tornado) are set aside
 # from the collector, so it looks only at what notebooks made (100 ms less per notebook).
 gc.freeze()
@@ -57,6 +63,8 @@ def begin_notebook(directory: str) -> str:
     shell.compile.flags = STARTING_FLAGS
     warnings.resetwarnings()  # which also makes Python forget the warnings it has shown
     warnings.filters.extend(STARTING_FILTERS)
+    for event, hooks in STARTING_HOOKS.items():
+        shell.events.callbacks[event][:] = hooks
     os.chdir(directory)
     return "ready"
 
@@ -69,14 +77,15 @@ def namespace_json() -> str:
 
 def kernel_state() -> str:
     """What makes a kernel fresh, as JSON text: its user and hidden names, compiler flags,
-    warning filters, import path (`''` is the working directory), and what the working
-    directory holds."""
+    warning filters, event hooks, import path (`''` is the working directory), and what the
+    working directory holds."""
     shell = get_ipython()
     state: dict[str, Any] = {
         "user names": sorted(shell.user_ns),
         "hidden names": sorted(shell.user_ns_hidden),
         "compiler flags": shell.compile.flags,
         "warning filters": [repr(entry) for entry in warnings.filters],
+        "event hooks": {event: len(hooks) for event, hooks in shell.events.callbacks.items()},
         "import path": sys.path,
         "working directory holds": sorted(os.listdir(".")),
     }

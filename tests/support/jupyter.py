@@ -34,10 +34,12 @@ class KernelError(Exception):
 @dataclass
 class JupyterRun:
     """A notebook as the kernel ran it: the snapshot at each graded cell, and each code
-    cell's error (`ename: evalue`), if it raised."""
+    cell's error (`ename: evalue`), if it raised, and its value as the kernel showed it
+    (`text/plain`), if it ended on one."""
 
     snapshots: list[Snapshot]
     errors: list[str | None]
+    values: list[str | None]
 
 
 class JupyterKernel:
@@ -67,7 +69,9 @@ class JupyterKernel:
                 continue
             self.client.execute_cell(cells[index], index)
             index += 1
-        return JupyterRun(snapshots, [_error_of(cell) for cell in cells])
+        return JupyterRun(
+            snapshots, [_error_of(cell) for cell in cells], [_value_of(cell) for cell in cells]
+        )
 
     def evaluate(self, expression: str) -> Any:
         """The value of `expression` in the kernel (a Python literal), without running a cell."""
@@ -82,6 +86,13 @@ class JupyterKernel:
         if found.get("status") != "ok":
             raise KernelError(f"{expression}: {found.get('ename')}: {found.get('evalue')}")
         return ast.literal_eval(found["data"]["text/plain"])
+
+
+def _value_of(cell: nbformat.NotebookNode) -> str | None:
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "execute_result":
+            return output["data"].get("text/plain")
+    return None
 
 
 def _error_of(cell: nbformat.NotebookNode) -> str | None:
