@@ -90,16 +90,25 @@ def as_nbgrader_runs_it(notebook: nbformat.NotebookNode) -> nbformat.NotebookNod
     return notebook
 
 
-def kernel_total(kernel: JupyterKernel, course: Path, notebook: nbformat.NotebookNode) -> float:
-    """The points the grade cells return when a kernel runs the notebook inside the course."""
+def graded_by_the_kernel(
+    kernel: JupyterKernel, course: Path, notebook: nbformat.NotebookNode
+) -> dict[str, tuple[float, str]]:
+    """The points each grade cell returns, and what it printed, when a kernel runs the
+    notebook inside the course."""
     code = [each for each in notebook.cells if each.cell_type == "code"]
     run = kernel.run([each.source for each in code], fresh_directory(course))
-    points = 0.0
-    for each, error, value in zip(code, run.errors, run.values, strict=True):
+    graded = {}
+    for each, error, value, printed in zip(code, run.errors, run.values, run.printed, strict=True):
+        grade_id = each.metadata.get("nbgrader", {}).get("grade_id", "")
         if each.metadata.get("nbgrader", {}).get("grade"):
-            assert error is None, f"{each.metadata['nbgrader']['grade_id']}: {error}"
-            points += float(value or "nan")
-    return points
+            assert error is None, f"{grade_id}: {error}"
+            graded[grade_id] = (float(value or "nan"), printed)
+    return graded
+
+
+def kernel_total(kernel: JupyterKernel, course: Path, notebook: nbformat.NotebookNode) -> float:
+    """The points the grade cells return when a kernel runs the notebook inside the course."""
+    return sum(points for points, _ in graded_by_the_kernel(kernel, course, notebook).values())
 
 
 @pytest.mark.parametrize("answer", MEMBERS, ids=[answer.name for answer in MEMBERS])
@@ -108,3 +117,24 @@ def test_the_grade_cells_give_the_kits_total(
 ) -> None:
     notebook = as_nbgrader_runs_it(notebook_for(answer, release_notebook()))
     assert kernel_total(kernel, released_course, notebook) == kit_totals[answer.name]
+
+
+def test_grade_cells_that_all_come_after_training_say_they_ask_update_as_things_stand(
+    kernel: JupyterKernel, released_course: Path
+) -> None:
+    """A notebook whose loss grade cell was dragged below training: no grade cell ran before
+    training, so none could watch it. The grade cells of update() say so, and ask update()
+    with the names as they stand (here, without `torch`)."""
+    [deletes_torch] = [answer for answer in MEMBERS if answer.name == "del torch after training"]
+    notebook = as_nbgrader_runs_it(notebook_for(deletes_torch, release_notebook()))
+    cells = notebook.cells
+    loss = next(i for i, each in enumerate(cells) if each.get("id") == "loss_checks")
+    training = next(i for i, each in enumerate(cells) if each.get("id") == TRAINING)
+    cells.insert(training, cells.pop(loss))
+    graded = graded_by_the_kernel(kernel, released_course, notebook)
+    note = "The training cell was not seen to run before this cell"
+    assert note not in graded["loss_checks"][1]
+    for grade_id in ("update_checks", "zero_grad_checks", "convergence_checks"):
+        points, printed = graded[grade_id]
+        assert note in printed, printed
+        assert points == 0.0, printed

@@ -34,12 +34,13 @@ class KernelError(Exception):
 @dataclass
 class JupyterRun:
     """A notebook as the kernel ran it: the snapshot at each graded cell, and each code
-    cell's error (`ename: evalue`), if it raised, and its value as the kernel showed it
-    (`text/plain`), if it ended on one."""
+    cell's error (`ename: evalue`), if it raised, its value as the kernel showed it
+    (`text/plain`), if it ended on one, and what it printed."""
 
     snapshots: list[Snapshot]
     errors: list[str | None]
     values: list[str | None]
+    printed: list[str]
 
 
 class JupyterKernel:
@@ -70,7 +71,10 @@ class JupyterKernel:
             self.client.execute_cell(cells[index], index)
             index += 1
         return JupyterRun(
-            snapshots, [_error_of(cell) for cell in cells], [_value_of(cell) for cell in cells]
+            snapshots,
+            [_error_of(cell) for cell in cells],
+            [_value_of(cell) for cell in cells],
+            [_printed_by(cell) for cell in cells],
         )
 
     def evaluate(self, expression: str) -> Any:
@@ -93,6 +97,14 @@ def _value_of(cell: nbformat.NotebookNode) -> str | None:
         if output.get("output_type") == "execute_result":
             return output["data"].get("text/plain")
     return None
+
+
+def _printed_by(cell: nbformat.NotebookNode) -> str:
+    return "".join(
+        output["text"]
+        for output in cell.get("outputs", [])
+        if output.get("output_type") == "stream" and output.get("name") == "stdout"
+    )
 
 
 def _error_of(cell: nbformat.NotebookNode) -> str | None:
