@@ -94,18 +94,23 @@ class RemoteSession:
         raise self.broken
 
     def _timed(self, message: dict[str, Any]) -> dict[str, Any]:
-        """`_request`, counting the student's own time apart from the round trip's."""
+        """`_request`, counting the student's own time apart from the round trip's. A request
+        that gets no reply (the student ran out of time, or died) counts wholly as the
+        student's: the wait was theirs, not the checks'."""
         started = time.perf_counter()
-        reply = self._request(message)
-        took = time.perf_counter() - started
-        own = reply.get("seconds")
-        own = float(own) if isinstance(own, (int, float)) and 0 <= own <= took else took
-        if message.get("op") == "ask":
-            self.question_seconds += took
-        else:
-            self.cell_seconds += own
-            self.overhead += took - own
-        return reply
+        reply: dict[str, Any] = {}
+        try:
+            reply = self._request(message)
+            return reply
+        finally:
+            took = time.perf_counter() - started
+            own = reply.get("seconds")
+            own = float(own) if isinstance(own, (int, float)) and 0 <= own <= took else took
+            if message.get("op") == "ask":
+                self.question_seconds += took
+            else:
+                self.cell_seconds += own
+                self.overhead += took - own
 
     def start(self, plan: NotebookPlan, lesson: Lesson) -> None:
         """Hand over the steps and the lesson's data, and wait until the notebook reaches its

@@ -51,17 +51,19 @@ STOPPED = {
     "busy_then_asleep": (REFERENCE_LOSS + BUSY_THEN_ASLEEP, REFERENCE_UPDATE, "timeout"),
 }
 
+LIMIT = 3  # seconds on the clock
+
 
 @pytest.fixture(scope="module")
 def records(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
-    """Each case's record, the class graded with a 3 s limit while every CPU is loaded."""
+    """Each case's record, the class graded with a `LIMIT` s limit while every CPU is loaded."""
     folder = tmp_path_factory.mktemp("under-load")
     for name, (loss, update, _) in STOPPED.items():
         write_submission(folder / "class" / f"{name}.ipynb", filled_release(loss, update))
     with on_one_cpu(), loaded_machine(busy_per_cpu=4):
         done = subprocess.run(
             [sys.executable, "-m", "autograder", "grade", str(folder / "class")]
-            + ["--out", str(folder / "out"), "--timeout", "3"],
+            + ["--out", str(folder / "out"), "--timeout", str(LIMIT)],
             cwd=ROOT,
             capture_output=True,
             text=True,
@@ -80,3 +82,15 @@ def test_a_limit_hit_on_a_loaded_machine_is_the_one_hit_on_an_idle_one(
     assert record["status"] == STOPPED[case][2], record["message"]
     said = {check["message"] for check in record["checks"] if not check["passed"]}
     assert not [message for message in said if "crashed" in message], said
+
+
+@pytest.mark.parametrize("case", list(STOPPED))
+def test_the_wait_for_a_stopped_student_is_timed_as_theirs_not_the_checks(
+    records: dict[str, dict[str, Any]], case: str
+) -> None:
+    """Where a record says its time went: the wait for code stopped at a limit is its cells'
+    or its answers', never the checks', or a class's timings would hide its slow students in
+    the judge's stage."""
+    timings = records[case]["timings"]
+    assert timings["cells"] + timings["questions"] >= LIMIT, timings
+    assert timings["checks"] < 1.0, timings
