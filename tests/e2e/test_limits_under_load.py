@@ -90,7 +90,8 @@ def test_the_wait_for_a_stopped_student_is_timed_as_theirs_not_the_checks(
 ) -> None:
     """Where a record says its time went: the wait for code stopped at a limit is its cells'
     or its answers', never the checks', or a class's timings would hide its slow students in
-    the judge's stage."""
+    the judge's stage. (The checks' own time here is the judge's work with a fifth of a CPU:
+    up to a second or two, never the limit's wait.)"""
     timings = records[case]["timings"]
     assert timings["cells"] + timings["questions"] >= LIMIT, timings
-    assert timings["checks"] < 1.0, timings
+    assert timings["checks"] < LIMIT, timings
