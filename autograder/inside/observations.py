@@ -19,6 +19,7 @@ MAX_PARAMETER_VALUES = 64  # `a` has two; more is reported as a problem, not sen
 MAX_CALLS = 1000
 MAX_CALLS_IN_TRAINING = 4 * MAX_CALLS  # of the loss, by one run of the training cell
 OTHER_INPUTS = -1  # where a loss call's inputs were not `y` and `x @ a` at a position
+INPUT_NAMES = ("y", "y_guess", "x", "a")  # what a call of the loss may change in place
 MAX_TEXT = 2000
 
 
@@ -51,6 +52,16 @@ def _flag(raw: Any, field: str) -> bool:
     if not isinstance(raw, bool):
         raise MalformedObservation(f"{field} must be true or false")
     return raw
+
+
+def _names(raw: Any, field: str) -> tuple[str, ...]:
+    if (
+        not isinstance(raw, list)
+        or not all(isinstance(name, str) and name in INPUT_NAMES for name in raw)
+        or len(set(raw)) != len(raw)
+    ):
+        raise MalformedObservation(f"{field} must name inputs among {INPUT_NAMES}, each once")
+    return tuple(raw)
 
 
 def _index(raw: Any, field: str) -> int:
@@ -160,16 +171,14 @@ class LossRun:
     tracks_gradient: bool  # the result is part of the autograd graph
     grad: list[float] | None  # d result / d y_guess (d result / d a for x @ a) after backward()
     grad_error: str | None
-    y_after: list[float] | None  # the inputs after the call (None where `a` was the input)
-    y_guess_after: list[float] | None
-    inputs_changed: bool = False  # the call changed y, y_guess, x or a in place
+    changed: tuple[str, ...] = ()  # the inputs the call changed in place (`INPUT_NAMES`)
 
     @property
     def value(self) -> float | None:
         return self.values[0] if self.values and len(self.values) == 1 else None
 
     def to_json(self) -> dict[str, Any]:
-        return dict(vars(self))
+        return {**vars(self), "changed": list(self.changed)}
 
     @classmethod
     def from_json(cls, raw: Any) -> LossRun:
@@ -191,9 +200,7 @@ class LossRun:
             tracks_gradient=_flag(raw.get("tracks_gradient"), "tracks_gradient"),
             grad=_floats(raw.get("grad"), "grad", allow_none=True),
             grad_error=_text(raw.get("grad_error"), "grad_error"),
-            y_after=_floats(raw.get("y_after"), "y_after", allow_none=True),
-            y_guess_after=_floats(raw.get("y_guess_after"), "y_guess_after", allow_none=True),
-            inputs_changed=_flag(raw.get("inputs_changed", False), "inputs_changed"),
+            changed=_names(raw.get("changed", []), "changed"),
         )
 
 

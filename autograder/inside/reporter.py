@@ -263,13 +263,13 @@ class Reporter:
         targets = self.lesson.tensor(y)
         guess_leaf = self.lesson.tensor(y_guess, requires_grad=not plain)
         guess = guess_leaf if plain else guess_leaf * 1.0  # like `x @ a`: not a leaf
-        before = (_clone(_detach(targets)), _clone(_detach(guess)))
+        inputs = [
+            ("y", targets, _clone(_detach(targets))),
+            ("y_guess", guess, _clone(_detach(guess))),
+        ]
         with _no_grad() if plain else contextlib.nullcontext():
             run = self._call_loss(lambda: self._function(LOSS_NAME)(targets, guess), guess_leaf)
-        y_after, _ = read_numbers(targets)
-        y_guess_after, _ = read_numbers(guess)
-        changed = not (_same(targets, before[0]) and _same(guess, before[1]))
-        return replace(run, y_after=y_after, y_guess_after=y_guess_after, inputs_changed=changed)
+        return replace(run, changed=_changed(inputs))
 
     def loss_training(self, positions: list[list[float]]) -> LossTrainingRun:
         """The loss as the lesson's training cell calls it, the cell run at the loss's graded
@@ -323,12 +323,12 @@ class Reporter:
                         lambda: self._function(LOSS_NAME)(y, x @ parameter),  # noqa: B023
                         None if plain else parameter,
                     )
-                changed = not (
-                    _same(x, self.lesson.x)
-                    and _same(y, self.lesson.y)
-                    and _same(parameter, self.lesson.tensor(position))
-                )
-                calls.append(replace(run, inputs_changed=changed))
+                inputs = [
+                    ("y", y, self.lesson.y),
+                    ("x", x, self.lesson.x),
+                    ("a", parameter, self.lesson.tensor(position)),
+                ]
+                calls.append(replace(run, changed=_changed(inputs)))
         return LossTrainingRun(in_update, by_the_cell, list(range(len(by_the_cell))))
 
     def _call_loss(self, call: Callable[[], Any], leaf: Any) -> LossRun:
@@ -360,8 +360,6 @@ class Reporter:
             tracks_gradient=self._tracks_gradient(result),
             grad=grad,
             grad_error=grad_error,
-            y_after=None,
-            y_guess_after=None,
         )
 
     @staticmethod
@@ -453,7 +451,7 @@ class _LossInTraining:
             finally:
                 self.inside -= 1
             run = self.reporter._loss_run(result, raised, parameter)
-        self.in_update[index] = replace(run, inputs_changed=not self._inputs_kept())
+        self.in_update[index] = replace(run, changed=self._changed_inputs())
         gradient = _attribute(parameter, "grad")
         if gradient is not None:
             _zero(gradient)
@@ -475,16 +473,15 @@ class _LossInTraining:
             run = self.reporter._call_loss(lambda: self.loss(*args, **kwargs), None)
         finally:
             self.inside -= 1
-        run = replace(run, inputs_changed=not self._inputs_kept())
+        run = replace(run, changed=self._changed_inputs())
         self.own.append((position if on_lesson_inputs else OTHER_INPUTS, run))
         return _correct_loss(*args, **kwargs)
 
-    def _inputs_kept(self) -> bool:
-        return (
-            _same(self.x, self.lesson.x)
-            and _same(self.y, self.lesson.y)
-            and (self.made == 0 or _same(self.parameter, self.points[self.made - 1]))
-        )
+    def _changed_inputs(self) -> tuple[str, ...]:
+        inputs = [("y", self.y, self.lesson.y), ("x", self.x, self.lesson.x)]
+        if self.made:
+            inputs.append(("a", self.parameter, self.points[self.made - 1]))
+        return _changed(inputs)
 
     def answer(self) -> LossTrainingRun:
         """The calls made: update()'s, one per position, and the cell's own."""
@@ -511,9 +508,12 @@ def _unreadable_loss(problem: str) -> LossRun:
         tracks_gradient=False,
         grad=None,
         grad_error=None,
-        y_after=None,
-        y_guess_after=None,
     )
+
+
+def _changed(inputs: list[tuple[str, Any, torch.Tensor]]) -> tuple[str, ...]:
+    """The names of the inputs a call changed in place: (name, the input, what it held)."""
+    return tuple(name for name, now, before in inputs if not _same(now, before))
 
 
 def _same(value: Any, original: torch.Tensor) -> bool:

@@ -28,7 +28,9 @@ from autograder.exercise import release_notebook
 from autograder.feedback.pages import write_feedback_pages
 from autograder.feedback.report import check_pass_rates, write_class_report
 from autograder.inside.observations import (
+    INPUT_NAMES,
     LossQuestion,
+    LossRun,
     LossTrainingQuestion,
     MalformedObservation,
     UpdateQuestion,
@@ -75,7 +77,7 @@ json_values = st.recursive(
 # Observation-shaped objects: the right keys, values of any type.
 loss_keys = [
     "error", "undefined", "returned", "shape", "values", "problem", "tracks_gradient",
-    "grad", "grad_error", "y_after", "y_guess_after", "inputs_changed",
+    "grad", "grad_error", "changed",
 ]  # fmt: skip
 update_keys = ["start", "calls", "after_each_call", "error", "undefined"]
 state_keys = ["values", "grad", "still_bound", "is_parameter", "is_leaf", "requires_grad"]
@@ -173,8 +175,25 @@ def test_answers_parse_or_are_refused(question, raw: Any):
 A_LOSS_RUN = {
     "error": None, "undefined": False, "returned": "tensor", "shape": [], "values": [1.0],
     "problem": None, "tracks_gradient": True, "grad": None, "grad_error": None,
-    "y_after": None, "y_guess_after": None, "inputs_changed": False,
+    "changed": [],
 }  # fmt: skip
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from([*INPUT_NAMES, "z", "Y", ""]) | json_values, max_size=6))
+def test_the_inputs_a_loss_call_changed_are_named_once_each_or_refused(names: list[Any]):
+    """A call's changed inputs reach the judge only as names it knows, each once."""
+    fits = all(isinstance(name, str) and name in INPUT_NAMES for name in names) and len(
+        set(names)
+    ) == len(names)
+    try:
+        run = LossRun.from_json({**A_LOSS_RUN, "changed": names})
+    except MalformedObservation:
+        assert not fits
+        return
+    assert fits
+    assert run.changed == tuple(names)
+    assert LossRun.from_json(run.to_json()) == run
 
 
 @SETTINGS
