@@ -430,15 +430,15 @@ class _LossInTraining:
         self.parameter = _Parameter(_clone(self.points[0]))
         self.made = 0  # calls of update() so far; `a` is at points[made - 1]
         self.inside = 0  # calls of the student's loss under way
-        self.in_update: dict[int, LossRun] = {}  # by position
+        self.in_update: list[LossRun] = []  # one per position, in order
         self.own: list[tuple[int, LossRun]] = []  # the cell's own calls: (position, call)
 
     def update(self, *args: Any, **kwargs: Any) -> None:  # named as the student's is
         if self.made == len(self.points):
             raise Enough
-        index, parameter = self.made, self.parameter
+        parameter = self.parameter
         with _no_grad():
-            _copy(parameter, self.points[index])
+            _copy(parameter, self.points[self.made])
         _set_grad(parameter, None)
         self.reporter.namespace["a"] = parameter
         self.made += 1
@@ -451,7 +451,7 @@ class _LossInTraining:
             finally:
                 self.inside -= 1
             run = self.reporter._loss_run(result, raised, parameter)
-        self.in_update[index] = replace(run, changed=self._changed_inputs())
+        self.in_update.append(replace(run, changed=self._changed_inputs()))
         gradient = _attribute(parameter, "grad")
         if gradient is not None:
             _zero(gradient)
@@ -491,7 +491,7 @@ class _LossInTraining:
                 f"not {len(self.points)}"
             )
         return LossTrainingRun(
-            [self.in_update[index] for index in range(self.made)],
+            list(self.in_update),
             [run for _, run in self.own],
             [at for at, _ in self.own],
         )
