@@ -318,7 +318,10 @@ class _Pools:
         with (
             shared_sandbox(self.sandbox, launches) as share,
             ProcessPoolExecutor(
-                size, judge_workers(), worker.start_joined, (share, self.setup.preparation)
+                size,
+                judge_workers(),
+                worker.start_joined,
+                (share, launches, self.setup.preparation),
             ) as pool,
         ):
             try:

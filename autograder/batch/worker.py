@@ -88,11 +88,13 @@ def start(limits: Limits, hidden: tuple[Path, ...], launches: int) -> None:
     start_sandbox(limits, hidden, launches)
 
 
-def start_joined(share: SandboxShare, preparation: Callable[[], object] | None = None) -> None:
-    """Start a pool worker on the fork server its run shares (see `start_sandbox`), doing the
-    setup's `preparation` while the server warms up."""
+def start_joined(
+    share: SandboxShare, launches: int, preparation: Callable[[], object] | None = None
+) -> None:
+    """Start a pool worker on the fork server its run shares (see `start_sandbox`), for at
+    most `launches` students, doing the setup's `preparation` while the server warms up."""
     ignore_ctrl_c()
-    _start_with(Sandbox.joined(share), preparation=preparation)
+    _start_with(Sandbox.joined(share, launches), preparation=preparation)
 
 
 def ignore_ctrl_c() -> None:

@@ -19,9 +19,12 @@ UNTIL_STOPPED = sys.maxsize  # the launches of a worker that serves until it is 
 def student_sandbox(limits: Limits, hidden: Sequence[Path], launches: int) -> Sandbox:
     """A fork server whose confined processes run a submission's notebook (see `inside`),
     for about `launches` of them: one that launches enough to earn back its huge pages'
-    start-up cost builds them, one for a single notebook starts as quickly as it can."""
+    start-up cost builds them, one for a single notebook starts as quickly as it can; each
+    student after the first is forked while the one before runs."""
     huge_pages = launches >= PAY_FROM_LAUNCHES
-    return Sandbox(limits, secret_paths(*hidden), entry=STUDENT_ENTRY, huge_pages=huge_pages)
+    return Sandbox(
+        limits, secret_paths(*hidden), STUDENT_ENTRY, huge_pages=huge_pages, launches=launches
+    )
 
 
 def secret_paths(*extra: Path) -> list[Path]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import select
 import socket
 import subprocess
 import sys
@@ -22,6 +23,8 @@ from typing import Any
 
 from autograder.sandbox.limits import Limits, ProcessOutcome
 from autograder.sandbox.protocol import (
+    BEGIN,
+    FINISH,
     JOIN,
     LAUNCH,
     ChannelClosed,
@@ -37,7 +40,6 @@ from autograder.sandbox.protocol import (
 _STARTUP_SECONDS = 300.0  # the first torch import on a cold disk can be slow
 _LAUNCH_SECONDS = 30.0
 _REPORT_SECONDS = 30.0  # a killed process is reaped within milliseconds; this is a backstop
-_FINISH = b"finish"
 # The fork server stops a process at its wall-clock limit within milliseconds; a judge waits
 # this much longer for an answer, so that the server, not the judge's own clock, stops it.
 _DEADLINE_GRACE_SECONDS = 5.0
@@ -67,11 +69,17 @@ class Sandbox:
     """One fork server's judge: the one that started it, or one that joined it."""
 
     def __init__(
-        self, limits: Limits, hidden_paths: Sequence[Path], entry: str, huge_pages: bool = False
+        self,
+        limits: Limits,
+        hidden_paths: Sequence[Path],
+        entry: str,
+        huge_pages: bool = False,
+        launches: int = 1,
     ) -> None:
         """`entry` (`module:function`) is what each student process runs once confined.
         `huge_pages`: the server backs its memory with huge pages (`hugepages`, which says
-        from how many launches they pay for themselves).
+        from how many launches they pay for themselves). `launches`: about how many students
+        this judge will launch; each after the first is forked ahead (`launch`).
 
         The fork server warms up in the background: `layers` and `launch` wait for it, so
         the caller can do its own start-up meanwhile. A server that cannot start raises
@@ -83,15 +91,22 @@ class Sandbox:
             "entry": entry,
             "huge_pages": huge_pages,
         }
+        self._expected(launches)
         self._start()
 
+    def _expected(self, launches: int) -> None:
+        self._launches = launches
+        self._launched = 0
+        self._ahead: _Forked | None = None
+
     @classmethod
-    def joined(cls, share: SandboxShare) -> Sandbox:
+    def joined(cls, share: SandboxShare, launches: int = 1) -> Sandbox:
         """A judge of the fork server another process started (see `share`), which closes
         `share.control`. The server greets it as it greeted its owner (`started`); if it is
-        gone, `started` says so."""
+        gone, `started` says so. `launches` as for a judge that starts its own."""
         sandbox = cls.__new__(cls)
         sandbox.limits, sandbox._config = share.limits, share.config
+        sandbox._expected(launches)
         sandbox._server = None
         judge_end, server_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         # A server that is gone gets no join: `started` says so.
@@ -159,37 +174,63 @@ class Sandbox:
             raise SandboxError("the restarted fork server could not set up the same isolation")
 
     def launch(self, payload: dict[str, Any]) -> ConfinedProcess:
-        """Fork a confined student process and hand it `payload` as its first message."""
+        """A confined student process, handed `payload` as its first message: its clock
+        starts now. The process was forked while the one before it ran, if this judge
+        expects more than one launch; while it runs, the next one is forked in its turn, so
+        that forking and confining a student costs the judge no wait."""
+        forked, self._ahead = self._ahead, None
+        if forked is not None and self._server_gone():  # and the process it forked with it
+            forked.discard()
+            forked = None
+        process = (forked or self._fork()).start(payload, self.limits)
+        self._launched += 1
+        if self._launched < self._launches:
+            # A server that is gone now is found, and said to be, by the next launch.
+            with contextlib.suppress(SandboxError):
+                self._ahead = self._fork()
+        return process
+
+    def _server_gone(self) -> bool:
+        """Whether the fork server has hung up; once it has greeted a judge, it never says
+        anything more on the judge's control connection."""
+        if self._control is None:
+            return True
+        readable, _, _ = select.select([self._control], [], [], 0)
+        if not readable:
+            return False
+        try:
+            return self._control.recv(1, socket.MSG_PEEK) == b""
+        except OSError:
+            return True
+
+    def _fork(self) -> _Forked:
+        """Ask the fork server for a confined student process; the reply is read when the
+        process is started."""
         self.started()
         if self._control is None:
             raise SandboxError("the sandbox is closed")
-        started = time.monotonic()
-        message = encode(payload)
         judge_end, student_end = channel_pair()
         report, server_report = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        with contextlib.ExitStack() as on_failure:
-            on_failure.callback(judge_end.close)
-            on_failure.callback(report.close)
+        forked = _Forked(judge_end, report)
+        with contextlib.ExitStack() as on_failure, student_end, server_report:
+            on_failure.callback(forked.discard)
             try:
-                with student_end, server_report:
-                    socket.send_fds(
-                        self._control, [LAUNCH], [student_end.fileno(), server_report.fileno()]
-                    )
-                reply = receive_message(report, timeout=_LAUNCH_SECONDS)
-            except (OSError, ProtocolError) as error:
+                socket.send_fds(
+                    self._control, [LAUNCH], [student_end.fileno(), server_report.fileno()]
+                )
+            except OSError as error:
                 raise SandboxError(f"the fork server is gone: {error}") from None
-            if "pid" not in reply:
-                raise SandboxError(reply.get("error", "the fork server refused the launch"))
             on_failure.pop_all()
-        with contextlib.suppress(OSError):  # a process that died at once shows in its outcome
-            send_encoded(judge_end, message)
-        return ConfinedProcess(reply["pid"], judge_end, report, self.limits, started)
+        return forked
 
     def close(self) -> None:
         """Hang up on the fork server, which kills whatever still runs and exits once every
         judge has hung up; the judge that started it waits for that."""
         if self._control is None:
             return
+        if self._ahead is not None:
+            self._ahead.discard()
+            self._ahead = None
         self._control.close()
         self._control = None
         if self._server is None:
@@ -221,6 +262,38 @@ def _server_environment() -> dict[str, str]:
     }
 
 
+class _Forked:
+    """A student process asked of the fork server, which forks and confines it while the
+    judge does other work; it waits for its payload, and its clock waits with it."""
+
+    def __init__(self, channel: socket.socket, report: socket.socket) -> None:
+        self._channel = channel
+        self._report = report
+
+    def start(self, payload: dict[str, Any], limits: Limits) -> ConfinedProcess:
+        """Hand the process its payload; its clock starts as the fork server hears so."""
+        message = encode(payload)
+        with contextlib.ExitStack() as on_failure:
+            on_failure.callback(self.discard)
+            try:
+                reply = receive_message(self._report, timeout=_LAUNCH_SECONDS)
+            except (OSError, ProtocolError) as error:
+                raise SandboxError(f"the fork server is gone: {error}") from None
+            if "pid" not in reply:
+                raise SandboxError(reply.get("error", "the fork server refused the launch"))
+            on_failure.pop_all()
+        started = time.monotonic()
+        with contextlib.suppress(OSError):  # a process that died already shows in its outcome
+            self._report.send(BEGIN)
+            send_encoded(self._channel, message)
+        return ConfinedProcess(reply["pid"], self._channel, self._report, limits, started)
+
+    def discard(self) -> None:
+        """Hang up on a process never started: the fork server kills it."""
+        self._channel.close()
+        self._report.close()
+
+
 class ConfinedProcess:
     """One running student process, as the judge sees it."""
 
@@ -250,7 +323,8 @@ class ConfinedProcess:
         return receive_message(self._channel, timeout=timeout, sender_pid=self.pid)
 
     def remaining_seconds(self) -> float:
-        """Wall-clock time left, counted from before the fork (so never an overestimate)."""
+        """Wall-clock time left, counted from before the fork server was told to start the
+        process's clock (so never an overestimate)."""
         return max(0.0, self._limits.wall_seconds - (time.monotonic() - self._started))
 
     def answer_seconds(self) -> float:
@@ -269,7 +343,7 @@ class ConfinedProcess:
             raise self._no_outcome
         if self._outcome is None:
             with contextlib.suppress(OSError):
-                self._report.send(_FINISH)
+                self._report.send(FINISH)
             try:
                 self._outcome = self._read_outcome()
             except SandboxError as failure:

@@ -33,6 +33,9 @@ _CREDENTIALS = struct.Struct("iII")  # pid, uid, gid as in struct ucred
 # The judge's requests to the fork server on a control connection, each with file descriptors:
 LAUNCH = b"launch"  # a student's channel end and a report socket
 JOIN = b"join"  # the server's end of another judge's control connection
+# The judge's words to the fork server on one student's report socket:
+BEGIN = b"begin"  # the student has been handed its payload: its clock starts now
+FINISH = b"finish"  # kill it if it still runs, then report how it ended (so does hanging up)
 
 
 class ProtocolError(Exception):

@@ -37,6 +37,7 @@ from autograder.sandbox.filesystem import runtime_paths
 from autograder.sandbox.hugepages import collapse_anonymous_memory
 from autograder.sandbox.limits import Limits
 from autograder.sandbox.protocol import (
+    BEGIN,
     JOIN,
     LAUNCH,
     ProtocolError,
@@ -153,7 +154,7 @@ class ForkServer:
         self._add_judge(control)
         next_cpu_check = time.monotonic()
         while self._judges:
-            running = [w for w in self._watched if w.kill_reason is None]
+            running = [w for w in self._watched if w.kill_reason is None and w.begun]
             wake = [w.deadline for w in running] + ([next_cpu_check] if running else [])
             timeout = max(0.0, min(wake) - time.monotonic()) if wake else None
             for key, _ in self._selector.select(timeout):
@@ -164,7 +165,8 @@ class ForkServer:
             if check_cpu:
                 next_cpu_check = now + _CPU_POLL_SECONDS
             for watched in self._watched:
-                if watched.kill_reason is not None:  # stopped already, waiting to be reaped
+                # stopped already, waiting to be reaped; or not started, so no clock runs
+                if watched.kill_reason is not None or not watched.begun:
                     continue
                 if now >= watched.deadline:
                     watched.kill(watched.limit_at_deadline(now))
@@ -274,9 +276,14 @@ class ForkServer:
             self._selector.unregister(watched.output)
 
     def _on_report(self, watched: Supervised) -> None:
-        """Any word from the judge on this channel, or its closing, means: finish it."""
+        """`BEGIN` from the judge on this socket starts the process's clock; any other word,
+        or its closing, means: finish it."""
+        word = b""
         with contextlib.suppress(OSError):
-            watched.report.recv(64, socket.MSG_DONTWAIT)
+            word = watched.report.recv(64, socket.MSG_DONTWAIT)
+        if word == BEGIN and not watched.begun:
+            watched.begin(time.monotonic())
+            return
         self._selector.unregister(watched.report)
         watched.kill("killed")
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import collections
 import contextlib
 import fcntl
+import math
 import os
 import signal
 import socket
-import time
 
 from autograder.sandbox.cgroups import ProcessCgroups
 from autograder.sandbox.limits import (
@@ -57,13 +57,13 @@ class Supervised:
         self.report = report
         self.output = output
         self._confined = confined  # read end: CONFINED once the process was set up
-        started = time.monotonic()
-        self._wall_clock_ends = started + limits.wall_seconds
+        self._wall_seconds = limits.wall_seconds
+        self._wall_clock_ends = math.inf  # until its judge hands it its payload (`begin`)
         self._waiting_forgiven = limits.waiting_forgiven_seconds
         self._waited = 0.0  # the longest any thread of the tree has waited for a CPU
         self._final_stretch = limits.wall_seconds * FINAL_STRETCH_OF_WALL_CLOCK
         # (when, CPU wanted by then), from the last one before the final stretch on
-        self._wanted: collections.deque[tuple[float, float]] = collections.deque([(started, 0.0)])
+        self._wanted: collections.deque[tuple[float, float]] = collections.deque()
         self._cpu_seconds = limits.cpu_seconds
         self._cpu_used_at_exit = 0.0
         self.kill_reason: str | None = None
@@ -72,6 +72,17 @@ class Supervised:
         self._status: int | None = None
         self._cgroups = cgroups
         self._sink = sink
+
+    @property
+    def begun(self) -> bool:
+        """Whether its judge has handed it its payload: until then it runs nothing of a
+        student's, so no clock runs."""
+        return bool(self._wanted)
+
+    def begin(self, now: float) -> None:
+        """Start the wall clock: the judge has handed the process its payload."""
+        self._wall_clock_ends = now + self._wall_seconds
+        self._wanted.append((now, self._scheduled()[0]))
 
     def drain(self) -> bool:
         """Move one chunk of output along; False once every writer has closed the pipe."""

@@ -32,8 +32,9 @@ LIMITS = Limits()
 
 @pytest.fixture(scope="module")
 def graded_in() -> Iterator[tuple[Sandbox, Lesson]]:
-    """A sandbox like a `check` run's, and the lesson read in it."""
-    with student_sandbox(LIMITS, [], launches=4) as sandbox:
+    """A sandbox like a `check` run's, and the lesson read in it; it forks no student ahead
+    of its turn, so that the cgroups held against the next students fail the next launches."""
+    with student_sandbox(LIMITS, [], launches=1) as sandbox:
         yield sandbox, read_lesson(sandbox, load_release(RELEASE))
 
 
@@ -80,10 +81,12 @@ def test_a_student_stopped_at_a_time_limit_before_being_set_up_is_the_graders_er
     graded_in: tuple[Sandbox, Lesson], tmp_path: Path
 ) -> None:
     """A limit too short for the sandbox to set a process up (a millisecond) stops it before
-    any of the student's code runs: that is no verdict on their code."""
+    any of the student's code runs: that is no verdict on their code. (Each process here is
+    forked at its turn, so its clock runs while it is set up; one forked ahead is set up
+    before its clock starts.)"""
     _, lesson = graded_in
     limits = Limits.for_wall_clock(0.001)
-    with student_sandbox(limits, [], launches=2) as sandbox:
+    with student_sandbox(limits, [], launches=1) as sandbox:
         record = graded(sandbox, lesson, tmp_path, limits)
     assert record.status == Status.GRADER_ERROR, record.message
     assert "was stopped at its time limit" in record.message

@@ -35,7 +35,9 @@ def drawn_before_the_first_task(preparation: Callable[[], object] | None) -> int
     settings = SandboxSettings(Limits.for_wall_clock(10), ())
     with (
         shared_sandbox(settings, launches=1) as share,
-        ProcessPoolExecutor(1, judge_workers(), worker.start_joined, (share, preparation)) as pool,
+        ProcessPoolExecutor(
+            1, judge_workers(), worker.start_joined, (share, 1, preparation)
+        ) as pool,
     ):
         drawn = pool.submit(figures_drawn).result(timeout=120)
         facts = pool.submit(worker.facts).result(timeout=120)

@@ -18,7 +18,9 @@ from autograder.sandbox.cgroups import find_controllers
 
 def next_cgroup_names(sandbox: Sandbox, count: int) -> list[str]:
     """The cgroup names of the next `count` students `sandbox` launches (it names them by
-    its pid and a count), learnt from one student launched and finished here."""
+    its pid and a count), learnt from one student launched and finished here. `sandbox` must
+    be one that forks no student ahead of its turn (made for one launch), or the next names
+    would be those of students it forks later than they are launched."""
     student = sandbox.launch({})
     try:
         server = psutil.Process(student.pid).ppid()

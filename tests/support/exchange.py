@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import nbformat
+import psutil
 
 from tests.support.course import ASSIGNMENT, NOTEBOOK, copy_released, kernel_env, nbgrader
 from tests.support.notebooks import write_submission
@@ -150,9 +151,12 @@ class Service:
         return [pid for pid in self.children() if b"spawn_main" in _cmdline(pid)]
 
     def grading(self) -> list[int]:
-        """The judge workers running a student process now (through their fork server)."""
+        """The judge workers whose student process is busy on a CPU now (through their fork
+        server); a process forked ahead of its turn waits, and is not counted."""
         return [
-            pid for pid in self.workers() if any(_children(server) for server in _children(pid))
+            pid
+            for pid in self.workers()
+            if any(_busy(student) for server in _children(pid) for student in _children(server))
         ]
 
     def stop(self) -> int:
@@ -179,6 +183,14 @@ def service(course: Path, root: Path, workers: int = 2, *options: str) -> Iterat
             running.process.kill()
             running.process.wait()
         running.log_file.close()
+
+
+def _busy(pid: int) -> bool:
+    """Whether the process is running or waiting only for a CPU."""
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_RUNNING
+    except psutil.Error:
+        return False
 
 
 def _children(pid: int) -> list[int]:
