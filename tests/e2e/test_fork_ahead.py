@@ -17,18 +17,12 @@ from collections.abc import Iterator
 import psutil
 import pytest
 
-from autograder.sandbox import Limits, Sandbox
+from autograder.sandbox import Sandbox
 from autograder.sandbox.protocol import ChannelClosed
+from tests.e2e.test_sandbox import LIMITS as SANDBOX_LIMITS
+from tests.e2e.test_sandbox import TARGETS
 
-TARGETS = "tests.support.sandbox_targets:serve"
-LIMITS = Limits(
-    wall_seconds=1.0,
-    cpu_seconds=10,
-    memory_bytes=512 * 1024**2,
-    max_processes=16,
-    output_bytes=64 * 1024,
-    waiting_forgiven_seconds=1.0,
-)
+LIMITS = dataclasses.replace(SANDBOX_LIMITS, wall_seconds=1.0, waiting_forgiven_seconds=1.0)
 LONGER_THAN_THE_WALL_CLOCK = 1.5 * LIMITS.wall_seconds
 SETTLE_SECONDS = 10.0  # how long a forked process may take to show up, or to go, on a busy machine
 
