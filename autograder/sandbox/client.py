@@ -91,10 +91,10 @@ class Sandbox:
             "entry": entry,
             "huge_pages": huge_pages,
         }
-        self._expected(launches)
+        self._expect(launches)
         self._start()
 
-    def _expected(self, launches: int) -> None:
+    def _expect(self, launches: int) -> None:
         self._launches = launches
         self._launched = 0
         self._ahead: _Forked | None = None
@@ -106,7 +106,7 @@ class Sandbox:
         gone, `started` says so. `launches` as for a judge that starts its own."""
         sandbox = cls.__new__(cls)
         sandbox.limits, sandbox._config = share.limits, share.config
-        sandbox._expected(launches)
+        sandbox._expect(launches)
         sandbox._server = None
         judge_end, server_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         # A server that is gone gets no join: `started` says so.

@@ -77,7 +77,7 @@ class Supervised:
     def begun(self) -> bool:
         """Whether its judge has handed it its payload: until then it runs nothing of a
         student's, so no clock runs."""
-        return bool(self._wanted)
+        return self._wall_clock_ends != math.inf
 
     def begin(self, now: float) -> None:
         """Start the wall clock: the judge has handed the process its payload."""
