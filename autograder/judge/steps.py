@@ -88,7 +88,8 @@ _judged: dict[tuple[int, str], list[Call]] = {}  # while the run lives
 
 
 def _judge(reference: Reference, run: UpdateRun) -> list[Call]:
-    """All calls at once: the kinds are decided for the whole run in a few array operations."""
+    """All calls at once: the kinds are decided for the whole run in a few array operations,
+    the costly test for a move along the gradient only for calls that are not one step."""
     if not run.after_each_call:
         return []
     after = np.array([state.values for state in run.after_each_call], dtype=np.float64)
@@ -107,7 +108,12 @@ def _judge(reference: Reference, run: UpdateRun) -> list[Call]:
     stale = leftover.any(axis=1) & reference.same_steps(
         before, after, before - reference.lr * (gradient + leftover)
     )
-    along = _along(reference, before, after, gradient)
+    along = np.zeros_like(correct)
+    undecided = ~(correct | stale)  # the kinds are decided in this order: CORRECT comes first
+    if undecided.any():
+        along[undecided] = _along(
+            reference, before[undecided], after[undecided], gradient[undecided]
+        )
     calls = []
     for index, state in enumerate(run.after_each_call):
         if correct[index]:
