@@ -138,7 +138,7 @@ def _grade(arguments: argparse.Namespace, loading: WritersLoading) -> int:
             lesson=known,
             prepare=pages.set_up,
         )
-        sandbox = SandboxSettings(limits, tuple(hidden))
+        sandbox = SandboxSettings.for_release(limits, tuple(hidden), release)
         with progress(len(batch.submissions)) as advance:
             run = grade_all(
                 batch.submissions,

@@ -88,7 +88,8 @@ class SandboxPlugin(WorkerPlugin):
 
     def setup(self, worker: Any) -> None:
         ignore_ctrl_c()
-        start_sandbox(self.sandbox.limits, self.sandbox.hidden, UNTIL_STOPPED, self.required)
+        sandbox = self.sandbox
+        start_sandbox(sandbox.limits, sandbox.hidden, UNTIL_STOPPED, self.required, sandbox.cells)
 
     def teardown(self, worker: Any) -> None:
         stop()

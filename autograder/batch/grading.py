@@ -35,7 +35,7 @@ from autograder.batch import worker
 from autograder.batch.graded_from import GradedFrom
 from autograder.batch.store import RecordStore
 from autograder.batch.worker import GradingSetup, Job, WorkerFacts, stamped
-from autograder.intake.notebook import release_bytes
+from autograder.intake.notebook import load_release, release_bytes
 from autograder.intake.submissions import Submission
 from autograder.judge.confinement import student_sandbox
 from autograder.judge.fault import GraderFault
@@ -255,6 +255,14 @@ class SandboxSettings:
 
     limits: Limits
     hidden: tuple[Path, ...]  # paths no student process may see, besides the grader's own
+    cells: tuple[str, ...] = ()  # learned by the fork server (see `student_sandbox`)
+
+    @classmethod
+    def for_release(
+        cls, limits: Limits, hidden: tuple[Path, ...], release: Path | bytes
+    ) -> SandboxSettings:
+        """Settings whose fork servers learn the release's read-only cells."""
+        return cls(limits, hidden, load_release(release).read_only_sources)
 
 
 class _Runner(Protocol):
@@ -367,7 +375,7 @@ class _Pools:
 def shared_sandbox(settings: SandboxSettings, launches: int) -> Iterator[SandboxShare]:
     """A fork server for a pool's workers to share (`worker.start_joined`), so that a run
     warms torch up once, not once per worker; it is closed once the pool has ended."""
-    with student_sandbox(settings.limits, settings.hidden, launches) as sandbox:
+    with student_sandbox(settings.limits, settings.hidden, launches, settings.cells) as sandbox:
         share = sandbox.share()
         with contextlib.closing(share.control):
             yield share

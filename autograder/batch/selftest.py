@@ -103,7 +103,7 @@ def run_selftest(
         setup = GradingSetup(
             release=release, seed=new_seed(), grader_hash=grader_hash(release), lesson=lesson
         )
-        sandbox = SandboxSettings(Limits.for_wall_clock(20.0), (folder,))
+        sandbox = SandboxSettings.for_release(Limits.for_wall_clock(20.0), (folder,), release)
         grade_all(submissions, store, setup, sandbox, workers, force=True, advance=advance)
         return [Row(name, store.read(name), expected[name]) for name in notebooks]
 

@@ -82,10 +82,12 @@ _sandbox: Sandbox | None = None
 _startup_error: str | None = None
 
 
-def start(limits: Limits, hidden: tuple[Path, ...], launches: int) -> None:
+def start(
+    limits: Limits, hidden: tuple[Path, ...], launches: int, cells: Sequence[str] = ()
+) -> None:
     """Start a pool worker with a fork server of its own (see `start_sandbox`)."""
     ignore_ctrl_c()
-    start_sandbox(limits, hidden, launches)
+    start_sandbox(limits, hidden, launches, cells=cells)
 
 
 def start_joined(
@@ -104,10 +106,15 @@ def ignore_ctrl_c() -> None:
 
 
 def start_sandbox(
-    limits: Limits, hidden: tuple[Path, ...], launches: int, required: Sequence[str] = ()
+    limits: Limits,
+    hidden: tuple[Path, ...],
+    launches: int,
+    required: Sequence[str] = (),
+    cells: Sequence[str] = (),
 ) -> None:
-    """Start this worker's fork server for about `launches` students (`student_sandbox`)."""
-    _start_with(student_sandbox(limits, hidden, launches), required)
+    """Start this worker's fork server for about `launches` students, learning `cells`
+    (`student_sandbox`)."""
+    _start_with(student_sandbox(limits, hidden, launches, cells), required)
 
 
 def _start_with(

@@ -24,7 +24,7 @@ import os
 import socket
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from autograder.inside.observations import UpdateRun, question_from_json
@@ -207,11 +207,14 @@ _prepared: list[StudentShell] = []  # made by the fork server, used once by each
 _kit_modules: list[str] = []  # named by the fork server, forgotten by each child
 
 
-def prepare() -> None:
+def prepare(cells: Sequence[str] = ()) -> None:
     """Make in the fork server, before any student is forked, what each student process
-    starts with: its own copy of a shell that has run nothing, and the names of the kit's
+    starts with: its own copy of a shell that has run nothing but has learned `cells` (the
+    release's read-only cells, which every notebook runs), and the names of the kit's
     modules it is to forget."""
-    _prepared.append(StudentShell([]))
+    shell = StudentShell([])
+    shell.learn(cells)
+    _prepared.append(shell)
     _kit_modules[:] = _kit_module_names()
 
 

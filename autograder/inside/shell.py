@@ -17,10 +17,12 @@ from __future__ import annotations
 import atexit
 import os
 import sys
+from collections.abc import Iterable
 from typing import Any
 
 from IPython.core.compilerop import CachingCompiler
 from IPython.core.displayhook import DisplayHook
+from IPython.core.inputtransformer2 import TransformerManager
 from IPython.core.interactiveshell import InteractiveShell
 from traitlets import Type
 from traitlets.config import Config
@@ -73,6 +75,45 @@ class CellValues(DisplayHook):
         super().__call__(result)
 
 
+class LearnedTransforms(TransformerManager):
+    """IPython's static input transformations (prompts, `%magic`, `!cmd`), with what they make
+    of the release's cells worked out before any student process is forked (`learn`), not
+    again in each one. A learned cell is looked up only while the transformations in use are
+    the ones it was learned with, in the same order: a notebook that adds, removes, replaces
+    or moves one has every cell transformed by what it made, as a kernel would. (A notebook
+    that patches IPython's transformation code itself still has the release's cells
+    transformed as that code first did: they run as the instructor wrote them.)"""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._learned_with = self._in_use()
+        self._learned: dict[str, str] = {}
+
+    def _in_use(self) -> tuple[object, ...]:
+        """The transformations, each list's closed by None: moving one across counts."""
+        return (
+            *self.cleanup_transforms,
+            None,
+            *self.line_transforms,
+            None,
+            *self.token_transformers,
+        )
+
+    def learn(self, cell: str) -> None:
+        self._learned[cell] = super().transform_cell(cell)
+
+    def transform_cell(self, cell: str) -> str:
+        learned = self._learned.get(cell)
+        if learned is not None and _same_objects(self._in_use(), self._learned_with):
+            return learned
+        return super().transform_cell(cell)
+
+
+def _same_objects(these: tuple[object, ...], those: tuple[object, ...]) -> bool:
+    """Compared by identity: an object a notebook put in a list is never asked to compare."""
+    return len(these) == len(those) and all(a is b for a, b in zip(these, those, strict=True))
+
+
 class StudentShell(InteractiveShell):
     """IPython's shell with shell commands noted instead of run."""
 
@@ -81,7 +122,9 @@ class StudentShell(InteractiveShell):
     def __init__(self, notes: list[str]) -> None:
         self.grading_notes = notes
         self.stand_ins: tuple[object, ...] = ()
+        self._runs_async: dict[str, bool] = {}  # a transformed cell: whether it awaits at top
         super().__init__(config=_config(), compiler_class=CellNames)
+        self.input_transformer_manager = LearnedTransforms()
         # IPython resets the namespace at interpreter exit to save history; grading keeps none,
         # and a process holding many shells would spend its exit resetting each one.
         atexit.unregister(self.atexit_operations)
@@ -114,6 +157,40 @@ class StudentShell(InteractiveShell):
 
     def enable_gui(self, gui: str | None = None) -> None:
         """No event loop: nothing is shown while grading."""
+
+    def learn(self, cells: Iterable[str]) -> None:
+        """Work out now, in a shell that has run nothing, what running `cells` later asks of
+        IPython before it parses them: the static transformations, and whether the result
+        awaits at top level (a function of the transformed text alone, asked while
+        `autoawait` is on, as it is in a new kernel). A cell that cannot be transformed is
+        left to fail when it runs."""
+        for cell in cells:
+            try:
+                self.input_transformer_manager.learn(cell)
+                transformed = self.transform_cell(cell)
+            except Exception:
+                continue
+            if self.autoawait:
+                awaits = super().should_run_async(cell, transformed_cell=transformed)
+                self._runs_async[transformed] = awaits
+
+    def should_run_async(
+        self,
+        raw_cell: str,
+        *,
+        transformed_cell: str | None = None,
+        preprocessing_exc_tuple: Any = None,
+    ) -> bool:
+        """IPython's answer, learned for a transformed cell it was asked about in `learn`."""
+        if self.autoawait and preprocessing_exc_tuple is None and transformed_cell is not None:
+            learned = self._runs_async.get(transformed_cell)
+            if learned is not None:
+                return learned
+        return super().should_run_async(
+            raw_cell,
+            transformed_cell=transformed_cell,
+            preprocessing_exc_tuple=preprocessing_exc_tuple,
+        )
 
     def run(self, source: str, label: str) -> BaseException | None:
         """Run one cell as the kernel would; the exception it ended with, if any."""

@@ -100,6 +100,11 @@ class Release:
     def categories(self) -> list[str]:
         return [category_of(cell.grade_id) or "" for cell in self.cells if cell.kind == "graded"]
 
+    @property
+    def read_only_sources(self) -> tuple[str, ...]:
+        """What the read-only cells say: the code every notebook graded on this release runs."""
+        return tuple(cell.source for cell in self.cells if cell.kind == "locked")
+
     def cell(self, grade_id: str) -> ReleaseCell | None:
         return next((cell for cell in self.cells if cell.grade_id == grade_id), None)
 

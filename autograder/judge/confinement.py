@@ -16,14 +16,23 @@ STUDENT_ENTRY = "autograder.inside.responder:serve"  # what runs in a student pr
 UNTIL_STOPPED = sys.maxsize  # the launches of a worker that serves until it is stopped
 
 
-def student_sandbox(limits: Limits, hidden: Sequence[Path], launches: int) -> Sandbox:
+def student_sandbox(
+    limits: Limits, hidden: Sequence[Path], launches: int, cells: Sequence[str] = ()
+) -> Sandbox:
     """A fork server whose confined processes run a submission's notebook (see `inside`),
     for about `launches` of them: one that launches enough to earn back its huge pages'
     start-up cost builds them, one for a single notebook starts as quickly as it can; each
-    student after the first is forked while the one before runs."""
+    student after the first is forked while the one before runs. `cells` are the release's
+    read-only cells, which every student process runs: the server works out IPython's part
+    of running them once, before forking any (`StudentShell.learn`)."""
     huge_pages = launches >= PAY_FROM_LAUNCHES
     return Sandbox(
-        limits, secret_paths(*hidden), STUDENT_ENTRY, huge_pages=huge_pages, launches=launches
+        limits,
+        secret_paths(*hidden),
+        STUDENT_ENTRY,
+        huge_pages=huge_pages,
+        launches=launches,
+        preparation={"cells": list(cells)},
     )
 
 

@@ -31,7 +31,8 @@ def check_submission(
     `hidden` (where the submission and the grader's files lie); the lesson is read from the
     release in that sandbox first, unless given (`IllPosedLesson` refuses it)."""
     trusted = load_release(release)
-    with student_sandbox(limits, hidden, launches=2) as sandbox:  # the lesson, the notebook
+    cells = trusted.read_only_sources
+    with student_sandbox(limits, hidden, 2, cells) as sandbox:  # the lesson, the notebook
         from autograder.judge.lesson_reading import probe_request, read_lesson
         from autograder.judge.sandboxed import judge_submissions, load_judge
 
@@ -53,7 +54,7 @@ def lesson_of_release(release: Path, limits: Limits) -> Lesson:
     """The lesson of the release at `release`, read in a sandbox of its own (for commands
     that need it before anything is graded: `selftest`, `gradescope`)."""
     trusted = load_release(release)
-    with student_sandbox(limits, [], launches=1) as sandbox:
+    with student_sandbox(limits, [], 1, trusted.read_only_sources) as sandbox:
         from autograder.judge.lesson_reading import probe_request, read_lesson
 
         freeze_loaded()

@@ -16,7 +16,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -75,8 +75,11 @@ class Sandbox:
         entry: str,
         huge_pages: bool = False,
         launches: int = 1,
+        preparation: Mapping[str, Any] | None = None,
     ) -> None:
-        """`entry` (`module:function`) is what each student process runs once confined.
+        """`entry` (`module:function`) is what each student process runs once confined;
+        the fork server calls its module's `prepare(**preparation)`, if it has one, before
+        forking any (plain JSON data: what every student process is to start with).
         `huge_pages`: the server backs its memory with huge pages (`hugepages`, which says
         from how many launches they pay for themselves). `launches`: about how many students
         this judge will launch; each after the first is forked ahead (`launch`).
@@ -90,6 +93,7 @@ class Sandbox:
             "hidden_paths": [str(Path(path).resolve()) for path in hidden_paths],
             "entry": entry,
             "huge_pages": huge_pages,
+            "preparation": dict(preparation or {}),
         }
         self._expect(launches)
         self._start()

@@ -28,7 +28,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from autograder.loaded import freeze_loaded, leave
 from autograder.sandbox import linux, process
@@ -58,7 +58,7 @@ FileObject = int | socket.socket
 def main(argv: list[str]) -> None:
     control = socket.socket(fileno=int(argv[1]))
     config = json.loads(argv[2])
-    entry = _warm_up(config["entry"])
+    entry = _warm_up(config["entry"], config["preparation"])
     if config["huge_pages"]:
         # Each fork is cheaper with them, but they take half a second to build: built beside
         # the first launches (the kernel orders each fork with them), not before them.
@@ -71,9 +71,10 @@ def main(argv: list[str]) -> None:
     server.serve(control, greeting)
 
 
-def _warm_up(entry: str) -> process.Entry:
+def _warm_up(entry: str, preparation: dict[str, Any]) -> process.Entry:
     """Import what every student needs, so that each fork starts with it loaded; an entry
-    module's own `prepare()`, if it has one, makes what every student process shares."""
+    module's own `prepare(**preparation)`, if it has one, makes what every student process
+    shares."""
     import matplotlib
     import torch
 
@@ -85,7 +86,7 @@ def _warm_up(entry: str) -> process.Entry:
     loaded = importlib.import_module(module)
     prepare = getattr(loaded, "prepare", None)
     if callable(prepare):
-        prepare()
+        prepare(**preparation)
     target = getattr(loaded, function)
     freeze_loaded()  # keeps the collector from touching, and so copying, inherited pages
     return target

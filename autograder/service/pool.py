@@ -35,10 +35,12 @@ def die_with(service: int) -> None:
         os._exit(1)
 
 
-def start_worker(limits: Limits, hidden: tuple[Path, ...], service: int) -> None:
+def start_worker(
+    limits: Limits, hidden: tuple[Path, ...], cells: tuple[str, ...], service: int
+) -> None:
     """Start a judge worker (`worker.start`) that dies with the service's process."""
     die_with(service)
-    worker.start(limits, hidden, UNTIL_STOPPED)
+    worker.start(limits, hidden, UNTIL_STOPPED, cells)
 
 
 class WorkerDied(BrokenProcessPool):
@@ -127,6 +129,6 @@ class JudgePool:
 
     def _fresh(self) -> ProcessPoolExecutor:
         context = multiprocessing.get_context("spawn")
-        settings = (self.sandbox.limits, self.sandbox.hidden, os.getpid())
+        settings = (self.sandbox.limits, self.sandbox.hidden, self.sandbox.cells, os.getpid())
         self._pool = ProcessPoolExecutor(self.workers, context, start_worker, settings)
         return self._pool

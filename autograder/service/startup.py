@@ -67,7 +67,7 @@ def serve(options: ServeOptions, log: Callable[[str], None]) -> None:
         lesson=known,
     )
     hidden = (options.out_dir, course, options.place.root)
-    pool = _judges(options, setup, SandboxSettings(options.limits, hidden))
+    pool = _judges(options, setup, SandboxSettings.for_release(options.limits, hidden, release))
     health = HealthFile(options.out_dir)
     health.update(state="starting")
     try:

@@ -661,3 +661,18 @@ def test_launch_overhead(sandbox: Sandbox, capsys: pytest.CaptureFixture[str]) -
     per_launch = (time.perf_counter() - started) / count * 1000
     with capsys.disabled():
         print(f"\nsandbox: launch + one request + finish, {per_launch:.1f} ms each ({count} runs)")
+
+
+def test_every_student_process_starts_with_what_its_fork_server_prepared() -> None:
+    """Forked at its turn or ahead, and after a restart of the server, a student process
+    holds what the entry's `prepare` was given before the server forked anyone."""
+    preparation = {"cells": ["x = 1", "%time y = 2\nprint(y)"]}
+    with Sandbox(LIMITS, [], entry=TARGETS, launches=3, preparation=preparation) as box:
+        for _ in range(2):
+            for _ in range(3):
+                process = box.launch({})
+                assert process.request({"behaviour": "prepared"}, timeout=30) == {
+                    "prepared_with": preparation
+                }
+                process.finish()
+            box.restart()

@@ -18,6 +18,14 @@ from typing import Any
 
 from autograder.sandbox.protocol import ChannelClosed, receive_message, send_message
 
+_prepared_with: dict[str, Any] = {}
+
+
+def prepare(**preparation: Any) -> None:
+    """Called by the fork server before it forks anyone: what it was given is kept for every
+    student process (the `prepared` behaviour)."""
+    _prepared_with.update(preparation)
+
 
 def serve(channel: socket.socket, payload: dict[str, Any]) -> None:
     while True:
@@ -260,8 +268,13 @@ def _ping(request: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
     return {"pong": True}
 
 
+def _prepared(request: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
+    return {"prepared_with": _prepared_with}
+
+
 BEHAVIOURS = {
     "payload": _payload,
+    "prepared": _prepared,
     "spin": _spin,
     "sleep": _sleep,
     "busy_then_asleep": _busy_then_asleep,

@@ -1,0 +1,206 @@
+"""A shell that learned the release's cells in the fork server runs every cell as IPython does.
+
+`StudentShell.learn` works out IPython's part of running a cell (its static transformations,
+and whether the result awaits at top level) before any student process is forked. The class:
+any cell text (Python, magics, shell escapes, prompts, help, top-level `await`, broken code,
+one line or many), learned or not, is transformed and judged to await exactly as by a shell
+that never learned it; and once a notebook changes the transformations (adds, removes or
+replaces one, swaps the manager, turns `autoawait` off), a learned cell runs as it would in a
+kernel that never learned it. Learning runs nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from collections.abc import Iterator
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from IPython.core.inputtransformer2 import TokenTransformBase, TransformerManager
+
+from autograder.exercise import release_notebook
+from autograder.inside import responder
+from autograder.inside.shell import StudentShell
+from autograder.intake.notebook import load_release
+
+LINES = (
+    "x = 1",
+    "y = x + 1",
+    "print(x)",
+    "    z = 3",
+    "for i in range(2):",
+    "    x += i",
+    "%time y = 2",
+    "%%capture out",
+    "%matplotlib inline",
+    "!echo hi",
+    "files = !ls",
+    "x?",
+    "%pwd",
+    ">>> a = 4",
+    "In [1]: b = 5",
+    "await asyncio.sleep(0)",
+    "import asyncio",
+    "def f(:",
+    "return 1",
+    "'''unclosed",
+    "",
+    "# a comment with é and ∑",
+    "value = x if x else None",
+)
+cells = st.lists(st.sampled_from(LINES), min_size=1, max_size=6).map("\n".join)
+
+
+@pytest.fixture(scope="module")
+def shells() -> tuple[StudentShell, StudentShell]:
+    """(one that never learned anything, one that learns each cell it is given)."""
+    return StudentShell([]), StudentShell([])
+
+
+def _outcome(function, *args, **kwargs) -> tuple[str, object]:
+    try:
+        return "value", function(*args, **kwargs)
+    except Exception as error:  # noqa: BLE001 - the same failure is the same outcome
+        return "raised", type(error)
+
+
+@settings(max_examples=300, deadline=None)
+@given(cell=cells)
+def test_a_learned_cell_is_transformed_and_awaits_as_ipython_says(shells, cell):
+    plain, learned = shells
+    learned.learn([cell])
+    transformed = _outcome(plain.transform_cell, cell)
+    assert _outcome(learned.transform_cell, cell) == transformed
+    if transformed[0] == "value":
+        awaits = plain.should_run_async(cell, transformed_cell=transformed[1])
+        assert learned.should_run_async(cell, transformed_cell=transformed[1]) is awaits
+
+
+def _doubling(lines: list[str]) -> list[str]:
+    return [line.replace("= 1", "= 2") for line in lines]
+
+
+class _Doubled(TokenTransformBase):
+    """A token transformer that turns `value = 1` into `value = 2`."""
+
+    @classmethod
+    def find(cls, tokens_by_line):
+        for number, tokens in enumerate(tokens_by_line, start=1):
+            if [token.string for token in tokens[:3]] == ["value", "=", "1"]:
+                return cls((number, 0))
+        return None
+
+    def transform(self, lines: list[str]) -> list[str]:
+        changed = list(lines)
+        changed[self.start_line] = changed[self.start_line].replace("= 1", "= 2")
+        return changed
+
+
+# What a notebook's cell does to the transformations, and what `value` then holds after the
+# learned cell (None: the cell failed, its magic no longer transformed).
+CHANGES = {
+    "a cleanup transform added": (
+        "get_ipython().input_transformers_cleanup.append(_doubling)",
+        2,
+    ),
+    "a line transform added": (
+        "get_ipython().input_transformer_manager.line_transforms.insert(0, _doubling)",
+        2,
+    ),
+    "a token transformer added after the others": (
+        "get_ipython().input_transformer_manager.token_transformers.append(_Doubled)",
+        2,
+    ),
+    "a post transform added": ("get_ipython().input_transformers_post.append(_doubling)", 2),
+    "the cleanup transforms replaced, as many as before": (
+        "m = get_ipython().input_transformer_manager\n"
+        "m.cleanup_transforms = [_doubling, *m.cleanup_transforms[1:]]",
+        2,
+    ),
+    "the magics' token transformer removed": (
+        "from IPython.core.inputtransformer2 import EscapedCommand\n"
+        "get_ipython().input_transformer_manager.token_transformers.remove(EscapedCommand)",
+        None,
+    ),
+    "the line transform moved among the token transformers": (
+        "m = get_ipython().input_transformer_manager\n"
+        "m.token_transformers.insert(0, m.line_transforms.pop())",
+        None,
+    ),
+    "the manager replaced": (
+        "from IPython.core.inputtransformer2 import TokenTransformBase, TransformerManager\n"
+        "manager = TransformerManager()\n"
+        "manager.cleanup_transforms.append(_doubling)\n"
+        "get_ipython().input_transformer_manager = manager",
+        2,
+    ),
+    "nothing changed": ("pass", 1),
+}
+LEARNED_CELL = "value = 1\n%time value = value\n"
+
+
+@pytest.mark.parametrize("change", CHANGES, ids=list(CHANGES))
+def test_once_a_notebook_changes_the_transformations_a_learned_cell_runs_as_in_a_kernel(change):
+    code, expected = CHANGES[change]
+    results = []
+    for learns in (False, True):
+        shell = StudentShell([])
+        if learns:
+            shell.learn([LEARNED_CELL])
+        shell.user_ns.update(_doubling=_doubling, _Doubled=_Doubled)
+        assert shell.run(code, "cell 1") is None
+        with contextlib.redirect_stdout(io.StringIO()):
+            shell.run(LEARNED_CELL, "cell 2")
+        results.append(shell.user_ns.get("value"))
+    assert results == [expected, expected]
+
+
+def test_with_autoawait_off_a_learned_cell_that_awaits_is_not_run_as_a_coroutine():
+    cell = "import asyncio\nawait asyncio.sleep(0)\ndone = True\n"
+    outcomes = []
+    for learns in (False, True):
+        shell = StudentShell([])
+        if learns:
+            shell.learn([cell])
+        shell.run("%autoawait off", "cell 1")
+        error = shell.run(cell, "cell 2")
+        outcomes.append((type(error), shell.user_ns.get("done")))
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0][0] is SyntaxError
+
+
+def test_learning_runs_nothing():
+    release = load_release(release_notebook())
+    fresh, learned = StudentShell([]), StudentShell([])
+    learned.learn(release.read_only_sources)
+    assert learned.execution_count == fresh.execution_count
+    assert set(learned.user_ns) == set(fresh.user_ns)
+    assert learned.user_ns["In"] == fresh.user_ns["In"]
+    assert learned.user_ns["Out"] == fresh.user_ns["Out"]
+
+
+@pytest.fixture
+def prepared() -> Iterator[list[str]]:
+    """The release's read-only cells, prepared as a fork server prepares them; the shell it
+    makes is taken back afterwards, so no other test's student side starts with it."""
+    cells = list(load_release(release_notebook()).read_only_sources)
+    responder.prepare(cells)
+    try:
+        yield cells
+    finally:
+        responder._prepared.clear()
+
+
+def test_a_student_process_starts_with_the_cells_its_fork_server_learned(prepared, monkeypatch):
+    shell = responder._fresh_shell([])
+
+    def not_asked(self, cell):
+        raise AssertionError("IPython's transformation was asked again")
+
+    monkeypatch.setattr(TransformerManager, "transform_cell", not_asked)
+    for cell in prepared:
+        shell.transform_cell(cell)
+    with pytest.raises(AssertionError, match="asked again"):
+        shell.transform_cell("a_cell_not_learned = 1\nb = 2\n")
