@@ -136,14 +136,17 @@ class Sandbox:
                     "-m",
                     "autograder.sandbox.server",
                     str(server_end.fileno()),
-                    json.dumps(self._config),
+                    json.dumps(_on_command_line(self._config)),
                 ],
                 pass_fds=[server_end.fileno()],
                 env=_server_environment(),
-                stdin=subprocess.DEVNULL,
+                stdin=subprocess.PIPE,
                 stdout=subprocess.DEVNULL,
                 start_new_session=True,  # a Ctrl-C meant for the judge does not reach it
             )
+            # A server that dies before it has read this says so when asked (`started`).
+            with contextlib.suppress(BrokenPipeError), self._server.stdin as preparation:
+                preparation.write(json.dumps(self._config["preparation"]).encode())
         self._control: socket.socket | None = judge_end
         self._layers: list[str] | None = None
 
@@ -250,6 +253,12 @@ class Sandbox:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def _on_command_line(config: dict[str, Any]) -> dict[str, Any]:
+    """The server's settings but its preparation, which may be larger than one argument of a
+    command line may be: that goes to its standard input."""
+    return {key: value for key, value in config.items() if key != "preparation"}
 
 
 def _server_environment() -> dict[str, str]:

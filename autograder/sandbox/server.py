@@ -58,7 +58,7 @@ FileObject = int | socket.socket
 def main(argv: list[str]) -> None:
     control = socket.socket(fileno=int(argv[1]))
     config = json.loads(argv[2])
-    entry = _warm_up(config["entry"], config["preparation"])
+    entry = _warm_up(config["entry"], json.loads(sys.stdin.buffer.read()))
     if config["huge_pages"]:
         # Each fork is cheaper with them, but they take half a second to build: built beside
         # the first launches (the kernel orders each fork with them), not before them.

@@ -665,8 +665,10 @@ def test_launch_overhead(sandbox: Sandbox, capsys: pytest.CaptureFixture[str]) -
 
 def test_every_student_process_starts_with_what_its_fork_server_prepared() -> None:
     """Forked at its turn or ahead, and after a restart of the server, a student process
-    holds what the entry's `prepare` was given before the server forked anyone."""
-    preparation = {"cells": ["x = 1", "%time y = 2\nprint(y)"]}
+    holds what the entry's `prepare` was given before the server forked anyone, however
+    large (a data cell larger than a command line's argument, or a pipe's buffer, may be)."""
+    data = "values = [" + "0.125, " * 60_000 + "]"
+    preparation = {"cells": ["x = 1", "%time y = 2\nprint(y)", data]}
     with Sandbox(LIMITS, [], entry=TARGETS, launches=3, preparation=preparation) as box:
         for _ in range(2):
             for _ in range(3):
