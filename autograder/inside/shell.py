@@ -103,7 +103,8 @@ class LearnedTransforms(TransformerManager):
         self._learned[cell] = super().transform_cell(cell)
 
     def transform_cell(self, cell: str) -> str:
-        learned = self._learned.get(cell)
+        # a notebook may call it with anything: what is not text gets IPython's own answer
+        learned = self._learned.get(cell) if type(cell) is str else None
         if learned is not None and _same_objects(self._in_use(), self._learned_with):
             return learned
         return super().transform_cell(cell)
@@ -182,7 +183,7 @@ class StudentShell(InteractiveShell):
         preprocessing_exc_tuple: Any = None,
     ) -> bool:
         """IPython's answer, learned for a transformed cell it was asked about in `learn`."""
-        if self.autoawait and preprocessing_exc_tuple is None and transformed_cell is not None:
+        if self.autoawait and preprocessing_exc_tuple is None and type(transformed_cell) is str:
             learned = self._runs_async.get(transformed_cell)
             if learned is not None:
                 return learned

@@ -3,10 +3,11 @@
 `StudentShell.learn` works out IPython's part of running a cell (its static transformations,
 and whether the result awaits at top level) before any student process is forked. The class:
 any cell text (Python, magics, shell escapes, prompts, help, top-level `await`, broken code,
-one line or many), learned or not, is transformed and judged to await exactly as by a shell
-that never learned it; and once a notebook changes the transformations (adds, removes or
-replaces one, swaps the manager, turns `autoawait` off), a learned cell runs as it would in a
-kernel that never learned it. Learning runs nothing.
+one line or many), learned or not, is transformed and judged to await exactly as by
+IPython's own classes, and so is anything else a notebook hands them; once a notebook
+changes the transformations (adds, removes, moves or replaces one, swaps the manager, turns
+`autoawait` off), a learned cell runs as it would in a kernel that never learned it; and
+learning runs nothing.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from IPython.core.inputtransformer2 import TokenTransformBase, TransformerManager
+from IPython.core.interactiveshell import InteractiveShell
 
 from autograder.exercise import release_notebook
 from autograder.inside import responder
@@ -55,8 +57,14 @@ cells = st.lists(st.sampled_from(LINES), min_size=1, max_size=6).map("\n".join)
 
 @pytest.fixture(scope="module")
 def shells() -> tuple[StudentShell, StudentShell]:
-    """(one that never learned anything, one that learns each cell it is given)."""
-    return StudentShell([]), StudentShell([])
+    """(one with IPython's own transformations, one that learns each cell it is given)."""
+    plain = StudentShell([])
+    plain.input_transformer_manager = TransformerManager()
+    return plain, StudentShell([])
+
+
+def _ipythons_own_should_run_async(shell: StudentShell, cell, transformed):
+    return InteractiveShell.should_run_async(shell, cell, transformed_cell=transformed)
 
 
 def _outcome(function, *args, **kwargs) -> tuple[str, object]:
@@ -74,8 +82,30 @@ def test_a_learned_cell_is_transformed_and_awaits_as_ipython_says(shells, cell):
     transformed = _outcome(plain.transform_cell, cell)
     assert _outcome(learned.transform_cell, cell) == transformed
     if transformed[0] == "value":
-        awaits = plain.should_run_async(cell, transformed_cell=transformed[1])
+        awaits = _ipythons_own_should_run_async(plain, cell, transformed[1])
         assert learned.should_run_async(cell, transformed_cell=transformed[1]) is awaits
+
+
+class _Text(str):
+    """Text whose every comparison fails, as a notebook's cell might pass."""
+
+    def __eq__(self, other):
+        raise RuntimeError("compared")
+
+    __hash__ = str.__hash__
+
+
+@pytest.mark.parametrize("given", [["x = 1\n"], 7, None, _Text("x = 1\n")], ids=repr)
+def test_what_a_notebook_hands_the_transformations_gets_ipythons_own_answer(shells, given):
+    plain, learned = shells
+    learned.learn(["x = 1\n"])
+    manager = learned.input_transformer_manager
+    assert _outcome(manager.transform_cell, given) == _outcome(
+        plain.input_transformer_manager.transform_cell, given
+    )
+    assert _outcome(learned.should_run_async, "x", transformed_cell=given) == _outcome(
+        _ipythons_own_should_run_async, plain, "x", given
+    )
 
 
 def _doubling(lines: list[str]) -> list[str]:
