@@ -17,6 +17,7 @@ from __future__ import annotations
 import atexit
 import os
 import sys
+import warnings
 from collections.abc import Iterable
 from typing import Any
 
@@ -99,8 +100,9 @@ class LearnedTransforms(TransformerManager):
             *self.token_transformers,
         )
 
-    def learn(self, cell: str) -> None:
-        self._learned[cell] = super().transform_cell(cell)
+    def learn(self, cell: str, transformed: str) -> None:
+        """Keep what IPython's own transformations made of `cell`."""
+        self._learned[cell] = transformed
 
     def transform_cell(self, cell: str) -> str:
         # a notebook may call it with anything: what is not text gets IPython's own answer
@@ -163,16 +165,21 @@ class StudentShell(InteractiveShell):
         """Work out now, in a shell that has run nothing, what running `cells` later asks of
         IPython before it parses them: the static transformations, and whether the result
         awaits at top level (a function of the transformed text alone, asked while
-        `autoawait` is on, as it is in a new kernel). A cell that cannot be transformed is
-        left to fail when it runs."""
+        `autoawait` is on, as it is in a new kernel). A cell whose working out fails, or
+        warns, is left to IPython when it runs, so that it fails or warns there, as in a
+        kernel."""
+        manager = self.input_transformer_manager
         for cell in cells:
-            try:
-                self.input_transformer_manager.learn(cell)
-                transformed = self.transform_cell(cell)
-            except Exception:
-                continue
-            if self.autoawait:
-                awaits = super().should_run_async(cell, transformed_cell=transformed)
+            with warnings.catch_warnings(record=True) as warned:
+                warnings.simplefilter("always")
+                try:
+                    static = manager.transform_cell(cell)
+                    transformed = self.transform_cell(cell)
+                    awaits = super().should_run_async(cell, transformed_cell=transformed)
+                except Exception:
+                    continue
+            if self.autoawait and not warned:
+                manager.learn(cell, static)
                 self._runs_async[transformed] = awaits
 
     def should_run_async(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import warnings
 from collections.abc import Iterator
 
 import pytest
@@ -29,6 +30,9 @@ from autograder.intake.notebook import load_release
 
 LINES = (
     "x = 1",
+    "pattern = '\\d+'",
+    "assert (x, 'never empty')",
+    "line\x0cfeed = 1",
     "y = x + 1",
     "print(x)",
     "    z = 3",
@@ -52,7 +56,10 @@ LINES = (
     "# a comment with é and ∑",
     "value = x if x else None",
 )
-cells = st.lists(st.sampled_from(LINES), min_size=1, max_size=6).map("\n".join)
+# Lines from the forms IPython treats specially, and any text at all (a student's cell can
+# hold anything, and the lookup is keyed by the cell's text).
+lines = st.one_of(st.sampled_from(LINES), st.text(max_size=40))
+cells = st.lists(lines, min_size=1, max_size=6).map("\n".join)
 
 
 @pytest.fixture(scope="module")
@@ -67,11 +74,15 @@ def _ipythons_own_should_run_async(shell: StudentShell, cell, transformed):
     return InteractiveShell.should_run_async(shell, cell, transformed_cell=transformed)
 
 
-def _outcome(function, *args, **kwargs) -> tuple[str, object]:
-    try:
-        return "value", function(*args, **kwargs)
-    except Exception as error:  # noqa: BLE001 - the same failure is the same outcome
-        return "raised", type(error)
+def _outcome(function, *args, **kwargs) -> tuple[str, object, list[tuple[type, str]]]:
+    """What a call gave or raised, and what it warned."""
+    with warnings.catch_warnings(record=True) as warned:
+        warnings.simplefilter("always")
+        try:
+            result = ("value", function(*args, **kwargs))
+        except Exception as error:  # noqa: BLE001 - the same failure is the same outcome
+            result = ("raised", type(error))
+    return (*result, [(warning.category, str(warning.message)) for warning in warned])
 
 
 @settings(max_examples=300, deadline=None)
@@ -82,8 +93,8 @@ def test_a_learned_cell_is_transformed_and_awaits_as_ipython_says(shells, cell):
     transformed = _outcome(plain.transform_cell, cell)
     assert _outcome(learned.transform_cell, cell) == transformed
     if transformed[0] == "value":
-        awaits = _ipythons_own_should_run_async(plain, cell, transformed[1])
-        assert learned.should_run_async(cell, transformed_cell=transformed[1]) is awaits
+        awaits = _outcome(_ipythons_own_should_run_async, plain, cell, transformed[1])
+        assert _outcome(learned.should_run_async, cell, transformed_cell=transformed[1]) == awaits
 
 
 class _Text(str):
