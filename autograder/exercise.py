@@ -11,7 +11,8 @@ ASSIGNMENT = "gradient_descent"
 ANSWER_CELLS = ("mean_squared_error", "update")  # grade ids of the cells students write
 TRAINING_CELL = "training"  # the read-only cell that calls update() for every epoch
 GRADED_CELL_SUFFIX = "_checks"  # graded cell `<category>_checks` holds a category's points
-CATEGORIES = ("loss", "update", "zero_grad", "convergence")  # the graded cells, in order
+LOSS_CATEGORY = "loss"  # the graded cell of mean_squared_error's checks
+CATEGORIES = (LOSS_CATEGORY, "update", "zero_grad", "convergence")  # the graded cells, in order
 
 
 def release_notebook(course_root: Path | None = None) -> Path:

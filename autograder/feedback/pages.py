@@ -16,7 +16,7 @@ from autograder.inside.observations import UpdateRun
 from autograder.judge.expect import close
 from autograder.judge.record import CheckResult, Mistake, Record, Status
 from autograder.judge.reference import Reference, as_floats, reference_for
-from autograder.judge.results import by_category
+from autograder.judge.results import by_category, shows_own_training
 from autograder.judge.wording import vector
 from autograder.lesson import Lesson
 
@@ -153,7 +153,7 @@ def _plottable(run: UpdateRun | None) -> UpdateRun | None:
 def _own_training(record: Record, seen: Observed, reference: Reference, plotter: Plotter) -> str:
     """When update() was judged with a correct loss in place of the student's, say so, and
     show what training did in the student's own notebook, with their own loss."""
-    if not record.lost_points_in("loss") or seen.trajectory is None:
+    if not shows_own_training(record.checks) or seen.trajectory is None:
         return ""
     sentence = (
         "<p class='stand-in'>Your <code>update()</code> was checked with a correct loss in "

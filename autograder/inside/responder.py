@@ -113,8 +113,9 @@ class NotebookRun:
             TrainingReplay(trained[0]["source"], trained[0]["label"]) if trained else None
         )
 
-    def run_to_checkpoint(self) -> dict[str, Any]:
-        """Run cells until the next graded cell; say which it is and what went wrong."""
+    def run_to_checkpoint(self, watch_training: bool = True) -> dict[str, Any]:
+        """Run cells until the next graded cell; say which it is and what went wrong. The
+        training cell's calls of update() are watched when `watch_training`."""
         errors: list[str] = []
         ran = 0
         while self.position < len(self.steps):
@@ -125,7 +126,7 @@ class NotebookRun:
                     self.lesson_watch.reached(step["checkpoint"])
                 return self._report(step["checkpoint"], ran, errors)
             ran += 1
-            error = self._run(step)
+            error = self._run(step, watch_training)
             if error and len(errors) < MAX_NOTES:
                 errors.append(f"{step['label']}: {error}")
         return self._report(None, ran, errors)
@@ -154,9 +155,9 @@ class NotebookRun:
             "output": output,
         }
 
-    def _run(self, cell: dict[str, Any]) -> str | None:
+    def _run(self, cell: dict[str, Any], watch_training: bool) -> str | None:
         training = cell.get("role") == "training"
-        watch = TrainingWatch(self.namespace) if training else None
+        watch = TrainingWatch(self.namespace) if training and watch_training else None
         if training and self.replay is not None:
             self.replay.found(self.namespace)
         try:
@@ -272,7 +273,7 @@ class Responder:
         if self.run is None or self.student is None:
             return None
         if operation == "continue":
-            return self.run.run_to_checkpoint()
+            return self.run.run_to_checkpoint(request.get("watch_training") is not False)
         if operation == "ask":
             questions = [question_from_json(raw) for raw in request["questions"]]
             answers = [self.student.answer(question).to_json() for question in questions]

@@ -1,7 +1,8 @@
 """Watching the notebook's own training cell call `update()`.
 
 `TrainingWatch` records what each call did to `a`, with whatever loss the notebook holds: what
-the student saw happen when their notebook trained (shown on their page, never graded).
+the student saw happen when their notebook trained (shown on their page, never graded; so the
+judge asks for it only while the page may show it, `results.shows_own_training`).
 `LessonWatch` reads the lesson itself: run over the release with correct answers, it notes
 what the training cell works with at its first call of `update()` (the data, the first guess,
 the learning rate) and how many calls it makes, which cell last set each of them, and the
@@ -17,6 +18,7 @@ from collections.abc import Iterator, MutableMapping
 from types import CodeType, FrameType
 from typing import Any
 
+from autograder.exercise import LOSS_CATEGORY
 from autograder.inside.observations import ParameterState, UpdateRun
 from autograder.inside.reporter import (
     UPDATE_NAME,
@@ -29,7 +31,6 @@ from autograder.lesson import MAX_NAMES_FOR_TRAINING, fit_for_training
 
 LESSON_NAMES = ("x", "y", "lr")  # what update() reads besides `a`
 MAX_LESSON_VALUES = 4096
-LOSS_CATEGORY = "loss"
 
 
 class TrainingWatch:

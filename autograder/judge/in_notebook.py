@@ -45,7 +45,7 @@ class NamespaceSession:
         data = LessonData.from_json(lesson.for_student())
         self.student = Reporter(namespace, data, training)
 
-    def reach(self, category: str) -> None:
+    def reach(self, category: str, watch_training: bool = True) -> None:
         """The kernel has already run every cell above the graded cell."""
 
     def ask(self, questions: list[Question]) -> list[Answer]:

@@ -242,9 +242,6 @@ class Record:
         next run (or the service's next start) grades that notebook again."""
         return self.status != Status.GRADER_ERROR
 
-    def lost_points_in(self, category: str) -> bool:
-        return any(not check.passed for check in self.checks if check.category == category)
-
     def with_(self, **changes: Any) -> Record:
         return replace(self, **changes)
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
-from autograder.exercise import CATEGORIES
+from autograder.exercise import CATEGORIES, LOSS_CATEGORY
 from autograder.judge.record import CheckResult
 from autograder.text import one_line
 
@@ -24,6 +24,13 @@ def by_category(results: Sequence[CheckResult]) -> list[tuple[str, list[CheckRes
     categories = [*CATEGORIES, *sorted({result.category for result in results} - known)]
     groups = [(category, [r for r in results if r.category == category]) for category in categories]
     return [(category, group) for category, group in groups if group]
+
+
+def shows_own_training(results: Iterable[CheckResult]) -> bool:
+    """Whether a student's page shows what training did in their own notebook, with their own
+    loss: only when the loss lost points, since update() was then checked with a correct loss
+    in its place. The notebook's own training run is watched for nothing else."""
+    return any(not result.passed for result in results if result.category == LOSS_CATEGORY)
 
 
 def as_table(results: Sequence[CheckResult]) -> str:

@@ -19,13 +19,14 @@ from typing import Any, Protocol
 
 import pytest
 
-from autograder.exercise import CATEGORIES
+from autograder.exercise import CATEGORIES, LOSS_CATEGORY
 from autograder.inside.observations import Answer, UpdateRun
 from autograder.judge.check import CHECKS_DIR, CheckFailed
 from autograder.judge.fault import GraderFault
 from autograder.judge.hidden_inputs import draw
 from autograder.judge.record import CheckResult, CheckSpec
 from autograder.judge.reference import Reference, ieee_arithmetic
+from autograder.judge.results import shows_own_training
 from autograder.judge.student import AnswerLog, Session, StudentUnavailable
 
 
@@ -144,7 +145,10 @@ class ChecksPlugin:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Iterator[None]:
         """Move the student's notebook on to this check's graded cell first."""
-        item.funcargs["student"].reach(category_of(item))  # type: ignore[attr-defined]
+        category = category_of(item)
+        subject = self.run.reports[item.callspec.params["student"]]  # type: ignore[attr-defined]
+        student = item.funcargs["student"]  # type: ignore[attr-defined]
+        student.reach(category, watch_training=watch_training(category, subject.results))
         return (yield)
 
     @pytest.hookimpl(wrapper=True)
@@ -181,6 +185,14 @@ class ChecksPlugin:
             )
         )
         return report
+
+
+def watch_training(category: str, results: list[CheckResult]) -> bool:
+    """Whether the notebook's own training is watched on the way to `category`'s graded cell:
+    unless the page cannot show it, because the loss's checks, which run first, are done and
+    lost no points (`shows_own_training`)."""
+    loss_done = CATEGORIES.index(category) > CATEGORIES.index(LOSS_CATEGORY)
+    return not loss_done or shows_own_training(results)
 
 
 def _fault(error: BaseException) -> str:

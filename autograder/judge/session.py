@@ -119,12 +119,13 @@ class RemoteSession:
         request = {"op": "start", "steps": steps, "lesson": lesson.for_student()}
         self._arrived(self._timed(request))
 
-    def reach(self, category: str) -> None:
-        """Run the notebook on until the graded cell of `category`."""
+    def reach(self, category: str, watch_training: bool = True) -> None:
+        """Run the notebook on until the graded cell of `category`, watching what its own
+        training cell does (for the student's page) when `watch_training`."""
         while self.at != category:
             if self.at is None:
                 raise StudentUnavailable(f"the notebook has no graded cell for {category}")
-            self._arrived(self._timed({"op": "continue"}))
+            self._arrived(self._timed({"op": "continue", "watch_training": watch_training}))
 
     def _arrived(self, reply: dict[str, Any]) -> None:
         at, ran = reply.get("at"), reply.get("ran")

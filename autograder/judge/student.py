@@ -39,7 +39,7 @@ class Session(Protocol):
 
     state: int  # changes whenever student cells have run, so earlier answers may be stale
 
-    def reach(self, category: str) -> None: ...
+    def reach(self, category: str, watch_training: bool = True) -> None: ...
 
     def ask(self, questions: list[Question]) -> list[Answer]: ...
 
@@ -66,8 +66,8 @@ class AnswerLog:
         self.hidden = hidden
         self.answers: dict[tuple[int, Question], Answer] = {}
 
-    def reach(self, category: str) -> None:
-        self.session.reach(category)
+    def reach(self, category: str, watch_training: bool = True) -> None:
+        self.session.reach(category, watch_training)
 
     def loss(
         self, y: list[float], y_guess: list[float], repeat: int = 0, plain: bool = False
