@@ -4,10 +4,10 @@ The page shows what training did in the student's own notebook, with their own l
 their loss lost points (`shows_own_training`); the judge asks for that run only while it may
 be needed. The class: every answer of the corpus (each correct style and each typical
 mistake), in the shipped lesson, and in a lesson whose loss is graded after its training cell,
-where the run happens before anything is decided. For each, the page made from a record graded
-that way is the page made from a record graded with the training always watched, and the
-record keeps the notebook's own run exactly when its page shows it, or when the training ran
-before the loss's checks.
+where the run happens before anything is decided. Every record of the corpus keeps the
+notebook's own run exactly when its page shows it (or, in the second lesson, always), and the
+pages of correct answers and of mistakes in the loss and in update() are the pages of records
+graded with the training always watched.
 """
 
 from __future__ import annotations
@@ -60,18 +60,23 @@ def loss_graded_after_training(folder: Path) -> Path:
     return path
 
 
-def test_every_page_of_the_corpus_is_the_page_of_a_training_always_watched(tmp_path):
+def test_the_own_run_is_kept_exactly_when_the_page_shows_it_for_every_answer():
+    records = records_for(CORRECT + WRONG)
+    for record in records:
+        assert keeps_own_training(record) == shows_own_training(record.checks), record.student
+    shown = [record for record in records if shows_own_training(record.checks)]
+    assert 0 < len(shown) < len(records)  # both kinds are in the corpus
+
+
+def test_each_page_is_the_page_of_a_training_always_watched(tmp_path):
     release = release_notebook()
-    answers = CORRECT + WRONG
-    watched = graded(answers, release, always_watched=True)
-    asked = graded(answers, release, always_watched=False)
+    watched = graded(FEW, release, always_watched=True)
+    asked = graded(FEW, release, always_watched=False)
     assert pages(asked, release, tmp_path / "asked") == pages(watched, release, tmp_path / "all")
     for student, record in asked.items():
         assert record.checks == watched[student].checks, student
-        assert keeps_own_training(record) == shows_own_training(record.checks), student
-    shown = [record for record in asked.values() if shows_own_training(record.checks)]
-    assert 0 < len(shown) < len(asked)  # both kinds are in the corpus
     assert all(keeps_own_training(record) for record in watched.values())
+    assert not all(keeps_own_training(record) for record in asked.values())
 
 
 def test_a_training_run_before_the_loss_is_graded_is_watched(tmp_path):
