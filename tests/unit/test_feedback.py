@@ -14,8 +14,10 @@ from autograder.exercise import ASSIGNMENT
 from autograder.feedback.pages import write_feedback_pages
 from autograder.feedback.report import write_class_report
 from autograder.feedback.statuses import EXPLANATIONS
+from autograder.inside.observations import TRAINING
 from autograder.intake.ids import file_name
 from autograder.judge.record import CheckResult, Record, Status, max_score
+from autograder.judge.results import shows_own_training
 from autograder.judge.runner import hidden_checks
 from tests.corpus.answers import CORRECT, WRONG
 from tests.support.inprocess import records_for
@@ -129,6 +131,16 @@ def test_pictures_show_the_run_and_a_wrong_loss_value(out):
     assert f"after {reference.epochs} calls" in page_of(out, "wrong_sign")
     assert "past the top of the chart" in page_of(out, "wrong_sign")
     assert "training diverged" in page_of(out, "summed_loss_inside_update")
+
+
+def test_the_notebooks_own_training_is_kept_exactly_when_the_page_shows_it(records):
+    """It is watched only while the page may show it (`runner.watch_training`), for every
+    answer of the corpus: a record that lacks it would lose the page its picture."""
+    graded = [records[answer.name] for answer in CORRECT + WRONG]
+    for record in graded:
+        kept = any(item["question"] == TRAINING for item in record.observations)
+        assert kept == shows_own_training(record.checks), record.student
+    assert 0 < sum(shows_own_training(record.checks) for record in graded) < len(graded)
 
 
 def test_a_stand_in_loss_is_explained_and_training_with_the_own_loss_is_shown(out):
