@@ -4,9 +4,10 @@ the kit grades what the edited notebook says, and refuses an edit that cannot be
 For each well-posed edit (`tests.support.edits.WELL_POSED`): `selftest` passes with the
 catalogue's expected matrix (which holds a correct answer with `lr` written inside `update()`
 with the lesson's value), every catalogue mistake loses the same categories as on the shipped
-lesson, and `check` and the feedback page quote the edited values. For each ill-posed edit,
-`selftest`, `check`, `grade` and `gradescope` refuse it with its one sentence, before any
-student is graded.
+lesson, and `check` and the feedback page quote the edited values. For each ill-posed edit, a
+command refuses it with its one sentence, before any student is graded: `selftest`, `check`,
+`grade` and `gradescope` side by side for an edit refused from the release's cells and one
+refused from what its training did, one of them in turn for every other edit.
 """
 
 from __future__ import annotations
@@ -147,25 +148,49 @@ def as_read(page: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", page))
 
 
-@pytest.fixture(scope="module", params=ILL_POSED, ids=lambda edit: edit.name)
-def ill_posed(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, released_course: Path
-):
-    edit: Edit = request.param
-    return edit, edited_course(tmp_path_factory.mktemp(edit.name), edit, released_course)
-
-
 COMMANDS = {
     "selftest": ["selftest"],
     "check": ["check", f"source/{ASSIGNMENT}/{NOTEBOOK}"],
     "grade": ["grade", "submitted", "--out", "grading", "--workers", "1"],
     "gradescope": ["gradescope", "--out", "autograder.zip"],
 }
+# Refused from the release's cells, and from what its training did: every command, side by side
+EVERY_COMMAND_REFUSES = ("no_graded_cell_for_zero_grad", "learning_rate_that_diverges")
 
 
-def test_an_ill_posed_edit_is_refused_by_every_command_before_any_student_is_graded(ill_posed):
-    """The four commands run side by side, as four instructors would run them."""
-    edit, course = ill_posed
+def refusals() -> list[tuple[Edit, tuple[str, ...]]]:
+    """Each ill-posed edit with the commands that must refuse it. The sentence is decided in
+    one place (`autograder.judge.lesson_reading`) and each command has its own way there, so
+    every command meets both kinds of refusal and every edit meets a command end to end."""
+    others = [edit for edit in ILL_POSED if edit.name not in EVERY_COMMAND_REFUSES]
+    names = list(COMMANDS)
+    every = [(edit, tuple(names)) for edit in ILL_POSED if edit.name in EVERY_COMMAND_REFUSES]
+    in_turn = [(edit, (names[number % len(names)],)) for number, edit in enumerate(others)]
+    return every + in_turn
+
+
+def test_every_command_meets_both_kinds_of_refusal_and_every_edit_a_command():
+    assert len(EVERY_COMMAND_REFUSES) == 2
+    assert sorted(edit.name for edit, _ in refusals()) == sorted(edit.name for edit in ILL_POSED)
+    by_command = {name: [e.name for e, names in refusals() if name in names] for name in COMMANDS}
+    assert all(len(edits) >= 3 for edits in by_command.values()), by_command
+
+
+@pytest.fixture(
+    scope="module",
+    params=refusals(),
+    ids=lambda refusal: f"{refusal[0].name}-by-{'-'.join(refusal[1])}",
+)
+def ill_posed(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, released_course: Path
+):
+    edit, commands = request.param
+    return edit, commands, edited_course(tmp_path_factory.mktemp(edit.name), edit, released_course)
+
+
+def test_an_ill_posed_edit_is_refused_before_any_student_is_graded(ill_posed):
+    """The commands run side by side, as instructors would run them."""
+    edit, commands, course = ill_posed
     student = course / "submitted" / "ana" / ASSIGNMENT
     student.mkdir(parents=True)
     (student / NOTEBOOK).write_bytes(release_of(course).read_bytes())
@@ -179,6 +204,7 @@ def test_an_ill_posed_edit_is_refused_by_every_command_before_any_student_is_gra
             text=True,
         )
         for name, arguments in COMMANDS.items()
+        if name in commands
     }
     for name, process in running.items():
         stdout, stderr = process.communicate(timeout=900)
