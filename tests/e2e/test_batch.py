@@ -60,11 +60,16 @@ def course(tmp_path_factory, released_course) -> Path:
 
 
 @pytest.fixture(scope="module")
-def graded_course(course: Path) -> Path:
-    out = course / "grading"
-    done = grade(str(course / "submitted"), "--out", str(out))
+def first_grading(course: Path) -> subprocess.CompletedProcess[str]:
+    """The class graded into `course/grading`: what the run said."""
+    done = grade(str(course / "submitted"), "--out", str(course / "grading"))
     assert done.returncode == 0, done.stderr
-    return out
+    return done
+
+
+@pytest.fixture(scope="module")
+def graded_course(course: Path, first_grading: subprocess.CompletedProcess[str]) -> Path:
+    return course / "grading"
 
 
 def test_every_answer_gets_the_score_the_in_process_checks_give(graded_course: Path):
@@ -219,11 +224,11 @@ def test_a_judge_worker_killed_mid_batch_loses_no_student(tmp_path: Path):
     }
 
 
-def test_the_summary_names_what_happened_and_where_everything_is(course, graded_course):
-    done = grade(str(course / "submitted"), "--out", str(graded_course), "--force")
-    assert done.returncode == 0, done.stderr
-    summary = done.stdout
-    assert f"graded 0 new and {len(ANSWERS)} again" in summary
+def test_the_summary_names_what_happened_and_where_everything_is(
+    course, graded_course, first_grading
+):
+    summary = first_grading.stdout
+    assert f"graded {len(ANSWERS)} new and 0 again" in summary
     not_graded = [answer.name for answer in ANSWERS if answer.status != "graded"]
     if not_graded:  # answers whose functions a Jupyter kernel never defines
         listed = summary.split("not graded normally:")[1].split("isolation:")[0]
@@ -233,7 +238,8 @@ def test_the_summary_names_what_happened_and_where_everything_is(course, graded_
     for label in ("results", "grades", "nbgrader gradebook", "feedback pages", "class report"):
         assert f"{label}: " in summary
     assert str(course / "feedback") in summary and str(graded_course / "report.html") in summary
-    assert f"grading: {len(ANSWERS)} of {len(ANSWERS)} (100%)" in done.stderr  # a log, not a bar
+    # progress is a log, not a bar
+    assert f"grading: {len(ANSWERS)} of {len(ANSWERS)} (100%)" in first_grading.stderr
 
 
 def test_feedback_rebuilds_in_the_same_place_with_the_recorded_time(course, graded_course):
