@@ -72,14 +72,21 @@ def graded_course(course: Path, first_grading: subprocess.CompletedProcess[str])
     return course / "grading"
 
 
-def test_every_answer_gets_the_score_the_in_process_checks_give(graded_course: Path):
+@pytest.fixture(scope="module")
+def in_process_scores() -> dict[str, float]:
+    """Each answer's score from the checks run in this process: no sandbox, no batch."""
     from tests.support.inprocess import reports_for
 
-    expected = {
+    return {
         name: sum(result.points for result in report.results)
         for name, report in reports_for(ANSWERS).items()
     }
-    assert scores(graded_course) == expected
+
+
+def test_every_answer_gets_the_score_the_in_process_checks_give(
+    graded_course: Path, in_process_scores: dict[str, float]
+):
+    assert scores(graded_course) == in_process_scores
 
 
 def test_nbgrader_export_lists_the_kits_scores_and_submission_times(
@@ -190,9 +197,9 @@ def _children(parent: int, command_part: bytes) -> list[int]:
     return children
 
 
-def test_a_judge_worker_killed_mid_batch_loses_no_student(tmp_path: Path):
-    from tests.support.inprocess import reports_for
-
+def test_a_judge_worker_killed_mid_batch_loses_no_student(
+    tmp_path: Path, in_process_scores: dict[str, float]
+):
     folder = tmp_path / "class"
     for number in range(STUDENTS_KILLED):
         answer = ANSWERS[number % len(ANSWERS)]
@@ -213,15 +220,9 @@ def test_a_judge_worker_killed_mid_batch_loses_no_student(tmp_path: Path):
     os.kill(victims[0], signal.SIGKILL)
     stdout, stderr = batch.communicate(timeout=600)
     assert batch.returncode == 0, stderr.decode()
-    expected = {
-        name: sum(result.points for result in report.results)
-        for name, report in reports_for(ANSWERS[:STUDENTS_KILLED]).items()
-    }
     graded = scores(out)
     assert len(graded) == STUDENTS_KILLED
-    assert {student: graded[student] for student in graded} == {
-        student: expected[student.split("-", 1)[1]] for student in graded
-    }
+    assert graded == {student: in_process_scores[student.split("-", 1)[1]] for student in graded}
 
 
 def test_the_summary_names_what_happened_and_where_everything_is(
