@@ -23,8 +23,8 @@ MAX_SCORE = 12.0
 
 
 @pytest.fixture(scope="module")
-def reports() -> dict[str, Record]:
-    return {record.student: record for record in records_for(CORRECT + WRONG)}
+def reports(corpus_records: dict[str, Record]) -> dict[str, Record]:
+    return corpus_records
 
 
 def lost_categories(record: Record) -> set[str]:

@@ -73,13 +73,11 @@ def graded_course(course: Path, first_grading: subprocess.CompletedProcess[str])
 
 
 @pytest.fixture(scope="module")
-def in_process_scores() -> dict[str, float]:
-    """Each answer's score from the checks run in this process: no sandbox, no batch."""
-    from tests.support.inprocess import reports_for
-
+def in_process_scores(corpus_records) -> dict[str, float]:
+    """Each answer's score from the checks run in a test process: no sandbox, no batch."""
     return {
-        name: sum(result.points for result in report.results)
-        for name, report in reports_for(ANSWERS).items()
+        answer.name: sum(check.points for check in corpus_records[answer.name].checks)
+        for answer in ANSWERS
     }
 
 

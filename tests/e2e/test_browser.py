@@ -39,22 +39,15 @@ TWO_MISTAKES = Answer(
 
 
 @pytest.fixture(scope="module")
-def grading(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def grading(tmp_path_factory: pytest.TempPathFactory, corpus_records) -> Path:
     folder = tmp_path_factory.mktemp("grading")
-    records = records_for([TWO_MISTAKES, *WRONG, *CORRECT]) + [
-        Record(
-            "student_077",
-            Status.TIMEOUT,
-            max_score(hidden_checks()),
-            "your code was stopped after 10 s",
-        ),
-        Record(
-            "student_105",
-            Status.CRASHED,
-            max_score(hidden_checks()),
-            "your code exited before answering",
-        ),
+    most = max_score(hidden_checks())
+    stopped = [
+        Record("student_077", Status.TIMEOUT, most, "your code was stopped after 10 s"),
+        Record("student_105", Status.CRASHED, most, "your code exited before answering"),
     ]
+    corpus = [corpus_records[answer.name] for answer in [*WRONG, *CORRECT]]
+    records = records_for([TWO_MISTAKES]) + corpus + stopped
     write_feedback_pages(records, lesson_in_process(), folder, None)
     write_class_report(records, folder, seconds=9.0)
     return folder

@@ -20,7 +20,6 @@ from autograder.judge.record import CheckResult, Record, Status, max_score
 from autograder.judge.results import shows_own_training
 from autograder.judge.runner import hidden_checks
 from tests.corpus.answers import CORRECT, WRONG
-from tests.support.inprocess import records_for
 from tests.support.lesson import lesson_in_process, shipped_reference
 from tests.support.secrets import leaked
 
@@ -52,8 +51,8 @@ SYNTHETIC = [
 
 
 @pytest.fixture(scope="module")
-def records() -> dict[str, Record]:
-    graded = records_for(WRONG + CORRECT)
+def records(corpus_records: dict[str, Record]) -> dict[str, Record]:
+    graded = [corpus_records[answer.name] for answer in WRONG + CORRECT]
     return {item.student: item for item in graded + SYNTHETIC}
 
 
