@@ -22,17 +22,12 @@ OTHER_SEED = 7
 MAX_SCORE = 12.0
 
 
-@pytest.fixture(scope="module")
-def reports(corpus_records: dict[str, Record]) -> dict[str, Record]:
-    return corpus_records
-
-
 def lost_categories(record: Record) -> set[str]:
     return {result.category for result in record.checks if not result.passed}
 
 
-def test_every_check_has_a_stable_id_a_known_category_and_points(reports):
-    results = reports["reference"].checks
+def test_every_check_has_a_stable_id_a_known_category_and_points(corpus_records):
+    results = corpus_records["reference"].checks
     ids = [r.id for r in results]
     assert len(ids) == len(set(ids))
     assert {r.category for r in results} == set(CATEGORIES)
@@ -40,8 +35,8 @@ def test_every_check_has_a_stable_id_a_known_category_and_points(reports):
 
 
 @pytest.mark.parametrize("answer", CORRECT, ids=lambda answer: answer.name)
-def test_correct_answers_in_any_style_get_full_marks(reports, answer):
-    record = reports[answer.name]
+def test_correct_answers_in_any_style_get_full_marks(corpus_records, answer):
+    record = corpus_records[answer.name]
     failures = [f"{r.id}: {r.message}" for r in record.checks if not r.passed]
     assert failures == []
     assert record.score == MAX_SCORE
@@ -49,8 +44,8 @@ def test_correct_answers_in_any_style_get_full_marks(reports, answer):
 
 
 @pytest.mark.parametrize("answer", WRONG, ids=lambda answer: answer.name)
-def test_each_mistake_loses_points_exactly_in_its_categories(reports, answer):
-    record = reports[answer.name]
+def test_each_mistake_loses_points_exactly_in_its_categories(corpus_records, answer):
+    record = corpus_records[answer.name]
     assert lost_categories(record) - answer.may_lose == answer.loses
     assert str(record.status) == answer.status
     messages = " | ".join(r.message for r in record.checks if not r.passed)
@@ -65,9 +60,9 @@ def test_the_wrong_answer_corpus_is_large_enough():
     assert len(CORRECT) >= 8
 
 
-def test_another_seed_asks_other_questions_and_gives_every_answer_the_same_grades(reports):
+def test_another_seed_asks_other_questions_and_gives_every_answer_the_same_grades(corpus_records):
     other = {record.student: record for record in records_for(CORRECT + WRONG, seed=OTHER_SEED)}
-    for name, record in reports.items():
+    for name, record in corpus_records.items():
         assert [(c.id, c.passed) for c in other[name].checks] == [
             (c.id, c.passed) for c in record.checks
         ], name
