@@ -139,8 +139,9 @@ def test_a_worker_killed_mid_batch_loses_nothing(
         victim, recorded = kill_a_grading_worker(client, out, grading)
         assert grading.wait(timeout=900) == 0, (tmp_path / "grade.log").read_text()
         assert victim not in client.run(os.getpid).values()
-    assert recorded < len(of(some, local_grades)), "the worker was not killed mid-batch"
-    assert grades_in(out) == of(some, local_grades)
+    expected = of(some, local_grades)
+    assert recorded < len(expected), "the worker was not killed mid-batch"
+    assert grades_in(out) == expected
     assert no_fork_server_left(out)
 
 

@@ -5,9 +5,10 @@ their loss lost points (`shows_own_training`); the judge asks for that run only 
 be needed. The class: every answer of the corpus (each correct style and each typical
 mistake), in the shipped lesson, and in a lesson whose loss is graded after its training cell,
 where the run happens before anything is decided. Every record of the corpus keeps the
-notebook's own run exactly when its page shows it (`test_feedback`, on the corpus it grades;
-here, in the second lesson, always), and the pages of correct answers and of mistakes in the
-loss and in update() are the pages of records graded with the training always watched.
+notebook's own run exactly when its page shows it (`test_feedback`, on the corpus graded once
+for the run; here, in the second lesson, always), and the pages of correct answers and of
+mistakes in the loss and in update() are the pages of records graded with the training always
+watched.
 """
 
 from __future__ import annotations
