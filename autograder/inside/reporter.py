@@ -45,7 +45,6 @@ from autograder.inside.replay import Enough, TrainingFailed, TrainingReplay
 
 LOSS_NAME = "mean_squared_error"
 UPDATE_NAME = "update"
-_MAX_CAPTURED_OUTPUT = 64 * 1024
 _MAX_ERROR = 500
 
 _issubclass = builtins.issubclass
@@ -61,6 +60,8 @@ _is_complex, _to_dense, _dequantize = _Tensor.is_complex, _Tensor.to_dense, _Ten
 _backward, _new_tensor, _as_subclass = _Tensor.backward, torch.tensor, _Tensor.as_subclass
 _clone, _equal, _no_grad = _Tensor.clone, torch.equal, torch.no_grad
 _copy, _zero = _Tensor.copy_, _Tensor.zero_
+_ones_like, _numel, _strided = torch.ones_like, _Tensor.numel, torch.strided
+_autograd_engine = torch.autograd.Variable._execution_engine
 _set_grad = torch._C.TensorBase.grad.__set__
 _float64 = torch.float64
 # Dtypes whose `tolist()` already gives each value exactly as float64 holds it.
@@ -72,6 +73,23 @@ _ATTRIBUTES = {
     name: getattr(torch._C.TensorBase, name).__get__
     for name in ("shape", "requires_grad", "is_leaf", "grad")
 }
+
+
+_Input = tuple[str, Any, torch.Tensor]  # what a call of the loss was handed: (name, it, before)
+
+
+class _Discarded(io.TextIOBase):
+    """Where what the student's code prints goes while it answers the judge: nowhere, and
+    nothing kept, however much it prints."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+
+_DISCARDED = _Discarded()
 
 
 def describe_error(error: BaseException) -> str:
@@ -133,10 +151,13 @@ def read_numbers(value: Any, most: int = MAX_VALUES) -> tuple[list[float] | None
 def _flat_floats(tensor: torch.Tensor) -> list[float]:
     """A dense real tensor's values, flattened, as floats. Read as they are when they already
     are floats (every read of `a` and its gradient, a few per call of `update()`), converted to
-    float64 first otherwise."""
+    float64 first otherwise. A loss's single value is read as it is: a number, not a list."""
     if _dtype(tensor) not in _EXACT_AS_FLOATS:
         tensor = _to(tensor, "cpu", _float64)
-    if _dim(tensor) != 1:
+    dimensions = _dim(tensor)
+    if dimensions == 0:
+        return [_tolist(tensor)]
+    if dimensions != 1:
         tensor = _reshape(tensor, (-1,))
     return _tolist(tensor)
 
@@ -163,6 +184,26 @@ def _correct_loss(y: Any, y_guess: Any) -> Any:
     """A correct loss, put in place while `update()` is observed: one mistake in the loss
     costs points once, in the loss checks, not again in every check of `update()`."""
     return ((y_guess - y) ** 2).mean()
+
+
+def _backward_through(result: torch.Tensor) -> None:
+    """`result.backward()`, for a plain tensor. A real number on the CPU that is part of a
+    graph, which is what a loss returns, goes straight to autograd's engine with the gradient
+    `backward()` would make for it (ones), as `backward()` itself passes it on: that skips
+    about 25 µs of argument handling a call, a hundred calls a notebook. Anything else goes
+    through `backward()`, so that torch says what is wrong with it."""
+    if (
+        _attribute(result, "requires_grad") is True
+        and _numel(result) == 1
+        and _dtype(result).is_floating_point
+        and result.layout == _strided
+        and not result.is_nested
+        and result.device.type == "cpu"
+    ):
+        gradient = _ones_like(result, memory_format=torch.preserve_format)
+        _autograd_engine.run_backward((result,), (gradient,), False, False, (), True, True)
+    else:
+        _backward(result)
 
 
 @dataclass(frozen=True)
@@ -215,7 +256,6 @@ class Reporter:
         self.namespace = namespace
         self.lesson = lesson
         self.training = training  # the lesson's training cell, which asks update()
-        self.output = io.StringIO()
 
     def answer(self, question: Question) -> Answer:
         """What the student's function did; whatever it did, an answer (never an exception)."""
@@ -234,19 +274,20 @@ class Reporter:
                 return LossTrainingRun(unreadable, [], [])
             return UpdateRun(list(question.start), question.calls, [], problem)
 
+    @staticmethod
     @contextlib.contextmanager
-    def _quietly(self) -> Iterator[None]:
-        """Keep the student's prints and warnings out of the grader's streams. Warnings meet
-        the filters the notebook set, as its functions met them in Jupyter: one the notebook
-        made an error raises here too. The filters are the notebook's again afterwards."""
+    def _quietly() -> Iterator[None]:
+        """Keep the student's prints and warnings out of the grader's streams while one
+        question is answered. Warnings meet the filters the notebook set, as its functions
+        met them in Jupyter: one the notebook made an error raises here too, and one a call
+        sets holds for the calls after it, as in a run of a cell. The filters are the
+        notebook's again afterwards."""
         with (
-            contextlib.redirect_stdout(self.output),
-            contextlib.redirect_stderr(self.output),
+            contextlib.redirect_stdout(_DISCARDED),
+            contextlib.redirect_stderr(_DISCARDED),
             warnings.catch_warnings(),
         ):
             yield
-        if self.output.tell() > _MAX_CAPTURED_OUTPUT:
-            self.output = io.StringIO()
 
     def _function(self, name: str) -> Callable[..., Any]:
         function = self.namespace.get(name)
@@ -267,9 +308,10 @@ class Reporter:
             ("y", targets, _clone(_detach(targets))),
             ("y_guess", guess, _clone(_detach(guess))),
         ]
-        with _no_grad() if plain else contextlib.nullcontext():
-            run = self._call_loss(lambda: self._function(LOSS_NAME)(targets, guess), guess_leaf)
-        return replace(run, changed=_changed(inputs))
+        with self._quietly(), _no_grad() if plain else contextlib.nullcontext():
+            return self._call_loss(
+                lambda: self._function(LOSS_NAME)(targets, guess), guess_leaf, inputs
+            )
 
     def loss_training(self, positions: list[list[float]]) -> LossTrainingRun:
         """The loss as the lesson's training cell calls it, the cell run at the loss's graded
@@ -314,36 +356,41 @@ class Reporter:
         called from the kit's own loop: as update() computes it, with the gradient that
         reaches `a`, then with gradients off, as a training cell's loss per epoch is."""
         in_update, by_the_cell = [], []
-        for plain, calls in ((False, in_update), (True, by_the_cell)):
-            for position in positions:
-                x, y = self.lesson.data()
-                parameter = _Parameter(self.lesson.tensor(position))
-                with _no_grad() if plain else contextlib.nullcontext():
-                    run = self._call_loss(
-                        lambda: self._function(LOSS_NAME)(y, x @ parameter),  # noqa: B023
-                        None if plain else parameter,
-                    )
-                inputs = [
-                    ("y", y, self.lesson.y),
-                    ("x", x, self.lesson.x),
-                    ("a", parameter, self.lesson.tensor(position)),
-                ]
-                calls.append(replace(run, changed=_changed(inputs)))
+        with self._quietly():
+            for plain, calls in ((False, in_update), (True, by_the_cell)):
+                for position in positions:
+                    x, y = self.lesson.data()
+                    parameter = _Parameter(self.lesson.tensor(position))
+                    inputs = [
+                        ("y", y, self.lesson.y),
+                        ("x", x, self.lesson.x),
+                        ("a", parameter, self.lesson.tensor(position)),
+                    ]
+                    with _no_grad() if plain else contextlib.nullcontext():
+                        run = self._call_loss(
+                            lambda: self._function(LOSS_NAME)(y, x @ parameter),  # noqa: B023
+                            None if plain else parameter,
+                            inputs,
+                        )
+                    calls.append(run)
         return LossTrainingRun(in_update, by_the_cell, list(range(len(by_the_cell))))
 
-    def _call_loss(self, call: Callable[[], Any], leaf: Any) -> LossRun:
-        """Call the student's loss (`call`); then `backward()`, and the gradient that reached
-        `leaf`."""
-        with self._quietly():
-            try:
-                result, raised = call(), None
-            except BaseException as error:  # SystemExit too: it fails this question only
-                result, raised = None, error
-            return self._loss_run(result, raised, leaf)
+    def _call_loss(self, call: Callable[[], Any], leaf: Any, inputs: list[_Input]) -> LossRun:
+        """Call the student's loss (`call`), then see what the call did (`_loss_run`). Runs
+        with the student's output kept quiet."""
+        try:
+            result, raised = call(), None
+        except BaseException as error:  # SystemExit too: it fails this question only
+            result, raised = None, error
+        return self._loss_run(result, raised, leaf, inputs)
 
-    def _loss_run(self, result: Any, raised: BaseException | None, leaf: Any) -> LossRun:
+    def _loss_run(
+        self, result: Any, raised: BaseException | None, leaf: Any, inputs: list[_Input]
+    ) -> LossRun:
         """What one call of the loss did: what it raised or returned, and, after `backward()`
-        on it, the gradient that reached `leaf`. Runs with the student's output kept quiet."""
+        on it, the gradient that reached `leaf`, and which of its `inputs` it changed in place
+        (read last: a hook a student put on the graph runs during `backward()`). Runs with the
+        student's output kept quiet."""
         error = describe_error(raised) if raised is not None else None
         undefined = _is(raised, Undefined)
         grad = grad_error = None
@@ -360,6 +407,7 @@ class Reporter:
             tracks_gradient=self._tracks_gradient(result),
             grad=grad,
             grad_error=grad_error,
+            changed=_changed(inputs),
         )
 
     @staticmethod
@@ -368,7 +416,7 @@ class Reporter:
             return None, None  # a plain input: there is no gradient to follow
         try:
             with _NoTorchFunction():
-                _backward(_as_subclass(result, _Tensor))  # the graph, without the wrapper
+                _backward_through(_as_subclass(result, _Tensor))  # the graph, not the wrapper
         except BaseException as raised:
             return None, describe_error(raised)
         gradient = _attribute(leaf, "grad")
@@ -443,15 +491,13 @@ class _LossInTraining:
         self.reporter.namespace["a"] = parameter
         self.made += 1
         self.inside += 1
-        with self.reporter._quietly():
-            try:  # called from a function named update(), as the student's update() calls it
-                result, raised = self.loss(self.y, self.x @ parameter), None
-            except BaseException as error:
-                result, raised = None, error
-            finally:
-                self.inside -= 1
-            run = self.reporter._loss_run(result, raised, parameter)
-        self.in_update.append(replace(run, changed=self._changed_inputs()))
+        try:  # called from a function named update(), as the student's update() calls it
+            result, raised = self.loss(self.y, self.x @ parameter), None
+        except BaseException as error:
+            result, raised = None, error
+        finally:
+            self.inside -= 1
+        self.in_update.append(self.reporter._loss_run(result, raised, parameter, self._inputs()))
         gradient = _attribute(parameter, "grad")
         if gradient is not None:
             _zero(gradient)
@@ -470,18 +516,18 @@ class _LossInTraining:
         )
         self.inside += 1
         try:
-            run = self.reporter._call_loss(lambda: self.loss(*args, **kwargs), None)
+            run = self.reporter._call_loss(lambda: self.loss(*args, **kwargs), None, self._inputs())
         finally:
             self.inside -= 1
-        run = replace(run, changed=self._changed_inputs())
         self.own.append((position if on_lesson_inputs else OTHER_INPUTS, run))
         return _correct_loss(*args, **kwargs)
 
-    def _changed_inputs(self) -> tuple[str, ...]:
+    def _inputs(self) -> list[_Input]:
+        """What the cell's call of the loss was handed, beside what each held before it."""
         inputs = [("y", self.y, self.lesson.y), ("x", self.x, self.lesson.x)]
         if self.made:
             inputs.append(("a", self.parameter, self.points[self.made - 1]))
-        return _changed(inputs)
+        return inputs
 
     def answer(self) -> LossTrainingRun:
         """The calls made: update()'s, one per position, and the cell's own."""
@@ -511,7 +557,7 @@ def _unreadable_loss(problem: str) -> LossRun:
     )
 
 
-def _changed(inputs: list[tuple[str, Any, torch.Tensor]]) -> tuple[str, ...]:
+def _changed(inputs: list[_Input]) -> tuple[str, ...]:
     """The names of the inputs a call changed in place: (name, the input, what it held)."""
     return tuple(name for name, now, before in inputs if not _same(now, before))
 
