@@ -31,6 +31,8 @@ Usage: python benchmarks/floor.py [--students 40]
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import os
 import statistics
@@ -47,6 +49,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from autograder.exercise import release_notebook  # noqa: E402
+from autograder.inside.responder import UNDRAWN  # noqa: E402
+from autograder.intake.notebook import Cell, load_release, plan_cells  # noqa: E402
 from autograder.judge.reference import reference_for  # noqa: E402
 from autograder.judge.runner import run_checks  # noqa: E402
 from autograder.sandbox import Limits, Sandbox  # noqa: E402
@@ -172,6 +176,41 @@ def lesson_floors() -> tuple[float, float]:
     return training, best(questions)
 
 
+def notebook_as_plain_python() -> float:
+    """A correct notebook's cells in a warm process with neither IPython nor the kit: each
+    cell's code, transformed as IPython would beforehand, run by `exec` in one namespace in
+    the order the kit runs them (graded cells passed over), the release's cells drawing
+    nothing, as in the kit. What the notebook itself costs, every cell of it."""
+    import matplotlib.pyplot as pyplot
+    import nbformat
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    release = release_notebook()
+    notebook = json.loads(nbformat.writes(notebook_for(CORRECT[0])))
+    steps = plan_cells(notebook, load_release(release)).steps
+    transform = TransformerManager().transform_cell
+    cells = [
+        (compile(transform(step.source), step.label, "exec"), step.origin == "release")
+        for step in steps
+        if isinstance(step, Cell)
+    ]
+
+    def run() -> None:
+        namespace: dict = {}
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            for code, undrawn in cells:
+                drawing = undrawn and namespace.get("plt") is pyplot
+                if drawing:
+                    namespace["plt"] = UNDRAWN
+                exec(code, namespace)
+                if drawing:
+                    namespace["plt"] = pyplot
+
+    with tempfile.TemporaryDirectory() as folder, contextlib.chdir(folder):
+        run()  # warm
+        return best(run)
+
+
 def kit_in_a_warm_process(students: int) -> tuple[float, float]:
     """(cells, questions): medians over `students` correct answers graded by the kit's own
     student side and checks in this process, which stays warm from one answer to the next."""
@@ -280,6 +319,7 @@ def main() -> None:
     fork = fork_of_a_warm_process()
     confined = confined_child_replying_once()
     training, questions = lesson_floors()
+    notebook = notebook_as_plain_python()
     warm_cells, warm_questions = kit_in_a_warm_process(students)
     checks_floor = one_plain_pytest_test(11)
     with tempfile.TemporaryDirectory(prefix="floor-") as scratch:
@@ -291,8 +331,9 @@ def main() -> None:
          check_wall),
         ("launch", "fork of a warm process", fork, "confined child, one reply", confined),
         ("", "confined child, one reply", confined, "launch stage", stages["launch"]),
-        ("cells", "training run, warm process", training, "kit's cells, warm process",
-         warm_cells),
+        ("cells", "training run, warm process", training, "the notebook, plain Python",
+         notebook),
+        ("", "the notebook, plain Python", notebook, "kit's cells, warm process", warm_cells),
         ("", "kit's cells, warm process", warm_cells, "cells stage", stages["cells"]),
         ("questions", "the checks' calls, warm process", questions, "kit's answers, warm process",
          warm_questions),
