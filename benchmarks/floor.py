@@ -6,9 +6,11 @@ cost for the same stage, and prints the ratio:
   start-up   `import torch` in a fresh interpreter   vs  `check` of one notebook, end to end
   launch     a fork of a warm process (torch loaded)  vs  a process confined by the sandbox that
                                                           replies once, then the `launch` stage
-  cells      the lesson's training run in a warm      vs  the notebook's cells run by the kit's
-             process (update() and the loss per           own student side in this warm process,
-             epoch, plain Python)                         then the same in a fresh confined
+  cells      the lesson's training run in a warm      vs  the whole notebook's code as plain
+             process (update() and the loss per           Python (every cell by `exec`), then
+             epoch, plain Python)                         the notebook's cells run by the kit's
+                                                          own student side in this warm process,
+                                                          then the same in a fresh confined
                                                           student process (the `cells` stage of
                                                           the records)
   questions  the calls the checks make, plain Python  vs  the same two steps for the `questions`
@@ -18,8 +20,9 @@ cost for the same stage, and prints the ratio:
   checks     one pytest test with no plugins, times   vs  the `checks` stage (pytest, the
              the number of hidden checks                  judge's maths, the record)
 
-The middle step splits what the kit's own code adds from what a fresh forked process costs
-(its first touch of each page it shares with the fork server, cold caches). The kit's stages
+The middle steps split what the notebook's own code costs from what IPython and the kit add,
+and that from what a fresh forked process costs (its first touch of each page it shares with
+the fork server, cold caches). The kit's stages
 are the medians of the records of a class of correct answers graded by one judge worker
 (`grade --workers 1`), which also gives the CPU one submission costs. A `grade` run's start-up
 is the CPU, summed over every process it starts, of grading two notebooks (with one worker,
