@@ -56,8 +56,10 @@ def outcome(backward: Callable[[torch.Tensor], None], build: Build, times: int) 
             errors.append(None)
         except RuntimeError as error:
             errors.append(str(error))
-    gradient = None if leaf.grad is None else leaf.grad.flatten().view(torch.uint8).tolist()
-    return errors, gradient
+    if leaf.grad is None:
+        return errors, None
+    bits = leaf.grad.clone(memory_format=torch.contiguous_format).flatten().view(torch.uint8)
+    return errors, bits.tolist()
 
 
 @pytest.mark.filterwarnings("ignore:ComplexHalf support is experimental")
