@@ -515,8 +515,12 @@ class _LossInTraining:
             and _same(args[1], self.lesson.x @ self.points[position])
         )
         self.inside += 1
-        try:
-            run = self.reporter._call_loss(lambda: self.loss(*args, **kwargs), None, self._inputs())
+        try:  # what it was handed is read after the call, as update()'s are
+            try:
+                result, raised = self.loss(*args, **kwargs), None
+            except BaseException as error:
+                result, raised = None, error
+            run = self.reporter._loss_run(result, raised, None, self._inputs())
         finally:
             self.inside -= 1
         self.own.append((position if on_lesson_inputs else OTHER_INPUTS, run))
