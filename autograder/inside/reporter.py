@@ -186,6 +186,15 @@ def _correct_loss(y: Any, y_guess: Any) -> Any:
     return ((y_guess - y) ** 2).mean()
 
 
+def _outcome(call: Callable[[], Any]) -> tuple[Any, BaseException | None]:
+    """(what `call()` returned, None), or (None, what it raised): SystemExit too, which fails
+    one question only."""
+    try:
+        return call(), None
+    except BaseException as error:
+        return None, error
+
+
 def _backward_through(result: torch.Tensor) -> None:
     """`result.backward()`, for a plain tensor. A real number on the CPU that is part of a
     graph, which is what a loss returns, goes straight to autograd's engine with the gradient
@@ -309,9 +318,8 @@ class Reporter:
             ("y_guess", guess, _clone(_detach(guess))),
         ]
         with self._quietly(), _no_grad() if plain else contextlib.nullcontext():
-            return self._call_loss(
-                lambda: self._function(LOSS_NAME)(targets, guess), guess_leaf, inputs
-            )
+            called = _outcome(lambda: self._function(LOSS_NAME)(targets, guess))
+            return self._loss_run(*called, guess_leaf, inputs)
 
     def loss_training(self, positions: list[list[float]]) -> LossTrainingRun:
         """The loss as the lesson's training cell calls it, the cell run at the loss's graded
@@ -367,22 +375,11 @@ class Reporter:
                         ("a", parameter, self.lesson.tensor(position)),
                     ]
                     with _no_grad() if plain else contextlib.nullcontext():
-                        run = self._call_loss(
-                            lambda: self._function(LOSS_NAME)(y, x @ parameter),  # noqa: B023
-                            None if plain else parameter,
-                            inputs,
+                        called = _outcome(
+                            lambda: self._function(LOSS_NAME)(y, x @ parameter)  # noqa: B023
                         )
-                    calls.append(run)
+                        calls.append(self._loss_run(*called, None if plain else parameter, inputs))
         return LossTrainingRun(in_update, by_the_cell, list(range(len(by_the_cell))))
-
-    def _call_loss(self, call: Callable[[], Any], leaf: Any, inputs: list[_Input]) -> LossRun:
-        """Call the student's loss (`call`), then see what the call did (`_loss_run`). Runs
-        with the student's output kept quiet."""
-        try:
-            result, raised = call(), None
-        except BaseException as error:  # SystemExit too: it fails this question only
-            result, raised = None, error
-        return self._loss_run(result, raised, leaf, inputs)
 
     def _loss_run(
         self, result: Any, raised: BaseException | None, leaf: Any, inputs: list[_Input]
@@ -516,11 +513,8 @@ class _LossInTraining:
         )
         self.inside += 1
         try:  # what it was handed is read after the call, as update()'s are
-            try:
-                result, raised = self.loss(*args, **kwargs), None
-            except BaseException as error:
-                result, raised = None, error
-            run = self.reporter._loss_run(result, raised, None, self._inputs())
+            called = _outcome(lambda: self.loss(*args, **kwargs))
+            run = self.reporter._loss_run(*called, None, self._inputs())
         finally:
             self.inside -= 1
         self.own.append((position if on_lesson_inputs else OTHER_INPUTS, run))
