@@ -15,16 +15,17 @@ are closed by `plt.show()`, as the inline backend does, and never drawn as image
 from __future__ import annotations
 
 import atexit
+import linecache
 import os
 import sys
 import warnings
 from collections.abc import Iterable
 from typing import Any
 
+from IPython.core import async_helpers, interactiveshell
 from IPython.core.compilerop import CachingCompiler
 from IPython.core.displayhook import DisplayHook
 from IPython.core.inputtransformer2 import TransformerManager
-from IPython.core.interactiveshell import InteractiveShell
 from traitlets import Type
 from traitlets.config import Config
 
@@ -117,7 +118,7 @@ def _same_objects(these: tuple[object, ...], those: tuple[object, ...]) -> bool:
     return len(these) == len(those) and all(a is b for a, b in zip(these, those, strict=True))
 
 
-class StudentShell(InteractiveShell):
+class StudentShell(interactiveshell.InteractiveShell):
     """IPython's shell with shell commands noted instead of run."""
 
     displayhook_class = Type(CellValues)
@@ -182,6 +183,19 @@ class StudentShell(InteractiveShell):
                 manager.learn(cell, static)
                 self._runs_async[transformed] = awaits
 
+    def load_what_a_first_cell_loads(self) -> None:
+        """Load what IPython itself loads while it runs a shell's first cell, before any of the
+        cell's code: the debugger's base module (`run_code` imports it), the session logger
+        (built on first use), and the source of IPython's modules whose frames are beneath
+        every cell, which a stack formatted in a cell shows (a traceback, a warning, torch's
+        lazy seeding). Loaded in the fork server, each student process starts with them
+        instead of loading them again; a cell's code finds them loaded either way."""
+        import bdb  # noqa: F401
+
+        self.logger  # noqa: B018
+        for module in (interactiveshell, async_helpers):
+            linecache.getlines(module.__file__)
+
     def should_run_async(
         self,
         raw_cell: str,
@@ -220,7 +234,7 @@ def working_directory_importable() -> None:
     sys.path.insert(0, "")
 
 
-def _magics_not_run(shell: InteractiveShell) -> dict[str, list[str]]:
+def _magics_not_run(shell: interactiveshell.InteractiveShell) -> dict[str, list[str]]:
     """Magics that run another program or install packages: the script magics (`%%bash`,
     `%%script`, ...), `%pip`, `%conda`, `%mamba`, `%micromamba`, `%sx` and `%system`; and the
     kernel's front-end magics."""
