@@ -9,8 +9,10 @@ cost for the same stage, and prints the ratio:
   cells      the lesson's training run in a warm      vs  the whole notebook's code as plain
              process (update() and the loss per           Python (every cell by `exec`), then
              epoch, plain Python)                         the notebook's cells run by the kit's
-                                                          own student side in this warm process,
-                                                          then the same in a fresh confined
+                                                          own student side in this warm process
+                                                          (each from a shell prepared as the
+                                                          fork server prepares it), then the
+                                                          same in a fresh confined
                                                           student process (the `cells` stage of
                                                           the records)
   questions  the calls the checks make, plain Python  vs  the same two steps for the `questions`
@@ -52,7 +54,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from autograder.exercise import release_notebook  # noqa: E402
-from autograder.inside.responder import UNDRAWN  # noqa: E402
+from autograder.inside.responder import UNDRAWN, prepare  # noqa: E402
 from autograder.intake.notebook import Cell, load_release, plan_cells  # noqa: E402
 from autograder.judge.reference import reference_for  # noqa: E402
 from autograder.judge.runner import run_checks  # noqa: E402
@@ -216,9 +218,13 @@ def notebook_as_plain_python() -> float:
 
 def kit_in_a_warm_process(students: int) -> tuple[float, float]:
     """(cells, questions): medians over `students` correct answers graded by the kit's own
-    student side and checks in this process, which stays warm from one answer to the next."""
+    student side and checks in this process, which stays warm from one answer to the next.
+    Each answer starts from a shell prepared beforehand, as a fork server prepares the shell
+    every student process starts with."""
     release = release_notebook()
     lesson = lesson_in_process(release)
+    for _ in range(students + 1):
+        prepare(load_release(release).read_only_sources)
     answers = [  # the checks tell subjects apart by name
         replace(CORRECT[number % len(CORRECT)], name=f"s{number:03d}") for number in range(students)
     ]
