@@ -189,7 +189,8 @@ class StudentShell(interactiveshell.InteractiveShell):
         (built on first use), and the source of IPython's modules whose frames are beneath
         every cell, which a stack formatted in a cell shows (a traceback, a warning, torch's
         lazy seeding). Loaded in the fork server, each student process starts with them
-        instead of loading them again; a cell's code finds them loaded either way."""
+        instead of loading them again; a kernel has the first two before any cell's code runs
+        too, and the source is only read, never run."""
         import bdb  # noqa: F401
 
         self.logger  # noqa: B018
