@@ -71,10 +71,10 @@ def main(argv: list[str]) -> None:
     server.serve(control, greeting)
 
 
-def _warm_up(entry: str, preparation: dict[str, Any]) -> process.Entry:
-    """Import what every student needs, so that each fork starts with it loaded; an entry
-    module's own `prepare(**preparation)`, if it has one, makes what every student process
-    shares."""
+def import_what_every_student_needs() -> None:
+    """Torch (on one thread), matplotlib drawing off screen with pyplot, and IPython's input
+    transformations: imported before any fork, so that each student process starts with them
+    loaded."""
     import matplotlib
     import torch
 
@@ -82,6 +82,13 @@ def _warm_up(entry: str, preparation: dict[str, Any]) -> process.Entry:
     matplotlib.use("Agg")
     importlib.import_module("matplotlib.pyplot")
     importlib.import_module("IPython.core.inputtransformer2")
+
+
+def _warm_up(entry: str, preparation: dict[str, Any]) -> process.Entry:
+    """Import what every student needs, so that each fork starts with it loaded; an entry
+    module's own `prepare(**preparation)`, if it has one, makes what every student process
+    shares."""
+    import_what_every_student_needs()
     module, _, function = entry.partition(":")
     loaded = importlib.import_module(module)
     prepare = getattr(loaded, "prepare", None)
