@@ -29,7 +29,7 @@ from autograder.judge.confinement import student_sandbox
 from autograder.judge.fault import GraderFault
 from autograder.judge.record import CheckSpec, Record
 from autograder.lesson import Lesson
-from autograder.loaded import release_freed
+from autograder.loaded import collected_after, release_freed
 from autograder.sandbox import Limits, Sandbox, SandboxError, SandboxShare
 
 
@@ -214,23 +214,25 @@ def stamped(record: Record, job: Job, grader: str) -> Record:
 def grade_chunk(setup: GradingSetup, chunk: Sequence[Job]) -> list[Record]:
     """Grade some submissions in this worker, each followed by the setup's `after_each`
     (writing its feedback page, when grading a class); one record each. What the last chunk
-    freed is given back first (`release_freed`), so a worker stays near its start-up size."""
+    freed is given back first (`release_freed`), so a worker stays near its start-up size,
+    and the garbage collector waits for the chunk's end (`collected_after`)."""
     from autograder.intake.notebook import load_release
     from autograder.judge.sandboxed import judge_submissions
 
     release_freed()
-    sandbox = _started_sandbox()
-    if setup.lesson is None:
-        raise GraderFault("a chunk came to be graded before the lesson was read")
-    submissions = [job.submission for job in chunk]
-    release = load_release(setup.release)
-    judged = judge_submissions(
-        submissions, sandbox, release, setup.lesson, sandbox.limits, setup.seed
-    )
-    return [
-        with_page(setup, stamped(finished, job, setup.grader_hash))
-        for job, finished in zip(chunk, judged, strict=True)
-    ]
+    with collected_after():
+        sandbox = _started_sandbox()
+        if setup.lesson is None:
+            raise GraderFault("a chunk came to be graded before the lesson was read")
+        submissions = [job.submission for job in chunk]
+        release = load_release(setup.release)
+        judged = judge_submissions(
+            submissions, sandbox, release, setup.lesson, sandbox.limits, setup.seed
+        )
+        return [
+            with_page(setup, stamped(finished, job, setup.grader_hash))
+            for job, finished in zip(chunk, judged, strict=True)
+        ]
 
 
 def with_page(setup: GradingSetup, record: Record) -> Record:

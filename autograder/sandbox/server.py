@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from autograder.loaded import freeze_loaded, leave
+from autograder.loaded import leave, loading
 from autograder.sandbox import linux, process
 from autograder.sandbox.cgroups import ProcessCgroups, find_controllers
 from autograder.sandbox.filesystem import runtime_paths
@@ -88,15 +88,14 @@ def _warm_up(entry: str, preparation: dict[str, Any]) -> process.Entry:
     """Import what every student needs, so that each fork starts with it loaded; an entry
     module's own `prepare(**preparation)`, if it has one, makes what every student process
     shares."""
-    import_what_every_student_needs()
-    module, _, function = entry.partition(":")
-    loaded = importlib.import_module(module)
-    prepare = getattr(loaded, "prepare", None)
-    if callable(prepare):
-        prepare(**preparation)
-    target = getattr(loaded, function)
-    freeze_loaded()  # keeps the collector from touching, and so copying, inherited pages
-    return target
+    with loading():  # frozen: the collector never touches, and so copies, inherited pages
+        import_what_every_student_needs()
+        module, _, function = entry.partition(":")
+        loaded = importlib.import_module(module)
+        prepare = getattr(loaded, "prepare", None)
+        if callable(prepare):
+            prepare(**preparation)
+    return getattr(loaded, function)
 
 
 def _discard(pid: int, cgroups: ProcessCgroups) -> None:
