@@ -35,23 +35,20 @@ def freeze_loaded() -> None:
 
 @contextmanager
 def loading() -> Iterator[None]:
-    """Load what lives until the process exits with the collector off, then freeze it
-    (`freeze_loaded`). Importing torch, matplotlib and IPython makes some 220,000 objects,
-    which the collector traced again and again as they came: three full collections and
-    about 500 smaller ones, 0.2 s of CPU in a fork server's start."""
+    """Load what lives until the process exits with the collector off, then freeze all the
+    process holds (`freeze_loaded`). Importing torch, matplotlib and IPython makes some
+    220,000 objects, which the collector traced again and again as they came: three full
+    collections and about 500 smaller ones, 0.2 s of CPU in a fork server's start."""
     with _collector_off():
         yield
         freeze_loaded()
 
 
 def release_freed() -> None:
-    """Give the system back what finished work freed: its garbage collected (the frozen
-    stack is not traced), then the allocator's free heap returned (glibc's `malloc_trim`;
-    torch's wheels run only on glibc). A judge worker does this between chunks: 30-40 MB
-    less at a class's peak, for 20-120 ms a chunk, nearly all of it collecting the last
-    chunk's garbage, which the collector would otherwise do during the next (the trim
-    itself takes 1-9 ms); a class's wall time did not change."""
-    gc.collect()
+    """Give the system back what finished work freed: the allocator's free heap returned
+    (glibc's `malloc_trim`; torch's wheels run only on glibc). A judge worker does this
+    before each chunk, the chunk before collected as it ended (`collected_after`): 30-40 MB
+    less at a class's peak, for 1-9 ms."""
     _c_library().malloc_trim(0)
 
 
@@ -69,12 +66,10 @@ def collected_after() -> Iterator[None]:
 
     A chunk keeps what it makes until it ends (its pytest session holds every student of it),
     so each collection during it traced all of that again: 23 full collections a worker over
-    150 students, about 5 ms of CPU a student. What the process holds when the work starts
-    (the judge, the pages' figures, the work's own arguments) is frozen first, so the one
-    collection traces only what the work made. A frozen object is still freed when its last
-    reference goes; only one both alive at the start and later left in a reference cycle
-    would stay, which is why the work should start right after `release_freed`."""
-    gc.freeze()
+    150 students, about 5 ms of CPU a student. Nothing is frozen here: what a worker holds
+    at a chunk's start includes what only a collection can free later (a Dask worker's own
+    machinery; a cache's exceptions, whose stack frames hold their callers' variables), and
+    frozen, it would be kept for good."""
     with _collector_off():
         try:
             yield
