@@ -79,6 +79,8 @@ def collected_after() -> Iterator[None]:
 
 @contextmanager
 def _collector_off() -> Iterator[None]:
+    """The collector off for a block, and back on after it only if it was on before, so a
+    block inside another leaves that to the outer one."""
     enabled = gc.isenabled()
     gc.disable()
     try:
