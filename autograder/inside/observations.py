@@ -3,13 +3,18 @@
 These records are the only thing that crosses from a student process to the judge. They are
 built from JSON with strict shape checks, so a hostile process can send wrong numbers but never
 objects, code or surprises; the judge rebuilds real tensors from the numbers before it compares.
-Text in them is made printable (see `autograder.text`) the moment it is read.
+Text in them is made printable (see `autograder.text`) the moment it is read. Lists of numbers
+travel packed (`packed`): each number's float64 bytes, in base64.
 """
 
 from __future__ import annotations
 
+import binascii
 import math
+import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from autograder.text import printable
@@ -27,17 +32,35 @@ class MalformedObservation(ValueError):
     """A student process answered with something that is not a valid observation."""
 
 
+def packed(values: Sequence[float]) -> str:
+    """A list of numbers as it travels and is kept: each one's float64 bytes (little-endian),
+    in base64. Exact, NaN and infinities included, and several times quicker to write and to
+    read than decimal text: the loss questions alone carry some 3,500 numbers a student."""
+    return binascii.b2a_base64(_layout(len(values)).pack(*values), newline=False).decode("ascii")
+
+
+@lru_cache(maxsize=64)
+def _layout(count: int) -> struct.Struct:
+    return struct.Struct(f"<{count}d")
+
+
+def _packed_or_none(values: Sequence[float] | None) -> str | None:
+    return None if values is None else packed(values)
+
+
 def _floats(raw: Any, field: str, allow_none: bool = False, most: int = MAX_VALUES) -> Any:
+    """The numbers `packed` made, at most `most` of them; anything else is refused."""
     if raw is None and allow_none:
         return None
-    if not isinstance(raw, list) or len(raw) > most:
-        raise MalformedObservation(f"{field} must be a list of at most {most} numbers")
-    values = []
-    for value in raw:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise MalformedObservation(f"{field} must hold only numbers")
-        values.append(float(value))
-    return values
+    if not isinstance(raw, str) or len(raw) > 4 * -(-8 * most // 3):
+        raise MalformedObservation(f"{field} must be at most {most} packed numbers")
+    try:
+        data = binascii.a2b_base64(raw, strict_mode=True)
+    except ValueError:  # binascii.Error too: not base64, or text that is not ASCII
+        raise MalformedObservation(f"{field} must be numbers packed in base64") from None
+    if len(data) % 8:
+        raise MalformedObservation(f"{field} must be whole float64 numbers")
+    return list(_layout(len(data) // 8).unpack(data))
 
 
 def _text(raw: Any, field: str) -> str | None:
@@ -94,7 +117,7 @@ class LossQuestion:
     plain: bool = False
 
     def to_json(self) -> list[Any]:
-        return ["loss", list(self.y), list(self.y_guess), self.repeat, self.plain]
+        return ["loss", packed(self.y), packed(self.y_guess), self.repeat, self.plain]
 
 
 @dataclass(frozen=True)
@@ -107,7 +130,7 @@ class LossTrainingQuestion:
     positions: tuple[tuple[float, ...], ...]
 
     def to_json(self) -> list[Any]:
-        return ["loss_training", [list(position) for position in self.positions]]
+        return ["loss_training", [packed(position) for position in self.positions]]
 
 
 @dataclass(frozen=True)
@@ -119,7 +142,7 @@ class UpdateQuestion:
     calls: int
 
     def to_json(self) -> list[Any]:
-        return ["updates", list(self.start), self.calls]
+        return ["updates", packed(self.start), self.calls]
 
 
 Question = LossQuestion | LossTrainingQuestion | UpdateQuestion
@@ -178,7 +201,12 @@ class LossRun:
         return self.values[0] if self.values and len(self.values) == 1 else None
 
     def to_json(self) -> dict[str, Any]:
-        return {**vars(self), "changed": list(self.changed)}
+        return {
+            **vars(self),
+            "values": _packed_or_none(self.values),
+            "grad": _packed_or_none(self.grad),
+            "changed": list(self.changed),
+        }
 
     @classmethod
     def from_json(cls, raw: Any) -> LossRun:
@@ -216,7 +244,11 @@ class ParameterState:
     requires_grad: bool
 
     def to_json(self) -> dict[str, Any]:
-        return dict(vars(self))
+        return {
+            **vars(self),
+            "values": _packed_or_none(self.values),
+            "grad": _packed_or_none(self.grad),
+        }
 
     @classmethod
     def from_json(cls, raw: Any) -> ParameterState:
@@ -248,7 +280,7 @@ class UpdateRun:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "start": self.start,
+            "start": packed(self.start),
             "calls": self.calls,
             "after_each_call": [state.to_json() for state in self.after_each_call],
             "error": self.error,

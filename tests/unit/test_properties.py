@@ -6,11 +6,13 @@ Anything else escaping would stop a batch or break a writer, so it fails the tes
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import math
 import os
 import shutil
+import struct
 import threading
 import unicodedata
 from html.parser import HTMLParser
@@ -35,6 +37,7 @@ from autograder.inside.observations import (
     MalformedObservation,
     UpdateQuestion,
     answer_from_json,
+    packed,
     question_from_json,
 )
 from autograder.intake.ids import MAX_FILE_NAME, course_folder, file_name, name_of, student_id
@@ -74,6 +77,13 @@ json_values = st.recursive(
     ),
     max_leaves=15,
 )
+# Lists of numbers as they travel (`packed`), or anything else in their place: any JSON, and
+# base64 of any bytes (a length that is no whole number of float64s among them).
+number_lists = st.one_of(
+    st.lists(st.floats(allow_nan=False), max_size=5).map(packed),
+    st.binary(max_size=50).map(lambda data: base64.b64encode(data).decode("ascii")),
+    json_values,
+)
 # Observation-shaped objects: the right keys, values of any type.
 loss_keys = [
     "error", "undefined", "returned", "shape", "values", "problem", "tracks_gradient",
@@ -81,7 +91,17 @@ loss_keys = [
 ]  # fmt: skip
 update_keys = ["start", "calls", "after_each_call", "error", "undefined"]
 state_keys = ["values", "grad", "still_bound", "is_parameter", "is_leaf", "requires_grad"]
-loss_shaped = st.fixed_dictionaries({key: json_values for key in loss_keys})
+
+
+def shaped_like(keys: list[str]) -> st.SearchStrategy[dict[str, Any]]:
+    """The right keys, each with any value; where numbers go, packed numbers too."""
+    holds_numbers = {"values", "grad", "start"}
+    return st.fixed_dictionaries(
+        {key: number_lists if key in holds_numbers else json_values for key in keys}
+    )
+
+
+loss_shaped = shaped_like(loss_keys)
 shaped = st.one_of(
     loss_shaped,
     st.fixed_dictionaries(
@@ -92,13 +112,8 @@ shaped = st.one_of(
             "replay_failed": json_values,
         }
     ),
-    st.fixed_dictionaries(
-        {
-            **{key: json_values for key in update_keys},
-            "after_each_call": st.lists(
-                st.fixed_dictionaries({key: json_values for key in state_keys}), max_size=4
-            ),
-        }
+    st.tuples(shaped_like(update_keys), st.lists(shaped_like(state_keys), max_size=4)).map(
+        lambda parts: {**parts[0], "after_each_call": parts[1]}
     ),
     json_values,
 )
@@ -144,8 +159,17 @@ def test_a_lessons_names_for_training_are_the_notebooks_own_plain_values_or_refu
     assert Lesson.from_json(json.loads(json.dumps(lesson.to_json()))) == lesson
 
 
+question_shaped = st.one_of(
+    st.tuples(
+        st.just("loss"), number_lists, number_lists, st.integers(-2, 12) | json_values, json_values
+    ),
+    st.tuples(st.just("loss_training"), st.lists(number_lists, max_size=3) | json_values),
+    st.tuples(st.just("updates"), number_lists, st.integers(-2, 1002) | json_values),
+).map(list)
+
+
 @SETTINGS
-@given(json_values)
+@given(json_values | question_shaped)
 def test_questions_parse_or_are_refused(raw: Any):
     try:
         question = question_from_json(raw)
@@ -173,10 +197,28 @@ def test_answers_parse_or_are_refused(question, raw: Any):
 
 
 A_LOSS_RUN = {
-    "error": None, "undefined": False, "returned": "tensor", "shape": [], "values": [1.0],
+    "error": None, "undefined": False, "returned": "tensor", "shape": [], "values": packed([1.0]),
     "problem": None, "tracks_gradient": True, "grad": None, "grad_error": None,
     "changed": [],
 }  # fmt: skip
+
+
+any_float64 = st.integers(0, 2**64 - 1).map(
+    lambda bits: struct.unpack("<d", bits.to_bytes(8, "little"))[0]
+)
+
+
+@SETTINGS
+@given(st.lists(any_float64, max_size=8))
+def test_numbers_travel_bit_for_bit(values: list[float]):
+    """Every float64 (NaN payloads, infinities, signed zeros) reaches the judge as it was
+    read; no more numbers than a field may hold."""
+    run = LossRun.from_json({**A_LOSS_RUN, "values": packed(values), "grad": packed(values)})
+    layout = f"<{len(values)}d"
+    assert struct.pack(layout, *run.values) == struct.pack(layout, *values)
+    assert struct.pack(layout, *run.grad) == struct.pack(layout, *values)
+    with pytest.raises(MalformedObservation):
+        question_from_json(["updates", packed([*values, *[0.0] * 65]), 1])
 
 
 @SETTINGS
