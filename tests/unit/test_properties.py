@@ -31,6 +31,8 @@ from autograder.feedback.pages import write_feedback_pages
 from autograder.feedback.report import check_pass_rates, write_class_report
 from autograder.inside.observations import (
     INPUT_NAMES,
+    MAX_PARAMETER_VALUES,
+    MAX_VALUES,
     LossQuestion,
     LossRun,
     LossTrainingQuestion,
@@ -219,6 +221,31 @@ def test_numbers_travel_bit_for_bit(values: list[float]):
     assert struct.pack(layout, *run.grad) == struct.pack(layout, *values)
     with pytest.raises(MalformedObservation):
         question_from_json(["updates", packed([*values, *[0.0] * 65]), 1])
+
+
+@SETTINGS
+@given(st.integers(0, 3), st.integers(-2, 2), st.sampled_from(["", "=", "==", "A", "AA==", "AAAA"]))
+def test_a_field_takes_as_many_packed_numbers_as_it_may_hold_and_no_more(
+    field: int, beyond: int, tail: str
+):
+    """At each field's limit: one packed number more is refused, whatever text follows; what
+    is taken is never more numbers than the field holds, and the limit itself is taken."""
+    most, build, numbers = [
+        (MAX_PARAMETER_VALUES, lambda text: ["updates", text, 1], lambda q: q.start),
+        (MAX_PARAMETER_VALUES, lambda text: ["loss_training", [text]], lambda q: q.positions[0]),
+        (MAX_VALUES, lambda text: ["loss", text, packed([0.0]), 0, False], lambda q: q.y),
+        (MAX_VALUES, lambda text: ["loss", packed([0.0]), text, 0, False], lambda q: q.y_guess),
+    ][field]
+    text = packed([1.5] * (most + beyond)) + tail
+    try:
+        question = question_from_json(build(text))
+    except MalformedObservation:
+        assert beyond > 0 or tail
+        return
+    assert beyond <= 0
+    assert len(numbers(question)) <= most
+    if not tail:
+        assert numbers(question) == (1.5,) * (most + beyond)
 
 
 @SETTINGS
