@@ -211,11 +211,11 @@ _kit_modules: list[str] = []  # named by the fork server, forgotten by each chil
 def prepare(cells: Sequence[str] = ()) -> None:
     """Make in the fork server, before any student is forked, what each student process
     starts with: its own copy of a shell that has run nothing but has learned `cells` (the
-    release's read-only cells, which every notebook runs) and loaded what a first cell
-    loads, and the names of the kit's modules it is to forget."""
+    release's read-only cells, which every notebook runs) and loaded what IPython loads on
+    first use, and the names of the kit's modules it is to forget."""
     shell = StudentShell([])
     shell.learn(cells)
-    shell.load_what_a_first_cell_loads()
+    shell.load_what_ipython_loads_on_first_use()
     _prepared.append(shell)
     _kit_modules[:] = _kit_module_names()
 

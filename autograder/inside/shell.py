@@ -183,19 +183,31 @@ class StudentShell(interactiveshell.InteractiveShell):
                 manager.learn(cell, static)
                 self._runs_async[transformed] = awaits
 
-    def load_what_a_first_cell_loads(self) -> None:
-        """Load what IPython itself loads while it runs a shell's first cell, before any of the
-        cell's code: the debugger's base module (`run_code` imports it), the session logger
-        (built on first use), and the source of IPython's modules whose frames are beneath
-        every cell, which a stack formatted in a cell shows (a traceback, a warning, torch's
-        lazy seeding). Loaded in the fork server, each student process starts with them
-        instead of loading them again; a kernel has the first two before any cell's code runs
-        too, and the source is only read, never run."""
+    def load_what_ipython_loads_on_first_use(self) -> None:
+        """Load what IPython itself loads the first time a shell needs it, so that each
+        student process forked from the fork server starts with it instead of loading it
+        again (a kernel loads the same, some of it before any cell runs, the rest when first
+        needed): for a shell's first cell, before any of its code, the debugger's base module
+        (`run_code` imports it), the session logger (built on first use), and the source of
+        IPython's modules whose frames are beneath every cell, which a stack formatted in a
+        cell shows (a traceback, a warning, torch's lazy seeding), only read, never run;
+        IPython's own magics, each imported the first time a cell uses it (`%time`,
+        `%matplotlib`, `%%capture`, `%%writefile`: 2-5 ms in a fresh process); and what
+        formatting a first traceback loads (its highlighter and theme: 3-5 ms, in every
+        notebook with a cell that fails), by formatting one with the shell's own formatter,
+        which then forgets it, as if it had seen none."""
         import bdb  # noqa: F401
 
         self.logger  # noqa: B018
         for module in (interactiveshell, async_helpers):
             linecache.getlines(module.__file__)
+        self.magics_manager.load_all_lazy_magics()
+        try:
+            exec(compile("raise AssertionError", "<never shown>", "exec"))
+        except AssertionError as raised:  # its frame only: this module's source is not read
+            frame = raised.__traceback__.tb_next
+            self.InteractiveTB.structured_traceback(AssertionError, raised, frame)
+        vars(self.InteractiveTB).pop("tb", None)
 
     def should_run_async(
         self,
