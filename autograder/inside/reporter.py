@@ -106,10 +106,11 @@ def describe_error(error: BaseException) -> str:
     except BaseException:
         text = "(its message could not be read)"
     where = ""
-    with contextlib.suppress(BaseException):
-        for frame in reversed(traceback.extract_tb(error.__traceback__)):
-            if frame.filename.startswith("<cell"):
-                where = f" ({frame.filename.strip('<>')}, line {frame.lineno})"
+    with contextlib.suppress(BaseException):  # frames only: no source file is read for them
+        for frame, line in reversed(list(traceback.walk_tb(error.__traceback__))):
+            filename = frame.f_code.co_filename
+            if filename.startswith("<cell"):
+                where = f" ({filename.strip('<>')}, line {line})"
                 break
     return f"{name}{': ' if text else ''}{text}{where}"[:_MAX_ERROR]
 

@@ -85,3 +85,40 @@ def test_describe_error_names_the_type_the_message_and_the_cell():
         exec(compile("raise ValueError('first line\\nsecond')", "<cell 7>", "exec"))
     except ValueError as raised:
         assert describe_error(raised) == "ValueError: first line (cell 7, line 1)"
+
+
+frame_chains = st.lists(  # (cell or module, blank lines before the call or raise), outermost first
+    st.tuples(st.booleans(), st.integers(min_value=0, max_value=5)), min_size=1, max_size=6
+)
+
+
+def _raised_through(chain: list[tuple[bool, int]]) -> BaseException:
+    """An error raised through a chain of frames, each compiled as a cell (`<cell N>`) or as a
+    module file, each calling the next after some blank lines; the innermost raises."""
+    call: Any = None
+    for depth, (in_cell, blank) in reversed(list(enumerate(chain))):
+        body = "raise ValueError('deep')" if call is None else "inner()"
+        source = "def run(inner):\n" + "\n" * blank + f"    {body}\n"
+        filename = f"<cell {depth + 1}>" if in_cell else f"/lib/module_{depth}.py"
+        namespace: dict[str, Any] = {}
+        exec(compile(source, filename, "exec"), namespace)
+        call = (lambda run, inner: lambda: run(inner))(namespace["run"], call)
+    try:
+        call()
+    except ValueError as raised:
+        return raised
+    raise AssertionError("nothing was raised")
+
+
+@given(frame_chains)
+def test_describe_error_points_at_the_innermost_cell_where_python_s_traceback_does(chain):
+    import traceback
+
+    raised = _raised_through(chain)
+    cells = [
+        frame
+        for frame in traceback.extract_tb(raised.__traceback__, limit=None)
+        if frame.filename.startswith("<cell")
+    ]
+    where = f" ({cells[-1].filename.strip('<>')}, line {cells[-1].lineno})" if cells else ""
+    assert describe_error(raised) == f"ValueError: deep{where}"
