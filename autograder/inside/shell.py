@@ -201,7 +201,9 @@ class StudentShell(interactiveshell.InteractiveShell):
         self.logger  # noqa: B018
         for module in (interactiveshell, async_helpers):
             linecache.getlines(module.__file__)
-        self.magics_manager.load_all_lazy_magics()
+        load_magics = getattr(self.magics_manager, "load_all_lazy_magics", None)
+        if load_magics is not None:  # IPython 9.17 on; before it, a shell loads them as it starts
+            load_magics()
         try:
             exec(compile("raise AssertionError", "<never shown>", "exec"))
         except AssertionError as raised:  # its frame only: this module's source is not read
