@@ -5,6 +5,7 @@ returning something that is not text), and where it was raised (a notebook cell 
 
 from __future__ import annotations
 
+import traceback
 from typing import Any
 
 from hypothesis import given, settings
@@ -112,8 +113,6 @@ def _raised_through(chain: list[tuple[bool, int]]) -> BaseException:
 
 @given(frame_chains)
 def test_describe_error_points_at_the_innermost_cell_where_python_s_traceback_does(chain):
-    import traceback
-
     raised = _raised_through(chain)
     cells = [
         frame
