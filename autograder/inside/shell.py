@@ -14,12 +14,16 @@ are closed by `plt.show()`, as the inline backend does, and never drawn as image
 
 from __future__ import annotations
 
+import ast
 import atexit
+import codeop
 import linecache
 import os
 import sys
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from types import CodeType
 from typing import Any
 
 from IPython.core import async_helpers, interactiveshell
@@ -48,12 +52,98 @@ holding `%autosave 0` would stop at that line in grading and run on in Jupyter."
 
 class CellNames(CachingCompiler):
     """Names each cell's code `<cell N>`, as the kit's messages name cells, so that an error
-    points at the student's own cell."""
+    points at the student's own cell; and compiles the release's cells from what it learned
+    of them before any student process was forked (`learn`), not again in each one.
+
+    A learned cell is parsed into the statements it was learned as, wrapped in a new module
+    (IPython may add to its list), only while the compiler's flags are the ones it was learned
+    with and no AST transformer could change its statements; a statement is compiled from
+    what was learned only when it is one of those and is compiled in the mode and with the
+    flags it was learned in, and is then named as the cell it runs in. Anything else is
+    compiled as IPython compiles it. (A notebook that edits a release cell's syntax tree while
+    it runs, reaching it through the interpreter's frames, still has the cell's later
+    statements run as the instructor wrote them.)"""
 
     label = "cell"
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.transformers_in_use: Callable[[], bool] = lambda: False
+        self._trees: dict[tuple[str, int], list[ast.stmt]] = {}
+        self._codes: dict[tuple[int, str, int], tuple[ast.stmt, CodeType]] = {}
+
     def get_code_name(self, raw_code: str, transformed_code: str, number: int) -> str:
         return f"<{self.label}>"
+
+    def compiled_ahead(self, transformed: str, extra_flags: int) -> LearnedCell:
+        """`transformed` parsed as IPython parses a cell, and each statement compiled as
+        IPython compiles it when the cell's last value is shown and `extra_flags` are on (with
+        the future statements of the statements before it in force, as IPython's are)."""
+        statements = super().ast_parse(transformed, "<learned>").body
+        codes = {}
+        flags = self.flags
+        for number, statement in enumerate(statements):
+            last_value = number == len(statements) - 1 and isinstance(statement, ast.Expr)
+            mode = "single" if last_value else "exec"
+            module = ast.Interactive([statement]) if last_value else ast.Module([statement], [])
+            code = compile(module, "<learned>", mode, flags | extra_flags, True)
+            codes[(id(statement), mode, flags | extra_flags)] = (statement, code)
+            flags = _with_futures(flags, code)
+        return LearnedCell((transformed, self.flags), statements, codes)
+
+    def learn(self, cell: LearnedCell) -> None:
+        self._trees[cell.key] = cell.statements
+        self._codes.update(cell.codes)
+
+    def ast_parse(self, source: str, filename: str = "<unknown>", symbol: str = "exec") -> Any:
+        learned = self._trees.get((source, self.flags)) if type(source) is str else None
+        if learned is None or symbol != "exec" or self.transformers_in_use():
+            return super().ast_parse(source, filename, symbol)
+        return ast.Module(list(learned), [])
+
+    def __call__(self, source: Any, filename: str, symbol: str, **kwargs: Any) -> CodeType:
+        body = getattr(source, "body", None) if type(source) in _WRAPPERS else None
+        learned = (
+            self._codes.get((id(body[0]), symbol, self.flags))
+            if type(body) is list and len(body) == 1 and not kwargs
+            else None
+        )
+        if learned is None or learned[0] is not body[0]:
+            return super().__call__(source, filename, symbol, **kwargs)
+        code = _named(learned[1], filename)
+        self.flags = _with_futures(self.flags, code)
+        return code
+
+
+_WRAPPERS = (ast.Module, ast.Interactive)
+
+
+@dataclass(frozen=True)
+class LearnedCell:
+    """A cell compiled ahead: its statements, and each one's code by (statement, mode, flags)."""
+
+    key: tuple[str, int]  # (its text, the compiler's flags it was parsed with)
+    statements: list[ast.stmt]
+    codes: dict[tuple[int, str, int], tuple[ast.stmt, CodeType]]
+
+
+def _with_futures(flags: int, code: CodeType) -> int:
+    """`flags` with the future statements `code` puts in force, as `codeop.Compile` keeps
+    them for what it compiles next."""
+    for feature in codeop._features:
+        if code.co_flags & feature.compiler_flag:
+            flags |= feature.compiler_flag
+    return flags
+
+
+def _named(code: CodeType, filename: str) -> CodeType:
+    """`code` and every code object in it, as compiled under `filename`."""
+    if code.co_filename == filename:
+        return code
+    consts = tuple(
+        _named(const, filename) if type(const) is CodeType else const for const in code.co_consts
+    )
+    return code.replace(co_filename=filename, co_consts=consts)
 
 
 def _config() -> Config:
@@ -129,6 +219,7 @@ class StudentShell(interactiveshell.InteractiveShell):
         self._runs_async: dict[str, bool] = {}  # a transformed cell: whether it awaits at top
         super().__init__(config=_config(), compiler_class=CellNames)
         self.input_transformer_manager = LearnedTransforms()
+        self.compile.transformers_in_use = self._ast_transformers_in_use
         # IPython resets the namespace at interpreter exit to save history; grading keeps none,
         # and a process holding many shells would spend its exit resetting each one.
         atexit.unregister(self.atexit_operations)
@@ -136,6 +227,10 @@ class StudentShell(interactiveshell.InteractiveShell):
         for kind, names in _magics_not_run(self).items():
             for name in names:
                 self.register_magic_function(self._noting(kind, name), kind, name)
+
+    def _ast_transformers_in_use(self) -> bool:
+        transformers = self.ast_transformers
+        return type(transformers) is not list or len(transformers) > 0
 
     def note(self, text: str) -> None:
         if len(self.grading_notes) < MAX_NOTES:
@@ -177,11 +272,15 @@ class StudentShell(interactiveshell.InteractiveShell):
                     static = manager.transform_cell(cell)
                     transformed = self.transform_cell(cell)
                     awaits = super().should_run_async(cell, transformed_cell=transformed)
+                    compiled = self.compile.compiled_ahead(
+                        transformed, ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
+                    )
                 except Exception:
                     continue
             if self.autoawait and not warned:
                 manager.learn(cell, static)
                 self._runs_async[transformed] = awaits
+                self.compile.learn(compiled)
 
     def load_what_ipython_loads_on_first_use(self) -> None:
         """Load what IPython itself loads the first time a shell needs it, so that each

@@ -8,18 +8,29 @@ IPython's own classes, and so is anything else a notebook hands them; once a not
 changes the transformations (adds, removes, moves or replaces one, swaps the manager, turns
 `autoawait` off), a learned cell runs as it would in a kernel that never learned it; and
 learning runs nothing.
+
+The same class for the compiling of a learned cell (`CellNames`): whatever cell a shell learned
+and whatever the notebook did to the shell before it (a future statement, `autoawait` off,
+another `ast_node_interactivity`, an AST transformer that rewrites statements in place), every
+statement IPython runs is the code IPython's own compiler makes of it, named after the cell it
+runs in, field for field, and the compiler's flags after it are IPython's; while the release's
+cells run in a shell prepared as the fork server prepares it, IPython parses and compiles none
+of them again.
 """
 
 from __future__ import annotations
 
+import codeop
 import contextlib
 import io
 import warnings
 from collections.abc import Iterator
+from types import CodeType
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from IPython.core.compilerop import CachingCompiler
 from IPython.core.inputtransformer2 import TokenTransformBase, TransformerManager
 from IPython.core.interactiveshell import InteractiveShell
 
@@ -55,6 +66,13 @@ LINES = (
     "",
     "# a comment with é and ∑",
     "value = x if x else None",
+    "from __future__ import annotations",
+    "def g(v: not_defined_anywhere) -> None: return v",
+    "class C:\n    size: int = 3\n    def grow(self):\n        return [self.size * n for n in [2]]",
+    "total = sum(n * 2 for n in range(5))",
+    "x",
+    "(x, y) = (3, 4)",
+    "x == 1",
 )
 # Lines from the forms IPython treats specially, and any text at all (a student's cell can
 # hold anything, and the lookup is keyed by the cell's text).
@@ -245,3 +263,119 @@ def test_a_student_process_starts_with_the_cells_its_fork_server_learned(prepare
         shell.transform_cell(cell)
     with pytest.raises(AssertionError, match="asked again"):
         shell.transform_cell("a_cell_not_learned = 1\nb = 2\n")
+
+
+def _fields(code: CodeType) -> tuple:
+    """Everything a code object holds, the code objects inside it included, names too."""
+    return (
+        code.co_filename,
+        code.co_name,
+        code.co_qualname,
+        code.co_firstlineno,
+        code.co_flags,
+        code.co_argcount,
+        code.co_posonlyargcount,
+        code.co_kwonlyargcount,
+        code.co_stacksize,
+        code.co_code,
+        code.co_linetable,
+        code.co_exceptiontable,
+        code.co_names,
+        code.co_varnames,
+        code.co_freevars,
+        code.co_cellvars,
+        tuple(
+            _fields(c) if isinstance(c, CodeType) else (type(c), repr(c)) for c in code.co_consts
+        ),
+    )
+
+
+class _RewriteNumbers:
+    """An AST transformer that adds one to every whole number, changing the nodes in place."""
+
+    def visit(self, node):
+        import ast
+
+        for each in ast.walk(node):
+            if isinstance(each, ast.Constant) and type(each.value) is int:
+                each.value += 1
+        return node
+
+
+# What an earlier cell of the notebook did to the shell the learned cell then runs in.
+BEFORE = {
+    "nothing": "pass",
+    "a future statement": "from __future__ import annotations",
+    "autoawait off": "%autoawait off",
+    "every value shown": "get_ipython().ast_node_interactivity = 'all'",
+    "assignments shown": "get_ipython().ast_node_interactivity = 'last_expr_or_assign'",
+    "no value shown": "get_ipython().ast_node_interactivity = 'none'",
+    "an AST transformer": "get_ipython().ast_transformers.append(_RewriteNumbers())",
+}
+
+
+def _run_recording(shell: StudentShell, cell: str, label: str) -> tuple:
+    """What running `cell` ran (every code object IPython ran, all its fields) and left."""
+    ran = []
+    run_code = shell.run_code
+
+    async def recording(code, *args, **kwargs):
+        ran.append(_fields(code))
+        return await run_code(code, *args, **kwargs)
+
+    shell.run_code = recording
+    printed = io.StringIO()
+    with (
+        contextlib.redirect_stdout(printed),
+        contextlib.redirect_stderr(printed),
+        warnings.catch_warnings(),
+    ):
+        warnings.simplefilter("ignore")
+        error = shell.run(cell, label)
+    del shell.run_code
+    return tuple(ran), type(error), shell.compile.flags
+
+
+@settings(max_examples=150, deadline=None)
+@given(cell=cells, before=st.sampled_from(sorted(BEFORE)), twice=st.booleans())
+@example(cell="from __future__ import annotations\nz = 5", before="nothing", twice=False)
+@example(cell="x = 1\nfrom __future__ import annotations", before="nothing", twice=True)
+@example(cell="z = 5", before="assignments shown", twice=True)
+def test_a_learned_cell_runs_the_code_ipythons_own_compiler_makes(cell, before, twice):
+    outcomes = []
+    for learns in (False, True):
+        shell = StudentShell([])
+        if learns:
+            shell.learn([cell])
+        shell.user_ns.update(_RewriteNumbers=_RewriteNumbers, x=1, y=2)
+        shell.run(BEFORE[before], "cell 1")
+        runs = [_run_recording(shell, cell, "cell 2")]
+        if twice:  # again, under another name and with the last value shown, as a notebook
+            shell.run("get_ipython().ast_node_interactivity = 'last_expr'", "cell 3")
+            runs.append(_run_recording(shell, cell, "cell 4"))
+        runs.append(_run_recording(shell, "def after(v: later): return v\nafter", "cell 5"))
+        outcomes.append(runs)
+    assert outcomes[1] == outcomes[0]
+
+
+def test_the_release_runs_without_ipython_parsing_or_compiling_a_cell_again(prepared, monkeypatch):
+    shell = responder._fresh_shell([])
+    asked = []
+    parse, compile_ = CachingCompiler.ast_parse, codeop.Compile.__call__
+
+    def parsing(self, source, *args, **kwargs):
+        asked.append(("parsed", source))
+        return parse(self, source, *args, **kwargs)
+
+    def compiling(self, source, *args, **kwargs):
+        asked.append(("compiled", source))
+        return compile_(self, source, *args, **kwargs)
+
+    monkeypatch.setattr(CachingCompiler, "ast_parse", parsing)
+    monkeypatch.setattr(codeop.Compile, "__call__", compiling)
+    for number, cell in enumerate(prepared, start=1):
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            shell.run(cell, f"cell {number}")
+    assert asked == []
+    shell.run("a_cell_not_learned = 1\nb = 2\n", "cell 99")
+    assert [what for what, _ in asked] == ["parsed", "compiled", "compiled"]
