@@ -9,7 +9,7 @@ changes the transformations (adds, removes, moves or replaces one, swaps the man
 `autoawait` off), a learned cell runs as it would in a kernel that never learned it; and
 learning runs nothing.
 
-The same class for the compiling of a learned cell (`CellNames`): whatever cell a shell learned
+The same class for the compiling of a learned cell (`LearnedCompiler`): whatever cell a shell learned
 and whatever the notebook did to the shell before it (a future statement, `autoawait` off,
 another `ast_node_interactivity`, an AST transformer that rewrites statements in place), every
 statement IPython runs is the code IPython's own compiler makes of it, named after the cell it
