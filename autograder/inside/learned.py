@@ -115,7 +115,7 @@ class LearnedCompiler(CachingCompiler):
         )
         if learned is None or learned[0] is not body[0]:
             return super().__call__(source, filename, symbol, **kwargs)
-        code = _named(learned[1], filename)
+        code = renamed(learned[1], filename)
         self.flags = _with_futures(self.flags, code)
         return code
 
@@ -141,11 +141,11 @@ def _with_futures(flags: int, code: CodeType) -> int:
     return flags
 
 
-def _named(code: CodeType, filename: str) -> CodeType:
+def renamed(code: CodeType, filename: str) -> CodeType:
     """`code` and every code object in it, as compiled under `filename`."""
     if code.co_filename == filename:
         return code
     consts = tuple(
-        _named(const, filename) if type(const) is CodeType else const for const in code.co_consts
+        renamed(const, filename) if type(const) is CodeType else const for const in code.co_consts
     )
     return code.replace(co_filename=filename, co_consts=consts)

@@ -22,11 +22,14 @@ from __future__ import annotations
 import ast
 import contextlib
 import warnings
-from collections.abc import Callable, Iterator, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from dataclasses import dataclass
+from types import CodeType
 from typing import Any
 
 from IPython.core.inputtransformer2 import TransformerManager
+
+from autograder.inside.learned import renamed
 
 _MISSING = object()
 
@@ -117,13 +120,38 @@ class _Scope(MutableMapping[str, Any]):
         return len(self.own)
 
 
+_compiled_ahead: dict[str, tuple[CodeType, frozenset[str]]] = {}  # made by the fork server
+
+
+def compile_ahead(sources: Iterable[str]) -> None:
+    """Compile, before any student process is forked, each of `sources` as a training cell is
+    compiled (the fork server does not know which of the release's cells the plan will name
+    as training), so that no student process compiles it again. A source that fails or warns
+    is left to be compiled where it is replayed, to fail or warn there."""
+    for source in sources:
+        with warnings.catch_warnings(record=True) as warned:
+            warnings.simplefilter("always")
+            try:
+                compiled = _compiled(source)
+            except Exception:
+                continue
+        if not warned:
+            _compiled_ahead[source] = compiled
+
+
+def _compiled(source: str) -> tuple[CodeType, frozenset[str]]:
+    """The cell's code, transformed as IPython transforms it, and the names it binds."""
+    python = TransformerManager().transform_cell(source)
+    return compile(python, "<training>", "exec"), frozenset(bound_names(python))
+
+
 class TrainingReplay:
     """The training cell's source, compiled once, and the names it binds."""
 
     def __init__(self, source: str, label: str = "<training>") -> None:
-        python = TransformerManager().transform_cell(source)
-        self.code = compile(python, label, "exec")
-        self.bound = bound_names(python)
+        ahead = _compiled_ahead.get(source) if type(source) is str else None
+        code, self.bound = ahead or _compiled(source)
+        self.code = renamed(code, label)
         self.names_then: dict[str, Any] | None = None  # the namespace as training found it
         self.filters_then: list[Any] | None = None  # the warning filters it ran under
 

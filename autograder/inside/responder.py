@@ -28,7 +28,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from autograder.inside.observations import UpdateRun, question_from_json
-from autograder.inside.replay import TrainingReplay
+from autograder.inside.replay import TrainingReplay, compile_ahead
 from autograder.inside.reporter import LessonData, Reporter, describe_error
 from autograder.inside.shell import MAX_NOTES, StudentShell, working_directory_importable
 from autograder.inside.watch import LessonWatch, TrainingWatch
@@ -212,10 +212,12 @@ def prepare(cells: Sequence[str] = ()) -> None:
     """Make in the fork server, before any student is forked, what each student process
     starts with: its own copy of a shell that has run nothing but has learned `cells` (the
     release's read-only cells, which every notebook runs) and loaded what IPython loads on
-    first use, and the names of the kit's modules it is to forget."""
+    first use, each of `cells` compiled as the training cell is replayed, and the names of
+    the kit's modules it is to forget."""
     shell = StudentShell([])
     shell.learn(cells)
     shell.load_what_ipython_loads_on_first_use()
+    compile_ahead(cells)
     _prepared.append(shell)
     _kit_modules[:] = _kit_module_names()
 

@@ -9,13 +9,13 @@ changes the transformations (adds, removes, moves or replaces one, swaps the man
 `autoawait` off), a learned cell runs as it would in a kernel that never learned it; and
 learning runs nothing.
 
-The same class for the compiling of a learned cell (`LearnedCompiler`): whatever cell a shell learned
-and whatever the notebook did to the shell before it (a future statement, `autoawait` off,
-another `ast_node_interactivity`, an AST transformer that rewrites statements in place), every
-statement IPython runs is the code IPython's own compiler makes of it, named after the cell it
-runs in, field for field, and the compiler's flags after it are IPython's; while the release's
-cells run in a shell prepared as the fork server prepares it, IPython parses and compiles none
-of them again.
+The same class for the compiling of a learned cell (`LearnedCompiler`): whatever cell a shell
+learned and whatever the notebook did to the shell before it (a future statement, `autoawait`
+off, another `ast_node_interactivity`, an AST transformer that rewrites statements in place),
+every statement IPython runs is the code IPython's own compiler makes of it, named after the
+cell it runs in, field for field, and the compiler's flags after it are IPython's; while the
+release's cells run in a shell prepared as the fork server prepares it, IPython parses and
+compiles none of them again.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ import contextlib
 import io
 import warnings
 from collections.abc import Iterator
-from types import CodeType
 
 import pytest
 from hypothesis import example, given, settings
@@ -38,42 +37,8 @@ from autograder.exercise import release_notebook
 from autograder.inside import responder
 from autograder.inside.shell import StudentShell
 from autograder.intake.notebook import load_release
+from tests.support.cells import LINES, code_fields
 
-LINES = (
-    "x = 1",
-    "pattern = '\\d+'",
-    "assert (x, 'never empty')",
-    "line\x0cfeed = 1",
-    "y = x + 1",
-    "print(x)",
-    "    z = 3",
-    "for i in range(2):",
-    "    x += i",
-    "%time y = 2",
-    "%%capture out",
-    "%matplotlib inline",
-    "!echo hi",
-    "files = !ls",
-    "x?",
-    "%pwd",
-    ">>> a = 4",
-    "In [1]: b = 5",
-    "await asyncio.sleep(0)",
-    "import asyncio",
-    "def f(:",
-    "return 1",
-    "'''unclosed",
-    "",
-    "# a comment with é and ∑",
-    "value = x if x else None",
-    "from __future__ import annotations",
-    "def g(v: not_defined_anywhere) -> None: return v",
-    "class C:\n    size: int = 3\n    def grow(self):\n        return [self.size * n for n in [2]]",
-    "total = sum(n * 2 for n in range(5))",
-    "x",
-    "(x, y) = (3, 4)",
-    "x == 1",
-)
 # Lines from the forms IPython treats specially, and any text at all (a student's cell can
 # hold anything, and the lookup is keyed by the cell's text).
 lines = st.one_of(st.sampled_from(LINES), st.text(max_size=40))
@@ -265,31 +230,6 @@ def test_a_student_process_starts_with_the_cells_its_fork_server_learned(prepare
         shell.transform_cell("a_cell_not_learned = 1\nb = 2\n")
 
 
-def _fields(code: CodeType) -> tuple:
-    """Everything a code object holds, the code objects inside it included, names too."""
-    return (
-        code.co_filename,
-        code.co_name,
-        code.co_qualname,
-        code.co_firstlineno,
-        code.co_flags,
-        code.co_argcount,
-        code.co_posonlyargcount,
-        code.co_kwonlyargcount,
-        code.co_stacksize,
-        code.co_code,
-        code.co_linetable,
-        code.co_exceptiontable,
-        code.co_names,
-        code.co_varnames,
-        code.co_freevars,
-        code.co_cellvars,
-        tuple(
-            _fields(c) if isinstance(c, CodeType) else (type(c), repr(c)) for c in code.co_consts
-        ),
-    )
-
-
 class _RewriteNumbers:
     """An AST transformer that adds one to every whole number, changing the nodes in place."""
 
@@ -320,7 +260,7 @@ def _run_recording(shell: StudentShell, cell: str, label: str) -> tuple:
     run_code = shell.run_code
 
     async def recording(code, *args, **kwargs):
-        ran.append(_fields(code))
+        ran.append(code_fields(code))
         return await run_code(code, *args, **kwargs)
 
     shell.run_code = recording
