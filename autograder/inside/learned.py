@@ -97,6 +97,7 @@ class LearnedCompiler(CachingCompiler):
         return LearnedCell((transformed, self.flags), statements, codes)
 
     def learn(self, cell: LearnedCell) -> None:
+        """Keep a cell compiled ahead, for its parse and its statements' compiling."""
         self._trees[cell.key] = cell.statements
         self._codes.update(cell.codes)
 

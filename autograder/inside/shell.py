@@ -99,6 +99,8 @@ class StudentShell(interactiveshell.InteractiveShell):
                 self.register_magic_function(self._noting(kind, name), kind, name)
 
     def _ast_transformers_in_use(self) -> bool:
+        """Whether a notebook's AST transformer may change a cell's statements; read by type,
+        so that a list of the notebook's own making is never asked its length."""
         transformers = self.ast_transformers
         return type(transformers) is not list or len(transformers) > 0
 
@@ -129,11 +131,11 @@ class StudentShell(interactiveshell.InteractiveShell):
 
     def learn(self, cells: Iterable[str]) -> None:
         """Work out now, in a shell that has run nothing, what running `cells` later asks of
-        IPython before it parses them: the static transformations, and whether the result
-        awaits at top level (a function of the transformed text alone, asked while
-        `autoawait` is on, as it is in a new kernel). A cell whose working out fails, or
-        warns, is left to IPython when it runs, so that it fails or warns there, as in a
-        kernel."""
+        IPython: the static transformations, whether the result awaits at top level (a
+        function of the transformed text alone, asked while `autoawait` is on, as it is in a
+        new kernel), and each statement's code (see `LearnedCompiler`). A cell whose working
+        out fails, or warns, is left to IPython when it runs, so that it fails or warns
+        there, as in a kernel."""
         manager = self.input_transformer_manager
         for cell in cells:
             with warnings.catch_warnings(record=True) as warned:
