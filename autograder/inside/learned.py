@@ -70,9 +70,10 @@ class LearnedCompiler(CachingCompiler):
     with and no AST transformer could change its statements; a statement is compiled from
     what was learned only when it is one of those and is compiled in the mode and with the
     flags it was learned in, and is then named as the cell it runs in. Anything else is
-    compiled as IPython compiles it. (A notebook that edits a release cell's syntax tree while
-    it runs, reaching it through the interpreter's frames, still has the cell's later
-    statements run as the instructor wrote them.)"""
+    compiled as IPython compiles it. (A notebook that edits a release cell's statements, as the
+    shell's own compiler parsed them for it or reached through the interpreter's frames while
+    the cell runs, finds its edit in the next parse of that cell's text, but the cell still
+    runs as the instructor wrote it.)"""
 
     def __init__(self) -> None:
         super().__init__()
