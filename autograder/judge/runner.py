@@ -11,6 +11,7 @@ category; the plugin turns outcomes into `CheckResult`s.
 from __future__ import annotations
 
 import os
+import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
@@ -160,14 +161,28 @@ class ChecksPlugin:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]):
         report = yield
+        try:
+            self._record(item, call)
+        finally:
+            _let_go_of_failure(call)
+        return report
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        """Let go of the run: pytest's configuration ends in reference cycles of its own,
+        which would keep every student's answers until the next collection."""
+        del config.stash[CHECK_RUN]
+        del self.run
+
+    def _record(self, item: pytest.Item, call: pytest.CallInfo[None]) -> None:
+        """A check's result in its subject's report, read from the check's exception."""
         if call.when != "call" and call.excinfo is None:
-            return report
+            return
         subject_id = item.callspec.params["student"]  # type: ignore[attr-defined]
         subject = self.run.reports[subject_id]
         if call.when == "teardown":  # a fixture failed to finish after the check had run
             if not isinstance(call.excinfo.value, StudentUnavailable):
                 subject.fault = subject.fault or _fault(call.excinfo.value)
-            return report
+            return
         marker = item.get_closest_marker("check").kwargs
         passed = call.excinfo is None
         message, mistake = "", None
@@ -190,7 +205,17 @@ class ChecksPlugin:
                 mistake=mistake,
             )
         )
-        return report
+
+
+def _let_go_of_failure(call: pytest.CallInfo[None]) -> None:
+    """Once read, a failed check's exception is dropped and the locals of the frames it passed
+    through are cleared. Kept, it holds those frames, and through them every frame up to the
+    one that started the pytest session, in a cycle pytest makes (the frame that caught it
+    holds it): the answers of every student of the session would wait for a collection, which
+    traced them all again at the end of a judge worker's chunk."""
+    if call.excinfo is not None:
+        traceback.clear_frames(call.excinfo.tb)
+        call.excinfo = None
 
 
 def watch_training(category: str, results: list[CheckResult]) -> bool:
