@@ -86,8 +86,8 @@ def test_a_students_answers_are_freed_with_its_report_without_a_collection(
     up to the one that started the session; and its configuration, a cycle too, holds the
     kit's plugin. Neither may keep the answers: a judge worker's chunk is collected once, at
     its end, which would trace every one of them again. (Answers whose code raised while it
-    was asked are left out: in this process the student's side keeps its own exceptions, with
-    frames of the judge's beneath them, which a student process never shares.)"""
+    was asked are left out: in this process the student's side keeps its own exceptions,
+    whose frames lead back through the judge's; a student process shares none of them.)"""
     release = release_notebook()
     lesson = lesson_in_process(release)
     answers = [
