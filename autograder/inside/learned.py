@@ -11,13 +11,29 @@ from __future__ import annotations
 
 import ast
 import codeop
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import CodeType
-from typing import Any
+from typing import Any, TypeVar
 
 from IPython.core.compilerop import CachingCompiler
 from IPython.core.inputtransformer2 import TransformerManager
+
+_Made = TypeVar("_Made")
+
+
+def worked_out(work: Callable[[], _Made]) -> _Made | None:
+    """What `work()` makes of a release cell before any student process is forked, or None if
+    it raised or warned: such a cell is left to be worked out where it runs, to fail or warn
+    there, as in a kernel."""
+    with warnings.catch_warnings(record=True) as warned:
+        warnings.simplefilter("always")
+        try:
+            made = work()
+        except Exception:
+            return None
+    return None if warned else made
 
 
 class LearnedTransforms(TransformerManager):

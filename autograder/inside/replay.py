@@ -24,12 +24,13 @@ import contextlib
 import warnings
 from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from dataclasses import dataclass
+from functools import partial
 from types import CodeType
 from typing import Any
 
 from IPython.core.inputtransformer2 import TransformerManager
 
-from autograder.inside.learned import renamed
+from autograder.inside.learned import renamed, worked_out
 
 _MISSING = object()
 
@@ -127,15 +128,10 @@ def compile_ahead(sources: Iterable[str]) -> None:
     """Compile, before any student process is forked, each of `sources` as a training cell is
     compiled (the fork server does not know which of the release's cells the plan will name
     as training), so that no student process compiles it again. A source that fails or warns
-    is left to be compiled where it is replayed, to fail or warn there."""
+    is left to be compiled where it is replayed, to fail or warn there (`worked_out`)."""
     for source in sources:
-        with warnings.catch_warnings(record=True) as warned:
-            warnings.simplefilter("always")
-            try:
-                compiled = _compiled(source)
-            except Exception:
-                continue
-        if not warned:
+        compiled = worked_out(partial(_compiled, source))
+        if compiled is not None:
             _compiled_ahead[source] = compiled
 
 

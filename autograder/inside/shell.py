@@ -19,8 +19,8 @@ import atexit
 import linecache
 import os
 import sys
-import warnings
 from collections.abc import Iterable
+from functools import partial
 from typing import Any
 
 from IPython.core import async_helpers, interactiveshell
@@ -28,7 +28,7 @@ from IPython.core.displayhook import DisplayHook
 from traitlets import Type
 from traitlets.config import Config
 
-from autograder.inside.learned import LearnedCompiler, LearnedTransforms
+from autograder.inside.learned import LearnedCell, LearnedCompiler, LearnedTransforms, worked_out
 
 MAX_NOTES = 20
 FRONT_END_MAGICS = (
@@ -135,24 +135,23 @@ class StudentShell(interactiveshell.InteractiveShell):
         function of the transformed text alone, asked while `autoawait` is on, as it is in a
         new kernel), and each statement's code (see `LearnedCompiler`). A cell whose working
         out fails, or warns, is left to IPython when it runs, so that it fails or warns
-        there, as in a kernel."""
-        manager = self.input_transformer_manager
+        there, as in a kernel (`worked_out`)."""
         for cell in cells:
-            with warnings.catch_warnings(record=True) as warned:
-                warnings.simplefilter("always")
-                try:
-                    static = manager.transform_cell(cell)
-                    transformed = self.transform_cell(cell)
-                    awaits = super().should_run_async(cell, transformed_cell=transformed)
-                    compiled = self.compile.compiled_ahead(
-                        transformed, ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
-                    )
-                except Exception:
-                    continue
-            if self.autoawait and not warned:
-                manager.learn(cell, static)
+            learned = worked_out(partial(self._work_out, cell))
+            if learned is not None and self.autoawait:
+                static, transformed, awaits, compiled = learned
+                self.input_transformer_manager.learn(cell, static)
                 self._runs_async[transformed] = awaits
                 self.compile.learn(compiled)
+
+    def _work_out(self, cell: str) -> tuple[str, str, bool, LearnedCell]:
+        """The cell's static transformation, its whole transformation, whether that awaits at
+        top level, and its statements compiled ahead."""
+        static = self.input_transformer_manager.transform_cell(cell)
+        transformed = self.transform_cell(cell)
+        awaits = super().should_run_async(cell, transformed_cell=transformed)
+        compiled = self.compile.compiled_ahead(transformed, ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+        return static, transformed, awaits, compiled
 
     def load_what_ipython_loads_on_first_use(self) -> None:
         """Load what IPython itself loads the first time a shell needs it, so that each
