@@ -87,6 +87,10 @@ class Reference:
         """Gradient of the lesson's loss with respect to `a`: 2/n · xᵀ(x a − y)."""
         return 2 * self.x.T @ (self.prediction(a) - self.y) / len(self.y)
 
+    def losses_at(self, positions: Floats) -> Floats:
+        """The loss at each row of `positions` (one position of `a` per row)."""
+        return ((positions @ self.x.T - self.y) ** 2).mean(axis=1)
+
     def gradients_at(self, positions: Floats) -> Floats:
         """The gradient at each row of `positions` (one position of `a` per row)."""
         return 2 * (positions @ self.x.T - self.y) @ self.x / len(self.y)
@@ -179,8 +183,7 @@ class Reference:
     @cached_property
     def training_losses(self) -> Floats:
         """The loss at each position of `training_path`, a one-value row per call."""
-        residuals = self.training_positions @ self.x.T - self.y
-        return (residuals**2).mean(axis=1, keepdims=True)
+        return self.losses_at(self.training_positions)[:, None]
 
     @cached_property
     def training_gradients(self) -> Floats:

@@ -15,6 +15,7 @@ import torch
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from autograder.feedback.plots import loss_curve
 from autograder.judge.expect import close, first_far
 from autograder.judge.reference import Reference, ieee_arithmetic
 from autograder.lesson import Lesson, LessonCells
@@ -22,6 +23,8 @@ from autograder.lesson import Lesson, LessonCells
 CELLS = LessonCells(data="cell 1", learning_rate="cell 2", training="cell 3")
 finite = st.floats(min_value=-1e4, max_value=1e4, allow_nan=False, allow_infinity=False)
 anything = st.floats(allow_nan=True, allow_infinity=True, width=64)
+# far away or not finite, each beyond doubt: a loss there overflows, or is not a number
+off_the_chart = st.sampled_from([math.nan, math.inf, -math.inf, 1e200, -1e200])
 
 
 @st.composite
@@ -86,6 +89,22 @@ def gradient_terms(rows: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray
 def test_every_number_is_torchs(lesson: Lesson, position: tuple[float, float]) -> None:
     with ieee_arithmetic():  # a lesson training diverges on overflows; the kit refuses it later
         numbers_agree(Reference(lesson), lesson, position)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    lesson=lessons(),
+    positions=st.lists(st.tuples(*[st.one_of(finite, off_the_chart)] * 2), max_size=8),
+)
+def test_a_loss_curve_is_torchs_loss_at_the_first_guess_then_at_each_position(
+    lesson: Lesson, positions: list[tuple[float, float]]
+) -> None:
+    """A page's loss curve, row by row: a loss that is not finite is drawn as no number."""
+    curve = loss_curve(Reference(lesson), [np.array(position) for position in positions])
+    x, y = torch_of(lesson.x), torch_of(lesson.y)
+    losses = ((torch_of([lesson.first_guess, *positions]) @ x.T - y) ** 2).mean(dim=1)
+    assert len(curve) == len(positions) + 1
+    assert_same(np.array(curve), torch.where(losses.isfinite(), losses, math.nan))
 
 
 def numbers_agree(reference: Reference, lesson: Lesson, position: tuple[float, float]) -> None:
