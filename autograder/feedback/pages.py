@@ -125,7 +125,7 @@ def _pictures(record: Record, seen: Observed, reference: Reference, plotter: Plo
                 f"{vector(reference.least_squares)}.",
             )
         )
-        curve = loss_curve(reference, [as_floats(a) for a in positions])
+        curve = loss_curve(reference, positions)
         parts.append(
             _figure(
                 plotter.loss(curve),
@@ -163,7 +163,7 @@ def _own_training(record: Record, seen: Observed, reference: Reference, plotter:
     run = _plottable(seen.training)
     if run is None:
         return sentence + "</p>"
-    curve = loss_curve(reference, [as_floats(state.values or []) for state in run.after_each_call])
+    curve = loss_curve(reference, [state.values or [] for state in run.after_each_call])
     return (
         sentence
         + " Below is what training did in your notebook, with your own loss.</p>"

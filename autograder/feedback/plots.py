@@ -79,12 +79,14 @@ def finite_or_nan(values: Sequence[float]) -> list[float]:
     return [v if math.isfinite(v) else math.nan for v in values]
 
 
-def loss_curve(reference: Reference, positions: Sequence[Floats]) -> list[float]:
+def loss_curve(reference: Reference, positions: Sequence[Sequence[float] | Floats]) -> list[float]:
     """The lesson's loss at the first guess and then at each position, by the judge's maths:
-    all positions in one array operation (0.02 ms for a curve of 100 positions, against 0.43
-    ms a position at a time; a page draws up to two curves)."""
+    all positions read into one float64 array and worked out in one array operation (0.03 ms
+    for a curve of 100 positions, against 0.43 ms a position at a time; a page draws up to two
+    curves)."""
+    rows = np.array([reference.first_guess, *positions], dtype=np.float64)
     with ieee_arithmetic():  # a student's training may overflow
-        losses = reference.losses_at(np.stack([reference.first_guess, *positions]))
+        losses = reference.losses_at(rows)
     return finite_or_nan(losses.tolist())
 
 

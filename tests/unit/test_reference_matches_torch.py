@@ -100,7 +100,7 @@ def test_a_loss_curve_is_torchs_loss_at_the_first_guess_then_at_each_position(
     lesson: Lesson, positions: list[tuple[float, float]]
 ) -> None:
     """A page's loss curve, row by row: a loss that is not finite is drawn as no number."""
-    curve = loss_curve(Reference(lesson), [np.array(position) for position in positions])
+    curve = loss_curve(Reference(lesson), positions)
     x, y = torch_of(lesson.x), torch_of(lesson.y)
     losses = ((torch_of([lesson.first_guess, *positions]) @ x.T - y) ** 2).mean(dim=1)
     assert len(curve) == len(positions) + 1
