@@ -1,0 +1,90 @@
+"""The loss chart's log axis is labelled as matplotlib labels it, `10⁻¹`, in plain text: no
+picture of a page needs matplotlib's mathtext parser, for any lesson the kit accepts."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from matplotlib.mathtext import MathTextParser
+
+from autograder.feedback.plots import Plotter, power_of_ten_label
+from autograder.judge.reference import reference_for
+from autograder.judge.well_posed import refuse_ill_posed
+from autograder.lesson import IllPosedLesson, Lesson, LessonCells
+
+SUPERSCRIPT = dict(zip("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹", strict=True))
+
+
+@given(st.integers(min_value=-323, max_value=308))
+def test_a_power_of_ten_is_ten_with_its_exponent_raised(exponent):
+    raised = "".join(SUPERSCRIPT[character] for character in str(exponent))
+    assert power_of_ten_label(10.0**exponent) == "10" + raised
+
+
+@given(st.floats(allow_nan=True, allow_infinity=True))
+def test_any_other_value_is_written_as_a_number(value):
+    exponent = round(math.log10(value)) if math.isfinite(value) and value > 0 else None
+    assume(exponent is None or not math.isclose(value, 10.0**exponent, rel_tol=1e-9))
+    assert power_of_ten_label(value) == f"{value:g}"
+
+
+@st.composite
+def accepted_lessons(draw: st.DrawFn) -> Lesson:
+    """Lessons of the lesson's kind (a line through noisy points) that the kit accepts."""
+    n = draw(st.integers(min_value=2, max_value=200))
+    slope, intercept = draw(st.floats(-50, 50)), draw(st.floats(-50, 50))
+    noise = draw(st.floats(0, 5))
+    inputs = [-1 + 2 * number / (n - 1) for number in range(n)]
+    wiggle = draw(st.lists(st.floats(-1, 1), min_size=n, max_size=n))
+    targets = tuple(slope * v + intercept + noise * w for v, w in zip(inputs, wiggle, strict=True))
+    guess = (draw(st.floats(-100, 100)), draw(st.floats(-100, 100)))
+    lr = draw(st.floats(0.01, 0.9))
+    epochs = draw(st.integers(min_value=10, max_value=300))
+    dtype = draw(st.sampled_from(["float32", "float64"]))
+    cells = LessonCells(data="cell 1", learning_rate="cell 2", training="cell 3")
+    lesson = Lesson(tuple((v, 1.0) for v in inputs), targets, guess, lr, epochs, dtype, cells, "")
+    try:
+        refuse_ill_posed(lesson)
+    except IllPosedLesson:
+        assume(False)
+    return lesson
+
+
+def spy_on_mathtext(patch: pytest.MonkeyPatch) -> list[str]:
+    """Every text matplotlib's mathtext parser is given from now on."""
+    parsed: list[str] = []
+    parse = MathTextParser.parse
+
+    def spied(self, text, *args, **kwargs):
+        parsed.append(text)
+        return parse(self, text, *args, **kwargs)
+
+    patch.setattr(MathTextParser, "parse", spied)
+    return parsed
+
+
+@settings(max_examples=12, deadline=None)
+@given(lesson=accepted_lessons())
+def test_the_loss_chart_labels_its_decades_and_no_picture_parses_mathtext(lesson):
+    with pytest.MonkeyPatch.context() as patch:
+        parsed = spy_on_mathtext(patch)
+        plotter = Plotter(reference_for(lesson))
+        plotter.loss([1.0, 0.5, 0.25])
+        plotter.fit([1.0, 2.0])
+        plotter.loss_value(3.0, 2.0)
+    assert parsed == []
+    axes = plotter._loss.figure.axes[0]
+    low, high = axes.get_ylim()
+    labels = [
+        (tick.get_loc(), tick.label1.get_text())
+        for tick in axes.yaxis.get_major_ticks()
+        if low <= tick.get_loc() <= high
+    ]
+    assert len(labels) >= 2, labels
+    for location, text in labels:
+        exponent = round(math.log10(location))
+        assert math.isclose(location, 10.0**exponent), labels
+        assert text == power_of_ten_label(10.0**exponent), labels
