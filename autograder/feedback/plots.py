@@ -139,8 +139,9 @@ class Plotter:
         (self.student_line,) = axes.plot(
             [], [], color=STUDENT_COLOUR, linewidth=2.5, linestyle="--", label="your line"
         )
-        margin = 0.15 * (max(targets) - min(targets))
-        axes.set_ylim(min(targets) - margin, max(targets) + margin)
+        bottom, top = min(targets), max(targets)
+        margin = 0.15 * (top - bottom) or 0.15 * max(abs(top), 1.0)  # points on one level too
+        axes.set_ylim(bottom - margin, top + margin)
         low, high = self.line_x
         axes.set_xlim(low - 0.025 * (high - low), high + 0.025 * (high - low))
         axes.set_xlabel("x")
@@ -160,7 +161,8 @@ class Plotter:
         self.loss_ceiling = reference[0] * LOSS_CEILING_FACTOR
         axes.set_yscale("log")
         axes.yaxis.set_major_formatter(FuncFormatter(power_of_ten_label))
-        axes.set_ylim(min(reference) / 2, self.loss_ceiling)
+        lowest = min(loss for loss in reference if loss > 0)  # a log axis: a fit may reach 0
+        axes.set_ylim(lowest / 2, self.loss_ceiling)
         axes.set_xlim(0, self.reference.epochs)
         axes.set_xlabel("epoch (calls of update())")
         axes.set_ylabel("loss on the lesson data")
