@@ -245,7 +245,7 @@ def feedback_page(record: Record, reference: Reference, plotter: Plotter) -> str
 @cache
 def plotter_for(lesson: Lesson) -> Plotter:
     """The figures this process draws the lesson's pages on, set up once: the lesson's data
-    and correct curves drawn as backgrounds (about 0.16 s, so a judge worker draws them while
+    and correct curves drawn as backgrounds (about 0.12 s, so a judge worker draws them while
     it waits for its fork server, `FeedbackPlace.set_up`)."""
     return Plotter(reference_for(lesson))
 
