@@ -195,13 +195,15 @@ def _loss_value_picture(seen: Observed, reference: Reference, plotter: Plotter) 
     expected = reference.loss_at(reference.first_guess)
     if value is None or not math.isfinite(value) or close([value], as_floats([expected])):
         return ""
-    return _figure(
-        plotter.loss_value(value, expected),
-        "your loss value against the right one",
+    said = (
         f"On the lesson's data with <code>a = {vector(reference.first_guess)}</code>, your "
         f"<code>mean_squared_error</code> returned {value:.6g}; the mean of the squared "
-        f"differences is {expected:.6g}.",
+        f"differences is {expected:.6g}."
     )
+    picture = plotter.loss_value(value, expected)
+    if picture is None:  # too large to chart: said in words alone
+        return f"<p>{said}</p>"
+    return _figure(picture, "your loss value against the right one", said)
 
 
 def _notes_and_output(record: Record) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import io
 import math
+import sys
 from collections.abc import Sequence
 
 import numpy as np
@@ -29,6 +30,7 @@ MARGINS = {"left": 0.15, "right": 0.97, "bottom": 0.16, "top": 0.86}  # legend a
 STUDENT_COLOUR = "#d9480f"
 REFERENCE_COLOUR = "#1c7ed6"
 LOSS_CEILING_FACTOR = 100.0  # the loss chart's top, as a multiple of the first guess's loss
+CHARTABLE = sys.float_info.max / 100  # the tallest bar whose chart's margins and ticks are finite
 
 
 def _figure(height: float = SIZE[1]) -> tuple[Figure, FigureCanvasAgg]:
@@ -188,9 +190,14 @@ class Plotter:
         self.student_curve.set_data(range(len(curve)), curve)
         return self._loss.png()
 
-    def loss_value(self, observed: float, expected: float) -> bytes:
-        """The student's loss of the first guess on the lesson data beside the right value."""
-        return self._loss_value_png(*_as_drawn((observed, expected)))
+    def loss_value(self, observed: float, expected: float) -> bytes | None:
+        """The student's loss of the first guess on the lesson data beside the right value;
+        None for a value too large to chart (beyond `CHARTABLE`), which a student's loss may
+        return as well as any other number."""
+        drawn = _as_drawn((observed, expected))
+        if not all(abs(value) <= CHARTABLE for value in drawn):
+            return None
+        return self._loss_value_png(*drawn)
 
     @functools.lru_cache(maxsize=512)  # noqa: B019 - one plotter lives as long as its process
     def _loss_value_png(self, observed: float, expected: float) -> bytes:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from autograder.batch.catalogue import Answer
 from autograder.exercise import ASSIGNMENT
 from autograder.feedback.pages import write_feedback_pages
 from autograder.feedback.report import write_class_report
@@ -20,6 +21,7 @@ from autograder.judge.record import CheckResult, Record, Status, max_score
 from autograder.judge.results import shows_own_training
 from autograder.judge.runner import hidden_checks
 from tests.corpus.answers import CORRECT, WRONG
+from tests.support.inprocess import records_for
 from tests.support.lesson import lesson_in_process, shipped_reference
 from tests.support.secrets import leaked
 
@@ -186,6 +188,27 @@ def test_text_a_student_controls_is_escaped(tmp_path):
         assert HOSTILE not in text and "<script>alert" not in text
         assert html.escape(HOSTILE) in text
     assert path.read_text(encoding="utf-8").count(html.escape(HOSTILE)) == 6
+
+
+LOSS_NEAR_THE_LARGEST_FLOAT = Answer(
+    "loss_near_the_largest_float",
+    loss="""
+import torch
+
+def mean_squared_error(y, y_guess):
+    return torch.tensor(1.7e308, dtype=torch.float64)
+""",
+)
+
+
+def test_a_loss_too_large_to_chart_is_said_in_words_on_its_page(tmp_path):
+    """A student's loss may return any number: one near the largest float leaves the chart
+    out (its margins would overflow)."""
+    [record] = records_for([LOSS_NEAR_THE_LARGEST_FLOAT])
+    [path] = write_feedback_pages([record], lesson_in_process(), tmp_path)
+    page = path.read_text(encoding="utf-8")
+    assert "<code>mean_squared_error</code> returned 1.7e+308;" in page
+    assert "your loss value against the right one" not in page
 
 
 @pytest.mark.parametrize(

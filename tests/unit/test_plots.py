@@ -1,21 +1,26 @@
 """A page's pictures, for any lesson the kit accepts: drawn without a warning (points all on
 one level, a training run that reaches a loss of 0), and the loss chart's log axis labelled as
 matplotlib labels it, `10⁻¹`, in plain text, so that no picture needs matplotlib's mathtext
-parser."""
+parser; and for any number a student's loss returns, its chart beside the right value, or no
+chart where no chart can hold it, never an error."""
 
 from __future__ import annotations
 
 import math
+import sys
+import warnings
+from functools import cache
 
 import pytest
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 from matplotlib.mathtext import MathTextParser
 
-from autograder.feedback.plots import Plotter, power_of_ten_label
+from autograder.feedback.plots import CHARTABLE, Plotter, power_of_ten_label
 from autograder.judge.reference import reference_for
 from autograder.judge.well_posed import refuse_ill_posed
 from autograder.lesson import IllPosedLesson, Lesson, LessonCells
+from tests.support.lesson import shipped_reference
 
 SUPERSCRIPT = dict(zip("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹", strict=True))
 
@@ -104,3 +109,30 @@ def test_the_pictures_draw_without_a_warning_and_label_decades_without_mathtext(
         exponent = round(math.log10(location))
         assert math.isclose(location, 10.0**exponent), labels
         assert text == power_of_ten_label(10.0**exponent), labels
+
+
+@cache
+def shipped_plotter() -> Plotter:
+    return Plotter(shipped_reference())
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.floats(allow_nan=False, allow_infinity=False))
+@example(sys.float_info.max)
+@example(-sys.float_info.max)
+@example(1.5e308)
+@example(CHARTABLE)
+@example(1e306)
+@example(-1e306)
+def test_any_loss_value_is_charted_or_left_out_without_an_error_or_a_warning(observed):
+    """Any finite number, as a student's loss may return one: up to 1e306 (a loss nobody
+    reads off a chart anyway) it is charted; beyond, the page says it in words alone."""
+    reference = shipped_reference()
+    expected = reference.loss_at(reference.first_guess)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")  # numpy's overflow warnings too
+        picture = shipped_plotter().loss_value(observed, expected)
+    assert [str(warning.message) for warning in caught] == []
+    assert picture is None or picture.startswith(b"\x89PNG")
+    if abs(observed) <= 1e306:
+        assert picture is not None
