@@ -89,13 +89,14 @@ def spy_on_mathtext(patch: pytest.MonkeyPatch) -> list[str]:
 @given(lesson=accepted_lessons())
 @example(lesson=ON_ONE_LEVEL)
 def test_the_pictures_draw_without_a_warning_and_label_decades_without_mathtext(lesson):
-    """Any warning from the kit's own code fails a test (`pyproject.toml`)."""
-    with pytest.MonkeyPatch.context() as patch:
+    with pytest.MonkeyPatch.context() as patch, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")  # matplotlib's and numpy's warnings alike
         parsed = spy_on_mathtext(patch)
         plotter = Plotter(reference_for(lesson))
         plotter.loss([1.0, 0.5, 0.25])
         plotter.fit([1.0, 2.0])
         plotter.loss_value(3.0, 2.0)
+    assert [str(warning.message) for warning in caught] == []
     assert parsed == []
     axes = plotter._loss.figure.axes[0]
     low, high = axes.get_ylim()
