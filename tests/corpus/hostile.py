@@ -10,8 +10,8 @@ The cases come in classes, each tried several ways: leaving early, lying objects
 comparisons, snooping, reading and writing the host, starving the machine (time, CPU,
 processes, memory, output, disk), the channel to the judge (malformed, oversized, forged or
 out-of-turn messages), answers the judge cannot read (complex, meta, sparse, nested, huge,
-unprintable), text that attacks terminals, spreadsheets and encoders, file names, notebook
-files that are broken or built to make the judge work, and the kit's own modules.
+unprintable) or chart, text that attacks terminals, spreadsheets and encoders, file names,
+notebook files that are broken or built to make the judge work, and the kit's own modules.
 """
 
 from __future__ import annotations
@@ -414,6 +414,13 @@ def mean_squared_error(y, y_guess):
         "graded",
         7.0,
         loss="def mean_squared_error(y, y_guess):\n    return 10 ** 400\n",
+    ),
+    Hostile(  # read, but too large for the chart on its page, which says it in words
+        "loss_near_the_largest_float",
+        "graded",
+        7.0,
+        loss="import torch\ndef mean_squared_error(y, y_guess):\n"
+        "    return torch.tensor(1.7e308, dtype=torch.float64)\n",
     ),
     Hostile(
         "subclass_whose_methods_all_raise",
