@@ -5,17 +5,27 @@ from __future__ import annotations
 import csv
 import html
 import re
+import warnings
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from autograder.batch.catalogue import Answer
 from autograder.exercise import ASSIGNMENT
 from autograder.feedback.pages import write_feedback_pages
 from autograder.feedback.report import write_class_report
 from autograder.feedback.statuses import EXPLANATIONS
-from autograder.inside.observations import TRAINING
+from autograder.inside.observations import (
+    TRAINING,
+    LossQuestion,
+    LossRun,
+    ParameterState,
+    UpdateQuestion,
+    UpdateRun,
+)
 from autograder.intake.ids import file_name
 from autograder.judge.record import CheckResult, Record, Status, max_score
 from autograder.judge.results import shows_own_training
@@ -209,6 +219,91 @@ def test_a_loss_too_large_to_chart_is_said_in_words_on_its_page(tmp_path):
     page = path.read_text(encoding="utf-8")
     assert "<code>mean_squared_error</code> returned 1.7e+308;" in page
     assert "your loss value against the right one" not in page
+
+
+# numbers of every kind, and often near the largest a float holds, which overflow what they touch
+any_number = (
+    st.floats(allow_nan=True, allow_infinity=True)
+    | st.floats(min_value=1e300, allow_infinity=False)
+    | st.floats(max_value=-1e300, allow_infinity=False)
+)
+some_numbers = st.none() | st.lists(any_number, max_size=3)
+
+
+def parameter_states(values: st.SearchStrategy[list[float] | None]) -> st.SearchStrategy:
+    return st.builds(
+        ParameterState,
+        values=values,
+        grad=some_numbers,
+        still_bound=st.booleans(),
+        is_parameter=st.booleans(),
+        is_leaf=st.booleans(),
+        requires_grad=st.booleans(),
+    )
+
+
+# `a` after each call: a line's two numbers every time (a run the pictures draw), or anything
+runs_of_states = st.sampled_from(
+    [parameter_states(st.lists(any_number, min_size=2, max_size=2)), parameter_states(some_numbers)]
+)
+loss_runs = st.builds(
+    LossRun,
+    error=st.none(),
+    undefined=st.just(False),
+    returned=st.just("tensor"),
+    shape=st.just([]),
+    values=st.lists(any_number, min_size=1, max_size=1) | some_numbers,  # mostly one number
+    problem=st.none(),
+    tracks_gradient=st.booleans(),
+    grad=some_numbers,
+    grad_error=st.none(),
+)
+
+
+@st.composite
+def answers_about_the_lesson(draw: st.DrawFn) -> Record:
+    """A record holding any answers a student's code could give to the questions a page is
+    drawn from: the loss of the first guess, training's calls from it, and the notebook's own
+    training (shown, since a loss check failed)."""
+    reference = shipped_reference()
+    start, epochs = reference.lesson.first_guess, reference.epochs
+
+    def run() -> UpdateRun:
+        states = draw(st.lists(draw(runs_of_states), max_size=epochs))
+        return UpdateRun(list(start), epochs, states, draw(st.none() | st.just("RuntimeError")))
+
+    lesson_loss = LossQuestion(tuple(reference.y_given), tuple(reference.prediction_given()))
+    observations = (
+        {"question": lesson_loss.to_json(), "answer": draw(loss_runs).to_json()},
+        {"question": UpdateQuestion(start, epochs).to_json(), "answer": run().to_json()},
+        {"question": TRAINING, "answer": run().to_json()},
+    )
+    failed = CheckResult(
+        id="loss.value_on_lesson_data",
+        category="loss",
+        points=0.0,
+        max_points=1.0,
+        passed=False,
+        message="the loss is wrong",
+    )
+    return synthetic(
+        "student", Status.GRADED, "graded", checks=(failed,), observations=observations
+    )
+
+
+@settings(max_examples=40, deadline=None)
+@given(answers_about_the_lesson())
+def test_any_answers_about_the_lesson_make_a_page_without_an_error_or_a_warning(
+    tmp_path_factory, record
+):
+    out = tmp_path_factory.mktemp("pages")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")  # matplotlib's and numpy's warnings alike
+        [path] = write_feedback_pages([record], lesson_in_process(), out)
+    assert [str(warning.message) for warning in caught] == []
+    assert "Your <code>update()</code> was checked with a correct loss" in path.read_text(
+        encoding="utf-8"
+    )
 
 
 @pytest.mark.parametrize(
