@@ -30,11 +30,19 @@ class Observed:
     training: UpdateRun | None  # the notebook's training cell, with the student's own loss
 
 
+def page_questions(reference: Reference) -> tuple[LossQuestion, UpdateQuestion]:
+    """The judge's questions whose answers a page shows: the loss of the first guess on the
+    lesson data, and training's calls from the first guess."""
+    return (
+        LossQuestion(tuple(reference.y_given), tuple(reference.prediction_given())),
+        UpdateQuestion(reference.lesson.first_guess, reference.epochs),
+    )
+
+
 def observed(record: Record, reference: Reference) -> Observed:
     """Rebuild the answers a record holds; malformed ones are skipped, not trusted."""
     lesson_loss = trajectory = training = None
-    lesson_question = LossQuestion(tuple(reference.y_given), tuple(reference.prediction_given()))
-    training_question = UpdateQuestion(reference.lesson.first_guess, reference.epochs)
+    lesson_question, training_question = page_questions(reference)
     for item in record.observations:
         try:
             answer: Any = item["answer"]

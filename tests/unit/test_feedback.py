@@ -15,17 +15,11 @@ from hypothesis import strategies as st
 
 from autograder.batch.catalogue import Answer
 from autograder.exercise import ASSIGNMENT
+from autograder.feedback.observed import page_questions
 from autograder.feedback.pages import write_feedback_pages
 from autograder.feedback.report import write_class_report
 from autograder.feedback.statuses import EXPLANATIONS
-from autograder.inside.observations import (
-    TRAINING,
-    LossQuestion,
-    LossRun,
-    ParameterState,
-    UpdateQuestion,
-    UpdateRun,
-)
+from autograder.inside.observations import TRAINING, LossRun, ParameterState, UpdateRun
 from autograder.intake.ids import file_name
 from autograder.judge.record import CheckResult, Record, Status, max_score
 from autograder.judge.results import shows_own_training
@@ -272,10 +266,10 @@ def answers_about_the_lesson(draw: st.DrawFn) -> Record:
         states = draw(st.lists(draw(runs_of_states), max_size=epochs))
         return UpdateRun(list(start), epochs, states, draw(st.none() | st.just("RuntimeError")))
 
-    lesson_loss = LossQuestion(tuple(reference.y_given), tuple(reference.prediction_given()))
+    lesson_loss, trajectory = page_questions(reference)
     observations = (
         {"question": lesson_loss.to_json(), "answer": draw(loss_runs).to_json()},
-        {"question": UpdateQuestion(start, epochs).to_json(), "answer": run().to_json()},
+        {"question": trajectory.to_json(), "answer": run().to_json()},
         {"question": TRAINING, "answer": run().to_json()},
     )
     failed = CheckResult(

@@ -19,8 +19,9 @@ from matplotlib.mathtext import MathTextParser
 from autograder.feedback.plots import CHARTABLE, Plotter, power_of_ten_label
 from autograder.judge.reference import reference_for
 from autograder.judge.well_posed import refuse_ill_posed
-from autograder.lesson import IllPosedLesson, Lesson, LessonCells
+from autograder.lesson import IllPosedLesson, Lesson
 from tests.support.lesson import shipped_reference
+from tests.unit.test_reference_matches_torch import CELLS
 
 SUPERSCRIPT = dict(zip("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹", strict=True))
 
@@ -36,9 +37,6 @@ def test_any_other_value_is_written_as_a_number(value):
     exponent = round(math.log10(value)) if math.isfinite(value) and value > 0 else None
     assume(exponent is None or not math.isclose(value, 10.0**exponent, rel_tol=1e-9))
     assert power_of_ten_label(value) == f"{value:g}"
-
-
-CELLS = LessonCells(data="cell 1", learning_rate="cell 2", training="cell 3")
 
 
 def lesson_of(inputs, targets, guess, lr: float, epochs: int, dtype: str) -> Lesson:
